@@ -1,0 +1,181 @@
+// Package config holds jobs.yaml: the accounts, the jobs that run on them,
+// where their data goes and which reports they send. Load parses and
+// validates the whole file; a job never starts on a configuration that has
+// any error, and every error names the file, line and key path.
+package config
+
+import (
+	"math/big"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/money"
+)
+
+// API names accepted in an account's api key.
+const (
+	APISandbox = "sandbox"
+	APIJSONRPC = "jsonrpc"
+	APIREST    = "rest"
+	APILegacy  = "legacy"
+)
+
+// Destination types.
+const (
+	DestinationLocal    = "local"
+	DestinationBigQuery = "bigquery"
+)
+
+// Fee models.
+const (
+	FeeModelFixed     = "fixed"
+	FeeModelThreshold = "threshold"
+)
+
+// File is a loaded, validated jobs.yaml.
+type File struct {
+	Path     string
+	Accounts []Account
+	Jobs     []Job
+}
+
+// Account is one 2Checkout merchant account.
+type Account struct {
+	Name         string
+	MerchantCode string
+	// SecretKey signs API 6.0 requests (and is the password of the legacy
+	// API user). It comes from the environment; String never prints it.
+	SecretKey Secret
+	// LegacyUser is the Back Office API user for api: legacy.
+	LegacyUser string
+	API        string
+	// Endpoint overrides the API base URL; empty means the public one.
+	Endpoint string
+	// HMAC is the API 6.0 signature algorithm: sha256, sha3-256 or md5.
+	HMAC string
+	// SourceTimezone is the time zone the API's zone-less dates are in.
+	SourceTimezone *time.Location
+	// ReportingTimezone decides order dates and month boundaries.
+	ReportingTimezone *time.Location
+	// Currency is the account's default currency (ISO 4217), that of
+	// chargeback fees.
+	Currency       string
+	ChargebackFees ChargebackFees
+	// TransactionStatuses are the order statuses that count as transactions
+	// for the chargeback rate.
+	TransactionStatuses []string
+	// Sandbox configures the simulated merchant of api: sandbox.
+	Sandbox Sandbox
+}
+
+// Secret is a credential. It formats as "[redacted]" so that it cannot leak
+// through logs or error messages; Reveal returns the value.
+type Secret string
+
+// Reveal returns the secret's value, for signing.
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer.
+func (s Secret) String() string { return "[redacted]" }
+
+// GoString implements fmt.GoStringer.
+func (s Secret) GoString() string { return `"[redacted]"` }
+
+// LogValue keeps the secret out of slog output.
+func (s Secret) LogValue() any { return "[redacted]" }
+
+// Sandbox configures the built-in simulated merchant.
+type Sandbox struct {
+	Seed         int64
+	OrdersPerDay int
+	// Since is the merchant's first day of trading.
+	Since civil.Date
+}
+
+// ChargebackFees is an account's chargeback fee model.
+type ChargebackFees struct {
+	// Model is FeeModelFixed or FeeModelThreshold.
+	Model string
+	// Fee is the fee per dispute of the fixed model.
+	Fee money.Amount
+	// Tiers are the threshold model's tiers, in order; the last has no
+	// Below and catches every rate.
+	Tiers []Tier
+}
+
+// Tier is one threshold tier: rates strictly below Below pay Fee.
+type Tier struct {
+	// Below is the exclusive upper bound as an exact fraction (0.65% is
+	// 13/2000); nil for the catch-all tier.
+	Below *big.Rat
+	// BelowText is Below as written in the file, e.g. "0.65%".
+	BelowText string
+	Fee       money.Amount
+}
+
+// Job is one scheduled job.
+type Job struct {
+	Name     string
+	Schedule string
+	Timezone *time.Location
+	// Accounts names the accounts the job runs on.
+	Accounts     []string
+	Streams      []string
+	LookbackDays int
+	Destination  Destination
+	Reports      []Report
+}
+
+// Destination is where a job writes its tables.
+type Destination struct {
+	Type string
+	// Path is the local warehouse directory (local).
+	Path string
+	// Project, Dataset, Location and Endpoint address BigQuery; Endpoint is
+	// for an emulator.
+	Project        string
+	Dataset        string
+	Location       string
+	Endpoint       string
+	StagingDataset string
+}
+
+// Report is a report a job builds and sends.
+type Report struct {
+	// Type is the report type; "accounting" is the only one.
+	Type string
+	// To lists the recipients.
+	To []string
+	// Outbox is where messages go without SMTP settings.
+	Outbox string
+}
+
+// Account returns the account called name.
+func (f *File) Account(name string) (Account, bool) {
+	for _, a := range f.Accounts {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Account{}, false
+}
+
+// Job returns the job called name.
+func (f *File) Job(name string) (Job, bool) {
+	for _, j := range f.Jobs {
+		if j.Name == name {
+			return j, true
+		}
+	}
+	return Job{}, false
+}
+
+// HasStream reports whether the job extracts stream.
+func (j Job) HasStream(stream string) bool {
+	for _, s := range j.Streams {
+		if s == stream {
+			return true
+		}
+	}
+	return false
+}

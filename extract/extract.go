@@ -1,0 +1,197 @@
+// Package extract reads raw records from the 2Checkout APIs. Each API has one
+// client behind the Source interface; a source yields pages of raw records as
+// a stream, so memory holds one page at a time however long the window is.
+//
+// The raw records mirror the API 6.0 objects. Numbers are json.Number, never
+// float64, so amounts reach the transform exactly as they were sent.
+package extract
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"cloud.google.com/go/civil"
+)
+
+// Stream names.
+const (
+	StreamOrders        = "orders"
+	StreamSubscriptions = "subscriptions"
+)
+
+// Window is an inclusive range of dates in the account's API time zone, the
+// dates that the API's StartDate/EndDate filters compare against.
+type Window struct {
+	From, To civil.Date
+}
+
+func (w Window) String() string { return w.From.String() + ".." + w.To.String() }
+
+// Page is one page of a search result.
+type Page[T any] struct {
+	// Number is the page number, from 1.
+	Number int
+	// Count is the total number of results the API reported for the search.
+	Count int
+	Items []T
+}
+
+// Source reads one account's records from one 2Checkout API.
+//
+// Orders and Subscriptions call yield once per page, in page order, and stop
+// at the first error, from the API or from yield. The Page passed to yield
+// is only valid during the call.
+type Source interface {
+	// API names the API the source reads: "jsonrpc", "rest" or "legacy".
+	API() string
+	// Orders yields the orders placed within w.
+	Orders(ctx context.Context, w Window, yield func(Page[Order]) error) error
+	// Subscriptions yields every subscription of the account.
+	Subscriptions(ctx context.Context, yield func(Page[Subscription]) error) error
+}
+
+// Order is a raw 2Checkout order (API 6.0 Order object, the fields the job
+// uses).
+type Order struct {
+	RefNo                string      `json:"RefNo"`
+	OrderNo              json.Number `json:"OrderNo"`
+	ExternalReference    string      `json:"ExternalReference"`
+	Status               string      `json:"Status"`
+	ApproveStatus        string      `json:"ApproveStatus"`
+	OrderDate            string      `json:"OrderDate"`
+	FinishDate           string      `json:"FinishDate"`
+	Currency             string      `json:"Currency"`
+	Country              string      `json:"Country"`
+	TestOrder            bool        `json:"TestOrder"`
+	CustomerReference    json.Number `json:"CustomerReference"`
+	Affiliate            *Affiliate  `json:"Affiliate"`
+	NetPrice             json.Number `json:"NetPrice"`
+	GrossPrice           json.Number `json:"GrossPrice"`
+	NetDiscountedPrice   json.Number `json:"NetDiscountedPrice"`
+	GrossDiscountedPrice json.Number `json:"GrossDiscountedPrice"`
+	Discount             json.Number `json:"Discount"`
+	VAT                  json.Number `json:"VAT"`
+	AffiliateCommission  json.Number `json:"AffiliateCommission"`
+	AvangateCommission   json.Number `json:"AvangateCommission"`
+	ChargebackResolution string      `json:"ChargebackResolution"`
+	ChargebackReasonCode string      `json:"ChargebackReasonCode"`
+	Items                []OrderItem `json:"Items"`
+}
+
+// Affiliate is the affiliate of an order.
+type Affiliate struct {
+	AffiliateCode string `json:"AffiliateCode"`
+}
+
+// OrderItem is one line of a raw order.
+type OrderItem struct {
+	Code           string         `json:"Code"`
+	ProductDetails ProductDetails `json:"ProductDetails"`
+	SKU            string         `json:"SKU"`
+	Quantity       json.Number    `json:"Quantity"`
+	Price          ItemPrice      `json:"Price"`
+}
+
+// ProductDetails describes the product of an order line.
+type ProductDetails struct {
+	Name string `json:"Name"`
+}
+
+// ItemPrice holds the amounts of an order line.
+type ItemPrice struct {
+	Currency                 string      `json:"Currency"`
+	NetPrice                 json.Number `json:"NetPrice"`
+	GrossPrice               json.Number `json:"GrossPrice"`
+	NetDiscountedPrice       json.Number `json:"NetDiscountedPrice"`
+	GrossDiscountedPrice     json.Number `json:"GrossDiscountedPrice"`
+	Discount                 json.Number `json:"Discount"`
+	VAT                      json.Number `json:"VAT"`
+	AffiliateCommission      json.Number `json:"AffiliateCommission"`
+	UnitNetPrice             json.Number `json:"UnitNetPrice"`
+	UnitGrossPrice           json.Number `json:"UnitGrossPrice"`
+	UnitVAT                  json.Number `json:"UnitVAT"`
+	UnitDiscount             json.Number `json:"UnitDiscount"`
+	UnitNetDiscountedPrice   json.Number `json:"UnitNetDiscountedPrice"`
+	UnitGrossDiscountedPrice json.Number `json:"UnitGrossDiscountedPrice"`
+	UnitAffiliateCommission  json.Number `json:"UnitAffiliateCommission"`
+}
+
+// Subscription is a raw 2Checkout subscription (API 6.0 Subscription object,
+// the fields the job uses).
+type Subscription struct {
+	SubscriptionReference     string              `json:"SubscriptionReference"`
+	StartDate                 string              `json:"StartDate"`
+	ActivationDate            string              `json:"ActivationDate"`
+	ExpirationDate            string              `json:"ExpirationDate"`
+	NextBillingDate           string              `json:"NextBillingDate"`
+	RecurringEnabled          bool                `json:"RecurringEnabled"`
+	SubscriptionEnabled       bool                `json:"SubscriptionEnabled"`
+	Product                   SubscriptionProduct `json:"Product"`
+	EndUser                   EndUser             `json:"EndUser"`
+	AvangateCustomerReference json.Number         `json:"AvangateCustomerReference"`
+	ExternalCustomerReference string              `json:"ExternalCustomerReference"`
+	Lifetime                  bool                `json:"Lifetime"`
+	TestSubscription          bool                `json:"TestSubscription"`
+	IsTrial                   bool                `json:"IsTrial"`
+	PartnerCode               string              `json:"PartnerCode"`
+	MerchantCode              string              `json:"MerchantCode"`
+}
+
+// SubscriptionProduct is the product of a subscription.
+type SubscriptionProduct struct {
+	ProductCode     string      `json:"ProductCode"`
+	ProductName     string      `json:"ProductName"`
+	ProductQuantity json.Number `json:"ProductQuantity"`
+}
+
+// EndUser is the end user of a subscription.
+type EndUser struct {
+	FirstName   string `json:"FirstName"`
+	LastName    string `json:"LastName"`
+	CountryCode string `json:"CountryCode"`
+	Email       string `json:"Email"`
+}
+
+// APIError is an error the 2Checkout API returned: a JSON-RPC error object,
+// a REST error body or a legacy errors[] entry.
+type APIError struct {
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// ErrAuthentication is wrapped by errors that mean the credentials were
+// refused, which retrying cannot fix.
+var ErrAuthentication = errors.New("authentication failed")
+
+// Is lets errors.Is(err, ErrAuthentication) match the API's codes for
+// refused credentials.
+func (e *APIError) Is(target error) bool {
+	return target == ErrAuthentication && (e.Code == "AUTHENTICATION_FAILED" || e.Code == "AUTHENTICATION_ERROR")
+}
+
+// RequestError says which call of which stream failed, and why.
+type RequestError struct {
+	Account string // account name
+	Stream  string // StreamOrders or StreamSubscriptions; empty for login
+	Method  string // API method or path
+	Page    int    // page number; 0 when not paging
+	Err     error
+}
+
+func (e *RequestError) Error() string {
+	msg := "account " + e.Account
+	if e.Stream != "" {
+		msg += ", stream " + e.Stream
+	}
+	msg += ", " + e.Method
+	if e.Page > 0 {
+		msg += fmt.Sprintf(", page %d", e.Page)
+	}
+	return msg + ": " + e.Err.Error()
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }

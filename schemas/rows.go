@@ -1,0 +1,94 @@
+package schemas
+
+import (
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/money"
+)
+
+// Order is a row of the orders table. Amounts are in Currency.
+type Order struct {
+	MerchantCode          string       `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	RefNo                 string       `col:"ref_no" desc:"2Checkout order reference (RefNo)."`
+	SourceAPI             string       `col:"source_api" desc:"API the order was read from: jsonrpc, rest or legacy."`
+	OrderNo               *int64       `col:"order_no" desc:"Merchant-facing order number (OrderNo)."`
+	ExternalReference     *string      `col:"external_reference" desc:"Merchant's external reference (ExternalReference)."`
+	Status                string       `col:"status" desc:"Order status: AUTHRECEIVED, PENDING, COMPLETE, CANCELED, REVERSED or REFUND."`
+	ApproveStatus         *string      `col:"approve_status" desc:"Approval status (ApproveStatus)."`
+	OrderTS               time.Time    `col:"order_ts" desc:"When the order was placed, UTC."`
+	OrderDate             civil.Date   `col:"order_date" desc:"Order date in the account's reporting time zone; the partition."`
+	FinishTS              *time.Time   `col:"finish_ts" desc:"When the order was finished, UTC."`
+	Currency              string       `col:"currency" desc:"ISO 4217 payment currency of every amount in the row."`
+	Country               *string      `col:"country" desc:"ISO 3166-1 alpha-2 shopper country."`
+	IsTest                bool         `col:"is_test" desc:"True for test orders."`
+	CustomerReference     *string      `col:"customer_reference" desc:"2Checkout customer reference."`
+	AffiliateCode         *string      `col:"affiliate_code" desc:"Affiliate that referred the order."`
+	NetPrice              money.Amount `col:"net_price" desc:"Order value excluding VAT, before discounts."`
+	GrossPrice            money.Amount `col:"gross_price" desc:"Order value including VAT, before discounts."`
+	NetDiscountedPrice    money.Amount `col:"net_discounted_price" desc:"Order value excluding VAT, after discounts."`
+	GrossDiscountedPrice  money.Amount `col:"gross_discounted_price" desc:"What the shopper paid: including VAT, after discounts."`
+	Discount              money.Amount `col:"discount" desc:"Value of the discounts."`
+	VAT                   money.Amount `col:"vat" desc:"Sales tax or VAT."`
+	AffiliateCommission   money.Amount `col:"affiliate_commission" desc:"Affiliate commission; 0 when there is none."`
+	TwoCheckoutCommission money.Amount `col:"twocheckout_commission" desc:"2Checkout commission (AvangateCommission)."`
+	ChargebackResolution  string       `col:"chargeback_resolution" desc:"NONE, OPEN, WON, LOST or ACCEPTED."`
+	ChargebackReasonCode  *string      `col:"chargeback_reason_code" desc:"Chargeback reason code; NULL when there is no chargeback."`
+	RunID                 string       `col:"run_id" desc:"Run that wrote the row."`
+	ExtractedAt           time.Time    `col:"extracted_at" desc:"When the run read the order from the API, UTC."`
+}
+
+// OrderItem is a row of the order_items table. Amounts are in Currency.
+type OrderItem struct {
+	MerchantCode             string       `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	RefNo                    string       `col:"ref_no" desc:"Order reference (RefNo) of the order the line belongs to."`
+	LineNo                   int64        `col:"line_no" desc:"Position of the line in the order, from 1."`
+	OrderDate                civil.Date   `col:"order_date" desc:"Order date in the account's reporting time zone; the partition."`
+	ProductCode              string       `col:"product_code" desc:"Merchant's product code (Code)."`
+	ProductName              *string      `col:"product_name" desc:"Product name."`
+	SKU                      *string      `col:"sku" desc:"SKU."`
+	Quantity                 int64        `col:"quantity" desc:"Number of units."`
+	Currency                 string       `col:"currency" desc:"ISO 4217 currency of every amount in the row."`
+	NetPrice                 money.Amount `col:"net_price" desc:"Line value excluding VAT, before discounts."`
+	GrossPrice               money.Amount `col:"gross_price" desc:"Line value including VAT, before discounts."`
+	NetDiscountedPrice       money.Amount `col:"net_discounted_price" desc:"Line value excluding VAT, after discounts."`
+	GrossDiscountedPrice     money.Amount `col:"gross_discounted_price" desc:"Line value including VAT, after discounts."`
+	Discount                 money.Amount `col:"discount" desc:"Value of the line's discounts."`
+	VAT                      money.Amount `col:"vat" desc:"Line sales tax or VAT."`
+	AffiliateCommission      money.Amount `col:"affiliate_commission" desc:"Line affiliate commission; 0 when there is none."`
+	UnitNetPrice             money.Amount `col:"unit_net_price" desc:"Per unit, excluding VAT, before discounts."`
+	UnitGrossPrice           money.Amount `col:"unit_gross_price" desc:"Per unit, including VAT, before discounts."`
+	UnitVAT                  money.Amount `col:"unit_vat" desc:"Per unit sales tax or VAT."`
+	UnitDiscount             money.Amount `col:"unit_discount" desc:"Per unit discount."`
+	UnitNetDiscountedPrice   money.Amount `col:"unit_net_discounted_price" desc:"Per unit, excluding VAT, after discounts."`
+	UnitGrossDiscountedPrice money.Amount `col:"unit_gross_discounted_price" desc:"Per unit, including VAT, after discounts."`
+	UnitAffiliateCommission  money.Amount `col:"unit_affiliate_commission" desc:"Per unit affiliate commission; 0 when there is none."`
+	RunID                    string       `col:"run_id" desc:"Run that wrote the row."`
+	ExtractedAt              time.Time    `col:"extracted_at" desc:"When the run read the order from the API, UTC."`
+}
+
+// Subscription is a row of the subscriptions table: the state of one
+// subscription as seen by the run of SnapshotDate.
+type Subscription struct {
+	MerchantCode              string      `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	SubscriptionReference     string      `col:"subscription_reference" desc:"2Checkout subscription reference."`
+	SnapshotDate              civil.Date  `col:"snapshot_date" desc:"Business date of the run that took the snapshot; the partition."`
+	ProductCode               string      `col:"product_code" desc:"Merchant's product code."`
+	ProductName               *string     `col:"product_name" desc:"Product name."`
+	ProductQuantity           int64       `col:"product_quantity" desc:"Number of units subscribed."`
+	StartTS                   time.Time   `col:"start_ts" desc:"Subscription start, UTC."`
+	ActivationTS              *time.Time  `col:"activation_ts" desc:"When the subscription became active, UTC."`
+	ExpirationTS              *time.Time  `col:"expiration_ts" desc:"Subscription expiration, UTC; NULL for lifetime subscriptions."`
+	NextBillingDate           *civil.Date `col:"next_billing_date" desc:"Next billing date as the API states it."`
+	RecurringEnabled          bool        `col:"recurring_enabled" desc:"Automatic renewal is on."`
+	SubscriptionEnabled       bool        `col:"subscription_enabled" desc:"The subscription is enabled."`
+	Lifetime                  bool        `col:"lifetime" desc:"The subscription never expires."`
+	IsTest                    bool        `col:"is_test" desc:"True for test subscriptions."`
+	IsTrial                   bool        `col:"is_trial" desc:"True for trials."`
+	CustomerReference         *string     `col:"customer_reference" desc:"2Checkout customer reference (AvangateCustomerReference)."`
+	ExternalCustomerReference *string     `col:"external_customer_reference" desc:"Merchant's customer reference."`
+	EndUserCountry            *string     `col:"end_user_country" desc:"ISO 3166-1 alpha-2 country of the end user."`
+	PartnerCode               *string     `col:"partner_code" desc:"Partner that sold the subscription."`
+	RunID                     string      `col:"run_id" desc:"Run that wrote the row."`
+	ExtractedAt               time.Time   `col:"extracted_at" desc:"When the run read the subscription from the API, UTC."`
+}

@@ -1,0 +1,176 @@
+// Package schemas is the table contract: the one definition of every output
+// table. Each table is a Go row struct whose fields carry the column name and
+// description in tags; the column types, modes, Arrow schema and (later)
+// BigQuery schema are all derived from it, so no column name is spelled twice.
+//
+// Field types map to column types as follows; a pointer field is NULLABLE,
+// any other field is REQUIRED:
+//
+//	string        STRING
+//	int64         INT64
+//	bool          BOOL
+//	money.Amount  NUMERIC / DECIMAL(18,6)
+//	time.Time     TIMESTAMP (UTC, microseconds)
+//	civil.Date    DATE
+package schemas
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/money"
+)
+
+// Type is a column's logical type.
+type Type int
+
+// The column types of the contract.
+const (
+	String Type = iota + 1
+	Int64
+	Bool
+	Decimal // DECIMAL(18,6): money
+	Timestamp
+	Date
+)
+
+func (t Type) String() string {
+	switch t {
+	case String:
+		return "STRING"
+	case Int64:
+		return "INT64"
+	case Bool:
+		return "BOOL"
+	case Decimal:
+		return "NUMERIC"
+	case Timestamp:
+		return "TIMESTAMP"
+	case Date:
+		return "DATE"
+	}
+	return fmt.Sprintf("Type(%d)", int(t))
+}
+
+// Column is one column of a table.
+type Column struct {
+	Name        string
+	Type        Type
+	Nullable    bool
+	Description string
+	// Field is the index of the row struct field that holds the column.
+	Field int
+}
+
+// Table is one output table.
+type Table struct {
+	Name        string
+	Description string
+	Columns     []Column
+	// Partition is the DATE column the table is partitioned by (DAY).
+	Partition string
+	// Clustering lists the clustering columns, in order.
+	Clustering []string
+	// Key lists the columns that identify a row.
+	Key []string
+	// Row is the row struct type.
+	Row reflect.Type
+}
+
+// Column returns the column called name.
+func (t Table) Column(name string) (Column, bool) {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+var (
+	amountType = reflect.TypeFor[money.Amount]()
+	timeType   = reflect.TypeFor[time.Time]()
+	dateType   = reflect.TypeFor[civil.Date]()
+)
+
+// newTable derives the columns of row type R and checks that the partition,
+// clustering and key columns exist. It panics on a malformed definition: the
+// contract is code, and a mistake in it is a programming error caught by the
+// package's tests.
+func newTable[R any](name, desc, partition string, clustering, key []string) Table {
+	rt := reflect.TypeFor[R]()
+	t := Table{Name: name, Description: desc, Partition: partition, Clustering: clustering, Key: key, Row: rt}
+	for i := 0; i < rt.NumField(); i++ {
+		f := rt.Field(i)
+		colName := f.Tag.Get("col")
+		if colName == "" {
+			panic(fmt.Sprintf("schemas: %s.%s has no col tag", rt.Name(), f.Name))
+		}
+		ft, nullable := f.Type, false
+		if ft.Kind() == reflect.Pointer {
+			ft, nullable = ft.Elem(), true
+		}
+		var ct Type
+		switch {
+		case ft == amountType:
+			ct = Decimal
+		case ft == timeType:
+			ct = Timestamp
+		case ft == dateType:
+			ct = Date
+		case ft.Kind() == reflect.String:
+			ct = String
+		case ft.Kind() == reflect.Int64:
+			ct = Int64
+		case ft.Kind() == reflect.Bool:
+			ct = Bool
+		default:
+			panic(fmt.Sprintf("schemas: %s.%s has unsupported type %s", rt.Name(), f.Name, f.Type))
+		}
+		t.Columns = append(t.Columns, Column{Name: colName, Type: ct, Nullable: nullable, Description: f.Tag.Get("desc"), Field: i})
+	}
+	for _, c := range append(append([]string{partition}, clustering...), key...) {
+		if _, ok := t.Column(c); !ok {
+			panic(fmt.Sprintf("schemas: %s names unknown column %q", name, c))
+		}
+	}
+	if c, _ := t.Column(partition); c.Type != Date || c.Nullable {
+		panic(fmt.Sprintf("schemas: %s partition column %q must be a required DATE", name, partition))
+	}
+	return t
+}
+
+// Orders is the orders table: one row per order.
+func Orders() Table {
+	return newTable[Order]("orders", "One row per 2Checkout order.", "order_date",
+		[]string{"merchant_code", "currency"}, []string{"merchant_code", "ref_no"})
+}
+
+// OrderItems is the order_items table: one row per order line.
+func OrderItems() Table {
+	return newTable[OrderItem]("order_items", "One row per order line.", "order_date",
+		[]string{"merchant_code", "product_code"}, []string{"merchant_code", "ref_no", "line_no"})
+}
+
+// Subscriptions is the subscriptions table: one row per subscription per day.
+func Subscriptions() Table {
+	return newTable[Subscription]("subscriptions", "One row per subscription per snapshot day.", "snapshot_date",
+		[]string{"merchant_code", "product_code"}, []string{"merchant_code", "subscription_reference", "snapshot_date"})
+}
+
+// All returns every table the job writes.
+func All() []Table {
+	return []Table{Orders(), OrderItems(), Subscriptions()}
+}
+
+// Lookup returns the table called name.
+func Lookup(name string) (Table, bool) {
+	for _, t := range All() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Table{}, false
+}
