@@ -1,0 +1,346 @@
+// Package transform turns raw 2Checkout records into canonical rows: exact
+// decimals, UTC microsecond timestamps, dates in the account's reporting time
+// zone, upper-case ISO codes. A record that cannot be converted yields a
+// *FieldError naming the field and the reason, never a half-filled row.
+package transform
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/money"
+	"github.com/ledgerline/ledgerline/schemas"
+)
+
+// Converter converts the records of one account in one run.
+type Converter struct {
+	MerchantCode string
+	SourceAPI    string
+	// Source is the time zone of the API's zone-less timestamps.
+	Source *time.Location
+	// Reporting decides order dates.
+	Reporting   *time.Location
+	RunID       string
+	ExtractedAt time.Time
+
+	// Rounded counts amounts that had more than six decimals and were
+	// rounded half to even.
+	Rounded int64
+}
+
+// FieldError says which field of a raw record is wrong and why.
+type FieldError struct {
+	Field string
+	Value string
+	Err   error
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("field %s: %v (value %q)", e.Field, e.Err, e.Value)
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Errors the FieldError may wrap.
+var (
+	ErrMissing  = errors.New("required value missing")
+	ErrInvalid  = errors.New("invalid value")
+	ErrCurrency = errors.New("not an ISO 4217 currency code")
+	ErrCountry  = errors.New("not an ISO 3166-1 alpha-2 country code")
+	ErrTime     = errors.New("not a date and time")
+	ErrNegative = errors.New("must not be negative")
+)
+
+// Order converts a raw order into o and its lines, appended to items[:0],
+// and returns the lines. o and items are reused between calls so that a page
+// converts without allocating per row.
+func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.OrderItem) ([]schemas.OrderItem, error) {
+	items = items[:0]
+	if raw.RefNo == "" {
+		return items, &FieldError{Field: "RefNo", Err: ErrMissing}
+	}
+	ts, err := c.timestamp("OrderDate", raw.OrderDate)
+	if err != nil {
+		return items, err
+	}
+	currency, ok := currencyCode(raw.Currency)
+	if !ok {
+		return items, &FieldError{Field: "Currency", Value: raw.Currency, Err: ErrCurrency}
+	}
+	status := strings.ToUpper(strings.TrimSpace(raw.Status))
+	if status == "" {
+		return items, &FieldError{Field: "Status", Err: ErrMissing}
+	}
+	*o = schemas.Order{
+		MerchantCode:         c.MerchantCode,
+		RefNo:                raw.RefNo,
+		SourceAPI:            c.SourceAPI,
+		ExternalReference:    optString(raw.ExternalReference),
+		Status:               status,
+		ApproveStatus:        optString(strings.ToUpper(raw.ApproveStatus)),
+		OrderTS:              ts,
+		OrderDate:            civil.DateOf(ts.In(c.Reporting)),
+		Currency:             currency,
+		IsTest:               raw.TestOrder,
+		CustomerReference:    optString(raw.CustomerReference.String()),
+		ChargebackResolution: "NONE",
+		ChargebackReasonCode: optString(raw.ChargebackReasonCode),
+		RunID:                c.RunID,
+		ExtractedAt:          c.ExtractedAt,
+	}
+	if r := strings.ToUpper(strings.TrimSpace(raw.ChargebackResolution)); r != "" {
+		o.ChargebackResolution = r
+	}
+	if raw.OrderNo != "" {
+		n, err := strconv.ParseInt(raw.OrderNo.String(), 10, 64)
+		if err != nil {
+			return items, &FieldError{Field: "OrderNo", Value: raw.OrderNo.String(), Err: ErrInvalid}
+		}
+		o.OrderNo = &n
+	}
+	if raw.FinishDate != "" {
+		f, err := c.timestamp("FinishDate", raw.FinishDate)
+		if err != nil {
+			return items, err
+		}
+		o.FinishTS = &f
+	}
+	if raw.Country != "" {
+		cc, ok := countryCode(raw.Country)
+		if !ok {
+			return items, &FieldError{Field: "Country", Value: raw.Country, Err: ErrCountry}
+		}
+		o.Country = &cc
+	}
+	if raw.Affiliate != nil {
+		o.AffiliateCode = optString(raw.Affiliate.AffiliateCode)
+	}
+	for _, f := range [...]struct {
+		name string
+		in   json.Number
+		out  *money.Amount
+	}{
+		{"NetPrice", raw.NetPrice, &o.NetPrice},
+		{"GrossPrice", raw.GrossPrice, &o.GrossPrice},
+		{"NetDiscountedPrice", raw.NetDiscountedPrice, &o.NetDiscountedPrice},
+		{"GrossDiscountedPrice", raw.GrossDiscountedPrice, &o.GrossDiscountedPrice},
+		{"Discount", raw.Discount, &o.Discount},
+		{"VAT", raw.VAT, &o.VAT},
+		{"AffiliateCommission", raw.AffiliateCommission, &o.AffiliateCommission},
+		{"AvangateCommission", raw.AvangateCommission, &o.TwoCheckoutCommission},
+	} {
+		if err := c.amount(f.name, f.in, f.out); err != nil {
+			return items, err
+		}
+	}
+	for i := range raw.Items {
+		it, err := c.item(o, i, &raw.Items[i])
+		if err != nil {
+			return items[:0], err
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schemas.OrderItem, error) {
+	field := func(name string) string { return fmt.Sprintf("Items[%d].%s", i, name) }
+	if raw.Code == "" {
+		return schemas.OrderItem{}, &FieldError{Field: field("Code"), Err: ErrMissing}
+	}
+	it := schemas.OrderItem{
+		MerchantCode: o.MerchantCode,
+		RefNo:        o.RefNo,
+		LineNo:       int64(i + 1),
+		OrderDate:    o.OrderDate,
+		ProductCode:  raw.Code,
+		ProductName:  optString(raw.ProductDetails.Name),
+		SKU:          optString(raw.SKU),
+		Currency:     o.Currency,
+		RunID:        o.RunID,
+		ExtractedAt:  o.ExtractedAt,
+	}
+	q, err := strconv.ParseInt(raw.Quantity.String(), 10, 64)
+	switch {
+	case err != nil:
+		return it, &FieldError{Field: field("Quantity"), Value: raw.Quantity.String(), Err: ErrInvalid}
+	case q < 0:
+		return it, &FieldError{Field: field("Quantity"), Value: raw.Quantity.String(), Err: ErrNegative}
+	}
+	it.Quantity = q
+	if raw.Price.Currency != "" {
+		cur, ok := currencyCode(raw.Price.Currency)
+		if !ok {
+			return it, &FieldError{Field: field("Price.Currency"), Value: raw.Price.Currency, Err: ErrCurrency}
+		}
+		if cur != o.Currency {
+			return it, &FieldError{Field: field("Price.Currency"), Value: raw.Price.Currency,
+				Err: fmt.Errorf("%w: differs from the order currency %s", ErrInvalid, o.Currency)}
+		}
+	}
+	p := &raw.Price
+	for _, f := range [...]struct {
+		name string
+		in   json.Number
+		out  *money.Amount
+	}{
+		{"NetPrice", p.NetPrice, &it.NetPrice},
+		{"GrossPrice", p.GrossPrice, &it.GrossPrice},
+		{"NetDiscountedPrice", p.NetDiscountedPrice, &it.NetDiscountedPrice},
+		{"GrossDiscountedPrice", p.GrossDiscountedPrice, &it.GrossDiscountedPrice},
+		{"Discount", p.Discount, &it.Discount},
+		{"VAT", p.VAT, &it.VAT},
+		{"AffiliateCommission", p.AffiliateCommission, &it.AffiliateCommission},
+		{"UnitNetPrice", p.UnitNetPrice, &it.UnitNetPrice},
+		{"UnitGrossPrice", p.UnitGrossPrice, &it.UnitGrossPrice},
+		{"UnitVAT", p.UnitVAT, &it.UnitVAT},
+		{"UnitDiscount", p.UnitDiscount, &it.UnitDiscount},
+		{"UnitNetDiscountedPrice", p.UnitNetDiscountedPrice, &it.UnitNetDiscountedPrice},
+		{"UnitGrossDiscountedPrice", p.UnitGrossDiscountedPrice, &it.UnitGrossDiscountedPrice},
+		{"UnitAffiliateCommission", p.UnitAffiliateCommission, &it.UnitAffiliateCommission},
+	} {
+		if err := c.amount(field("Price."+f.name), f.in, f.out); err != nil {
+			return it, err
+		}
+	}
+	return it, nil
+}
+
+// Subscription converts a raw subscription into s as of the snapshot date.
+func (c *Converter) Subscription(raw *extract.Subscription, snapshot civil.Date, s *schemas.Subscription) error {
+	if raw.SubscriptionReference == "" {
+		return &FieldError{Field: "SubscriptionReference", Err: ErrMissing}
+	}
+	if raw.Product.ProductCode == "" {
+		return &FieldError{Field: "Product.ProductCode", Err: ErrMissing}
+	}
+	start, err := c.timestamp("StartDate", raw.StartDate)
+	if err != nil {
+		return err
+	}
+	*s = schemas.Subscription{
+		MerchantCode:              c.MerchantCode,
+		SubscriptionReference:     raw.SubscriptionReference,
+		SnapshotDate:              snapshot,
+		ProductCode:               raw.Product.ProductCode,
+		ProductName:               optString(raw.Product.ProductName),
+		StartTS:                   start,
+		RecurringEnabled:          raw.RecurringEnabled,
+		SubscriptionEnabled:       raw.SubscriptionEnabled,
+		Lifetime:                  raw.Lifetime,
+		IsTest:                    raw.TestSubscription,
+		IsTrial:                   raw.IsTrial,
+		CustomerReference:         optString(raw.AvangateCustomerReference.String()),
+		ExternalCustomerReference: optString(raw.ExternalCustomerReference),
+		PartnerCode:               optString(raw.PartnerCode),
+		RunID:                     c.RunID,
+		ExtractedAt:               c.ExtractedAt,
+	}
+	if q := raw.Product.ProductQuantity.String(); q != "" {
+		n, err := strconv.ParseInt(q, 10, 64)
+		switch {
+		case err != nil:
+			return &FieldError{Field: "Product.ProductQuantity", Value: q, Err: ErrInvalid}
+		case n < 0:
+			return &FieldError{Field: "Product.ProductQuantity", Value: q, Err: ErrNegative}
+		}
+		s.ProductQuantity = n
+	}
+	for _, f := range [...]struct {
+		name string
+		in   string
+		out  **time.Time
+	}{
+		{"ActivationDate", raw.ActivationDate, &s.ActivationTS},
+		{"ExpirationDate", raw.ExpirationDate, &s.ExpirationTS},
+	} {
+		if f.in == "" {
+			continue
+		}
+		t, err := c.timestamp(f.name, f.in)
+		if err != nil {
+			return err
+		}
+		*f.out = &t
+	}
+	if raw.NextBillingDate != "" {
+		d, err := civil.ParseDate(dateOnly(raw.NextBillingDate))
+		if err != nil {
+			return &FieldError{Field: "NextBillingDate", Value: raw.NextBillingDate, Err: ErrTime}
+		}
+		s.NextBillingDate = &d
+	}
+	if raw.EndUser.CountryCode != "" {
+		cc, ok := countryCode(raw.EndUser.CountryCode)
+		if !ok {
+			return &FieldError{Field: "EndUser.CountryCode", Value: raw.EndUser.CountryCode, Err: ErrCountry}
+		}
+		s.EndUserCountry = &cc
+	}
+	return nil
+}
+
+// timestampLayouts are the forms the APIs use for zone-less local times, and
+// the ISO 8601 forms with an offset, which are honoured as given.
+var timestampLayouts = [...]string{
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05.999999",
+	"2006-01-02T15:04:05.999999",
+	"2006-01-02",
+}
+
+// timestamp parses an API time in the source time zone and returns it in UTC,
+// truncated to microseconds (the contract's precision).
+func (c *Converter) timestamp(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, &FieldError{Field: field, Err: ErrMissing}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC().Truncate(time.Microsecond), nil
+	}
+	for _, layout := range timestampLayouts {
+		if t, err := time.ParseInLocation(layout, s, c.Source); err == nil {
+			return t.UTC().Truncate(time.Microsecond), nil
+		}
+	}
+	return time.Time{}, &FieldError{Field: field, Value: s, Err: ErrTime}
+}
+
+// amount parses a JSON number exactly; an absent or null amount is 0.
+func (c *Converter) amount(field string, n json.Number, out *money.Amount) error {
+	if n == "" {
+		*out = 0
+		return nil
+	}
+	a, rounded, err := money.Parse(string(n))
+	if err != nil {
+		return &FieldError{Field: field, Value: string(n), Err: err}
+	}
+	if rounded {
+		c.Rounded++
+	}
+	*out = a
+	return nil
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// dateOnly drops a time part from a date the API may send as a timestamp.
+func dateOnly(s string) string {
+	if len(s) > 10 && (s[10] == ' ' || s[10] == 'T') {
+		return s[:10]
+	}
+	return s
+}
