@@ -1,0 +1,412 @@
+// Package jsonrpc reads orders and subscriptions from the 2Checkout JSON-RPC
+// API 6.0.
+//
+// A Client logs in once with the account's HMAC-signed credentials and
+// reuses the session for every call, renewing it before it expires and
+// whenever the API says it has. Searches are paged; each page is decoded
+// from the response body straight into the extract record types, whose
+// numbers are json.Number, so amounts arrive exactly as sent.
+package jsonrpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/ledgerline/ledgerline/extract"
+)
+
+// DefaultEndpoint is the public JSON-RPC API 6.0 endpoint.
+const DefaultEndpoint = "https://api.2checkout.com/rpc/6.0/"
+
+// DefaultPageSize is the page size searches use unless configured; it is
+// the largest the API allows.
+const DefaultPageSize = 200
+
+// DefaultTimeout bounds each HTTP round trip of the default HTTP client.
+const DefaultTimeout = 2 * time.Minute
+
+// sessionMaxAge is how old a session may get before the client logs in
+// again; sessions last 10 minutes.
+const sessionMaxAge = 9 * time.Minute
+
+// codeInvalidSession is the API's error code for an unknown or expired
+// session.
+const codeInvalidSession = "INVALID_SESSION"
+
+// maxErrorBody bounds how much of a non-200 response is read.
+const maxErrorBody = 1 << 20
+
+// Config configures a Client.
+type Config struct {
+	// Account names the account in errors and logs; empty means
+	// MerchantCode.
+	Account string
+	// Endpoint is the JSON-RPC URL; empty means DefaultEndpoint.
+	Endpoint     string
+	MerchantCode string
+	SecretKey    string
+	// HMAC is the login signature algorithm: "sha256" (the default),
+	// "sha3-256" or "md5".
+	HMAC string
+	// PageSize is the Limit of every search page; zero means
+	// DefaultPageSize. The API allows at most 200 and reports an error
+	// for more.
+	PageSize int
+	// HTTPClient makes the requests; nil means a client with
+	// DefaultTimeout.
+	HTTPClient *http.Client
+	// Now is the clock that signs logins and ages sessions; nil means
+	// time.Now.
+	Now func() time.Time
+	// Logger receives login and paging events; nil discards them.
+	Logger *slog.Logger
+}
+
+// A Client reads one account through the JSON-RPC API. It implements
+// extract.Source and is safe for concurrent use.
+type Client struct {
+	account  string
+	endpoint string
+	code     string
+	secret   string
+	algo     string
+	pageSize int
+	http     *http.Client
+	now      func() time.Time
+	log      *slog.Logger
+
+	nextID atomic.Int64
+
+	// sem guards the session: a one-slot semaphore, so that waiting for
+	// a login in progress respects the waiter's context.
+	sem       chan struct{}
+	session   string
+	sessionAt time.Time
+}
+
+var _ extract.Source = (*Client)(nil)
+
+// New returns a client for the account cfg describes.
+func New(cfg Config) (*Client, error) {
+	if cfg.MerchantCode == "" {
+		return nil, errors.New("jsonrpc: MerchantCode is required")
+	}
+	if cfg.SecretKey == "" {
+		return nil, errors.New("jsonrpc: SecretKey is required")
+	}
+	c := &Client{
+		account:  cfg.Account,
+		endpoint: cfg.Endpoint,
+		code:     cfg.MerchantCode,
+		secret:   cfg.SecretKey,
+		algo:     cfg.HMAC,
+		pageSize: cfg.PageSize,
+		http:     cfg.HTTPClient,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+		sem:      make(chan struct{}, 1),
+	}
+	if c.account == "" {
+		c.account = c.code
+	}
+	if c.endpoint == "" {
+		c.endpoint = DefaultEndpoint
+	}
+	if u, err := url.Parse(c.endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("jsonrpc: account %s: endpoint %q is not an http(s) URL", c.account, c.endpoint)
+	}
+	if c.algo == "" {
+		c.algo = extract.Algorithms[0]
+	}
+	if _, err := extract.Sign(c.algo, "", "", ""); err != nil {
+		return nil, fmt.Errorf("jsonrpc: account %s: %w", c.account, err)
+	}
+	switch {
+	case c.pageSize == 0:
+		c.pageSize = DefaultPageSize
+	case c.pageSize < 0:
+		return nil, fmt.Errorf("jsonrpc: account %s: negative PageSize %d", c.account, c.pageSize)
+	}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: DefaultTimeout}
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// API returns "jsonrpc".
+func (c *Client) API() string { return "jsonrpc" }
+
+// pagination is the Pagination member of search options.
+type pagination struct {
+	Page  int `json:"Page"`
+	Limit int `json:"Limit"`
+}
+
+type orderSearch struct {
+	StartDate         string     `json:"StartDate"`
+	EndDate           string     `json:"EndDate"`
+	IncludeTestOrders string     `json:"IncludeTestOrders"`
+	Pagination        pagination `json:"Pagination"`
+}
+
+type subscriptionSearch struct {
+	Pagination pagination `json:"Pagination"`
+}
+
+// Orders yields the orders placed within w, test orders included, page by
+// page (searchOrders).
+func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extract.Page[extract.Order]) error) error {
+	return search(ctx, c, extract.StreamOrders, "searchOrders", func(p pagination) any {
+		return orderSearch{
+			StartDate:         w.From.String(),
+			EndDate:           w.To.String(),
+			IncludeTestOrders: "YES",
+			Pagination:        p,
+		}
+	}, yield)
+}
+
+// Subscriptions yields every subscription of the account, page by page
+// (searchSubscriptions).
+func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
+	return search(ctx, c, extract.StreamSubscriptions, "searchSubscriptions", func(p pagination) any {
+		return subscriptionSearch{Pagination: p}
+	}, yield)
+}
+
+// searchResult is the result of a search method.
+type searchResult[T any] struct {
+	Items      []T `json:"Items"`
+	Pagination struct {
+		Page  int `json:"Page"`
+		Limit int `json:"Limit"`
+		Count int `json:"Count"`
+	} `json:"Pagination"`
+}
+
+// search pages through a search method until it has read the Count items
+// the API reports, or the API returns a short page. Every page reuses the
+// previous page's items.
+func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, yield func(extract.Page[T]) error) error {
+	var res searchResult[T]
+	read := 0
+	for page := 1; ; page++ {
+		clear(res.Items[:cap(res.Items)]) // decoding must not see the last page's values
+		res.Items = res.Items[:0]
+		res.Pagination.Count = 0
+		start := time.Now()
+		if err := c.callSession(ctx, stream, method, page, options(pagination{page, c.pageSize}), &res); err != nil {
+			return err
+		}
+		count := res.Pagination.Count
+		c.log.DebugContext(ctx, "2checkout page",
+			"account", c.account, "stream", stream, "method", method, "page", page,
+			"items", len(res.Items), "count", count, "elapsed", time.Since(start))
+		if err := yield(extract.Page[T]{Number: page, Count: count, Items: res.Items}); err != nil {
+			return err
+		}
+		read += len(res.Items)
+		if len(res.Items) < c.pageSize || read >= count {
+			return nil
+		}
+	}
+}
+
+// callSession calls method with the session id and options as its
+// parameters. A session the API no longer knows is renewed and the call
+// made once more.
+func (c *Client) callSession(ctx context.Context, stream, method string, page int, options, result any) error {
+	sid, err := c.sessionID(ctx, "")
+	if err != nil {
+		return err
+	}
+	err = c.call(ctx, stream, method, page, []any{sid, options}, result)
+	if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != codeInvalidSession {
+		return err
+	}
+	c.log.InfoContext(ctx, "2checkout session rejected, logging in again",
+		"account", c.account, "stream", stream, "method", method, "page", page)
+	if sid, err = c.sessionID(ctx, sid); err != nil {
+		return err
+	}
+	return c.call(ctx, stream, method, page, []any{sid, options}, result)
+}
+
+// sessionID returns a session younger than sessionMaxAge other than
+// rejected, logging in if there is none.
+func (c *Client) sessionID(ctx context.Context, rejected string) (string, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", &extract.RequestError{Account: c.account, Method: "login", Err: context.Cause(ctx)}
+	}
+	defer func() { <-c.sem }()
+	now := c.now()
+	if c.session != "" && c.session != rejected && now.Sub(c.sessionAt) < sessionMaxAge {
+		return c.session, nil
+	}
+	c.session = ""
+	date, hash, err := extract.SignNow(c.algo, c.secret, c.code, now)
+	if err != nil {
+		return "", &extract.RequestError{Account: c.account, Method: "login", Err: err}
+	}
+	var sid string
+	if err := c.call(ctx, "", "login", 0, []any{c.code, date, hash, c.algo}, &sid); err != nil {
+		return "", err
+	}
+	if sid == "" {
+		return "", &extract.RequestError{Account: c.account, Method: "login", Err: errors.New("no session id in response")}
+	}
+	c.log.InfoContext(ctx, "2checkout login", "account", c.account, "merchant", c.code, "hmac", c.algo)
+	c.session, c.sessionAt = sid, now
+	return sid, nil
+}
+
+// request is a JSON-RPC request.
+type request struct {
+	JSONRPC string `json:"jsonrpc"`
+	ID      int64  `json:"id"`
+	Method  string `json:"method"`
+	Params  []any  `json:"params"`
+}
+
+// HTTPError is an HTTP response other than 200 OK. Err is the API error the
+// body carried, if any.
+type HTTPError struct {
+	StatusCode int
+	Status     string // such as "503 Service Unavailable"
+	Err        error
+}
+
+func (e *HTTPError) Error() string {
+	msg := "HTTP " + e.Status
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// call makes one JSON-RPC call and decodes its result into result. It is
+// the only place that talks to the API. Every error it returns is an
+// *extract.RequestError.
+func (c *Client) call(ctx context.Context, stream, method string, page int, params []any, result any) error {
+	fail := func(err error) error {
+		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: page, Err: err}
+	}
+	id := c.nextID.Add(1)
+	body, err := json.Marshal(request{JSONRPC: "2.0", ID: id, Method: method, Params: params})
+	if err != nil {
+		return fail(fmt.Errorf("encoding request: %w", err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return fail(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+	}()
+	if resp.StatusCode != http.StatusOK {
+		herr := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
+		// The body may still be a JSON-RPC error; keep it if it is one.
+		var discard json.RawMessage
+		if err := decodeResponse(io.LimitReader(resp.Body, maxErrorBody), id, &discard); err != nil {
+			if apiErr, ok := errors.AsType[*extract.APIError](err); ok {
+				herr.Err = apiErr
+			}
+		}
+		return fail(herr)
+	}
+	if err := decodeResponse(resp.Body, id, result); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// wireError is a JSON-RPC error object. Its code is a string for the API's
+// own errors and a number for protocol errors.
+type wireError struct {
+	Code    json.RawMessage `json:"code"`
+	Message string          `json:"message"`
+}
+
+func (e *wireError) apiError() *extract.APIError {
+	code := string(e.Code)
+	var s string
+	if json.Unmarshal(e.Code, &s) == nil {
+		code = s
+	}
+	return &extract.APIError{Code: code, Message: e.Message}
+}
+
+// decodeResponse reads a JSON-RPC response, decoding its result (the result
+// or response member) straight into result. An error member becomes an
+// *extract.APIError.
+func decodeResponse(r io.Reader, id int64, result any) error {
+	dec := json.NewDecoder(r)
+	if tok, err := dec.Token(); err != nil {
+		return fmt.Errorf("decoding response: %w", err)
+	} else if tok != json.Delim('{') {
+		return fmt.Errorf("decoding response: not a JSON object")
+	}
+	var (
+		rpcErr    *wireError
+		gotResult bool
+		gotID     json.RawMessage
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("decoding response: %w", err)
+		}
+		switch key, _ := tok.(string); key {
+		case "result", "response":
+			err = dec.Decode(result)
+			gotResult = true
+		case "error":
+			err = dec.Decode(&rpcErr)
+		case "id":
+			err = dec.Decode(&gotID)
+		default: // jsonrpc (a string or a number) and anything else
+			err = dec.Decode(&json.RawMessage{})
+		}
+		if err != nil {
+			return fmt.Errorf("decoding response %s: %w", tok, err)
+		}
+	}
+	if rpcErr != nil {
+		return rpcErr.apiError()
+	}
+	if !gotResult {
+		return errors.New("decoding response: neither result nor error")
+	}
+	if want := strconv.FormatInt(id, 10); gotID != nil && string(gotID) != "null" &&
+		string(gotID) != want && string(gotID) != strconv.Quote(want) {
+		return fmt.Errorf("response id %s does not match request id %s", gotID, want)
+	}
+	return nil
+}
