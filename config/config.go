@@ -5,8 +5,13 @@
 package config
 
 import (
+	"fmt"
+	"log/slog"
 	"math/big"
 	"time"
+	// The IANA time zone database is embedded so that time zone names in
+	// jobs.yaml resolve the same way in a minimal container image.
+	_ "time/tzdata"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/money"
@@ -30,6 +35,38 @@ const (
 const (
 	FeeModelFixed     = "fixed"
 	FeeModelThreshold = "threshold"
+)
+
+// HMAC algorithms of API 6.0 signatures.
+const (
+	HMACSHA256   = "sha256"
+	HMACSHA3_256 = "sha3-256"
+	HMACMD5      = "md5"
+)
+
+// Streams a job can extract. Chargebacks are read from orders, so a job
+// with StreamChargebacks also has StreamOrders.
+const (
+	StreamOrders        = "orders"
+	StreamSubscriptions = "subscriptions"
+	StreamChargebacks   = "chargebacks"
+)
+
+// ReportAccounting is the accounting workbook report type.
+const ReportAccounting = "accounting"
+
+// Defaults applied by Load to keys that are absent.
+const (
+	// DefaultSourceTimezone is 2Checkout's documented default API time
+	// zone, GMT+02:00 (the sign of Etc/ names is inverted).
+	DefaultSourceTimezone    = "Etc/GMT-2"
+	DefaultReportingTimezone = "UTC"
+	DefaultJobTimezone       = "UTC"
+	DefaultLookbackDays      = 120
+	DefaultBigQueryLocation  = "US"
+	DefaultOutbox            = "./out/outbox"
+	DefaultSandboxSeed       = 1
+	DefaultOrdersPerDay      = 200
 )
 
 // File is a loaded, validated jobs.yaml.
@@ -68,21 +105,48 @@ type Account struct {
 	Sandbox Sandbox
 }
 
-// Secret is a credential. It formats as "[redacted]" so that it cannot leak
-// through logs or error messages; Reveal returns the value.
+// LogValue implements slog.LogValuer: the account's identity, never its
+// secret.
+func (a Account) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("name", a.Name),
+		slog.String("merchant_code", a.MerchantCode),
+		slog.String("api", a.API),
+	)
+}
+
+// Secret is a credential. It formats as "[redacted]" with every fmt verb,
+// in slog output and when marshalled as text or JSON, so that it cannot
+// leak through logs or error messages; Reveal returns the value.
 type Secret string
+
+const redacted = "[redacted]"
 
 // Reveal returns the secret's value, for signing.
 func (s Secret) Reveal() string { return string(s) }
 
 // String implements fmt.Stringer.
-func (s Secret) String() string { return "[redacted]" }
+func (s Secret) String() string { return redacted }
 
 // GoString implements fmt.GoStringer.
-func (s Secret) GoString() string { return `"[redacted]"` }
+func (s Secret) GoString() string { return `"` + redacted + `"` }
 
-// LogValue keeps the secret out of slog output.
-func (s Secret) LogValue() any { return "[redacted]" }
+// Format implements fmt.Formatter, so that no verb (%x, %q, ...) prints the
+// value.
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, s.GoString())
+		return
+	}
+	fmt.Fprint(f, redacted)
+}
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalText implements encoding.TextMarshaler (and so JSON and YAML
+// encoding) with the redacted form.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Sandbox configures the built-in simulated merchant.
 type Sandbox struct {
@@ -91,6 +155,9 @@ type Sandbox struct {
 	// Since is the merchant's first day of trading.
 	Since civil.Date
 }
+
+// defaultSandboxSince returns the sandbox merchant's default first day.
+func defaultSandboxSince() civil.Date { return civil.Date{Year: 2025, Month: time.January, Day: 1} }
 
 // ChargebackFees is an account's chargeback fee model.
 type ChargebackFees struct {
