@@ -1,0 +1,424 @@
+// Package local is the local destination: a Hive-partitioned directory of
+// Parquet files, one file per partition,
+//
+//	<root>/<table>/<partition column>=<YYYY-MM-DD>/data.parquet
+//
+// A run writes each partition to a temporary file beside data.parquet whose
+// name holds the run id and starts with a dot, so that readers globbing
+// *.parquet never see it. Commit renames each finished file over
+// data.parquet and syncs the directories. Each partition is replaced
+// atomically; a crash during Commit may leave some partitions of the run
+// replaced and others not, which a rerun of the same date repairs.
+package local
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/load"
+	"github.com/ledgerline/ledgerline/schemas"
+)
+
+// DataFile is the name of a partition's Parquet file.
+const DataFile = "data.parquet"
+
+// Dir is a local Parquet directory: the destination of one run, and a
+// reader of what is committed there.
+type Dir struct {
+	root  string
+	runID string
+	ended atomic.Bool // set once Commit or Abort has begun
+
+	mu    sync.Mutex
+	state state
+	parts map[partKey]*part
+}
+
+type state int
+
+const (
+	open state = iota
+	committed
+	aborted
+	failed // a Commit failed part-way; only Abort is left
+)
+
+type partKey struct {
+	table string
+	date  civil.Date
+}
+
+// part is one partition the run replaces: with a file, or with nothing.
+type part struct {
+	table schemas.Table
+	date  civil.Date
+	dir   string
+	w     *partitionWriter // nil when cleared
+}
+
+var (
+	runIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
+	namePattern  = regexp.MustCompile(`^[a-z0-9_]+$`)
+)
+
+// Open returns the directory at root, creating it if needed, for the run
+// runID. The run id names the run's temporary files, so it must be unique
+// among runs that may overlap; it may hold letters, digits, '.', '_' and
+// '-', and may not start with '.'.
+func Open(root, runID string) (*Dir, error) {
+	if !runIDPattern.MatchString(runID) {
+		return nil, fmt.Errorf("local: invalid run id %q", runID)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	return &Dir{root: root, runID: runID, parts: make(map[partKey]*part)}, nil
+}
+
+// Root returns the directory's path.
+func (d *Dir) Root() string { return d.root }
+
+// PartitionDir returns the directory of partition date of t.
+func (d *Dir) PartitionDir(t schemas.Table, date civil.Date) string {
+	return filepath.Join(d.root, t.Name, t.Partition+"="+date.String())
+}
+
+func (d *Dir) tempName() string { return "." + d.runID + "." + DataFile + ".tmp" }
+
+// add registers the partition date of t, which the run must not have named.
+func (d *Dir) add(t schemas.Table, date civil.Date) (*part, error) {
+	if !namePattern.MatchString(t.Name) || !namePattern.MatchString(t.Partition) {
+		return nil, fmt.Errorf("local: table %q partition %q: not a safe path name", t.Name, t.Partition)
+	}
+	if !date.IsValid() {
+		return nil, fmt.Errorf("local: %s: invalid partition date %v", t.Name, date)
+	}
+	if err := d.usable(); err != nil {
+		return nil, err
+	}
+	k := partKey{t.Name, date}
+	if _, ok := d.parts[k]; ok {
+		return nil, fmt.Errorf("local: %s partition %v named twice in run %s", t.Name, date, d.runID)
+	}
+	p := &part{table: t, date: date, dir: d.PartitionDir(t, date)}
+	d.parts[k] = p
+	return p, nil
+}
+
+// usable reports an error unless the run can still take partitions.
+func (d *Dir) usable() error {
+	if d.state != open {
+		return fmt.Errorf("local: run %s already ended", d.runID)
+	}
+	return nil
+}
+
+// Partition returns a writer whose rows replace partition date of t at
+// Commit.
+func (d *Dir) Partition(ctx context.Context, t schemas.Table, date civil.Date) (load.PartitionWriter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	check, err := load.PartitionCheck(t, date)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, err := d.add(t, date)
+	if err != nil {
+		return nil, err
+	}
+	w, err := d.create(p, check)
+	if err != nil {
+		delete(d.parts, partKey{t.Name, date})
+		return nil, err
+	}
+	p.w = w
+	return w, nil
+}
+
+func (d *Dir) create(p *part, check func(any) error) (*partitionWriter, error) {
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	tmp := filepath.Join(p.dir, d.tempName())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	pw, err := load.NewParquetWriter(bw, p.table)
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	return &partitionWriter{dir: d, path: tmp, f: f, bw: bw, pw: pw, check: check}, nil
+}
+
+// Clear replaces partition date of t with nothing at Commit.
+func (d *Dir) Clear(ctx context.Context, t schemas.Table, date civil.Date) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, err := d.add(t, date)
+	return err
+}
+
+// Commit renames every partition file of the run over its data.parquet,
+// removes the data.parquet of every cleared or empty partition, and syncs
+// the directories. It fails, changing nothing, if a partition writer is
+// still open or failed.
+func (d *Dir) Commit(ctx context.Context) (load.CommitStats, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.usable(); err != nil {
+		return load.CommitStats{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return load.CommitStats{}, err
+	}
+	parts := d.sortedParts()
+	for _, p := range parts {
+		if p.w == nil {
+			continue
+		}
+		switch st, err := p.w.status(); {
+		case st == writerOpen:
+			return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %s partition %v not closed", d.runID, p.table.Name, p.date)
+		case err != nil:
+			return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %s partition %v: %w", d.runID, p.table.Name, p.date, err)
+		}
+	}
+	d.ended.Store(true)
+	d.state = failed // until every partition is in place
+	var stats load.CommitStats
+	dirs := make(map[string]bool)
+	for _, p := range parts {
+		data := filepath.Join(p.dir, DataFile)
+		if p.w != nil && p.w.rows > 0 {
+			if err := os.Rename(p.w.path, data); err != nil {
+				return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
+			}
+			p.w.gone = true
+			stats.Partitions++
+			stats.Rows += p.w.rows
+		} else {
+			if p.w != nil {
+				if err := os.Remove(p.w.path); err != nil {
+					return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
+				}
+				p.w.gone = true
+			}
+			if err := os.Remove(data); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
+			}
+			stats.Cleared++
+		}
+		dirs[p.dir] = true
+		dirs[filepath.Dir(p.dir)] = true
+	}
+	if len(dirs) > 0 {
+		dirs[d.root] = true
+	}
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
+		if err := syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
+		}
+	}
+	d.state = committed
+	return stats, nil
+}
+
+func (d *Dir) sortedParts() []*part {
+	parts := make([]*part, 0, len(d.parts))
+	for _, p := range d.parts {
+		parts = append(parts, p)
+	}
+	slices.SortFunc(parts, func(a, b *part) int {
+		if c := strings.Compare(a.table.Name, b.table.Name); c != 0 {
+			return c
+		}
+		return a.date.Compare(b.date)
+	})
+	return parts
+}
+
+// syncDir makes the entries of directory dir durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Abort discards the run's temporary files. It is idempotent and does
+// nothing after a successful Commit.
+func (d *Dir) Abort(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.state == committed || d.state == aborted {
+		return nil
+	}
+	d.ended.Store(true)
+	var errs []error
+	for _, p := range d.sortedParts() {
+		if p.w == nil || p.w.gone {
+			continue
+		}
+		p.w.f.Close() // already closed unless the writer is still open
+		if err := os.Remove(p.w.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		p.w.gone = true
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("local: abort of run %s: %w", d.runID, err)
+	}
+	d.state = aborted
+	return nil
+}
+
+// Partitions returns the dates of the committed partitions of t.
+func (d *Dir) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	tableDir := filepath.Join(d.root, t.Name)
+	entries, err := os.ReadDir(tableDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	var dates []civil.Date
+	prefix := t.Partition + "="
+	for _, e := range entries {
+		s, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		date, err := civil.ParseDate(s)
+		if err != nil {
+			continue
+		}
+		switch _, err := os.Stat(filepath.Join(tableDir, e.Name(), DataFile)); {
+		case err == nil:
+			dates = append(dates, date)
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("local: %w", err)
+		}
+	}
+	slices.SortFunc(dates, civil.Date.Compare)
+	return dates, nil
+}
+
+// ReadPartition calls fn with every committed row of partition date of t,
+// in file order.
+func (d *Dir) ReadPartition(ctx context.Context, t schemas.Table, date civil.Date, fn func(row any) error) error {
+	if !namePattern.MatchString(t.Name) || !namePattern.MatchString(t.Partition) {
+		return fmt.Errorf("local: table %q partition %q: not a safe path name", t.Name, t.Partition)
+	}
+	f, err := os.Open(filepath.Join(d.PartitionDir(t, date), DataFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	defer f.Close()
+	return load.ReadParquet(ctx, f, t, fn)
+}
+
+// partitionWriter writes one partition to its temporary file.
+type partitionWriter struct {
+	dir   *Dir
+	path  string // the temporary file
+	gone  bool   // the temporary file was renamed or removed; guarded by dir.mu
+	f     *os.File
+	bw    *bufio.Writer
+	pw    *load.ParquetWriter
+	check func(any) error
+
+	mu   sync.Mutex // guards st and err, read by Commit
+	st   writerState
+	err  error
+	rows int64
+}
+
+type writerState int
+
+const (
+	writerOpen writerState = iota
+	writerClosed
+)
+
+func (w *partitionWriter) status() (writerState, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.st, w.err
+}
+
+// Write appends row, which must belong to the writer's partition.
+func (w *partitionWriter) Write(row any) error {
+	if w.dir.ended.Load() {
+		return fmt.Errorf("local: run %s already ended", w.dir.runID)
+	}
+	if err := w.check(row); err != nil {
+		return err
+	}
+	// A refused row leaves the file intact; a failed write breaks it, and
+	// Close then reports the error.
+	return w.pw.Write(row)
+}
+
+// Close finishes the partition's file and syncs it to disk.
+func (w *partitionWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.st == writerClosed {
+		return w.err
+	}
+	w.st = writerClosed
+	err := w.pw.Close()
+	if err == nil {
+		err = w.bw.Flush()
+	}
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && w.dir.ended.Load() {
+		err = fmt.Errorf("local: run %s already ended", w.dir.runID)
+	}
+	if err != nil {
+		w.err = fmt.Errorf("local: %s: %w", w.path, err)
+		return w.err
+	}
+	w.rows = w.pw.Rows()
+	return nil
+}

@@ -1,0 +1,180 @@
+package local_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/load"
+	"github.com/ledgerline/ledgerline/load/loadtest"
+	"github.com/ledgerline/ledgerline/load/local"
+	"github.com/ledgerline/ledgerline/schemas"
+)
+
+func TestConformance(t *testing.T) {
+	loadtest.Run(t, func(t *testing.T) loadtest.Warehouse {
+		root := t.TempDir()
+		r, err := local.Open(root, "reader")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			// Every run has committed or aborted: no temporary file is left.
+			if tmp := files(t, root, func(name string) bool { return strings.HasPrefix(name, ".") }); len(tmp) > 0 {
+				t.Errorf("temporary files left behind: %v", tmp)
+			}
+		})
+		return loadtest.Warehouse{
+			Begin: func(_ context.Context, runID string) (load.Destination, error) {
+				return local.Open(root, runID)
+			},
+			Reader: r,
+		}
+	})
+}
+
+// files returns the paths under root, relative to it, of the files whose
+// names match.
+func files(t *testing.T, root string, match func(name string) bool) []string {
+	t.Helper()
+	var paths []string
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.IsDir() && match(e.Name()) {
+			rel, _ := filepath.Rel(root, path)
+			paths = append(paths, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(paths)
+	return paths
+}
+
+func all(string) bool { return true }
+
+func TestLayout(t *testing.T) {
+	ctx := t.Context()
+	root := t.TempDir()
+	d, err := local.Open(root, "20240229T010000Z-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, subs := schemas.Orders(), schemas.Subscriptions()
+	date := civil.Date{Year: 2024, Month: 2, Day: 29}
+	var open []load.PartitionWriter
+	for _, tab := range []schemas.Table{orders, subs} {
+		w, err := d.Partition(ctx, tab, date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range loadtest.Rows(tab, date, 3, 0) {
+			if err := w.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		open = append(open, w)
+	}
+	wantTemp := []string{
+		"orders/order_date=2024-02-29/.20240229T010000Z-1.data.parquet.tmp",
+		"subscriptions/snapshot_date=2024-02-29/.20240229T010000Z-1.data.parquet.tmp",
+	}
+	if got := files(t, root, all); !slices.Equal(got, wantTemp) {
+		t.Errorf("files while writing = %v, want %v", got, wantTemp)
+	}
+	for _, w := range open {
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"orders/order_date=2024-02-29/data.parquet",
+		"subscriptions/snapshot_date=2024-02-29/data.parquet",
+	}
+	if got := files(t, root, all); !slices.Equal(got, want) {
+		t.Errorf("files after Commit = %v, want %v", got, want)
+	}
+	if got, want := d.PartitionDir(orders, date), filepath.Join(root, "orders", "order_date=2024-02-29"); got != want {
+		t.Errorf("PartitionDir = %q, want %q", got, want)
+	}
+}
+
+func TestAbortRemovesTempFiles(t *testing.T) {
+	ctx := t.Context()
+	root := t.TempDir()
+	d, err := local.Open(root, "run1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := schemas.Orders()
+	date := civil.Date{Year: 2024, Month: 3, Day: 1}
+	w, err := d.Partition(ctx, orders, date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(loadtest.Rows(orders, date, 1, 0)[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Abort(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(t, root, all); len(got) != 0 {
+		t.Errorf("files after Abort = %v, want none", got)
+	}
+	if err := w.Close(); err == nil {
+		t.Error("Close after Abort succeeded, want error")
+	}
+}
+
+func TestOpenRejectsBadRunID(t *testing.T) {
+	for _, id := range []string{"", ".hidden", "a/b", `a\b`, "..", "run 1"} {
+		if _, err := local.Open(t.TempDir(), id); err == nil {
+			t.Errorf("Open(run id %q) succeeded, want error", id)
+		}
+	}
+}
+
+func TestPartitionsIgnoresStrayEntries(t *testing.T) {
+	root := t.TempDir()
+	orders := schemas.Orders()
+	for _, p := range []string{
+		"orders/order_date=2024-01-01/data.parquet.bak",            // no data.parquet
+		"orders/order_date=2024-01-02/.other-run.data.parquet.tmp", // uncommitted
+		"orders/order_date=not-a-date/data.parquet",                // bad name
+		"orders/notes.txt", // a file
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := local.Open(root, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dates, err := d.Partitions(t.Context(), orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dates) != 0 {
+		t.Errorf("Partitions = %v, want none", dates)
+	}
+	dates, err = d.Partitions(t.Context(), schemas.OrderItems()) // no table directory
+	if err != nil || len(dates) != 0 {
+		t.Errorf("Partitions(order_items) = %v, %v; want none, nil", dates, err)
+	}
+}
