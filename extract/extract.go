@@ -167,6 +167,11 @@ func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 // refused, which retrying cannot fix.
 var ErrAuthentication = errors.New("authentication failed")
 
+// ErrUnsupported is wrapped by errors that mean the API cannot serve a
+// stream at all (the legacy Admin API has no subscription search), so that
+// a pipeline can skip the stream with a warning instead of failing the run.
+var ErrUnsupported = errors.New("not supported by this API")
+
 // Is lets errors.Is(err, ErrAuthentication) match the API's codes for
 // refused credentials.
 func (e *APIError) Is(target error) bool {
