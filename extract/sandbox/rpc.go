@@ -60,12 +60,15 @@ type request struct {
 	Params []json.RawMessage `json:"params"`
 }
 
-// Handler returns the HTTP handler of the JSON-RPC API, serving POST on
-// Path.
+// Handler returns the HTTP handler of the merchant's APIs: JSON-RPC (POST
+// on Path), REST (under RESTPath) and the legacy Admin API (under
+// LegacyPath).
 func (m *Merchant) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+Path+"{$}", m.serveRPC)
 	mux.HandleFunc("POST "+strings.TrimSuffix(Path, "/"), m.serveRPC)
+	mux.Handle(RESTPath, m.restHandler())
+	mux.Handle(LegacyPath, m.legacyHandler())
 	return mux
 }
 

@@ -1,6 +1,8 @@
 // Package sandbox is a deterministic simulated 2Checkout merchant that speaks
-// the JSON-RPC API 6.0 over HTTP: login, searchOrders and
-// searchSubscriptions.
+// the JSON-RPC API 6.0 over HTTP (login, searchOrders and
+// searchSubscriptions), the REST API 6.0 (GET orders/ and subscriptions/,
+// see rest.go) and the legacy Back Office Admin API (sales/list_sales and
+// sales/detail_sale, see legacy.go), all three over the same orders.
 //
 // Every order is generated from (Seed, day, index), so any page of any window
 // can be served without generating the days before it, and the same
@@ -62,6 +64,9 @@ type Config struct {
 	// SessionTTL is how long a login session lasts; zero means
 	// DefaultSessionTTL.
 	SessionTTL time.Duration
+	// LegacyUser is the API user name of the legacy Admin API, whose
+	// password is SecretKey; empty means DefaultLegacyUser.
+	LegacyUser string
 }
 
 // A Merchant is a simulated 2Checkout account. It is safe for concurrent
@@ -75,6 +80,7 @@ type Merchant struct {
 	loc    *time.Location
 	now    func() time.Time
 	ttl    time.Duration
+	user   string // legacy API user
 
 	mu        sync.Mutex
 	sessions  map[string]time.Time // session id to expiry
@@ -106,6 +112,7 @@ func New(cfg Config) (*Merchant, error) {
 		loc:       cfg.Location,
 		now:       cfg.Now,
 		ttl:       cfg.SessionTTL,
+		user:      cfg.LegacyUser,
 		sessions:  make(map[string]time.Time),
 		subCounts: make(map[civil.Date]int),
 	}
@@ -124,6 +131,9 @@ func New(cfg Config) (*Merchant, error) {
 	}
 	if m.ttl == 0 {
 		m.ttl = DefaultSessionTTL
+	}
+	if m.user == "" {
+		m.user = DefaultLegacyUser
 	}
 	return m, nil
 }
