@@ -1,9 +1,14 @@
 package load
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/civil"
@@ -13,7 +18,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/ledgerline/ledgerline/schemas"
 )
 
@@ -35,18 +42,33 @@ const (
 // ParquetWriter writes the rows of one table as a Parquet file: DECIMAL(18,6)
 // stored as INT64, TIMESTAMP(isAdjustedToUTC=true, MICROS), DATE, zstd
 // compression, row groups of a bounded number of rows. Its memory use does
-// not grow with the number of rows.
+// not grow with the number of rows. Rows are buffered in Arrow builders and
+// encoded a batch at a time, the columns of a batch in parallel.
 type ParquetWriter struct {
 	table   schemas.Table
 	rowType reflect.Type // pointer to the row struct
-	fw      *pqarrow.FileWriter
-	rb      *array.RecordBuilder
+	sink    io.Writer
+	schema  *schema.Schema
+	mem     memory.Allocator
+	fw      *file.Writer                // created with the first batch
+	rgw     file.BufferedRowGroupWriter // the row group being filled, or nil
+	rgRows  int                         // rows in rgw
 	cols    []column
 	checks  []column // the columns whose values need validation
-	pending int      // rows in the builders
+	order   []int    // column indexes, the costliest to encode first
+	workers []context.Context
+	pending int // rows in the builders
 	rows    int64
 	err     error // sticky: set when the file is broken
 	closed  bool
+
+	// A batch is encoded in the background while the next one is built.
+	// While busy, the encoding goroutine owns arrs, errs, fw, rgw and
+	// rgRows, and sends its result on done.
+	busy bool
+	done chan error
+	arrs []arrow.Array
+	errs []error
 }
 
 // column writes one column of the row struct into an Arrow builder.
@@ -55,6 +77,7 @@ type column struct {
 	field    int
 	nullable bool
 	b        array.Builder
+	def      []int16 // definition levels of a nullable column, reused
 	// appendValue appends a value; for a nullable column f is the
 	// pointer's target.
 	appendValue func(f reflect.Value)
@@ -67,27 +90,111 @@ type column struct {
 func NewParquetWriter(w io.Writer, t schemas.Table) (*ParquetWriter, error) {
 	sc := t.ArrowSchema()
 	mem := memory.DefaultAllocator
-	rb := array.NewRecordBuilder(mem, sc)
-	pw := &ParquetWriter{table: t, rowType: reflect.PointerTo(t.Row), rb: rb}
+	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem))
+	pqschema, err := pqarrow.ToParquet(sc, writerProperties(t, mem, nil), arrowProps)
+	if err != nil {
+		return nil, fmt.Errorf("load: parquet schema of %s: %w", t.Name, err)
+	}
+	pw := &ParquetWriter{table: t, rowType: reflect.PointerTo(t.Row), sink: writeOnly{w}, schema: pqschema, mem: mem}
 	for i, c := range t.Columns {
-		col, err := newColumn(t, c, rb.Field(i))
+		b := array.NewBuilder(mem, sc.Field(i).Type)
+		col, err := newColumn(t, c, b)
 		if err != nil {
-			rb.Release()
+			b.Release()
+			pw.release()
 			return nil, err
 		}
+		b.Reserve(batchRows)
 		pw.cols = append(pw.cols, col)
 		if col.check != nil {
 			pw.checks = append(pw.checks, col)
 		}
+		pw.order = append(pw.order, i)
 	}
-	rb.Reserve(batchRows)
-	fw, err := pqarrow.NewFileWriter(sc, writeOnly{w}, writerProperties(t), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
-	if err != nil {
-		rb.Release()
-		return nil, fmt.Errorf("load: parquet writer for %s: %w", t.Name, err)
+	slices.SortStableFunc(pw.order, func(a, b int) int {
+		return encodingCost(t.Columns[b].Type) - encodingCost(t.Columns[a].Type)
+	})
+	for range min(runtime.GOMAXPROCS(0), maxWorkers, len(pw.cols)) {
+		pw.workers = append(pw.workers, pqarrow.NewArrowWriteContext(context.Background(), &arrowProps))
 	}
-	pw.fw = fw
+	pw.arrs = make([]arrow.Array, len(pw.cols))
+	pw.errs = make([]error, len(pw.cols))
+	pw.done = make(chan error, 1)
 	return pw, nil
+}
+
+// start creates the Parquet file writer once the first batch shows which
+// columns are worth a dictionary: those with few distinct values.
+func (w *ParquetWriter) start(first []arrow.Array) error {
+	var dict []string
+	for i, a := range first {
+		if a != nil && fewDistinct(a) {
+			dict = append(dict, w.table.Columns[i].Name)
+		}
+	}
+	fw, err := file.NewParquetWriterWithError(w.sink, w.schema.Root(), file.WithWriterProps(writerProperties(w.table, w.mem, dict)))
+	if err != nil {
+		w.err = fmt.Errorf("load: parquet writer for %s: %w", w.table.Name, err)
+		return w.err
+	}
+	w.fw = fw
+	return nil
+}
+
+// fewDistinct reports whether the non-null values of a hold at most one
+// distinct value in eight, so that a dictionary encodes them compactly and
+// cheaply.
+func fewDistinct(a arrow.Array) bool {
+	limit := (a.Len() - a.NullN()) / 8
+	if limit == 0 {
+		return false
+	}
+	switch a := a.(type) {
+	case *array.String:
+		return countDistinct(a, limit, a.Value)
+	case *array.Int64:
+		return countDistinct(a, limit, a.Value)
+	case *array.Decimal128:
+		return countDistinct(a, limit, a.Value)
+	case *array.Timestamp:
+		return countDistinct(a, limit, a.Value)
+	case *array.Date32:
+		return countDistinct(a, limit, a.Value)
+	}
+	return false
+}
+
+// countDistinct reports whether the non-null values of a, read by value,
+// hold at most limit distinct values.
+func countDistinct[K comparable](a arrow.Array, limit int, value func(int) K) bool {
+	seen := make(map[K]struct{}, limit+1)
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			continue
+		}
+		seen[value(i)] = struct{}{}
+		if len(seen) > limit {
+			return false
+		}
+	}
+	return true
+}
+
+// maxWorkers bounds the goroutines that encode the columns of a batch.
+const maxWorkers = 4
+
+// encodingCost ranks column types by the work of encoding them, so that
+// the parallel encoders start with the slowest columns.
+func encodingCost(t schemas.Type) int {
+	switch t {
+	case schemas.String:
+		return 3
+	case schemas.Decimal, schemas.Timestamp:
+		return 2
+	case schemas.Int64, schemas.Date:
+		return 1
+	}
+	return 0
 }
 
 // writeOnly hides any Close method of the destination from the Parquet
@@ -96,24 +203,23 @@ type writeOnly struct{ w io.Writer }
 
 func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
-// writerProperties returns the Parquet properties of t's files.
-func writerProperties(t schemas.Table) *parquet.WriterProperties {
+// writerProperties returns the Parquet properties of t's files, with a
+// dictionary for the columns named in dict.
+func writerProperties(t schemas.Table, mem memory.Allocator, dict []string) *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
+		parquet.WithAllocator(mem),
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithCompressionLevel(zstdLevel),
 		parquet.WithStoreDecimalAsInteger(true),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
-		// Dictionaries pay off for the repetitive columns (codes,
-		// statuses, currencies, partition dates) and cost time on the
-		// nearly unique ones (amounts, timestamps), which zstd compresses
+		// A dictionary pays off for repetitive columns (codes, statuses,
+		// currencies, partition dates) and costs time on nearly unique
+		// ones (references, amounts, timestamps), which zstd compresses
 		// well enough on its own.
 		parquet.WithDictionaryDefault(false),
 	}
-	for _, c := range t.Columns {
-		switch c.Type {
-		case schemas.String, schemas.Date:
-			opts = append(opts, parquet.WithDictionaryFor(c.Name, true))
-		}
+	for _, name := range dict {
+		opts = append(opts, parquet.WithDictionaryFor(name, true))
 	}
 	return parquet.NewWriterProperties(opts...)
 }
@@ -193,7 +299,9 @@ func newColumn(t schemas.Table, c schemas.Column, b array.Builder) (column, erro
 }
 
 // Write appends row, a pointer to the table's row struct. A row with a
-// value the file cannot hold is refused, with nothing written.
+// value the file cannot hold is refused, with nothing written. Rows are
+// encoded in batches in the background, so an error writing the file is
+// reported by a later Write or by Close, and breaks the writer.
 func (w *ParquetWriter) Write(row any) error {
 	if w.err != nil {
 		return w.err
@@ -245,20 +353,132 @@ func (w *ParquetWriter) Write(row any) error {
 // Rows returns the number of rows written.
 func (w *ParquetWriter) Rows() int64 { return w.rows }
 
-// flush hands the buffered rows to the Parquet writer as one record batch.
+// flush starts encoding the buffered rows into the current row group, in
+// the background, after the previous batch is done.
 func (w *ParquetWriter) flush() error {
 	if w.pending == 0 {
 		return nil
 	}
-	rec := w.rb.NewRecordBatch()
-	defer rec.Release()
-	w.pending = 0
-	if err := w.fw.WriteBuffered(rec); err != nil {
-		w.err = fmt.Errorf("load: %s: writing parquet: %w", w.table.Name, err)
-		return w.err
+	if err := w.wait(); err != nil {
+		return err
 	}
-	w.rb.Reserve(batchRows)
+	n := w.pending
+	w.pending = 0
+	for i, c := range w.cols {
+		w.arrs[i] = c.b.NewArray()
+		c.b.Reserve(batchRows)
+	}
+	if w.fw == nil {
+		if err := w.start(w.arrs); err != nil {
+			w.releaseArrays()
+			return err
+		}
+	}
+	w.busy = true
+	go func() { w.done <- w.encodeBatch(n) }()
 	return nil
+}
+
+// wait waits for the batch being encoded, if any, and returns the sticky
+// error.
+func (w *ParquetWriter) wait() error {
+	if w.busy {
+		w.busy = false
+		if err := <-w.done; err != nil && w.err == nil {
+			w.err = fmt.Errorf("load: %s: writing parquet: %w", w.table.Name, err)
+		}
+	}
+	return w.err
+}
+
+// encodeBatch encodes the arrays of a batch of n rows, releases them, and
+// writes the row group out when it is full.
+func (w *ParquetWriter) encodeBatch(n int) error {
+	defer w.releaseArrays()
+	if err := w.encode(n); err != nil {
+		return err
+	}
+	w.rgRows += n
+	if w.rgRows >= rowGroupRows {
+		return w.endRowGroup()
+	}
+	return nil
+}
+
+// encode writes the arrays of a batch of n rows into the row group, each
+// column by one of the workers.
+func (w *ParquetWriter) encode(n int) error {
+	if w.rgw == nil {
+		rgw, err := w.fw.AppendBufferedRowGroupChecked()
+		if err != nil {
+			return err
+		}
+		w.rgw, w.rgRows = rgw, 0
+	}
+	if len(w.workers) == 1 {
+		for _, i := range w.order {
+			if err := w.encodeColumn(w.workers[0], i, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, ctx := range w.workers {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(w.order) {
+					return
+				}
+				i := w.order[k]
+				w.errs[i] = w.encodeColumn(ctx, i, n)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range w.errs {
+		if err != nil {
+			w.errs[i] = nil
+			return fmt.Errorf("column %s: %w", w.cols[i].name, err)
+		}
+	}
+	return nil
+}
+
+// encodeColumn writes the array of column i, holding n rows, into its
+// column chunk. Only the worker owning ctx may be in it at a time.
+func (w *ParquetWriter) encodeColumn(ctx context.Context, i, n int) error {
+	cw, err := w.rgw.Column(i)
+	if err != nil {
+		return err
+	}
+	c, arr := &w.cols[i], w.arrs[i]
+	var def []int16
+	if c.nullable {
+		if cap(c.def) < n {
+			c.def = make([]int16, batchRows)
+		}
+		def = c.def[:n]
+		for j := range def {
+			def[j] = 0
+			if arr.IsValid(j) {
+				def[j] = 1
+			}
+		}
+	}
+	return pqarrow.WriteArrowToColumn(ctx, cw, arr, def, nil, c.nullable)
+}
+
+// endRowGroup writes the current row group out.
+func (w *ParquetWriter) endRowGroup() error {
+	if w.rgw == nil {
+		return nil
+	}
+	err := w.rgw.Close()
+	w.rgw, w.rgRows = nil, 0
+	return err
 }
 
 // Close writes the remaining rows and the file footer. It does not close
@@ -268,10 +488,21 @@ func (w *ParquetWriter) Close() error {
 		return w.err
 	}
 	w.closed = true
-	defer w.rb.Release()
-	err := w.err
+	defer w.release()
+	err := w.flush()
 	if err == nil {
-		err = w.flush()
+		err = w.wait()
+	}
+	if err == nil && w.fw == nil {
+		err = w.start(make([]arrow.Array, len(w.cols)))
+	}
+	if err == nil {
+		if err = w.endRowGroup(); err != nil {
+			err = fmt.Errorf("load: %s: writing parquet row group: %w", w.table.Name, err)
+		}
+	}
+	if w.fw == nil {
+		return err
 	}
 	if cerr := w.fw.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("load: %s: closing parquet: %w", w.table.Name, cerr)
@@ -280,6 +511,23 @@ func (w *ParquetWriter) Close() error {
 		w.err = err
 	}
 	return err
+}
+
+// releaseArrays releases the arrays of the batch.
+func (w *ParquetWriter) releaseArrays() {
+	for i, a := range w.arrs {
+		if a != nil {
+			a.Release()
+			w.arrs[i] = nil
+		}
+	}
+}
+
+// release frees the builders.
+func (w *ParquetWriter) release() {
+	for _, c := range w.cols {
+		c.b.Release()
+	}
 }
 
 // daysSinceEpoch returns the number of days from 1970-01-01 to d, in the
