@@ -62,14 +62,14 @@ type request struct {
 
 // Handler returns the HTTP handler of the merchant's APIs: JSON-RPC (POST
 // on Path), REST (under RESTPath) and the legacy Admin API (under
-// LegacyPath).
+// LegacyPath), with the merchant's Faults.
 func (m *Merchant) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+Path+"{$}", m.serveRPC)
 	mux.HandleFunc("POST "+strings.TrimSuffix(Path, "/"), m.serveRPC)
 	mux.Handle(RESTPath, m.restHandler())
 	mux.Handle(LegacyPath, m.legacyHandler())
-	return mux
+	return m.withFaults(mux)
 }
 
 func (m *Merchant) serveRPC(w http.ResponseWriter, r *http.Request) {

@@ -67,6 +67,10 @@ type Config struct {
 	// LegacyUser is the API user name of the legacy Admin API, whose
 	// password is SecretKey; empty means DefaultLegacyUser.
 	LegacyUser string
+	// Faults are injected into the merchant's responses, for every
+	// protocol (see faults.go); the zero value injects none. SetFaults
+	// changes them while serving.
+	Faults Faults
 }
 
 // A Merchant is a simulated 2Checkout account. It is safe for concurrent
@@ -85,6 +89,8 @@ type Merchant struct {
 	mu        sync.Mutex
 	sessions  map[string]time.Time // session id to expiry
 	subCounts map[civil.Date]int   // subscriptions created by a day's orders
+
+	faults faultState // see faults.go
 }
 
 // New returns the merchant cfg describes.
@@ -135,6 +141,9 @@ func New(cfg Config) (*Merchant, error) {
 	if m.user == "" {
 		m.user = DefaultLegacyUser
 	}
+	if err := m.SetFaults(cfg.Faults); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -148,6 +157,9 @@ func (m *Merchant) today(now time.Time) civil.Date { return civil.DateOf(now.In(
 // orders included, as they are at Now, in RefNo order.
 func (m *Merchant) OrdersOn(day civil.Date) []extract.Order {
 	now := m.now()
+	if sales, ok := m.insertedDay(day, now); ok {
+		return m.renderOrders(sales, now)
+	}
 	p := m.plan(day)
 	n := p.visible(now)
 	orders := make([]extract.Order, n)
@@ -212,7 +224,12 @@ func (m *Merchant) clamp(from, to civil.Date, now time.Time) (civil.Date, civil.
 // those at positions [offset, offset+limit).
 func (m *Merchant) searchOrders(f orderFilter, offset, limit int, now time.Time) (count int, items []extract.Order) {
 	from, to := m.clamp(f.from, f.to, now)
+	defer func() { m.afterOrderPage(from, items, now) }()
 	for d := from; !d.After(to); d = d.AddDays(1) {
+		if sales, ok := m.insertedDay(d, now); ok {
+			count, offset, items = m.appendDayOrders(sales, f, count, offset, limit, items, now)
+			continue
+		}
 		n := m.visibleCount(d, now)
 		c := n
 		if f.test != "YES" {
