@@ -562,7 +562,8 @@ func TestProtocolErrors(t *testing.T) {
 		{"POST", sandbox.Path, "{not json", 200, "-32700"},
 		{"POST", sandbox.Path, `{"jsonrpc":"2.0","id":1}`, 200, "-32600"},
 		{"GET", sandbox.Path, "", 405, ""},
-		{"POST", "/rest/6.0/orders/", "{}", 404, ""},
+		{"POST", "/rest/6.0/orders/", "{}", 405, ""},
+		{"POST", "/rest/6.1/orders/", "{}", 404, ""},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
