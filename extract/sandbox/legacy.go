@@ -1,6 +1,72 @@
 package sandbox
 
-import "net/http"
+// The legacy Back Office Admin API, served under LegacyPath:
+//
+//	GET /api/sales/list_sales?cur_page=N&pagesize=N&sale_date_begin=Y-m-d&sale_date_end=Y-m-d
+//	GET /api/sales/detail_sale?sale_id=N
+//
+// A sale is an order of the simulated merchant, test orders included; its
+// sale_id is the order's RefNo and its date_placed the OrderDate (in the
+// API time zone). list_sales pages through the sales placed within the
+// dates (inclusive; each optional, all sales without them) by sale_id
+// ascending (sort_col sale_id or date_placed, sort_dir ASC are accepted and
+// change nothing); cur_page is from 1 and pagesize 1 to 100, default 20.
+// A page past the last is empty.
+//
+// Authentication is HTTP Basic with the configured legacy user and the
+// merchant's secret key as the password. The real API answers XML by
+// default; the sandbox serves JSON only, and answers 406 Not Acceptable
+// (plain text) to a request whose Accept header does not list
+// application/json.
+//
+// Like the real API, the sandbox sends identifiers and amounts as JSON
+// strings. Amounts carry the currency's decimal places ("19.90", "1400").
+//
+// A sale has one invoice (renewals do not create invoices here). The
+// invoice carries cust_currency, the order currency, which the amounts
+// customer_total and customer_amount are in; usd_total, usd_amount and
+// fees_2co are in USD, converted at fixed rates; the vendor prices in USD,
+// so vendor_total and vendor_amount equal the USD amounts. vendor_order_id
+// is the order's ExternalReference (null without one). Lines of type
+// "product" are the order's items: vendor_product_id is the product code,
+// quantity the quantity and customer_amount the line's GrossPrice (tax
+// included, before discount). An order's discount is one further line of
+// type "coupon" whose customer_amount is minus the order's Discount, so
+// that customer_total, the amount charged, is the order's
+// GrossDiscountedPrice. The sale's demo is "Y" for test orders, "N"
+// otherwise; customer.customer_id is the CustomerReference and
+// customer.country_code the order's Country (ISO 3166-1 alpha-2, upper
+// case).
+//
+// Statuses: the invoice status is "pending" while the order is PENDING or
+// AUTHRECEIVED, "declined" once it is CANCELED, and "approved" once it is
+// COMPLETE, REFUND or REVERSED, "deposited" from 7 days after it completed.
+// Line statuses are "bill", or "refund" once the order is REFUND or
+// REVERSED: the legacy API tells neither AUTHRECEIVED from PENDING nor
+// REVERSED from REFUND.
+//
+// Errors are an HTTP status with a JSON body
+//
+//	{"errors":[{"code":"PARAMETER_MISSING","message":"Required parameter missing: sale_id","parameter":"sale_id"}]}
+//
+// 404 NOT_FOUND (unknown method), 405 METHOD_NOT_ALLOWED, 401 FORBIDDEN
+// (bad or missing credentials), 400 PARAMETER_MISSING or PARAMETER_INVALID
+// (naming the parameter), 404 RECORD_NOT_FOUND (no such sale).
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/civil"
+)
 
 // LegacyPath is the path the legacy Admin API is served under.
 const LegacyPath = "/api/"
@@ -8,4 +74,558 @@ const LegacyPath = "/api/"
 // DefaultLegacyUser is the legacy API user unless Config.LegacyUser is set.
 const DefaultLegacyUser = "api-user"
 
-func (m *Merchant) legacyHandler() http.Handler { return http.NotFoundHandler() }
+// Error codes of the legacy API.
+const (
+	CodeParameterMissing = "PARAMETER_MISSING"
+	CodeParameterInvalid = "PARAMETER_INVALID"
+	CodeRecordNotFound   = "RECORD_NOT_FOUND"
+	CodeForbidden        = "FORBIDDEN"
+)
+
+// Paging limits of list_sales.
+const (
+	defaultLegacyPageSize = 20
+	maxLegacyPageSize     = 100
+)
+
+// legacyDepositDelay is how long after an order completes its invoice
+// is deposited.
+const legacyDepositDelay = 7 * day
+
+// legacyUSDRates are the fixed exchange rates of the legacy API, in
+// millionths of a US dollar per unit of each of currencies.
+var legacyUSDRates = [len(currencies)]int64{1_000_000, 1_080_000, 1_270_000, 217_000, 6_700}
+
+// LegacyURL returns the legacy API endpoint, such as
+// "http://127.0.0.1:41234/api/".
+func (s *Server) LegacyURL() string { return strings.TrimSuffix(s.url, Path) + LegacyPath }
+
+// legacyAPI serves the legacy API of a merchant. It caches the plans of
+// recent days, so that one detail_sale call per sale does not plan the day
+// each time.
+type legacyAPI struct {
+	m *Merchant
+
+	mu    sync.Mutex
+	plans map[civil.Date]dayPlan
+}
+
+// legacyMaxPlans bounds legacyAPI.plans.
+const legacyMaxPlans = 64
+
+func (m *Merchant) legacyHandler() http.Handler {
+	return &legacyAPI{m: m, plans: make(map[civil.Date]dayPlan)}
+}
+
+func (a *legacyAPI) plan(d civil.Date) dayPlan {
+	a.mu.Lock()
+	p, ok := a.plans[d]
+	a.mu.Unlock()
+	if ok {
+		return p
+	}
+	p = a.m.plan(d)
+	a.mu.Lock()
+	if len(a.plans) >= legacyMaxPlans {
+		clear(a.plans)
+	}
+	a.plans[d] = p
+	a.mu.Unlock()
+	return p
+}
+
+// legacyError is one entry of the errors member.
+type legacyError struct {
+	Status    int    `json:"-"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Parameter string `json:"parameter,omitempty"`
+}
+
+func legacyMissing(param string) *legacyError {
+	return &legacyError{http.StatusBadRequest, CodeParameterMissing, "Required parameter missing: " + param, param}
+}
+
+func legacyInvalid(param, why string) *legacyError {
+	return &legacyError{http.StatusBadRequest, CodeParameterInvalid, "Invalid value for parameter: " + param + " (" + why + ")", param}
+}
+
+func (a *legacyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	method := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, LegacyPath), "/")
+	if method != "sales/list_sales" && method != "sales/detail_sale" {
+		writeLegacyError(w, &legacyError{Status: http.StatusNotFound, Code: CodeNotFound, Message: "Unknown API method: " + method})
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writeLegacyError(w, &legacyError{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Message: r.Method + " is not allowed on " + method})
+		return
+	}
+	if !acceptsJSON(r.Header) {
+		http.Error(w, "406 Not Acceptable: the sandbox serves application/json only; send Accept: application/json", http.StatusNotAcceptable)
+		return
+	}
+	user, password, ok := r.BasicAuth()
+	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(a.m.user)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(password), []byte(a.m.secret)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Basic realm="2Checkout API"`)
+		writeLegacyError(w, &legacyError{Status: http.StatusUnauthorized, Code: CodeForbidden, Message: "Access denied to API"})
+		return
+	}
+	q := r.URL.Query()
+	now := a.m.now()
+	var resp any
+	var e *legacyError
+	switch method {
+	case "sales/list_sales":
+		resp, e = a.listSales(q, now)
+	case "sales/detail_sale":
+		resp, e = a.detailSale(q, now)
+	}
+	if e != nil {
+		writeLegacyError(w, e)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
+}
+
+func writeLegacyError(w http.ResponseWriter, e *legacyError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	json.NewEncoder(w).Encode(struct {
+		Errors []*legacyError `json:"errors"`
+	}{[]*legacyError{e}})
+}
+
+// legacyCheckParams refuses parameters not in allowed, and repeated ones.
+func legacyCheckParams(q url.Values, allowed ...string) *legacyError {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(allowed, k) {
+			return legacyInvalid(k, "unsupported parameter")
+		}
+		if len(q[k]) != 1 {
+			return legacyInvalid(k, "given more than once")
+		}
+	}
+	return nil
+}
+
+// legacyIntParam reads an optional integer parameter within [lo, hi].
+func legacyIntParam(q url.Values, name string, def, lo, hi int) (int, *legacyError) {
+	if !q.Has(name) {
+		return def, nil
+	}
+	n, err := strconv.Atoi(q.Get(name))
+	if err != nil || n < lo || n > hi {
+		return 0, legacyInvalid(name, "must be an integer from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+	}
+	return n, nil
+}
+
+// legacyDateParam reads an optional Y-m-d date parameter.
+func legacyDateParam(q url.Values, name string, def civil.Date) (civil.Date, *legacyError) {
+	if !q.Has(name) {
+		return def, nil
+	}
+	d, err := civil.ParseDate(q.Get(name))
+	if err != nil {
+		return civil.Date{}, legacyInvalid(name, "must be a date in Y-m-d format")
+	}
+	return d, nil
+}
+
+type legacyPageInfo struct {
+	CurPage      int  `json:"cur_page"`
+	FirstEntry   int  `json:"first_entry"`
+	LastEntry    int  `json:"last_entry"`
+	LastPage     int  `json:"last_page"`
+	NextPage     *int `json:"next_page"`
+	PageSize     int  `json:"pagesize"`
+	PreviousPage *int `json:"previous_page"`
+	TotalEntries int  `json:"total_entries"`
+}
+
+type legacySaleSummary struct {
+	SaleID            string  `json:"sale_id"`
+	DatePlaced        string  `json:"date_placed"`
+	CustomerName      string  `json:"customer_name"`
+	Recurring         string  `json:"recurring"`
+	RecurringDeclined *string `json:"recurring_declined"`
+	USDTotal          string  `json:"usd_total"`
+	CustomerTotal     string  `json:"customer_total"`
+}
+
+type legacyListResponse struct {
+	ResponseCode    string              `json:"response_code"`
+	ResponseMessage string              `json:"response_message"`
+	PageInfo        legacyPageInfo      `json:"page_info"`
+	SaleSummary     []legacySaleSummary `json:"sale_summary"`
+}
+
+func (a *legacyAPI) listSales(q url.Values, now time.Time) (any, *legacyError) {
+	if e := legacyCheckParams(q, "cur_page", "pagesize", "sale_date_begin", "sale_date_end", "sort_col", "sort_dir"); e != nil {
+		return nil, e
+	}
+	page, e := legacyIntParam(q, "cur_page", 1, 1, 1<<30)
+	if e != nil {
+		return nil, e
+	}
+	size, e := legacyIntParam(q, "pagesize", defaultLegacyPageSize, 1, maxLegacyPageSize)
+	if e != nil {
+		return nil, e
+	}
+	from, e := legacyDateParam(q, "sale_date_begin", a.m.since)
+	if e != nil {
+		return nil, e
+	}
+	to, e := legacyDateParam(q, "sale_date_end", a.m.today(now))
+	if e != nil {
+		return nil, e
+	}
+	if q.Has("sort_col") && q.Get("sort_col") != "sale_id" && q.Get("sort_col") != "date_placed" {
+		return nil, legacyInvalid("sort_col", "the sandbox sorts by sale_id or date_placed only")
+	}
+	if q.Has("sort_dir") && q.Get("sort_dir") != "ASC" {
+		return nil, legacyInvalid("sort_dir", "the sandbox sorts ASC only")
+	}
+
+	offset := (page - 1) * size
+	count, sales := a.searchSales(from, to, offset, size, now)
+	resp := legacyListResponse{
+		ResponseCode:    "OK",
+		ResponseMessage: "Sale summaries retrieved successfully.",
+		PageInfo: legacyPageInfo{
+			CurPage:      page,
+			LastPage:     max(1, (count+size-1)/size),
+			PageSize:     size,
+			TotalEntries: count,
+		},
+		SaleSummary: make([]legacySaleSummary, len(sales)),
+	}
+	if len(sales) > 0 {
+		resp.PageInfo.FirstEntry = offset + 1
+		resp.PageInfo.LastEntry = offset + len(sales)
+	}
+	if page < resp.PageInfo.LastPage {
+		next := page + 1
+		resp.PageInfo.NextPage = &next
+	}
+	if page > 1 {
+		prev := page - 1
+		resp.PageInfo.PreviousPage = &prev
+	}
+	for i, s := range sales {
+		t := a.m.legacyTotals(s)
+		first, last := a.m.legacyCustomerName(s)
+		resp.SaleSummary[i] = legacySaleSummary{
+			SaleID:        s.refNo,
+			DatePlaced:    s.placed.In(a.m.loc).Format(legacyDateLayout),
+			CustomerName:  first + " " + last,
+			Recurring:     legacyFlag(s.legacyRecurring()),
+			USDTotal:      t.usd(t.charged),
+			CustomerTotal: t.local(t.charged),
+		}
+	}
+	return resp, nil
+}
+
+// legacyDateLayout is the layout of the legacy API's dates.
+const legacyDateLayout = "2006-01-02 15:04:05"
+
+// searchSales returns the number of sales placed within [from, to] visible
+// at now, test sales included, and those at positions [offset,
+// offset+limit).
+func (a *legacyAPI) searchSales(from, to civil.Date, offset, limit int, now time.Time) (count int, sales []*sale) {
+	from, to = a.m.clamp(from, to, now)
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		n := a.m.visibleCount(d, now)
+		count += n
+		if offset >= n {
+			offset -= n
+			continue
+		}
+		if len(sales) == limit {
+			continue
+		}
+		p := a.plan(d)
+		for i := offset; i < n && len(sales) < limit; i++ {
+			sales = append(sales, a.m.sale(p, i))
+		}
+		offset = 0
+	}
+	return count, sales
+}
+
+type legacyCustomer struct {
+	CustomerID   string `json:"customer_id"`
+	FirstName    string `json:"first_name"`
+	LastName     string `json:"last_name"`
+	EmailAddress string `json:"email_address"`
+	CountryCode  string `json:"country_code"`
+}
+
+type legacyLineitem struct {
+	LineitemID      string  `json:"lineitem_id"`
+	InvoiceID       string  `json:"invoice_id"`
+	SaleID          string  `json:"sale_id"`
+	Type            string  `json:"type"`
+	Status          string  `json:"status"`
+	ProductID       *string `json:"product_id"`
+	VendorProductID string  `json:"vendor_product_id"`
+	ProductName     string  `json:"product_name"`
+	Quantity        string  `json:"quantity"`
+	CustomerAmount  string  `json:"customer_amount"`
+	VendorAmount    string  `json:"vendor_amount"`
+	USDAmount       string  `json:"usd_amount"`
+}
+
+type legacyInvoice struct {
+	InvoiceID     string           `json:"invoice_id"`
+	SaleID        string           `json:"sale_id"`
+	DatePlaced    string           `json:"date_placed"`
+	Status        string           `json:"status"`
+	Recurring     string           `json:"recurring"`
+	VendorOrderID *string          `json:"vendor_order_id"`
+	CustCurrency  string           `json:"cust_currency"`
+	CustomerTotal string           `json:"customer_total"`
+	VendorTotal   string           `json:"vendor_total"`
+	USDTotal      string           `json:"usd_total"`
+	Fees2CO       string           `json:"fees_2co"`
+	Lineitems     []legacyLineitem `json:"lineitems"`
+}
+
+type legacySale struct {
+	SaleID     string          `json:"sale_id"`
+	DatePlaced string          `json:"date_placed"`
+	Demo       string          `json:"demo"`
+	Customer   legacyCustomer  `json:"customer"`
+	Invoices   []legacyInvoice `json:"invoices"`
+}
+
+type legacyDetailResponse struct {
+	ResponseCode    string     `json:"response_code"`
+	ResponseMessage string     `json:"response_message"`
+	Sale            legacySale `json:"sale"`
+}
+
+func (a *legacyAPI) detailSale(q url.Values, now time.Time) (any, *legacyError) {
+	if e := legacyCheckParams(q, "sale_id"); e != nil {
+		return nil, e
+	}
+	if !q.Has("sale_id") {
+		return nil, legacyMissing("sale_id")
+	}
+	id, err := strconv.ParseUint(q.Get("sale_id"), 10, 64)
+	if err != nil || id == 0 {
+		return nil, legacyInvalid("sale_id", "must be a positive integer")
+	}
+	s := a.lookup(id, now)
+	if s == nil {
+		return nil, &legacyError{Status: http.StatusNotFound, Code: CodeRecordNotFound, Message: "Unable to find record.", Parameter: "sale_id"}
+	}
+	return legacyDetailResponse{
+		ResponseCode:    "OK",
+		ResponseMessage: "Sale detail retrieved",
+		Sale:            a.m.legacySale(s, now),
+	}, nil
+}
+
+// lookup returns the sale whose sale_id (RefNo) is id, or nil if there is
+// none at now.
+func (a *legacyAPI) lookup(id uint64, now time.Time) *sale {
+	ord, i := (id-1)/100000, int((id-1)%100000)
+	if ord > uint64(civil.Date{Year: 9999, Month: time.December, Day: 31}.DaysSince(epoch)) {
+		return nil
+	}
+	d := epoch.AddDays(int(ord))
+	if d.Before(a.m.since) || d.After(a.m.today(now)) || i >= a.m.visibleCount(d, now) {
+		return nil
+	}
+	return a.m.sale(a.plan(d), i)
+}
+
+// legacyTotals are a sale's amounts in the order currency's minor units.
+type legacyTotals struct {
+	exp     int
+	rate    int64
+	gross   int64 // before discount, tax included
+	charged int64 // after discount
+	fees    int64 // 2Checkout's fees
+}
+
+func (m *Merchant) legacyTotals(s *sale) legacyTotals {
+	cur := &currencies[s.cur]
+	var total amounts
+	for _, l := range s.lines {
+		total = total.plus(l.unit.times(l.qty))
+	}
+	return legacyTotals{
+		exp:     cur.exp,
+		rate:    legacyUSDRates[s.cur],
+		gross:   total.gross,
+		charged: total.grossDisc,
+		fees:    roundDiv(total.grossDisc*490, 10000) + cur.fixedFee,
+	}
+}
+
+// local formats v minor units of the order currency.
+func (t legacyTotals) local(v int64) string { return fixedDecimal(v, t.exp) }
+
+// usd formats v minor units of the order currency converted to US dollars,
+// rounded half up to cents.
+func (t legacyTotals) usd(v int64) string {
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	den := int64(1_000_000)
+	for range t.exp {
+		den *= 10
+	}
+	c := roundDiv(v*t.rate*100, den)
+	if neg {
+		c = -c
+	}
+	return fixedDecimal(c, 2)
+}
+
+// fixedDecimal formats v minor units with exp decimal places, keeping trailing
+// zeros: 1990 with 2 places is "19.90".
+func fixedDecimal(v int64, exp int) string {
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	s := strconv.FormatInt(v, 10)
+	if exp > 0 {
+		if len(s) <= exp {
+			s = strings.Repeat("0", exp-len(s)+1) + s
+		}
+		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func legacyFlag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// legacyRecurring reports whether any line of s renews automatically.
+func (s *sale) legacyRecurring() bool {
+	return slices.ContainsFunc(s.lines, func(l line) bool { return l.sub.recurring })
+}
+
+// legacyCustomerName is the name of s's customer, as its subscriptions show it.
+func (m *Merchant) legacyCustomerName(s *sale) (first, last string) {
+	h := mix(m.seed ^ mix(kindCustomer<<56^uint64(s.customer)))
+	return firstNames[h%uint64(len(firstNames))], lastNames[(h>>16)%uint64(len(lastNames))]
+}
+
+// legacySale renders s as detail_sale shows it at now.
+func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
+	o := m.order(s, now)
+	t := m.legacyTotals(s)
+	first, last := m.legacyCustomerName(s)
+	date := s.placed.In(m.loc).Format(legacyDateLayout)
+	invoiceNo, _ := strconv.ParseInt(s.refNo, 10, 64)
+	invoiceNo = invoiceNo*10 + 1
+	invoiceID := strconv.FormatInt(invoiceNo, 10)
+
+	status, lineStatus := "pending", "bill"
+	switch o.Status {
+	case statusCanceled:
+		status = "declined"
+	case statusComplete, statusRefund, statusReversed:
+		status = "approved"
+		if !now.Before(s.finish.Add(legacyDepositDelay)) {
+			status = "deposited"
+		}
+		if o.Status != statusComplete {
+			lineStatus = "refund"
+		}
+	}
+
+	inv := legacyInvoice{
+		InvoiceID:     invoiceID,
+		SaleID:        s.refNo,
+		DatePlaced:    date,
+		Status:        status,
+		Recurring:     legacyFlag(s.legacyRecurring()),
+		CustCurrency:  o.Currency,
+		CustomerTotal: t.local(t.charged),
+		VendorTotal:   t.usd(t.charged),
+		USDTotal:      t.usd(t.charged),
+		Fees2CO:       t.usd(t.fees),
+		Lineitems:     make([]legacyLineitem, 0, len(s.lines)+1),
+	}
+	if s.externalRef != "" {
+		ref := s.externalRef
+		inv.VendorOrderID = &ref
+	}
+	for k, l := range s.lines {
+		gross := l.unit.gross * l.qty
+		pid := strconv.Itoa(9_000_001 + legacyProductIndex(l.product))
+		inv.Lineitems = append(inv.Lineitems, legacyLineitem{
+			LineitemID:      strconv.FormatInt(invoiceNo*10+int64(k)+1, 10),
+			InvoiceID:       invoiceID,
+			SaleID:          s.refNo,
+			Type:            "product",
+			Status:          lineStatus,
+			ProductID:       &pid,
+			VendorProductID: l.product.code,
+			ProductName:     l.product.name,
+			Quantity:        strconv.FormatInt(l.qty, 10),
+			CustomerAmount:  t.local(gross),
+			VendorAmount:    t.usd(gross),
+			USDAmount:       t.usd(gross),
+		})
+	}
+	if d := t.gross - t.charged; d != 0 {
+		inv.Lineitems = append(inv.Lineitems, legacyLineitem{
+			LineitemID:      strconv.FormatInt(invoiceNo*10+int64(len(s.lines))+1, 10),
+			InvoiceID:       invoiceID,
+			SaleID:          s.refNo,
+			Type:            "coupon",
+			Status:          lineStatus,
+			VendorProductID: "SAVE" + strconv.FormatInt(s.discountPct, 10),
+			ProductName:     "Coupon: " + strconv.FormatInt(s.discountPct, 10) + "% off",
+			Quantity:        "1",
+			CustomerAmount:  t.local(-d),
+			VendorAmount:    t.usd(-d),
+			USDAmount:       t.usd(-d),
+		})
+	}
+	demo := "N"
+	if s.test {
+		demo = "Y"
+	}
+	return legacySale{
+		SaleID:     s.refNo,
+		DatePlaced: date,
+		Demo:       demo,
+		Customer: legacyCustomer{
+			CustomerID:   strconv.FormatInt(s.customer, 10),
+			FirstName:    first,
+			LastName:     last,
+			EmailAddress: strings.ToLower(first+"."+last) + strconv.FormatInt(s.customer%1000, 10) + "@example.com",
+			CountryCode:  strings.ToUpper(s.country),
+		},
+		Invoices: []legacyInvoice{inv},
+	}
+}
+
+func legacyProductIndex(p *product) int {
+	for i := range products {
+		if &products[i] == p {
+			return i
+		}
+	}
+	return -1
+}
