@@ -66,6 +66,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract"
 )
 
 // LegacyPath is the path the legacy Admin API is served under.
@@ -320,7 +321,7 @@ func (a *legacyAPI) listSales(q url.Values, now time.Time) (any, *legacyError) {
 		first, last := a.m.legacyCustomerName(s)
 		resp.SaleSummary[i] = legacySaleSummary{
 			SaleID:        s.refNo,
-			DatePlaced:    s.placed.In(a.m.loc).Format(legacyDateLayout),
+			DatePlaced:    s.placed.In(a.m.loc).Format(extract.DateLayout),
 			CustomerName:  first + " " + last,
 			Recurring:     legacyFlag(s.legacyRecurring()),
 			USDTotal:      t.usd(t.charged),
@@ -330,15 +331,36 @@ func (a *legacyAPI) listSales(q url.Values, now time.Time) (any, *legacyError) {
 	return resp, nil
 }
 
-// legacyDateLayout is the layout of the legacy API's dates.
-const legacyDateLayout = "2006-01-02 15:04:05"
-
 // searchSales returns the number of sales placed within [from, to] visible
 // at now, test sales included, and those at positions [offset,
 // offset+limit).
+//
+// Like searchOrders, it sees the orders the faults have inserted, and may
+// insert one after serving a page.
 func (a *legacyAPI) searchSales(from, to civil.Date, offset, limit int, now time.Time) (count int, sales []*sale) {
 	from, to = a.m.clamp(from, to, now)
+	defer func() {
+		if len(sales) > 0 {
+			last := sales[len(sales)-1].placed.In(a.m.loc).Format(extract.DateLayout)
+			a.m.afterOrderPage(from, []extract.Order{{OrderDate: last}}, now)
+		}
+	}()
 	for d := from; !d.After(to); d = d.AddDays(1) {
+		if day, ok := a.m.insertedDay(d, now); ok {
+			count += len(day)
+			if offset >= len(day) {
+				offset -= len(day)
+				continue
+			}
+			for _, s := range day[offset:] {
+				if len(sales) == limit {
+					break
+				}
+				sales = append(sales, s)
+			}
+			offset = 0
+			continue
+		}
 		n := a.m.visibleCount(d, now)
 		count += n
 		if offset >= n {
@@ -439,7 +461,21 @@ func (a *legacyAPI) lookup(id uint64, now time.Time) *sale {
 		return nil
 	}
 	d := epoch.AddDays(int(ord))
-	if d.Before(a.m.since) || d.After(a.m.today(now)) || i >= a.m.visibleCount(d, now) {
+	if d.Before(a.m.since) || d.After(a.m.today(now)) {
+		return nil
+	}
+	if i >= a.m.dayCount(d) {
+		// Inserted by the faults, if at all.
+		day, _ := a.m.insertedDay(d, now)
+		ref := strconv.FormatUint(id, 10)
+		for _, s := range day {
+			if s.refNo == ref {
+				return s
+			}
+		}
+		return nil
+	}
+	if i >= a.m.visibleCount(d, now) {
 		return nil
 	}
 	return a.m.sale(a.plan(d), i)
@@ -533,7 +569,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 	o := m.order(s, now)
 	t := m.legacyTotals(s)
 	first, last := m.legacyCustomerName(s)
-	date := s.placed.In(m.loc).Format(legacyDateLayout)
+	date := s.placed.In(m.loc).Format(extract.DateLayout)
 	invoiceNo, _ := strconv.ParseInt(s.refNo, 10, 64)
 	invoiceNo = invoiceNo*10 + 1
 	invoiceID := strconv.FormatInt(invoiceNo, 10)
