@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -140,15 +141,14 @@ type countWriter struct{ n int64 }
 
 func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
 
-// heapSampler records the peak of the heap's object bytes.
+// heapSampler records the peaks of the heap: all of its objects, and the
+// live ones as of the last garbage collection.
 type heapSampler struct {
-	mu   sync.Mutex
-	peak uint64
-	stop chan struct{}
-	done chan struct{}
+	mu         sync.Mutex
+	peak, live uint64
+	stop       chan struct{}
+	done       chan struct{}
 }
-
-const heapMetric = "/memory/classes/heap/objects:bytes"
 
 func startHeapSampler() *heapSampler {
 	s := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
@@ -169,73 +169,68 @@ func startHeapSampler() *heapSampler {
 }
 
 func (s *heapSampler) sample() {
-	m := []metrics.Sample{{Name: heapMetric}}
+	m := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	metrics.Read(m)
-	v := m[0].Value.Uint64()
 	s.mu.Lock()
-	s.peak = max(s.peak, v)
+	s.peak = max(s.peak, m[0].Value.Uint64())
+	s.live = max(s.live, m[1].Value.Uint64())
 	s.mu.Unlock()
 }
 
-// reset starts a new peak.
-func (s *heapSampler) reset() uint64 {
-	s.sample()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.peak
-	s.peak = 0
-	return p
-}
-
-func (s *heapSampler) finish() uint64 {
+// finish stops sampling and returns the peaks in MB.
+func (s *heapSampler) finish() (peak, live float64) {
 	close(s.stop)
 	<-s.done
 	s.sample()
-	return s.peak
+	return float64(s.peak) / (1 << 20), float64(s.live) / (1 << 20)
 }
 
-const mb = 1 << 20
+// writeOrders writes n generated orders as Parquet to out and returns how
+// long it took and the peaks of the heap meanwhile.
+func writeOrders(b *testing.B, n int, out io.Writer) (elapsed time.Duration, peak, live float64) {
+	g := newOrderGen()
+	runtime.GC()
+	hs := startHeapSampler()
+	start := time.Now()
+	w, err := load.NewParquetWriter(out, schemas.Orders())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		if err := w.Write(g.row(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed = time.Since(start)
+	peak, live = hs.finish()
+	return elapsed, peak, live
+}
 
 // BenchmarkParquetWriterOrders writes 1,000,000 orders and reports the
-// rate and the peak heap, also over the first 100,000 rows alone: a writer
-// whose memory stays flat peaks at about the same heap for both.
+// rate and the peaks of the heap. It also writes 100,000 orders, untimed,
+// for their heap peaks: a writer whose memory stays flat peaks at about the
+// same heap for both.
 func BenchmarkParquetWriterOrders(b *testing.B) {
-	const rows, early = 1_000_000, 100_000
-	tab := schemas.Orders()
+	const rows, fewer = 1_000_000, 100_000
 	for range b.N {
 		b.StopTimer()
-		g := newOrderGen()
+		_, peak100k, live100k := writeOrders(b, fewer, io.Discard)
 		var out countWriter
-		runtime.GC()
-		hs := startHeapSampler()
 		b.StartTimer()
-		start := time.Now()
-		w, err := load.NewParquetWriter(&out, tab)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var earlyPeak uint64
-		for i := range rows {
-			if err := w.Write(g.row(i)); err != nil {
-				b.Fatal(err)
-			}
-			if i+1 == early {
-				earlyPeak = hs.reset()
-			}
-		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-		elapsed := time.Since(start)
+		elapsed, peak, live := writeOrders(b, rows, &out)
 		b.StopTimer()
-		peak := max(hs.finish(), earlyPeak)
 		b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
-		b.ReportMetric(float64(peak)/mb, "peak-heap-MB")
-		b.ReportMetric(float64(earlyPeak)/mb, "peak-heap-100k-MB")
+		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(peak100k, "peak-heap-100k-MB")
+		b.ReportMetric(live, "peak-live-MB")
 		b.ReportMetric(float64(out.n)/rows, "bytes/row")
-		b.Logf("%d rows in %v: %.0f rows/s, %.1f MB of Parquet; peak heap %.1f MB over %d rows, %.1f MB over the first %d (ratio %.2f)",
-			rows, elapsed.Round(time.Millisecond), float64(rows)/elapsed.Seconds(), float64(out.n)/mb,
-			float64(peak)/mb, rows, float64(earlyPeak)/mb, early, float64(peak)/float64(earlyPeak))
+		b.Logf("%d rows in %v: %.0f rows/s, %.1f MB of Parquet", rows, elapsed.Round(time.Millisecond),
+			float64(rows)/elapsed.Seconds(), float64(out.n)/(1<<20))
+		b.Logf("peak heap %.1f MB (live %.1f MB) for %d rows, %.1f MB (live %.1f MB) for %d rows: ratio %.2f (live %.2f)",
+			peak, live, rows, peak100k, live100k, fewer, peak/peak100k, live/live100k)
 		b.StartTimer()
 	}
 }

@@ -32,6 +32,9 @@ const (
 	// a buffered row group stays in memory, compressed, until it is full.
 	// It is a multiple of batchRows, so batches never straddle row groups.
 	rowGroupRows = 32 * batchRows
+	// pageBytes is the size of a data page before compression. Every
+	// column holds a page in memory while it fills.
+	pageBytes = 256 << 10
 	// zstdLevel is the zstd compression level of every column.
 	zstdLevel = 1
 	// maxDecimalUnits is the largest magnitude of DECIMAL(18,6), in
@@ -89,7 +92,7 @@ type column struct {
 // file; it does not close w.
 func NewParquetWriter(w io.Writer, t schemas.Table) (*ParquetWriter, error) {
 	sc := t.ArrowSchema()
-	mem := memory.DefaultAllocator
+	mem := new(bufferPool)
 	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem))
 	pqschema, err := pqarrow.ToParquet(sc, writerProperties(t, mem, nil), arrowProps)
 	if err != nil {
@@ -212,6 +215,7 @@ func writerProperties(t schemas.Table, mem memory.Allocator, dict []string) *par
 		parquet.WithCompressionLevel(zstdLevel),
 		parquet.WithStoreDecimalAsInteger(true),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
+		parquet.WithDataPageSize(pageBytes),
 		// A dictionary pays off for repetitive columns (codes, statuses,
 		// currencies, partition dates) and costs time on nearly unique
 		// ones (references, amounts, timestamps), which zstd compresses
