@@ -6,6 +6,13 @@
 // whenever the API says it has. Searches are paged; each page is decoded
 // from the response body straight into the extract record types, whose
 // numbers are json.Number, so amounts arrive exactly as sent.
+//
+// Every call goes through a transport.Transport: attempts are timed out,
+// throttled and failed requests retried with back-off, and the account's
+// request rate and requests in flight are capped. A response body that
+// turns out truncated or malformed is retried within the same budget.
+// Searches are read with transport.Paginate, so that orders placed while
+// a search is paged are neither lost nor yielded twice.
 package jsonrpc
 
 import (
@@ -23,6 +30,7 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/transport"
 )
 
 // DefaultEndpoint is the public JSON-RPC API 6.0 endpoint.
@@ -31,9 +39,6 @@ const DefaultEndpoint = "https://api.2checkout.com/rpc/6.0/"
 // DefaultPageSize is the page size searches use unless configured; it is
 // the largest the API allows.
 const DefaultPageSize = 200
-
-// DefaultTimeout bounds each HTTP round trip of the default HTTP client.
-const DefaultTimeout = 2 * time.Minute
 
 // sessionMaxAge is how old a session may get before the client logs in
 // again; sessions last 10 minutes.
@@ -45,6 +50,10 @@ const codeInvalidSession = "INVALID_SESSION"
 
 // maxErrorBody bounds how much of a non-200 response is read.
 const maxErrorBody = 1 << 20
+
+// maxRenewals bounds how many times one call renews a session the API
+// refused.
+const maxRenewals = 3
 
 // Config configures a Client.
 type Config struct {
@@ -62,9 +71,13 @@ type Config struct {
 	// DefaultPageSize. The API allows at most 200 and reports an error
 	// for more.
 	PageSize int
-	// HTTPClient makes the requests; nil means a client with
-	// DefaultTimeout.
-	HTTPClient *http.Client
+	// Transport configures the timeouts, retries, rate limit and
+	// concurrency cap of the account's requests; its zero value takes the
+	// transport package's defaults, and a nil Policy.Logger means Logger.
+	Transport transport.Config
+	// MaxPasses bounds how many times a search that changed while it was
+	// paged is read; zero means transport.DefaultMaxPasses.
+	MaxPasses int
 	// Now is the clock that signs logins and ages sessions; nil means
 	// time.Now.
 	Now func() time.Time
@@ -75,15 +88,17 @@ type Config struct {
 // A Client reads one account through the JSON-RPC API. It implements
 // extract.Source and is safe for concurrent use.
 type Client struct {
-	account  string
-	endpoint string
-	code     string
-	secret   string
-	algo     string
-	pageSize int
-	http     *http.Client
-	now      func() time.Time
-	log      *slog.Logger
+	account   string
+	endpoint  string
+	code      string
+	secret    string
+	algo      string
+	pageSize  int
+	maxPasses int
+	http      *http.Client
+	transport *transport.Transport
+	now       func() time.Time
+	log       *slog.Logger
 
 	nextID atomic.Int64
 
@@ -105,16 +120,16 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("jsonrpc: SecretKey is required")
 	}
 	c := &Client{
-		account:  cfg.Account,
-		endpoint: cfg.Endpoint,
-		code:     cfg.MerchantCode,
-		secret:   cfg.SecretKey,
-		algo:     cfg.HMAC,
-		pageSize: cfg.PageSize,
-		http:     cfg.HTTPClient,
-		now:      cfg.Now,
-		log:      cfg.Logger,
-		sem:      make(chan struct{}, 1),
+		account:   cfg.Account,
+		endpoint:  cfg.Endpoint,
+		code:      cfg.MerchantCode,
+		secret:    cfg.SecretKey,
+		algo:      cfg.HMAC,
+		pageSize:  cfg.PageSize,
+		maxPasses: cfg.MaxPasses,
+		now:       cfg.Now,
+		log:       cfg.Logger,
+		sem:       make(chan struct{}, 1),
 	}
 	if c.account == "" {
 		c.account = c.code
@@ -137,8 +152,8 @@ func New(cfg Config) (*Client, error) {
 	case c.pageSize < 0:
 		return nil, fmt.Errorf("jsonrpc: account %s: negative PageSize %d", c.account, c.pageSize)
 	}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+	if c.maxPasses < 0 {
+		return nil, fmt.Errorf("jsonrpc: account %s: negative MaxPasses %d", c.account, c.maxPasses)
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -146,6 +161,16 @@ func New(cfg Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	tc := cfg.Transport
+	if tc.Policy.Logger == nil {
+		tc.Policy.Logger = c.log.With("account", c.account)
+	}
+	t, err := transport.New(tc)
+	if err != nil {
+		return nil, fmt.Errorf("jsonrpc: account %s: %w", c.account, err)
+	}
+	c.transport = t
+	c.http = &http.Client{Transport: t}
 	return c, nil
 }
 
@@ -170,7 +195,8 @@ type subscriptionSearch struct {
 }
 
 // Orders yields the orders placed within w, test orders included, page by
-// page (searchOrders).
+// page (searchOrders). Each order is yielded once, even if orders are
+// placed while the search is paged.
 func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extract.Page[extract.Order]) error) error {
 	return search(ctx, c, extract.StreamOrders, "searchOrders", func(p pagination) any {
 		return orderSearch{
@@ -179,15 +205,15 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 			IncludeTestOrders: "YES",
 			Pagination:        p,
 		}
-	}, yield)
+	}, func(o *extract.Order) string { return o.RefNo }, yield)
 }
 
 // Subscriptions yields every subscription of the account, page by page
-// (searchSubscriptions).
+// (searchSubscriptions), each once.
 func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
 	return search(ctx, c, extract.StreamSubscriptions, "searchSubscriptions", func(p pagination) any {
 		return subscriptionSearch{Pagination: p}
-	}, yield)
+	}, func(s *extract.Subscription) string { return s.SubscriptionReference }, yield)
 }
 
 // searchResult is the result of a search method.
@@ -200,52 +226,59 @@ type searchResult[T any] struct {
 	} `json:"Pagination"`
 }
 
-// search pages through a search method until it has read the Count items
-// the API reports, or the API returns a short page. Every page reuses the
-// previous page's items.
-func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, yield func(extract.Page[T]) error) error {
+// reset readies r for decoding a page: decoding must not see the values of
+// the last page, or of a failed attempt at this one.
+func (r *searchResult[T]) reset() {
+	clear(r.Items[:cap(r.Items)])
+	r.Items = r.Items[:0]
+	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
+}
+
+// search pages through a search method with transport.Paginate, items
+// identified by key. Every page reuses the previous page's items.
+func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
-	read := 0
-	for page := 1; ; page++ {
-		clear(res.Items[:cap(res.Items)]) // decoding must not see the last page's values
-		res.Items = res.Items[:0]
-		res.Pagination.Count = 0
-		start := time.Now()
-		if err := c.callSession(ctx, stream, method, page, options(pagination{page, c.pageSize}), &res); err != nil {
-			return err
-		}
-		count := res.Pagination.Count
-		c.log.DebugContext(ctx, "2checkout page",
-			"account", c.account, "stream", stream, "method", method, "page", page,
-			"items", len(res.Items), "count", count, "elapsed", time.Since(start))
-		if err := yield(extract.Page[T]{Number: page, Count: count, Items: res.Items}); err != nil {
-			return err
-		}
-		read += len(res.Items)
-		if len(res.Items) < c.pageSize || read >= count {
-			return nil
-		}
+	err := transport.Paginate(ctx, transport.Paging[T]{
+		PageSize:  c.pageSize,
+		MaxPasses: c.maxPasses,
+		Key:       key,
+		Logger:    c.log.With("account", c.account, "stream", stream, "method", method),
+		Fetch: func(ctx context.Context, page int) ([]T, int, error) {
+			start := time.Now()
+			if err := c.callSession(ctx, stream, method, page, options(pagination{page, c.pageSize}), &res); err != nil {
+				return nil, 0, err
+			}
+			c.log.DebugContext(ctx, "2checkout page",
+				"account", c.account, "stream", stream, "method", method, "page", page,
+				"items", len(res.Items), "count", res.Pagination.Count, "elapsed", time.Since(start))
+			return res.Items, res.Pagination.Count, nil
+		},
+	}, yield)
+	if uerr, ok := errors.AsType[*transport.UnsettledError](err); ok {
+		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: uerr.Page, Err: uerr}
 	}
+	return err
 }
 
 // callSession calls method with the session id and options as its
 // parameters. A session the API no longer knows is renewed and the call
-// made once more.
+// made again, up to maxRenewals times.
 func (c *Client) callSession(ctx context.Context, stream, method string, page int, options, result any) error {
 	sid, err := c.sessionID(ctx, "")
 	if err != nil {
 		return err
 	}
-	err = c.call(ctx, stream, method, page, []any{sid, options}, result)
-	if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != codeInvalidSession {
-		return err
+	for renewals := 0; ; renewals++ {
+		err = c.call(ctx, stream, method, page, []any{sid, options}, result)
+		if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != codeInvalidSession || renewals == maxRenewals {
+			return err
+		}
+		c.log.InfoContext(ctx, "2checkout session rejected, logging in again",
+			"account", c.account, "stream", stream, "method", method, "page", page)
+		if sid, err = c.sessionID(ctx, sid); err != nil {
+			return err
+		}
 	}
-	c.log.InfoContext(ctx, "2checkout session rejected, logging in again",
-		"account", c.account, "stream", stream, "method", method, "page", page)
-	if sid, err = c.sessionID(ctx, sid); err != nil {
-		return err
-	}
-	return c.call(ctx, stream, method, page, []any{sid, options}, result)
 }
 
 // sessionID returns a session younger than sessionMaxAge other than
@@ -253,8 +286,12 @@ func (c *Client) callSession(ctx context.Context, stream, method string, page in
 func (c *Client) sessionID(ctx context.Context, rejected string) (string, error) {
 	select {
 	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return "", &extract.RequestError{Account: c.account, Method: "login", Err: context.Cause(ctx)}
+	default:
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return "", &extract.RequestError{Account: c.account, Method: "login", Err: context.Cause(ctx)}
+		}
 	}
 	defer func() { <-c.sem }()
 	now := c.now()
@@ -286,63 +323,70 @@ type request struct {
 	Params  []any  `json:"params"`
 }
 
-// HTTPError is an HTTP response other than 200 OK. Err is the API error the
-// body carried, if any.
-type HTTPError struct {
-	StatusCode int
-	Status     string // such as "503 Service Unavailable"
-	Err        error
-}
-
-func (e *HTTPError) Error() string {
-	msg := "HTTP " + e.Status
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-func (e *HTTPError) Unwrap() error { return e.Err }
+// resetter is a result that must be reset before each attempt at decoding
+// into it.
+type resetter interface{ reset() }
 
 // call makes one JSON-RPC call and decodes its result into result. It is
-// the only place that talks to the API. Every error it returns is an
-// *extract.RequestError.
+// the only place that talks to the API. A response body that is truncated
+// or malformed is retried like a failed request, within the transport's
+// budget. Every error it returns is an *extract.RequestError.
 func (c *Client) call(ctx context.Context, stream, method string, page int, params []any, result any) error {
-	fail := func(err error) error {
+	err := c.transport.Retry(ctx, func(ctx context.Context) error {
+		if r, ok := result.(resetter); ok {
+			r.reset()
+		}
+		return c.attempt(ctx, method, params, result)
+	})
+	if err != nil {
 		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: page, Err: err}
 	}
+	return nil
+}
+
+// attempt makes one JSON-RPC request (which the transport may repeat) and
+// decodes its response.
+func (c *Client) attempt(ctx context.Context, method string, params []any, result any) error {
 	id := c.nextID.Add(1)
 	body, err := json.Marshal(request{JSONRPC: "2.0", ID: id, Method: method, Params: params})
 	if err != nil {
-		return fail(fmt.Errorf("encoding request: %w", err))
+		return fmt.Errorf("encoding request: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return fail(err)
+		return err
 	}
+	// Logins and searches are safe to repeat.
+	transport.MarkIdempotent(req)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fail(err)
+		if uerr, ok := errors.AsType[*url.Error](err); ok {
+			err = uerr.Err // the URL is the endpoint, which errors need not repeat
+		}
+		if serr, ok := errors.AsType[*transport.StatusError](err); ok {
+			serr.Err = bodyError(serr.Body)
+		}
+		return err
 	}
 	defer func() {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 	}()
 	if resp.StatusCode != http.StatusOK {
-		herr := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
-		// The body may still be a JSON-RPC error; keep it if it is one.
-		var discard json.RawMessage
-		if err := decodeResponse(io.LimitReader(resp.Body, maxErrorBody), id, &discard); err != nil {
-			if apiErr, ok := errors.AsType[*extract.APIError](err); ok {
-				herr.Err = apiErr
-			}
-		}
-		return fail(herr)
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(body)}
 	}
-	if err := decodeResponse(resp.Body, id, result); err != nil {
-		return fail(err)
+	return decodeResponse(resp.Body, id, result)
+}
+
+// bodyError returns the API error a non-200 response body carried, if it
+// is a JSON-RPC error.
+func bodyError(body []byte) error {
+	var discard json.RawMessage
+	if apiErr, ok := errors.AsType[*extract.APIError](decodeResponse(bytes.NewReader(body), 0, &discard)); ok {
+		return apiErr
 	}
 	return nil
 }
@@ -365,11 +409,12 @@ func (e *wireError) apiError() *extract.APIError {
 
 // decodeResponse reads a JSON-RPC response, decoding its result (the result
 // or response member) straight into result. An error member becomes an
-// *extract.APIError.
+// *extract.APIError. A body that is cut short, not JSON, or fails to be
+// read makes an error marked transport.Retryable; id 0 matches any id.
 func decodeResponse(r io.Reader, id int64, result any) error {
 	dec := json.NewDecoder(r)
 	if tok, err := dec.Token(); err != nil {
-		return fmt.Errorf("decoding response: %w", err)
+		return retryable(fmt.Errorf("decoding response: %w", err))
 	} else if tok != json.Delim('{') {
 		return fmt.Errorf("decoding response: not a JSON object")
 	}
@@ -381,7 +426,7 @@ func decodeResponse(r io.Reader, id int64, result any) error {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return fmt.Errorf("decoding response: %w", err)
+			return retryable(fmt.Errorf("decoding response: %w", err))
 		}
 		switch key, _ := tok.(string); key {
 		case "result", "response":
@@ -395,8 +440,13 @@ func decodeResponse(r io.Reader, id int64, result any) error {
 			err = dec.Decode(&json.RawMessage{})
 		}
 		if err != nil {
-			return fmt.Errorf("decoding response %s: %w", tok, err)
+			return retryable(fmt.Errorf("decoding response %s: %w", tok, err))
 		}
+	}
+	// The object must be complete: More reports false at the end of a
+	// body cut short too.
+	if _, err := dec.Token(); err != nil {
+		return retryable(fmt.Errorf("decoding response: %w", err))
 	}
 	if rpcErr != nil {
 		return rpcErr.apiError()
@@ -404,9 +454,18 @@ func decodeResponse(r io.Reader, id int64, result any) error {
 	if !gotResult {
 		return errors.New("decoding response: neither result nor error")
 	}
-	if want := strconv.FormatInt(id, 10); gotID != nil && string(gotID) != "null" &&
+	if want := strconv.FormatInt(id, 10); id != 0 && gotID != nil && string(gotID) != "null" &&
 		string(gotID) != want && string(gotID) != strconv.Quote(want) {
 		return fmt.Errorf("response id %s does not match request id %s", gotID, want)
 	}
 	return nil
+}
+
+// retryable marks a decoding error retryable unless it is a value of the
+// wrong type, which another attempt would only repeat.
+func retryable(err error) error {
+	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return err
+	}
+	return transport.Retryable(err)
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/extract/transport"
+	"golang.org/x/time/rate"
 )
 
 const (
@@ -152,6 +154,13 @@ func (h *harness) count(method string) int {
 	return n
 }
 
+// fastTransport retries at once and does not limit the rate.
+var fastTransport = transport.Config{
+	Timeout: 5 * time.Second,
+	Policy:  transport.Policy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, Rand: transport.NewRand(1)},
+	Rate:    rate.Inf,
+}
+
 func (h *harness) client(t *testing.T, edit func(*jsonrpc.Config)) *jsonrpc.Client {
 	t.Helper()
 	cfg := jsonrpc.Config{
@@ -161,6 +170,7 @@ func (h *harness) client(t *testing.T, edit func(*jsonrpc.Config)) *jsonrpc.Clie
 		SecretKey:    secretKey,
 		Now:          h.clk.Now,
 		Logger:       slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Transport:    fastTransport,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -551,9 +561,12 @@ func TestTransportErrors(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, `{"jsonrpc":"2.0","id":2,"error":{"code":"SERVICE_UNAVAILABLE","message":"try later"}}`)
 		}, func(t *testing.T, err error) {
-			httpErr, ok := errors.AsType[*jsonrpc.HTTPError](err)
+			httpErr, ok := errors.AsType[*transport.StatusError](err)
 			if !ok || httpErr.StatusCode != 503 {
-				t.Errorf("HTTPError %+v", httpErr)
+				t.Errorf("StatusError %+v", httpErr)
+			}
+			if !strings.HasSuffix(err.Error(), "page 1: giving up after 4 attempts: HTTP 503 Service Unavailable: SERVICE_UNAVAILABLE: try later") {
+				t.Errorf("error %q", err)
 			}
 			if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != "SERVICE_UNAVAILABLE" {
 				t.Errorf("APIError %+v", apiErr)
@@ -563,7 +576,7 @@ func TestTransportErrors(t *testing.T) {
 			w.WriteHeader(http.StatusBadGateway)
 			io.WriteString(w, `<html>bad gateway</html>`)
 		}, func(t *testing.T, err error) {
-			if !strings.HasSuffix(err.Error(), "page 1: HTTP 502 Bad Gateway") {
+			if !strings.HasSuffix(err.Error(), "page 1: giving up after 4 attempts: HTTP 502 Bad Gateway") {
 				t.Errorf("error %q", err)
 			}
 		}},
@@ -639,7 +652,7 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c, err := jsonrpc.New(jsonrpc.Config{Account: "demo", Endpoint: "http://" + addr + sandbox.Path, MerchantCode: merchantCode, SecretKey: secretKey})
+	c, err := jsonrpc.New(jsonrpc.Config{Account: "demo", Endpoint: "http://" + addr + sandbox.Path, MerchantCode: merchantCode, SecretKey: secretKey, Transport: fastTransport})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,152 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/ledgerline/ledgerline/extract"
+)
+
+// DefaultMaxPasses is how many times, at most, Paginate reads a search.
+const DefaultMaxPasses = 3
+
+// Paging describes an offset-paged search for Paginate.
+type Paging[T any] struct {
+	// PageSize is the number of items a full page holds: the limit the
+	// search asks for.
+	PageSize int
+	// MaxPasses bounds how many times the search is read; zero means
+	// DefaultMaxPasses.
+	MaxPasses int
+	// Key returns the key that identifies an item, such as an order's
+	// RefNo. Keys that are decimal integers are kept in 8 bytes.
+	Key func(*T) string
+	// Fetch reads page n (from 1) of the search and returns its items
+	// and the total number of results the API reports. Paginate may
+	// reorder and overwrite the items before its next call to Fetch.
+	Fetch func(ctx context.Context, n int) (items []T, count int, err error)
+	// Logger receives an Info record when the search is read again; nil
+	// discards it.
+	Logger *slog.Logger
+}
+
+// UnsettledError says that a search kept changing while it was read.
+type UnsettledError struct {
+	Passes   int // passes read
+	Page     int // the last page read
+	Distinct int // the distinct items the last pass read
+	Count    int // the total the API reported last
+}
+
+func (e *UnsettledError) Error() string {
+	return fmt.Sprintf("search results kept changing while paged: the last of %d passes read %d distinct items, the API counts %d",
+		e.Passes, e.Distinct, e.Count)
+}
+
+// Paginate reads an offset-paged search whose results may change while it
+// is read, so that every item is yielded once and none is lost.
+//
+// It reads pages from 1 until a short page, or the page that reaches the
+// total the API last reported. Items whose key was yielded before are
+// dropped: an item inserted before the current offset shifts a page's last
+// item onto the next page. At the end of a pass, the number of distinct
+// items the pass read is checked against the total: if they disagree, or
+// the total fell during the pass (an item removed before the offset
+// shifts one past it unseen), the search is read again, yielding only the
+// items not yielded before, up to p.MaxPasses passes; then Paginate
+// returns an *UnsettledError.
+//
+// yield receives the pages with new items, numbered from 1 in the order
+// yielded (the API's page numbers when nothing changed); on a search with
+// no results, one empty page. Errors from Fetch and yield are returned as
+// they are.
+func Paginate[T any](ctx context.Context, p Paging[T], yield func(extract.Page[T]) error) error {
+	maxPasses := p.MaxPasses
+	if maxPasses <= 0 {
+		maxPasses = DefaultMaxPasses
+	}
+	log := p.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	seen := keySet{}
+	yielded := 0
+	for pass := 1; ; pass++ {
+		distinct, count, page, fell := 0, 0, 0, false
+		for page = 1; ; page++ {
+			items, c, err := p.Fetch(ctx, page)
+			if err != nil {
+				return err
+			}
+			if page > 1 && c < count {
+				fell = true
+			}
+			count = c
+			fresh := 0
+			for i := range items {
+				newInSearch, newInPass := seen.mark(p.Key(&items[i]), int32(pass))
+				if newInPass {
+					distinct++
+				}
+				if newInSearch {
+					items[fresh], items[i] = items[i], items[fresh]
+					fresh++
+				}
+			}
+			if fresh > 0 || yielded == 0 && len(items) == 0 && page == 1 {
+				yielded++
+				if err := yield(extract.Page[T]{Number: yielded, Count: count, Items: items[:fresh]}); err != nil {
+					return err
+				}
+			}
+			if len(items) == 0 || len(items) < p.PageSize || page*p.PageSize >= count {
+				break
+			}
+		}
+		if distinct == count && !fell {
+			return nil
+		}
+		if pass == maxPasses {
+			return &UnsettledError{Passes: pass, Page: page, Distinct: distinct, Count: count}
+		}
+		log.InfoContext(ctx, "search results changed while paged, reading them again",
+			"pass", pass, "distinct", distinct, "count", count, "count_fell", fell)
+	}
+}
+
+// keySet records the pass in which each key was last read.
+type keySet struct {
+	nums map[uint64]int32
+	strs map[string]int32
+}
+
+// mark records key as read in pass, and reports whether it is new to the
+// search and new to the pass.
+func (s *keySet) mark(key string, pass int32) (newInSearch, newInPass bool) {
+	if n, ok := decimalKey(key); ok {
+		if s.nums == nil {
+			s.nums = make(map[uint64]int32)
+		}
+		last, ok := s.nums[n]
+		s.nums[n] = pass
+		return !ok, last != pass
+	}
+	if s.strs == nil {
+		s.strs = make(map[string]int32)
+	}
+	last, ok := s.strs[key]
+	s.strs[key] = pass
+	return !ok, last != pass
+}
+
+// decimalKey returns key as a number if it is the canonical decimal form
+// of one, so that distinct keys never share a number.
+func decimalKey(key string) (uint64, bool) {
+	if len(key) == 0 || len(key) > 19 || key[0] == '0' && len(key) > 1 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(key, 10, 64)
+	return n, err == nil
+}
