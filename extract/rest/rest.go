@@ -257,6 +257,7 @@ func (c *Client) call(ctx context.Context, stream, path string, page int, q url.
 	}
 	u := *c.base
 	u.Path += path
+	u.RawPath = ""
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
