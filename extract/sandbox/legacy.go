@@ -444,7 +444,7 @@ func (a *legacyAPI) detailSale(q url.Values, now time.Time) (any, *legacyError) 
 	}
 	s := a.lookup(id, now)
 	if s == nil {
-		return nil, &legacyError{Status: http.StatusNotFound, Code: CodeRecordNotFound, Message: "Unable to find record.", Parameter: "sale_id"}
+		return nil, &legacyError{Status: http.StatusNotFound, Code: CodeRecordNotFound, Message: "Unable to find record for sale_id " + q.Get("sale_id") + ".", Parameter: "sale_id"}
 	}
 	return legacyDetailResponse{
 		ResponseCode:    "OK",
