@@ -1,0 +1,168 @@
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/transport"
+)
+
+type item struct{ Key string }
+
+// source is an offset-paged search over keys that change between pages:
+// change runs after page n has been served.
+type source struct {
+	keys   []string
+	size   int
+	change func(s *source, page, fetch int)
+	calls  int
+}
+
+func (s *source) fetch(_ context.Context, page int) ([]item, int, error) {
+	s.calls++
+	var items []item
+	for i := (page - 1) * s.size; i < len(s.keys) && len(items) < s.size; i++ {
+		items = append(items, item{s.keys[i]})
+	}
+	count := len(s.keys)
+	if s.change != nil {
+		s.change(s, page, s.calls)
+	}
+	return items, count, nil
+}
+
+func keys(n int) []string {
+	k := make([]string, n)
+	for i := range k {
+		k[i] = strconv.Itoa(1000 + i)
+	}
+	return k
+}
+
+func TestPaginate(t *testing.T) {
+	tests := []struct {
+		name       string
+		n          int
+		change     func(s *source, page, fetch int)
+		maxPasses  int
+		wantFetch  int
+		wantPages  int  // yielded; -1 for any
+		unsettled  bool // want an UnsettledError
+		wantKeys []string
+	}{
+		{"unchanged", 95, nil, 0, 10, 10, false, nil},
+		{"exact pages", 100, nil, 0, 10, 10, false, nil},
+		{"empty", 0, nil, 0, 1, 1, false, nil},
+		{"appended at the end", 95, func(s *source, page, fetch int) {
+			if fetch <= 3 {
+				s.keys = append(s.keys, "9"+strconv.Itoa(fetch))
+			}
+		}, 0, 10, 10, false, nil},
+		{"inserted before the offset", 95, func(s *source, page, fetch int) {
+			if fetch == 3 || fetch == 6 {
+				s.keys = slices.Insert(s.keys, 5, "new"+strconv.Itoa(fetch))
+			}
+		}, 0, 10 + 10, -1, false, []string{"new3", "new6"}},
+		{"removed before the offset", 95, func(s *source, page, fetch int) {
+			if fetch == 4 {
+				s.keys = slices.Delete(s.keys, 2, 3)
+			}
+		}, 0, 10 + 10, -1, false, nil},
+		{"inserted while re-reading", 95, func(s *source, page, fetch int) {
+			if fetch == 3 || fetch == 12 {
+				s.keys = slices.Insert(s.keys, 0, "new"+strconv.Itoa(fetch))
+			}
+		}, 0, 10 + 10 + 10, -1, false, []string{"new3", "new12"}},
+		{"never settles", 95, func(s *source, page, fetch int) {
+			s.keys = slices.Insert(s.keys, 0, "new"+strconv.Itoa(fetch))
+		}, 2, -1, -1, true, nil},
+		{"keys that look alike", 0, func(s *source, page, fetch int) {}, 0, 1, 1, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &source{keys: keys(tt.n), size: 10, change: tt.change}
+			if tt.name == "keys that look alike" {
+				src.keys = []string{"7", "007", "07", "a", "", "18446744073709551615", "18446744073709551616"}
+			}
+			var got []string
+			pages := 0
+			err := transport.Paginate(t.Context(), transport.Paging[item]{
+				PageSize:  src.size,
+				MaxPasses: tt.maxPasses,
+				Key:       func(i *item) string { return i.Key },
+				Fetch:     src.fetch,
+			}, func(p extract.Page[item]) error {
+				pages++
+				if p.Number != pages {
+					t.Errorf("page %d numbered %d", pages, p.Number)
+				}
+				for _, it := range p.Items {
+					got = append(got, it.Key)
+				}
+				return nil
+			})
+			if tt.unsettled {
+				var uerr *transport.UnsettledError
+				if !errors.As(err, &uerr) || uerr.Passes != tt.maxPasses {
+					t.Fatalf("error %v, want an UnsettledError after %d passes", err, tt.maxPasses)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, k := range got {
+				if seen[k] {
+					t.Errorf("%q yielded twice", k)
+				}
+				seen[k] = true
+			}
+			for _, k := range src.keys {
+				if !seen[k] {
+					t.Errorf("%q not yielded", k)
+				}
+			}
+			for _, k := range tt.wantKeys {
+				if !seen[k] {
+					t.Errorf("inserted %q not yielded", k)
+				}
+			}
+			if tt.wantFetch >= 0 && src.calls != tt.wantFetch {
+				t.Errorf("%d fetches, want %d", src.calls, tt.wantFetch)
+			}
+			if tt.wantPages >= 0 && pages != tt.wantPages {
+				t.Errorf("%d pages yielded, want %d", pages, tt.wantPages)
+			}
+		})
+	}
+}
+
+func TestPaginateErrors(t *testing.T) {
+	stop := errors.New("stop")
+	src := &source{keys: keys(30), size: 10}
+	err := transport.Paginate(t.Context(), transport.Paging[item]{
+		PageSize: 10, Key: func(i *item) string { return i.Key }, Fetch: src.fetch,
+	}, func(p extract.Page[item]) error {
+		if p.Number == 2 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || src.calls != 2 {
+		t.Errorf("error %v after %d fetches, want the yield's after 2", err, src.calls)
+	}
+
+	boom := errors.New("boom")
+	err = transport.Paginate(t.Context(), transport.Paging[item]{
+		PageSize: 10, Key: func(i *item) string { return i.Key },
+		Fetch: func(context.Context, int) ([]item, int, error) { return nil, 0, boom },
+	}, func(extract.Page[item]) error { return nil })
+	if err != boom {
+		t.Errorf("error %v, want the fetch's", err)
+	}
+}
