@@ -107,7 +107,6 @@ func NewParquetWriter(w io.Writer, t schemas.Table) (*ParquetWriter, error) {
 			pw.release()
 			return nil, err
 		}
-		b.Reserve(batchRows)
 		pw.cols = append(pw.cols, col)
 		if col.check != nil {
 			pw.checks = append(pw.checks, col)
@@ -370,7 +369,14 @@ func (w *ParquetWriter) flush() error {
 	w.pending = 0
 	for i, c := range w.cols {
 		w.arrs[i] = c.b.NewArray()
-		c.b.Reserve(batchRows)
+		if n == batchRows {
+			// More rows are likely to follow: make room for a batch like
+			// this one.
+			c.b.Reserve(batchRows)
+			if sb, ok := c.b.(*array.StringBuilder); ok {
+				sb.ReserveData(len(w.arrs[i].(*array.String).ValueBytes()))
+			}
+		}
 	}
 	if w.fw == nil {
 		if err := w.start(w.arrs); err != nil {

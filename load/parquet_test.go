@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -350,5 +351,74 @@ func TestPartitionCheck(t *testing.T) {
 	}
 	if _, err := load.PartitionCheck(tab, civil.Date{}); err == nil {
 		t.Error("PartitionCheck with an invalid date succeeded")
+	}
+}
+
+func TestParquetOneWorker(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	tab := schemas.Subscriptions()
+	rows := loadtest.Rows(tab, date, 9000, 0)
+	if d := loadtest.Diff(tab, rows, readFile(t, tab, writeFile(t, tab, rows))); d != "" {
+		t.Error(d)
+	}
+}
+
+// failingWriter fails every write after the first n bytes.
+type failingWriter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errDiskFull
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+func TestParquetWriterReportsWriteErrors(t *testing.T) {
+	tab := schemas.Orders()
+	rows := loadtest.Rows(tab, date, 100, 0)
+	const n = 300_000
+	write := func(w *load.ParquetWriter) error {
+		for i := range n {
+			if err := w.Write(rows[i%len(rows)]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var whole bytes.Buffer
+	w, err := load.NewParquetWriter(&whole, tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := write(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Fail at the start, in the first row group, in the last.
+	for _, limit := range []int{0, 100, whole.Len() / 3, whole.Len() - 100} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			w, err := load.NewParquetWriter(&failingWriter{n: limit}, tab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			werr := write(w)
+			cerr := w.Close()
+			if !errors.Is(cerr, errDiskFull) {
+				t.Errorf("Close = %v, want %v", cerr, errDiskFull)
+			}
+			if werr != nil && !errors.Is(werr, errDiskFull) {
+				t.Errorf("Write = %v, want %v", werr, errDiskFull)
+			}
+			if err := w.Write(rows[0]); err == nil {
+				t.Error("Write after a failure succeeded")
+			}
+		})
 	}
 }
