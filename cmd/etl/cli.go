@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/load/local"
+	"github.com/ledgerline/ledgerline/pipeline"
+)
+
+// cli holds what the commands need from the process, so tests can run them.
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) (string, bool)
+	// now is the clock; time.Now when nil.
+	now func() time.Time
+}
+
+const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
+
+Usage:
+  etl validate [-c jobs.yaml]                      check the configuration
+  etl run JOB [--date YYYY-MM-DD] [-c jobs.yaml]   run a job for one business date
+  etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N]
+                                                   serve the simulated 2Checkout merchant
+  etl version                                      print the version
+
+Run 'etl COMMAND --help' for a command's flags.
+Exit codes: 0 success, 1 run failed, 2 bad usage or configuration.
+`
+
+func (c *cli) main(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "validate":
+		return c.validate(args[1:])
+	case "run":
+		return c.run(ctx, args[1:])
+	case "sandbox":
+		if len(args) < 2 || args[1] != "serve" {
+			fmt.Fprintln(c.stderr, "etl sandbox: want 'etl sandbox serve'")
+			return exitUsage
+		}
+		return c.sandboxServe(ctx, args[2:])
+	case "version", "--version":
+		fmt.Fprintln(c.stdout, "etl", version)
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(c.stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(c.stderr, "etl: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// flagSet returns a FlagSet that reports to stderr and documents itself.
+func (c *cli) flagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags that may come before or after the positional
+// arguments, as users type them, and returns the positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// usageError reports a usage error from flag parsing: help is success.
+func usageError(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+func (c *cli) logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if f, ok := c.stderr.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(c.stderr, opts))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(c.stderr, opts))
+}
+
+func (c *cli) load(path string) (*config.File, bool) {
+	f, err := config.Load(path, c.getenv)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl: invalid configuration:\n%v\n", err)
+		return nil, false
+	}
+	return f, true
+}
+
+func (c *cli) validate(args []string) int {
+	fs := c.flagSet("validate", "etl validate [-c jobs.yaml]")
+	path := fs.String("c", "jobs.yaml", "configuration `file`")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(c.stderr, "etl validate: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	f, ok := c.load(*path)
+	if !ok {
+		return exitUsage
+	}
+	fmt.Fprintf(c.stdout, "%s: OK (%d accounts, %d jobs)\n", *path, len(f.Accounts), len(f.Jobs))
+	return exitOK
+}
+
+func (c *cli) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+func (c *cli) run(ctx context.Context, args []string) int {
+	fs := c.flagSet("run", "etl run JOB [--date YYYY-MM-DD] [-c jobs.yaml]")
+	path := fs.String("c", "jobs.yaml", "configuration `file`")
+	dateFlag := fs.String("date", "", "business `date` to run (default: yesterday in the job's time zone)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	f, ok := c.load(*path)
+	if !ok {
+		return exitUsage
+	}
+	job, ok := f.Job(pos[0])
+	if !ok {
+		fmt.Fprintf(c.stderr, "etl run: no job %q in %s\n", pos[0], *path)
+		return exitUsage
+	}
+	date := civil.DateOf(c.clock().In(job.Timezone)).AddDays(-1)
+	if *dateFlag != "" {
+		if date, err = civil.ParseDate(*dateFlag); err != nil {
+			fmt.Fprintf(c.stderr, "etl run: --date %q: want YYYY-MM-DD\n", *dateFlag)
+			return exitUsage
+		}
+	}
+	if job.Destination.Type != config.DestinationLocal {
+		fmt.Fprintf(c.stderr, "etl run: job %s: destination %s is not supported by this version (use local)\n", job.Name, job.Destination.Type)
+		return exitUsage
+	}
+	log := c.logger()
+	code := exitOK
+	for _, name := range job.Accounts {
+		acct, _ := f.Account(name) // validated by config.Load
+		s, err := c.runAccount(ctx, log, job, acct, date)
+		if err != nil {
+			log.Error("run failed", "job", job.Name, "account", acct.Name, "date", date.String(), "error", err.Error())
+			fmt.Fprintf(c.stderr, "etl run: job %s, account %s, date %s: %v\n", job.Name, acct.Name, date, err)
+			code = exitFailed
+			continue
+		}
+		printSummary(c.stdout, s)
+	}
+	return code
+}
+
+func (c *cli) runAccount(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, date civil.Date) (pipeline.Summary, error) {
+	runID := newRunID(c.clock())
+	src, closeSrc, err := pipeline.OpenSource(ctx, acct, date, job.Timezone, log)
+	if err != nil {
+		return pipeline.Summary{}, err
+	}
+	defer closeSrc()
+	dest, err := local.Open(job.Destination.Path, runID)
+	if err != nil {
+		return pipeline.Summary{}, err
+	}
+	r := &pipeline.Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest, Logger: log}
+	return r.Execute(ctx)
+}
+
+// newRunID returns a sortable, unique run id: UTC start time and 4 random
+// bytes.
+func newRunID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+func printSummary(w io.Writer, s pipeline.Summary) {
+	fmt.Fprintf(w, "run %s: job %s, account %s, date %s, orders window %s..%s\n",
+		s.RunID, s.Job, s.Account, s.Date, s.Window[0], s.Window[1])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "table\trows\tfiles\tcleared\t")
+	var rows int64
+	var files int
+	for _, t := range s.Tables {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", t.Table, t.Rows, t.Files, t.Cleared)
+		rows += t.Rows
+		files += t.Files
+	}
+	fmt.Fprintf(tw, "total\t%d\t%d\t\t\n", rows, files)
+	tw.Flush()
+	fmt.Fprintf(w, "duration %s; amounts rounded to 6 decimals: %d; orders outside the window: %d\n",
+		s.Duration.Round(time.Millisecond), s.Rounded, s.Skipped)
+}
+
+func (c *cli) sandboxServe(ctx context.Context, args []string) int {
+	fs := c.flagSet("sandbox serve", "etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N]")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
+	seed := fs.Int64("seed", 1, "data `seed`: the same seed serves the same merchant")
+	perDay := fs.Int("orders-per-day", 200, "average `orders` per day")
+	merchant := fs.String("merchant-code", "LLDEMO", "merchant `code` that login accepts")
+	since := fs.String("since", "2025-01-01", "first trading `day` of the merchant")
+	tz := fs.String("timezone", "Etc/GMT-2", "API time `zone` of the merchant's dates")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(c.stderr, "etl sandbox serve: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	sinceDate, err := civil.ParseDate(*since)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl sandbox serve: --since %q: want YYYY-MM-DD\n", *since)
+		return exitUsage
+	}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl sandbox serve: --timezone: %v\n", err)
+		return exitUsage
+	}
+	// The sandbox's secret is not a real credential, but it is still read
+	// from the environment rather than a flag, like every key.
+	secret, ok := c.getenv("LEDGERLINE_SANDBOX_SECRET")
+	if !ok {
+		secret = "sandbox-demo-secret"
+	}
+	m, err := sandbox.New(sandbox.Config{MerchantCode: *merchant, SecretKey: secret, Seed: *seed,
+		OrdersPerDay: *perDay, Since: sinceDate, Location: loc, Now: time.Now})
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)
+		return exitUsage
+	}
+	srv, err := sandbox.Serve(ctx, m, *addr)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(c.stdout, "sandbox merchant %s serving JSON-RPC 6.0 at %s (seed %d); Ctrl-C stops\n", *merchant, srv.URL(), *seed)
+	<-ctx.Done()
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}

@@ -1,0 +1,28 @@
+// Command etl is ledgerline's command line: it validates jobs.yaml, runs
+// jobs, and serves the built-in 2Checkout sandbox.
+//
+// Exit codes: 0 success, 1 run failed, 2 bad usage or configuration.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := (&cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv}).main(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,321 @@
+// Package pipeline runs a job for one account and one business date:
+// extract pages from the account's source, transform each record, and
+// stream the rows into the destination's partitions, committing at the end.
+//
+// A run covers the orders of the look-back window ending at its business
+// date and the subscriptions as they are at run time. Every partition of the
+// window is replaced whole, so a rerun of a date gives the same tables.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/load"
+	"github.com/ledgerline/ledgerline/schemas"
+	"github.com/ledgerline/ledgerline/transform"
+)
+
+// Run is one run of a job on one account for one business date.
+type Run struct {
+	ID      string
+	Job     config.Job
+	Account config.Account
+	// Date is the business date the run covers.
+	Date        civil.Date
+	Source      extract.Source
+	Destination load.Destination
+	Logger      *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Summary says what a run did.
+type Summary struct {
+	RunID    string
+	Job      string
+	Account  string
+	Date     civil.Date
+	Window   [2]civil.Date // reporting dates of the orders window, inclusive
+	Tables   []TableSummary
+	Rounded  int64 // amounts rounded to six decimals
+	Skipped  int64 // orders outside the window, left to the run that covers their date
+	Duration time.Duration
+}
+
+// TableSummary counts one table's output of a run.
+type TableSummary struct {
+	Table string
+	Rows  int64
+	// Files is the number of partitions written; Cleared the number that
+	// the run emptied because the API no longer has rows for them.
+	Files   int
+	Cleared int
+}
+
+// Window returns the reporting dates of the orders window of a run on date
+// with lookback days: the lookback days ending at date.
+func Window(date civil.Date, lookback int) (from, to civil.Date) {
+	return date.AddDays(1 - lookback), date
+}
+
+// Execute runs r and commits its data. On error nothing is committed and the
+// destination keeps the data of the previous good run.
+func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
+	now := r.Now
+	if now == nil {
+		now = time.Now
+	}
+	started := now()
+	log := r.Logger.With("run_id", r.ID, "job", r.Job.Name, "account", r.Account.Name, "date", r.Date.String())
+	from, to := Window(r.Date, r.Job.LookbackDays)
+	s = Summary{RunID: r.ID, Job: r.Job.Name, Account: r.Account.Name, Date: r.Date, Window: [2]civil.Date{from, to}}
+	conv := &transform.Converter{
+		MerchantCode: r.Account.MerchantCode,
+		SourceAPI:    r.Source.API(),
+		Source:       r.Account.SourceTimezone,
+		Reporting:    r.Account.ReportingTimezone,
+		RunID:        r.ID,
+		ExtractedAt:  started.UTC().Truncate(time.Microsecond),
+	}
+	parts := newPartitions(r.Destination)
+	defer func() {
+		if err != nil {
+			parts.closeAll()
+			if aerr := r.Destination.Abort(context.WithoutCancel(ctx)); aerr != nil {
+				err = errors.Join(err, fmt.Errorf("abort: %w", aerr))
+			}
+		}
+	}()
+	if r.Job.HasStream(extract.StreamOrders) {
+		olog := log.With("stream", extract.StreamOrders)
+		olog.Info("extracting orders", "from", from.String(), "to", to.String())
+		if err := r.orders(ctx, conv, parts, from, to, &s); err != nil {
+			return s, err
+		}
+		// A day with no orders must still replace what an earlier run wrote.
+		for _, t := range []schemas.Table{schemas.Orders(), schemas.OrderItems()} {
+			for d := from; !d.After(to); d = d.AddDays(1) {
+				if err := parts.clearUnwritten(ctx, t, d); err != nil {
+					return s, err
+				}
+			}
+		}
+	}
+	if r.Job.HasStream(extract.StreamSubscriptions) {
+		log.With("stream", extract.StreamSubscriptions).Info("extracting subscriptions")
+		if err := r.subscriptions(ctx, conv, parts); err != nil {
+			return s, err
+		}
+	}
+	if err := parts.closeAll(); err != nil {
+		return s, err
+	}
+	if _, err := r.Destination.Commit(ctx); err != nil {
+		return s, fmt.Errorf("commit: %w", err)
+	}
+	s.Tables = parts.summary()
+	s.Rounded = conv.Rounded
+	s.Duration = now().Sub(started)
+	log.Info("run committed", "rows", s.rows(), "duration", s.Duration.String())
+	return s, nil
+}
+
+func (s Summary) rows() int64 {
+	var n int64
+	for _, t := range s.Tables {
+		n += t.Rows
+	}
+	return n
+}
+
+// orders reads the orders of the reporting window [from, to]. The API
+// filters by date in its own time zone, which may differ from the reporting
+// zone by up to a day either way, so the query covers one more day on each
+// side and rows outside the window are left to the runs that own their dates.
+// The window is read one API day at a time, in order, so a partition can be
+// finished as soon as no later day can add to it.
+func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *partitions, from, to civil.Date, s *Summary) error {
+	orders, items := schemas.Orders(), schemas.OrderItems()
+	var (
+		row      schemas.Order
+		itemRows []schemas.OrderItem
+	)
+	for day := from.AddDays(-1); !day.After(to.AddDays(1)); day = day.AddDays(1) {
+		err := r.Source.Orders(ctx, extract.Window{From: day, To: day}, func(p extract.Page[extract.Order]) error {
+			for i := range p.Items {
+				raw := &p.Items[i]
+				var err error
+				itemRows, err = conv.Order(raw, &row, itemRows)
+				if err != nil {
+					return &RecordError{Account: r.Account.Name, Stream: extract.StreamOrders, Day: day, Page: p.Number, Position: i + 1, Key: raw.RefNo, Err: err}
+				}
+				if row.OrderDate.Before(from) || row.OrderDate.After(to) {
+					s.Skipped++
+					continue
+				}
+				if err := parts.write(ctx, orders, row.OrderDate, &row); err != nil {
+					return err
+				}
+				for j := range itemRows {
+					if err := parts.write(ctx, items, row.OrderDate, &itemRows[j]); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// Orders of later API days fall on reporting dates from day-1 on.
+		if err := parts.closeBefore(day.AddDays(-1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions) error {
+	t := schemas.Subscriptions()
+	var row schemas.Subscription
+	return r.Source.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
+		for i := range p.Items {
+			raw := &p.Items[i]
+			if err := conv.Subscription(raw, r.Date, &row); err != nil {
+				return &RecordError{Account: r.Account.Name, Stream: extract.StreamSubscriptions, Page: p.Number, Position: i + 1, Key: raw.SubscriptionReference, Err: err}
+			}
+			if err := parts.write(ctx, t, r.Date, &row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RecordError says which raw record could not be converted.
+type RecordError struct {
+	Account  string
+	Stream   string
+	Day      civil.Date // the API day queried; zero for subscriptions
+	Page     int
+	Position int // from 1, within the page
+	Key      string
+	Err      error
+}
+
+func (e *RecordError) Error() string {
+	where := fmt.Sprintf("account %s, stream %s", e.Account, e.Stream)
+	if !e.Day.IsZero() {
+		where += ", day " + e.Day.String()
+	}
+	return fmt.Sprintf("%s, page %d, record %d (%s): %v", where, e.Page, e.Position, e.Key, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// partitions tracks the partition writers of a run.
+type partitions struct {
+	dest load.Destination
+	open map[partKey]load.PartitionWriter
+	done map[partKey]bool // finished or cleared
+	rows map[string]int64
+	// files and cleared count partitions per table.
+	files, cleared map[string]int
+}
+
+type partKey struct {
+	table string
+	date  civil.Date
+}
+
+func newPartitions(dest load.Destination) *partitions {
+	return &partitions{dest: dest, open: map[partKey]load.PartitionWriter{}, done: map[partKey]bool{},
+		rows: map[string]int64{}, files: map[string]int{}, cleared: map[string]int{}}
+}
+
+func (p *partitions) write(ctx context.Context, t schemas.Table, date civil.Date, row any) error {
+	k := partKey{t.Name, date}
+	w, ok := p.open[k]
+	if !ok {
+		if p.done[k] {
+			return fmt.Errorf("%s partition %s was finished before all its rows arrived", t.Name, date)
+		}
+		var err error
+		if w, err = p.dest.Partition(ctx, t, date); err != nil {
+			return fmt.Errorf("open %s partition %s: %w", t.Name, date, err)
+		}
+		p.open[k] = w
+		p.files[t.Name]++
+	}
+	if err := w.Write(row); err != nil {
+		return fmt.Errorf("write %s partition %s: %w", t.Name, date, err)
+	}
+	p.rows[t.Name]++
+	return nil
+}
+
+func (p *partitions) finish(k partKey) error {
+	w := p.open[k]
+	delete(p.open, k)
+	p.done[k] = true
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("finish %s partition %s: %w", k.table, k.date, err)
+	}
+	return nil
+}
+
+// closeBefore finishes the open partitions dated before d.
+func (p *partitions) closeBefore(d civil.Date) error {
+	for k := range p.open {
+		if k.date.Before(d) {
+			if err := p.finish(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *partitions) closeAll() error {
+	var errs []error
+	for k := range p.open {
+		errs = append(errs, p.finish(k))
+	}
+	return errors.Join(errs...)
+}
+
+// clearUnwritten replaces a partition that received no rows with nothing.
+func (p *partitions) clearUnwritten(ctx context.Context, t schemas.Table, d civil.Date) error {
+	k := partKey{t.Name, d}
+	if _, ok := p.open[k]; ok || p.done[k] {
+		return nil
+	}
+	p.done[k] = true
+	p.cleared[t.Name]++
+	if err := p.dest.Clear(ctx, t, d); err != nil {
+		return fmt.Errorf("clear %s partition %s: %w", t.Name, d, err)
+	}
+	return nil
+}
+
+func (p *partitions) summary() []TableSummary {
+	var out []TableSummary
+	for name, n := range p.files {
+		out = append(out, TableSummary{Table: name, Rows: p.rows[name], Files: n, Cleared: p.cleared[name]})
+	}
+	for name, n := range p.cleared {
+		if p.files[name] == 0 {
+			out = append(out, TableSummary{Table: name, Cleared: n})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Table < out[j].Table })
+	return out
+}

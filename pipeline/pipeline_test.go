@@ -1,0 +1,264 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/jsonrpc"
+	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/load/local"
+	"github.com/ledgerline/ledgerline/money"
+	"github.com/ledgerline/ledgerline/pipeline"
+	"github.com/ledgerline/ledgerline/schemas"
+	"github.com/ledgerline/ledgerline/transform"
+)
+
+var businessDate = civil.Date{Year: 2025, Month: 3, Day: 31}
+
+func testAccount(t *testing.T) config.Account {
+	t.Helper()
+	src, err := time.LoadLocation("Etc/GMT-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return config.Account{
+		Name: "demo", MerchantCode: "LLTEST", SecretKey: "test-secret", API: config.APISandbox,
+		HMAC: "sha256", SourceTimezone: src, ReportingTimezone: time.UTC, Currency: "USD",
+		Sandbox: config.Sandbox{Seed: 7, OrdersPerDay: 40, Since: civil.Date{Year: 2025, Month: 1, Day: 1}},
+	}
+}
+
+func testJob(lookback int) config.Job {
+	return config.Job{Name: "nightly", Timezone: time.UTC, Accounts: []string{"demo"},
+		Streams: []string{"orders", "subscriptions"}, LookbackDays: lookback}
+}
+
+// run executes one run into the warehouse at root and returns its summary.
+func run(t *testing.T, root string, job config.Job, acct config.Account, date civil.Date) pipeline.Summary {
+	t.Helper()
+	ctx := t.Context()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	src, closeSrc, err := pipeline.OpenSource(ctx, acct, date, job.Timezone, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSrc()
+	dest, err := local.Open(root, "run-"+date.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &pipeline.Run{ID: "run-" + date.String(), Job: job, Account: acct, Date: date, Source: src, Destination: dest, Logger: log}
+	s, err := r.Execute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func readOrders(t *testing.T, root string) map[string]schemas.Order {
+	t.Helper()
+	d, err := local.Open(root, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := schemas.Orders()
+	dates, err := d.Partitions(t.Context(), tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]schemas.Order{}
+	for _, date := range dates {
+		err := d.ReadPartition(t.Context(), tab, date, func(row any) error {
+			o := *row.(*schemas.Order)
+			if _, dup := out[o.RefNo]; dup {
+				t.Errorf("order %s twice", o.RefNo)
+			}
+			out[o.RefNo] = o
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func count(s pipeline.Summary, table string) int64 {
+	for _, ts := range s.Tables {
+		if ts.Table == table {
+			return ts.Rows
+		}
+	}
+	return 0
+}
+
+// TestRunWritesTheSandboxOrders checks the warehouse against the sandbox's
+// own orders, converted independently of the pipeline, and that a rerun of
+// the same date gives the same tables.
+func TestRunWritesTheSandboxOrders(t *testing.T) {
+	root := t.TempDir()
+	acct, job := testAccount(t), testJob(10)
+	first := run(t, root, job, acct, businessDate)
+
+	// What the sandbox says, as it is at the run's clock: 02:00 UTC the
+	// next day.
+	m, err := sandbox.New(sandbox.Config{MerchantCode: acct.MerchantCode, SecretKey: "x", Seed: acct.Sandbox.Seed,
+		OrdersPerDay: acct.Sandbox.OrdersPerDay, Since: acct.Sandbox.Since, Location: acct.SourceTimezone,
+		Now: func() time.Time { return time.Date(2025, 4, 1, 2, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := pipeline.Window(businessDate, job.LookbackDays)
+	conv := &transform.Converter{Source: acct.SourceTimezone, Reporting: acct.ReportingTimezone}
+	want := map[string]extract.Order{}
+	var wantItems int64
+	for d := from.AddDays(-1); !d.After(to.AddDays(1)); d = d.AddDays(1) {
+		for _, o := range m.OrdersOn(d) {
+			var row schemas.Order
+			items, err := conv.Order(&o, &row, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !row.OrderDate.Before(from) && !row.OrderDate.After(to) {
+				want[o.RefNo] = o
+				wantItems += int64(len(items))
+			}
+		}
+	}
+	got := readOrders(t, root)
+	if len(got) != len(want) || len(want) < 300 {
+		t.Fatalf("warehouse has %d orders, sandbox %d in the window", len(got), len(want))
+	}
+	if n := count(first, "order_items"); n != wantItems {
+		t.Errorf("order_items rows = %d, want %d", n, wantItems)
+	}
+	for ref, raw := range want {
+		o, ok := got[ref]
+		if !ok {
+			t.Fatalf("order %s missing", ref)
+		}
+		// Amounts equal the API's decimal text exactly.
+		for _, f := range []struct {
+			name string
+			got  money.Amount
+			raw  string
+		}{
+			{"gross_price", o.GrossPrice, raw.GrossPrice.String()},
+			{"net_price", o.NetPrice, raw.NetPrice.String()},
+			{"vat", o.VAT, raw.VAT.String()},
+			{"twocheckout_commission", o.TwoCheckoutCommission, raw.AvangateCommission.String()},
+		} {
+			if f.got != money.MustParse(f.raw) {
+				t.Errorf("order %s %s = %s, API said %s", ref, f.name, f.got, f.raw)
+			}
+		}
+		local, err := time.ParseInLocation("2006-01-02 15:04:05", raw.OrderDate, acct.SourceTimezone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !o.OrderTS.Equal(local) || o.OrderTS.Location() != time.UTC || o.OrderDate != civil.DateOf(local.UTC()) {
+			t.Errorf("order %s: ts %v date %v, API said %s at UTC+2", ref, o.OrderTS, o.OrderDate, raw.OrderDate)
+		}
+		if o.Currency != strings.ToUpper(raw.Currency) || o.MerchantCode != "LLTEST" || o.SourceAPI != "jsonrpc" {
+			t.Errorf("order %s: %s %s %s", ref, o.Currency, o.MerchantCode, o.SourceAPI)
+		}
+	}
+
+	second := run(t, root, job, acct, businessDate)
+	for _, tab := range []string{"orders", "order_items", "subscriptions"} {
+		if a, b := count(first, tab), count(second, tab); a != b || a == 0 {
+			t.Errorf("%s: first run %d rows, rerun %d", tab, a, b)
+		}
+	}
+	if again := readOrders(t, root); len(again) != len(got) {
+		t.Errorf("after the rerun the warehouse has %d orders, want %d", len(again), len(got))
+	}
+}
+
+// TestRunClearsVanishedDays shows that a day of the window with no orders
+// any more is emptied, not left with an earlier run's rows.
+func TestRunClearsVanishedDays(t *testing.T) {
+	root := t.TempDir()
+	acct, job := testAccount(t), testJob(3)
+	job.Streams = []string{"orders"}
+	run(t, root, job, acct, businessDate)
+	if n := len(readOrders(t, root)); n == 0 {
+		t.Fatal("no orders written")
+	}
+	// The same merchant, but it only started trading after the window:
+	// every day of the window is now empty.
+	acct.Sandbox.Since = businessDate.AddDays(5)
+	s := run(t, root, job, acct, businessDate)
+	if n := len(readOrders(t, root)); n != 0 {
+		t.Errorf("%d orders left after the API stopped returning them", n)
+	}
+	for _, ts := range s.Tables {
+		if ts.Table == "orders" && ts.Cleared != 3 {
+			t.Errorf("orders cleared = %d, want 3", ts.Cleared)
+		}
+	}
+}
+
+// TestRunFailureKeepsPreviousData: a run that fails half-way commits
+// nothing, and the error names the account, stream, page and record.
+func TestRunFailureKeepsPreviousData(t *testing.T) {
+	root := t.TempDir()
+	acct, job := testAccount(t), testJob(3)
+	job.Streams = []string{"orders"}
+	run(t, root, job, acct, businessDate)
+	before := readOrders(t, root)
+
+	// A proxy in front of the sandbox that corrupts one order's currency.
+	m, err := sandbox.New(sandbox.Config{MerchantCode: acct.MerchantCode, SecretKey: "test-secret", Seed: acct.Sandbox.Seed,
+		OrdersPerDay: acct.Sandbox.OrdersPerDay, Since: acct.Sandbox.Since, Location: acct.SourceTimezone,
+		Now: func() time.Time { return time.Date(2025, 4, 1, 2, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := rec.Body.String()
+		body = strings.Replace(body, `"Currency":"USD"`, `"Currency":"US$"`, 1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	src, err := jsonrpc.New(jsonrpc.Config{Account: "demo", Endpoint: srv.URL + sandbox.Path, MerchantCode: acct.MerchantCode,
+		SecretKey: "test-secret", Now: func() time.Time { return time.Date(2025, 4, 1, 2, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest, err := local.Open(root, "failing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &pipeline.Run{ID: "failing", Job: job, Account: acct, Date: businessDate, Source: src, Destination: dest,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	_, err = r.Execute(context.Background())
+	var re *pipeline.RecordError
+	var fe *transform.FieldError
+	if !errors.As(err, &re) || !errors.As(err, &fe) || fe.Field != "Currency" || re.Page != 1 || re.Stream != "orders" {
+		t.Fatalf("err = %v, want a RecordError on the Currency field of page 1", err)
+	}
+	for _, want := range []string{"account demo", "stream orders", "page 1", "record ", "field Currency", `"US$"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	after := readOrders(t, root)
+	if len(after) != len(before) {
+		t.Errorf("orders after a failed run = %d, before = %d", len(after), len(before))
+	}
+}
