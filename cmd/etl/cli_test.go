@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newCLI(env map[string]string) (*cli, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &cli{
+		stdout: &out, stderr: &errb,
+		getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		now:    func() time.Time { return time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC) },
+	}, &out, &errb
+}
+
+const testConfig = `accounts:
+  - name: demo
+    merchant_code: LLCLI
+    secret_key: ${CLI_SECRET}
+    api: sandbox
+    currency: USD
+    chargeback_fees: {model: fixed, fee: "25"}
+    sandbox: {seed: 3, orders_per_day: 20, since: 2025-01-01}
+jobs:
+  - name: nightly
+    schedule: "0 2 * * *"
+    accounts: [demo]
+    streams: [orders, subscriptions]
+    lookback_days: 5
+    destination: {type: local, path: WAREHOUSE}
+`
+
+func writeConfig(t *testing.T, body string) (path, warehouse string) {
+	t.Helper()
+	dir := t.TempDir()
+	warehouse = filepath.Join(dir, "warehouse")
+	path = filepath.Join(dir, "jobs.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(body, "WAREHOUSE", warehouse)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, warehouse
+}
+
+func TestExitCodes(t *testing.T) {
+	good, _ := writeConfig(t, testConfig)
+	bad, _ := writeConfig(t, strings.Replace(testConfig, "lookback_days: 5", "lookback_days: five", 1))
+	env := map[string]string{"CLI_SECRET": "s3cr3t-value"}
+	tests := []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		code   int
+		stdout string // regexp
+		stderr string // regexp
+	}{
+		{"no command", nil, env, exitUsage, "", "Usage:"},
+		{"unknown command", []string{"frobnicate"}, env, exitUsage, "", `unknown command "frobnicate"`},
+		{"help", []string{"--help"}, env, exitOK, "etl run JOB", ""},
+		{"version", []string{"version"}, env, exitOK, `^etl \S+\n$`, ""},
+		{"validate ok", []string{"validate", "-c", good}, env, exitOK, `OK \(1 accounts, 1 jobs\)`, ""},
+		{"validate help", []string{"validate", "--help"}, env, exitOK, "", `-c file`},
+		{"validate bad type", []string{"validate", "-c", bad}, env, exitUsage, "", `jobs\.yaml:15: jobs\[0\]\.lookback_days: .*integer`},
+		{"validate missing env", []string{"validate", "-c", good}, nil, exitUsage, "", `jobs\.yaml:4: accounts\[0\]\.secret_key: .*CLI_SECRET`},
+		{"validate missing file", []string{"validate", "-c", "/nonexistent/jobs.yaml"}, env, exitUsage, "", "nonexistent"},
+		{"run unknown job", []string{"run", "weekly", "-c", good}, env, exitUsage, "", `no job "weekly"`},
+		{"run bad date", []string{"run", "nightly", "--date", "2025-13-01", "-c", good}, env, exitUsage, "", `--date "2025-13-01"`},
+		{"run without job", []string{"run", "-c", good}, env, exitUsage, "", "Usage: etl run"},
+		{"run bad config", []string{"run", "nightly", "-c", bad}, env, exitUsage, "", "lookback_days"},
+		{"sandbox without serve", []string{"sandbox"}, env, exitUsage, "", "etl sandbox serve"},
+		{"sandbox bad flag", []string{"sandbox", "serve", "--seed", "x"}, env, exitUsage, "", "invalid value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, out, errb := newCLI(tt.env)
+			if code := c.main(context.Background(), tt.args); code != tt.code {
+				t.Errorf("exit code = %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errb)
+			}
+			if tt.stdout != "" && !regexp.MustCompile(tt.stdout).MatchString(out.String()) {
+				t.Errorf("stdout %q does not match %q", out, tt.stdout)
+			}
+			if tt.stderr != "" && !regexp.MustCompile(tt.stderr).MatchString(errb.String()) {
+				t.Errorf("stderr %q does not match %q", errb, tt.stderr)
+			}
+			if strings.Contains(out.String()+errb.String(), "s3cr3t-value") {
+				t.Error("the secret key was printed")
+			}
+		})
+	}
+}
+
+func TestRunPrintsSummaryAndIsRepeatable(t *testing.T) {
+	path, warehouse := writeConfig(t, testConfig)
+	env := map[string]string{"CLI_SECRET": "s3cr3t-value"}
+	var summaries []string
+	for range 2 {
+		c, out, errb := newCLI(env)
+		// Flags after the job name, as users type them.
+		if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-31"}); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errb)
+		}
+		if strings.Contains(errb.String(), "s3cr3t-value") {
+			t.Error("the secret key was logged")
+		}
+		if !strings.Contains(errb.String(), `"msg":"run committed"`) {
+			t.Errorf("no JSON log line for the commit: %s", errb)
+		}
+		summaries = append(summaries, out.String())
+	}
+	rows := regexp.MustCompile(`(?m)^\s*(orders|order_items|subscriptions|total)\s+(\d+)\s+(\d+)`)
+	first, second := rows.FindAllString(summaries[0], -1), rows.FindAllString(summaries[1], -1)
+	if len(first) != 4 || strings.Join(first, "\n") != strings.Join(second, "\n") {
+		t.Fatalf("summaries differ or lack tables:\n%s\n%s", summaries[0], summaries[1])
+	}
+	if !strings.Contains(summaries[0], "date 2025-03-31, orders window 2025-03-27..2025-03-31") {
+		t.Errorf("summary lacks the window: %s", summaries[0])
+	}
+	files, err := filepath.Glob(filepath.Join(warehouse, "orders", "order_date=2025-03-*", "*.parquet"))
+	if err != nil || len(files) != 5 {
+		t.Errorf("orders partition files = %v (%v), want 5", files, err)
+	}
+}
+
+func TestDefaultDateIsYesterdayInJobZone(t *testing.T) {
+	path, _ := writeConfig(t, strings.Replace(testConfig, `schedule: "0 2 * * *"`, "schedule: \"0 2 * * *\"\n    timezone: Pacific/Auckland", 1))
+	c, out, errb := newCLI(map[string]string{"CLI_SECRET": "x"})
+	// 2025-04-01 09:00 UTC is 22:00 on 1 April in Auckland: yesterday is 31 March.
+	// In UTC it would also be 31 March, so move the clock to 13:00 UTC,
+	// which is already 2 April in Auckland.
+	c.now = func() time.Time { return time.Date(2025, 4, 1, 13, 0, 0, 0, time.UTC) }
+	if code := c.main(t.Context(), []string{"run", "nightly", "-c", path}); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out.String(), "date 2025-04-01,") {
+		t.Errorf("summary: %s", out)
+	}
+}
