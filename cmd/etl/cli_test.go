@@ -66,7 +66,7 @@ func TestExitCodes(t *testing.T) {
 		{"version", []string{"version"}, env, exitOK, `^etl \S+\n$`, ""},
 		{"validate ok", []string{"validate", "-c", good}, env, exitOK, `OK \(1 accounts, 1 jobs\)`, ""},
 		{"validate help", []string{"validate", "--help"}, env, exitOK, "", `-c file`},
-		{"validate bad type", []string{"validate", "-c", bad}, env, exitUsage, "", `jobs\.yaml:15: jobs\[0\]\.lookback_days: .*integer`},
+		{"validate bad type", []string{"validate", "-c", bad}, env, exitUsage, "", `jobs\.yaml:14: jobs\[0\]\.lookback_days: .*integer`},
 		{"validate missing env", []string{"validate", "-c", good}, nil, exitUsage, "", `jobs\.yaml:4: accounts\[0\]\.secret_key: .*CLI_SECRET`},
 		{"validate missing file", []string{"validate", "-c", "/nonexistent/jobs.yaml"}, env, exitUsage, "", "nonexistent"},
 		{"run unknown job", []string{"run", "weekly", "-c", good}, env, exitUsage, "", `no job "weekly"`},
