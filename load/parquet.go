@@ -44,9 +44,15 @@ const (
 
 // ParquetWriter writes the rows of one table as a Parquet file: DECIMAL(18,6)
 // stored as INT64, TIMESTAMP(isAdjustedToUTC=true, MICROS), DATE, zstd
-// compression, row groups of a bounded number of rows. Its memory use does
-// not grow with the number of rows. Rows are buffered in Arrow builders and
-// encoded a batch at a time, the columns of a batch in parallel.
+// compression, row groups of a bounded number of rows. Timestamps keep
+// whole microseconds; finer digits are dropped. Columns whose first batch
+// of values repeats a lot are dictionary-encoded.
+//
+// Its memory use does not grow with the number of rows: a writer of a large
+// file holds some tens of MB, one of a few rows much less. Rows are buffered
+// in Arrow builders and encoded a batch at a time in the background, the
+// columns of a batch in parallel. A ParquetWriter is not safe for
+// concurrent use.
 type ParquetWriter struct {
 	table   schemas.Table
 	rowType reflect.Type // pointer to the row struct

@@ -97,10 +97,18 @@ func (d *Dir) PartitionDir(t schemas.Table, date civil.Date) string {
 
 func (d *Dir) tempName() string { return "." + d.runID + "." + DataFile + ".tmp" }
 
+// checkNames reports an error unless the names of t are safe in paths.
+func checkNames(t schemas.Table) error {
+	if !namePattern.MatchString(t.Name) || !namePattern.MatchString(t.Partition) {
+		return fmt.Errorf("local: table %q partition column %q: not a safe path name", t.Name, t.Partition)
+	}
+	return nil
+}
+
 // add registers the partition date of t, which the run must not have named.
 func (d *Dir) add(t schemas.Table, date civil.Date) (*part, error) {
-	if !namePattern.MatchString(t.Name) || !namePattern.MatchString(t.Partition) {
-		return nil, fmt.Errorf("local: table %q partition %q: not a safe path name", t.Name, t.Partition)
+	if err := checkNames(t); err != nil {
+		return nil, err
 	}
 	if !date.IsValid() {
 		return nil, fmt.Errorf("local: %s: invalid partition date %v", t.Name, date)
@@ -159,7 +167,7 @@ func (d *Dir) create(p *part, check func(any) error) (*partitionWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(f, 256<<10)
 	pw, err := load.NewParquetWriter(bw, p.table)
 	if err != nil {
 		f.Close()
@@ -305,6 +313,9 @@ func (d *Dir) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := checkNames(t); err != nil {
+		return nil, err
+	}
 	tableDir := filepath.Join(d.root, t.Name)
 	entries, err := os.ReadDir(tableDir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -338,8 +349,8 @@ func (d *Dir) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, er
 // ReadPartition calls fn with every committed row of partition date of t,
 // in file order.
 func (d *Dir) ReadPartition(ctx context.Context, t schemas.Table, date civil.Date, fn func(row any) error) error {
-	if !namePattern.MatchString(t.Name) || !namePattern.MatchString(t.Partition) {
-		return fmt.Errorf("local: table %q partition %q: not a safe path name", t.Name, t.Partition)
+	if err := checkNames(t); err != nil {
+		return err
 	}
 	f, err := os.Open(filepath.Join(d.PartitionDir(t, date), DataFile))
 	if errors.Is(err, fs.ErrNotExist) {
