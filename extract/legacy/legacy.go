@@ -68,6 +68,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -339,7 +340,7 @@ func (n *number) UnmarshalJSON(b []byte) error {
 		}
 		s = strings.TrimSpace(s)
 		if s != "" && !isNumber(s) {
-			return fmt.Errorf("%q is not a number", s)
+			return typeError(strconv.Quote(s), reflect.TypeFor[number]())
 		}
 		*n = number(s)
 		return nil
@@ -347,7 +348,16 @@ func (n *number) UnmarshalJSON(b []byte) error {
 		*n = number(b)
 		return nil
 	}
-	return fmt.Errorf("%s is not a number", b)
+	return typeError(string(b), reflect.TypeFor[number]())
+}
+
+// typeError is the error for an unexpected value; encoding/json adds the
+// field it was found in.
+func typeError(value string, t reflect.Type) error {
+	if len(value) > 40 {
+		value = value[:40] + "..."
+	}
+	return &json.UnmarshalTypeError{Value: value, Type: t}
 }
 
 // isNumber reports whether s is a JSON number literal:
@@ -403,7 +413,7 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		*t = text(b)
 		return nil
 	}
-	return fmt.Errorf("%s is not a string", b)
+	return typeError(string(b), reflect.TypeFor[text]())
 }
 
 // integer is an integer the API sends as a JSON number or a string.
@@ -420,7 +430,7 @@ func (n *integer) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseInt(string(s), 10, 64)
 	if err != nil {
-		return fmt.Errorf("%q is not an integer", s)
+		return typeError(strconv.Quote(string(s)), reflect.TypeFor[integer]())
 	}
 	*n = integer(v)
 	return nil
