@@ -45,14 +45,14 @@ func keys(n int) []string {
 
 func TestPaginate(t *testing.T) {
 	tests := []struct {
-		name       string
-		n          int
-		change     func(s *source, page, fetch int)
-		maxPasses  int
-		wantFetch  int
-		wantPages  int  // yielded; -1 for any
-		unsettled  bool // want an UnsettledError
-		wantKeys []string
+		name      string
+		n         int
+		change    func(s *source, page, fetch int)
+		maxPasses int
+		wantFetch int
+		wantPages int  // yielded; -1 for any
+		unsettled bool // want an UnsettledError
+		wantKeys  []string
 	}{
 		{"unchanged", 95, nil, 0, 10, 10, false, nil},
 		{"exact pages", 100, nil, 0, 10, 10, false, nil},
