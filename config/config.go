@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/money"
 )
 
@@ -67,6 +68,7 @@ const (
 	DefaultOutbox            = "./out/outbox"
 	DefaultSandboxSeed       = 1
 	DefaultOrdersPerDay      = 200
+	DefaultConcurrency       = 4
 )
 
 // File is a loaded, validated jobs.yaml.
@@ -103,6 +105,9 @@ type Account struct {
 	TransactionStatuses []string
 	// Sandbox configures the simulated merchant of api: sandbox.
 	Sandbox Sandbox
+	// Concurrency caps the API requests in flight for the account, and the
+	// days of a window read at once.
+	Concurrency int
 }
 
 // LogValue implements slog.LogValuer: the account's identity, never its
@@ -154,6 +159,8 @@ type Sandbox struct {
 	OrdersPerDay int
 	// Since is the merchant's first day of trading.
 	Since civil.Date
+	// Faults are the failures the sandbox injects, for testing resilience.
+	Faults sandbox.Faults
 }
 
 // defaultSandboxSince returns the sandbox merchant's default first day.

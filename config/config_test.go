@@ -75,6 +75,7 @@ func TestLoadShippedFile(t *testing.T) {
 		},
 		TransactionStatuses: []string{"COMPLETE", "REFUND"},
 		Sandbox:             Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}},
+		Concurrency:         DefaultConcurrency,
 	}
 	if !reflect.DeepEqual(a, wantAccount) {
 		t.Errorf("account:\n got %#v\nwant %#v", a, wantAccount)
@@ -239,6 +240,15 @@ func TestParseValues(t *testing.T) {
 			check: func(f *File) string { return want(fmt.Sprint(f.Jobs[0].Streams), "[orders chargebacks]") },
 		},
 		{
+			name: "concurrency and sandbox faults",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    concurrency: 2\n    sandbox: {faults: '429=0.1,500=5%,insert=3'}\n",
+			check: func(f *File) string {
+				a := f.Accounts[0]
+				fs := a.Sandbox.Faults
+				return want(fmt.Sprint(a.Concurrency, fs.TooManyRequests, fs.ServerError, fs.Insert), "2 0.1 0.05 3")
+			},
+		},
+		{
 			name: "legacy account",
 			old:  "api: sandbox", new: "api: legacy\n    legacy_user: apiuser\n    endpoint: https://example.test/api/",
 			check: func(f *File) string {
@@ -323,6 +333,11 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown key in tier",
 			old:  `{model: fixed, fee: "25"}`, new: `{model: threshold, tiers: [{below: "1%", fee: "1", rate: "1%"}, {fee: "2"}]}`,
 			want: []wantErr{{7, "accounts[0].chargeback_fees.tiers[0].rate", "unknown key"}},
+		},
+		{
+			name: "bad faults and concurrency",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    concurrency: 0\n    sandbox: {faults: '429=2'}\n",
+			want: []wantErr{{6, "accounts[0].concurrency", "want 1 to 32"}, {7, "accounts[0].sandbox.faults", "429=2"}},
 		},
 		{
 			name: "unknown key in sandbox",

@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/money"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
@@ -439,7 +440,7 @@ func (p *parser) account(n *yaml.Node, path string) (a Account, nameNode *yaml.N
 	o, ok := p.object(n, path, []string{
 		"name", "merchant_code", "secret_key", "legacy_user", "api", "endpoint", "hmac",
 		"source_timezone", "reporting_timezone", "currency", "transaction_statuses",
-		"chargeback_fees", "sandbox",
+		"chargeback_fees", "sandbox", "concurrency",
 	})
 	if !ok {
 		return a, nil
@@ -478,6 +479,7 @@ func (p *parser) account(n *yaml.Node, path string) (a Account, nameNode *yaml.N
 		}
 	}
 
+	a.Concurrency = int(p.integer(o, "concurrency", DefaultConcurrency, 1, 32))
 	a.Endpoint = p.endpoint(o, "endpoint")
 	a.HMAC, _ = p.enum(o, "hmac", HMACSHA256, "HMAC algorithm", []string{HMACSHA256, HMACSHA3_256, HMACMD5})
 	a.SourceTimezone = p.location(o, "source_timezone", DefaultSourceTimezone)
@@ -522,12 +524,19 @@ func (p *parser) sandbox(parent *object) Sandbox {
 	if n == nil {
 		return sb
 	}
-	o, ok := p.object(n, parent.at("sandbox"), []string{"seed", "orders_per_day", "since"})
+	o, ok := p.object(n, parent.at("sandbox"), []string{"seed", "orders_per_day", "since", "faults"})
 	if !ok {
 		return sb
 	}
 	sb.Seed = p.integer(o, "seed", DefaultSandboxSeed, -1<<63, 1<<63-1)
 	sb.OrdersPerDay = int(p.integer(o, "orders_per_day", DefaultOrdersPerDay, 1, 100_000))
+	if s, n, ok := p.str(o, "faults", false); ok {
+		f, err := sandbox.ParseFaults(s)
+		if err != nil {
+			p.errorf(n, o.at("faults"), "%v", err)
+		}
+		sb.Faults = f
+	}
 	if s, n, ok := p.str(o, "since", false); ok {
 		d, err := civil.ParseDate(s)
 		if err != nil {
