@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/civil"
@@ -140,47 +141,62 @@ func (s Summary) rows() int64 {
 // filters by date in its own time zone, which may differ from the reporting
 // zone by up to a day either way, so the query covers one more day on each
 // side and rows outside the window are left to the runs that own their dates.
-// The window is read one API day at a time, in order, so a partition can be
-// finished as soon as no later day can add to it.
+// The window is read one API day at a time, several days at once, and
+// written in day order, so a partition can be finished as soon as no later
+// day can add to it.
 func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *partitions, from, to civil.Date, s *Summary) error {
 	orders, items := schemas.Orders(), schemas.OrderItems()
-	var (
-		row      schemas.Order
-		itemRows []schemas.OrderItem
-	)
-	for day := from.AddDays(-1); !day.After(to.AddDays(1)); day = day.AddDays(1) {
-		err := r.Source.Orders(ctx, extract.Window{From: day, To: day}, func(p extract.Page[extract.Order]) error {
+	var rounded atomic.Int64
+	fetch := func(ctx context.Context, day civil.Date, emit func(orderBatch) error) error {
+		c := *conv // each day converts on its own goroutine
+		c.Rounded = 0
+		defer func() { rounded.Add(c.Rounded) }()
+		var row schemas.Order
+		var rowItems []schemas.OrderItem
+		return r.Source.Orders(ctx, extract.Window{From: day, To: day}, func(p extract.Page[extract.Order]) error {
+			b := orderBatch{orders: make([]schemas.Order, 0, len(p.Items))}
 			for i := range p.Items {
 				raw := &p.Items[i]
 				var err error
-				itemRows, err = conv.Order(raw, &row, itemRows)
-				if err != nil {
+				if rowItems, err = c.Order(raw, &row, rowItems); err != nil {
 					return &RecordError{Account: r.Account.Name, Stream: extract.StreamOrders, Day: day, Page: p.Number, Position: i + 1, Key: raw.RefNo, Err: err}
 				}
 				if row.OrderDate.Before(from) || row.OrderDate.After(to) {
-					s.Skipped++
+					b.skipped++
 					continue
 				}
-				if err := parts.write(ctx, orders, row.OrderDate, &row); err != nil {
-					return err
-				}
-				for j := range itemRows {
-					if err := parts.write(ctx, items, row.OrderDate, &itemRows[j]); err != nil {
-						return err
-					}
-				}
+				b.orders = append(b.orders, row)
+				b.items = append(b.items, rowItems...)
 			}
-			return nil
+			return emit(b)
 		})
-		if err != nil {
-			return err
-		}
-		// Orders of later API days fall on reporting dates from day-1 on.
-		if err := parts.closeBefore(day.AddDays(-1)); err != nil {
-			return err
-		}
 	}
-	return nil
+	write := func(_ civil.Date, b orderBatch) error {
+		s.Skipped += b.skipped
+		for i := range b.orders {
+			if err := parts.write(ctx, orders, b.orders[i].OrderDate, &b.orders[i]); err != nil {
+				return err
+			}
+		}
+		for i := range b.items {
+			if err := parts.write(ctx, items, b.items[i].OrderDate, &b.items[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Orders of later API days fall on reporting dates from day-1 on.
+	finished := func(day civil.Date) error { return parts.closeBefore(day.AddDays(-1)) }
+	err := inOrder(ctx, from.AddDays(-1), to.AddDays(1), r.Account.Concurrency, fetch, write, finished)
+	conv.Rounded += rounded.Load()
+	return err
+}
+
+// orderBatch is one page of orders, converted.
+type orderBatch struct {
+	orders  []schemas.Order
+	items   []schemas.OrderItem
+	skipped int64
 }
 
 func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions) error {

@@ -33,7 +33,7 @@ func testAccount(t *testing.T) config.Account {
 	}
 	return config.Account{
 		Name: "demo", MerchantCode: "LLTEST", SecretKey: "test-secret", API: config.APISandbox,
-		HMAC: "sha256", SourceTimezone: src, ReportingTimezone: time.UTC, Currency: "USD",
+		HMAC: "sha256", SourceTimezone: src, ReportingTimezone: time.UTC, Currency: "USD", Concurrency: 4,
 		Sandbox: config.Sandbox{Seed: 7, OrdersPerDay: 40, Since: civil.Date{Year: 2025, Month: 1, Day: 1}},
 	}
 }
