@@ -40,15 +40,17 @@ type Run struct {
 
 // Summary says what a run did.
 type Summary struct {
-	RunID    string
-	Job      string
-	Account  string
-	Date     civil.Date
-	Window   [2]civil.Date // reporting dates of the orders window, inclusive
-	Tables   []TableSummary
-	Rounded  int64 // amounts rounded to six decimals
-	Skipped  int64 // orders outside the window, left to the run that covers their date
-	Duration time.Duration
+	RunID   string
+	Job     string
+	Account string
+	Date    civil.Date
+	Window  [2]civil.Date // reporting dates of the orders window, inclusive
+	Tables  []TableSummary
+	Rounded int64 // amounts rounded to six decimals
+	Skipped int64 // orders outside the window, left to the run that covers their date
+	// Unsupported lists the job's streams the account's API cannot serve.
+	Unsupported []string
+	Duration    time.Duration
 }
 
 // TableSummary counts one table's output of a run.
@@ -111,8 +113,16 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 		}
 	}
 	if r.Job.HasStream(extract.StreamSubscriptions) {
-		log.With("stream", extract.StreamSubscriptions).Info("extracting subscriptions")
-		if err := r.subscriptions(ctx, conv, parts); err != nil {
+		slog := log.With("stream", extract.StreamSubscriptions)
+		slog.Info("extracting subscriptions")
+		err := r.subscriptions(ctx, conv, parts)
+		switch {
+		case errors.Is(err, extract.ErrUnsupported):
+			// The legacy API has no subscriptions: the job still loads
+			// its orders, and says what it could not do.
+			slog.Warn("stream not available from this API; skipped", "api", r.Source.API(), "error", err.Error())
+			s.Unsupported = append(s.Unsupported, extract.StreamSubscriptions)
+		case err != nil:
 			return s, err
 		}
 	}

@@ -236,6 +236,9 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	tw.Flush()
 	fmt.Fprintf(w, "duration %s; amounts rounded to 6 decimals: %d; orders outside the window: %d\n",
 		s.Duration.Round(time.Millisecond), s.Rounded, s.Skipped)
+	for _, stream := range s.Unsupported {
+		fmt.Fprintf(w, "stream %s skipped: the account's API does not provide it\n", stream)
+	}
 }
 
 func (c *cli) sandboxServe(ctx context.Context, args []string) int {
