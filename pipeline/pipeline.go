@@ -113,14 +113,14 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 		}
 	}
 	if r.Job.HasStream(extract.StreamSubscriptions) {
-		slog := log.With("stream", extract.StreamSubscriptions)
-		slog.Info("extracting subscriptions")
+		slogger := log.With("stream", extract.StreamSubscriptions)
+		slogger.Info("extracting subscriptions")
 		err := r.subscriptions(ctx, conv, parts)
 		switch {
 		case errors.Is(err, extract.ErrUnsupported):
 			// The legacy API has no subscriptions: the job still loads
 			// its orders, and says what it could not do.
-			slog.Warn("stream not available from this API; skipped", "api", r.Source.API(), "error", err.Error())
+			slogger.Warn("stream not available from this API; skipped", "api", r.Source.API(), "error", err.Error())
 			s.Unsupported = append(s.Unsupported, extract.StreamSubscriptions)
 		case err != nil:
 			return s, err
