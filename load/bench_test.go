@@ -185,12 +185,25 @@ func (s *heapSampler) finish() (peak, live float64) {
 	return float64(s.peak) / (1 << 20), float64(s.live) / (1 << 20)
 }
 
+// cpuSeconds returns the CPU time the Go runtime has used so far: Go code,
+// garbage collection and scavenging, as the runtime estimates them.
+func cpuSeconds() float64 {
+	m := []metrics.Sample{
+		{Name: "/cpu/classes/user:cpu-seconds"},
+		{Name: "/cpu/classes/gc/total:cpu-seconds"},
+		{Name: "/cpu/classes/scavenge/total:cpu-seconds"},
+	}
+	metrics.Read(m)
+	return m[0].Value.Float64() + m[1].Value.Float64() + m[2].Value.Float64()
+}
+
 // writeOrders writes n generated orders as Parquet to out and returns how
-// long it took and the peaks of the heap meanwhile.
-func writeOrders(b *testing.B, n int, out io.Writer) (elapsed time.Duration, peak, live float64) {
+// long it took, the CPU time it used and the peaks of the heap meanwhile.
+func writeOrders(b *testing.B, n int, out io.Writer) (elapsed time.Duration, cpu, peak, live float64) {
 	g := newOrderGen()
 	runtime.GC()
 	hs := startHeapSampler()
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	w, err := load.NewParquetWriter(out, schemas.Orders())
 	if err != nil {
@@ -205,8 +218,10 @@ func writeOrders(b *testing.B, n int, out io.Writer) (elapsed time.Duration, pea
 		b.Fatal(err)
 	}
 	elapsed = time.Since(start)
+	runtime.GC() // brings the runtime's CPU estimates up to date
+	cpu = cpuSeconds() - cpu0
 	peak, live = hs.finish()
-	return elapsed, peak, live
+	return elapsed, cpu, peak, live
 }
 
 // BenchmarkParquetWriterOrders writes 1,000,000 orders and reports the
@@ -217,18 +232,19 @@ func BenchmarkParquetWriterOrders(b *testing.B) {
 	const rows, fewer = 1_000_000, 100_000
 	for range b.N {
 		b.StopTimer()
-		_, peak100k, live100k := writeOrders(b, fewer, io.Discard)
+		_, _, peak100k, live100k := writeOrders(b, fewer, io.Discard)
 		var out countWriter
 		b.StartTimer()
-		elapsed, peak, live := writeOrders(b, rows, &out)
+		elapsed, cpu, peak, live := writeOrders(b, rows, &out)
 		b.StopTimer()
 		b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+		b.ReportMetric(float64(rows)/cpu, "rows/cpu-s")
 		b.ReportMetric(peak, "peak-heap-MB")
 		b.ReportMetric(peak100k, "peak-heap-100k-MB")
 		b.ReportMetric(live, "peak-live-MB")
 		b.ReportMetric(float64(out.n)/rows, "bytes/row")
-		b.Logf("%d rows in %v: %.0f rows/s, %.1f MB of Parquet", rows, elapsed.Round(time.Millisecond),
-			float64(rows)/elapsed.Seconds(), float64(out.n)/(1<<20))
+		b.Logf("%d rows in %v: %.0f rows/s, %.2f CPU-s (%.0f rows/CPU-s), %.1f MB of Parquet", rows, elapsed.Round(time.Millisecond),
+			float64(rows)/elapsed.Seconds(), cpu, float64(rows)/cpu, float64(out.n)/(1<<20))
 		b.Logf("peak heap %.1f MB (live %.1f MB) for %d rows, %.1f MB (live %.1f MB) for %d rows: ratio %.2f (live %.2f)",
 			peak, live, rows, peak100k, live100k, fewer, peak/peak100k, live/live100k)
 		b.StartTimer()
