@@ -3,15 +3,25 @@
 //
 // Every request carries its own X-Avangate-Authentication header, signed
 // with the account's secret key and the current UTC time, so there is no
-// session to keep. Searches are paged by Page and Limit; each page is
-// decoded from the response body straight into the extract record types,
-// whose numbers are json.Number, so amounts arrive exactly as sent.
+// session to keep. The header is signed afresh for every attempt, retries
+// included, so that a request retried after a long wait never carries a
+// stale date. Searches are paged by Page and Limit; each page is decoded
+// from the response body straight into the extract record types, whose
+// numbers are json.Number, so amounts arrive exactly as sent.
+//
+// Every call goes through a transport.Transport: attempts are timed out,
+// throttled and failed requests retried with back-off (honouring
+// Retry-After), and the account's request rate and requests in flight are
+// capped. A response body that turns out truncated or malformed is retried
+// within the same budget. Searches are read with transport.Paginate, so
+// that orders placed while a search is paged are neither lost nor yielded
+// twice.
 //
 // Errors come back as an HTTP status other than 200 with a JSON body
-// {"error_code":"...","message":"..."}; the client reports them as an
-// *HTTPError wrapping an *extract.APIError, inside an *extract.RequestError
-// naming the account, stream, request and page. A 401 matches
-// extract.ErrAuthentication.
+// {"error_code":"...","message":"..."}; the client reports them as a
+// *transport.StatusError wrapping an *extract.APIError, inside an
+// *extract.RequestError naming the account, stream, request and page. A
+// 401 wraps extract.ErrAuthentication too.
 package rest
 
 import (
@@ -27,6 +37,7 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/transport"
 )
 
 // DefaultEndpoint is the public REST API 6.0 base URL.
@@ -35,9 +46,6 @@ const DefaultEndpoint = "https://api.2checkout.com/rest/6.0/"
 // DefaultPageSize is the page size searches use unless configured; it is
 // the largest the API allows.
 const DefaultPageSize = 200
-
-// DefaultTimeout bounds each HTTP round trip of the default HTTP client.
-const DefaultTimeout = 2 * time.Minute
 
 // AuthHeader is the header that authenticates every request.
 const AuthHeader = "X-Avangate-Authentication"
@@ -61,9 +69,15 @@ type Config struct {
 	// DefaultPageSize. The API allows at most 200 and reports an error
 	// for more.
 	PageSize int
-	// HTTPClient makes the requests; nil means a client with
-	// DefaultTimeout.
-	HTTPClient *http.Client
+	// Transport configures the timeouts, retries, rate limit and
+	// concurrency cap of the account's requests; its zero value takes the
+	// transport package's defaults, and a nil Policy.Logger means Logger.
+	// The client signs each attempt in a RoundTripper in front of
+	// Transport.Base (nil means a clone of http.DefaultTransport).
+	Transport transport.Config
+	// MaxPasses bounds how many times a search that changed while it was
+	// paged is read; zero means transport.DefaultMaxPasses.
+	MaxPasses int
 	// Now is the clock that signs requests; nil means time.Now.
 	Now func() time.Time
 	// Logger receives paging events; nil discards them.
@@ -73,15 +87,13 @@ type Config struct {
 // A Client reads one account through the REST API. It implements
 // extract.Source and is safe for concurrent use.
 type Client struct {
-	account  string
-	base     *url.URL
-	code     string
-	secret   string
-	algo     string
-	pageSize int
-	http     *http.Client
-	now      func() time.Time
-	log      *slog.Logger
+	account   string
+	base      *url.URL
+	pageSize  int
+	maxPasses int
+	http      *http.Client
+	transport *transport.Transport
+	log       *slog.Logger
 }
 
 var _ extract.Source = (*Client)(nil)
@@ -95,17 +107,13 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("rest: SecretKey is required")
 	}
 	c := &Client{
-		account:  cfg.Account,
-		code:     cfg.MerchantCode,
-		secret:   cfg.SecretKey,
-		algo:     cfg.HMAC,
-		pageSize: cfg.PageSize,
-		http:     cfg.HTTPClient,
-		now:      cfg.Now,
-		log:      cfg.Logger,
+		account:   cfg.Account,
+		pageSize:  cfg.PageSize,
+		maxPasses: cfg.MaxPasses,
+		log:       cfg.Logger,
 	}
 	if c.account == "" {
-		c.account = c.code
+		c.account = cfg.MerchantCode
 	}
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
@@ -120,10 +128,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	u.RawQuery, u.Fragment = "", ""
 	c.base = u
-	if c.algo == "" {
-		c.algo = extract.Algorithms[0]
+	s := &signer{code: cfg.MerchantCode, secret: cfg.SecretKey, algo: cfg.HMAC, now: cfg.Now}
+	if s.algo == "" {
+		s.algo = extract.Algorithms[0]
 	}
-	if _, err := extract.Sign(c.algo, "", "", ""); err != nil {
+	if _, err := extract.Sign(s.algo, "", "", ""); err != nil {
 		return nil, fmt.Errorf("rest: account %s: %w", c.account, err)
 	}
 	switch {
@@ -132,15 +141,32 @@ func New(cfg Config) (*Client, error) {
 	case c.pageSize < 0:
 		return nil, fmt.Errorf("rest: account %s: negative PageSize %d", c.account, c.pageSize)
 	}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+	if c.maxPasses < 0 {
+		return nil, fmt.Errorf("rest: account %s: negative MaxPasses %d", c.account, c.maxPasses)
 	}
-	if c.now == nil {
-		c.now = time.Now
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	tc := cfg.Transport
+	if tc.Policy.Logger == nil {
+		tc.Policy.Logger = c.log.With("account", c.account)
+	}
+	s.next = tc.Base
+	if s.next == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = max(tc.MaxConcurrent, transport.DefaultMaxConcurrent, t.MaxIdleConnsPerHost)
+		s.next = t
+	}
+	tc.Base = s
+	t, err := transport.New(tc)
+	if err != nil {
+		return nil, fmt.Errorf("rest: account %s: %w", c.account, err)
+	}
+	c.transport = t
+	c.http = &http.Client{Transport: t}
 	return c, nil
 }
 
@@ -152,24 +178,55 @@ func redact(endpoint string, u *url.URL) string {
 	return endpoint
 }
 
+// signer is the RoundTripper under the transport: it sends every attempt
+// with an authentication header signed at the time of the attempt. The
+// header is never on the request the client makes, so it is in no error
+// or log record.
+type signer struct {
+	next               http.RoundTripper
+	code, secret, algo string
+	now                func() time.Time
+}
+
+func (s *signer) RoundTrip(req *http.Request) (*http.Response, error) {
+	date, hash, err := extract.SignNow(s.algo, s.secret, s.code, s.now())
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	// A RoundTripper must not modify its request.
+	r := new(http.Request)
+	*r = *req
+	r.Header = req.Header.Clone()
+	if r.Header == nil {
+		r.Header = make(http.Header)
+	}
+	r.Header.Set(AuthHeader, `code="`+s.code+`" date="`+date+`" hash="`+hash+`" algo="`+s.algo+`"`)
+	return s.next.RoundTrip(r)
+}
+
 // API returns "rest".
 func (c *Client) API() string { return "rest" }
 
 // Orders yields the orders placed within w, test orders included, page by
-// page (GET orders/).
+// page (GET orders/). Each order is yielded once, even if orders are
+// placed while the search is paged.
 func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extract.Page[extract.Order]) error) error {
 	q := url.Values{
 		"StartDate":         {w.From.String()},
 		"EndDate":           {w.To.String()},
 		"IncludeTestOrders": {"YES"},
 	}
-	return search(ctx, c, extract.StreamOrders, "orders/", q, yield)
+	return search(ctx, c, extract.StreamOrders, "orders/", q, func(o *extract.Order) string { return o.RefNo }, yield)
 }
 
 // Subscriptions yields every subscription of the account, page by page
-// (GET subscriptions/).
+// (GET subscriptions/), each once.
 func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
-	return search(ctx, c, extract.StreamSubscriptions, "subscriptions/", url.Values{}, yield)
+	return search(ctx, c, extract.StreamSubscriptions, "subscriptions/", url.Values{},
+		func(s *extract.Subscription) string { return s.SubscriptionReference }, yield)
 }
 
 // searchResult is the body of a search response.
@@ -182,58 +239,41 @@ type searchResult[T any] struct {
 	} `json:"Pagination"`
 }
 
-// search pages through a resource until it has read the Count items the
-// API reports, or the API returns a short page. Every page reuses the
-// previous page's items.
-func search[T any](ctx context.Context, c *Client, stream, path string, q url.Values, yield func(extract.Page[T]) error) error {
+// reset readies r for decoding a page: decoding must not see the values of
+// the last page, or of a failed attempt at this one.
+func (r *searchResult[T]) reset() {
+	clear(r.Items[:cap(r.Items)])
+	r.Items = r.Items[:0]
+	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
+}
+
+// search pages through a resource with transport.Paginate, items
+// identified by key. Every page reuses the previous page's items.
+func search[T any](ctx context.Context, c *Client, stream, path string, q url.Values, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
-	read := 0
+	method := "GET /" + path
 	q.Set("Limit", strconv.Itoa(c.pageSize))
-	for page := 1; ; page++ {
-		clear(res.Items[:cap(res.Items)]) // decoding must not see the last page's values
-		res.Items = res.Items[:0]
-		res.Pagination.Count = 0
-		q.Set("Page", strconv.Itoa(page))
-		start := time.Now()
-		if err := c.call(ctx, stream, path, page, q, &res); err != nil {
-			return err
-		}
-		count := res.Pagination.Count
-		c.log.DebugContext(ctx, "2checkout page",
-			"account", c.account, "stream", stream, "method", "GET /"+path, "page", page,
-			"items", len(res.Items), "count", count, "elapsed", time.Since(start))
-		if err := yield(extract.Page[T]{Number: page, Count: count, Items: res.Items}); err != nil {
-			return err
-		}
-		read += len(res.Items)
-		if len(res.Items) < c.pageSize || read >= count {
-			return nil
-		}
+	err := transport.Paginate(ctx, transport.Paging[T]{
+		PageSize:  c.pageSize,
+		MaxPasses: c.maxPasses,
+		Key:       key,
+		Logger:    c.log.With("account", c.account, "stream", stream, "method", method),
+		Fetch: func(ctx context.Context, page int) ([]T, int, error) {
+			q.Set("Page", strconv.Itoa(page))
+			start := time.Now()
+			if err := c.call(ctx, stream, path, page, q, &res); err != nil {
+				return nil, 0, err
+			}
+			c.log.DebugContext(ctx, "2checkout page",
+				"account", c.account, "stream", stream, "method", method, "page", page,
+				"items", len(res.Items), "count", res.Pagination.Count, "elapsed", time.Since(start))
+			return res.Items, res.Pagination.Count, nil
+		},
+	}, yield)
+	if uerr, ok := errors.AsType[*transport.UnsettledError](err); ok {
+		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: uerr.Page, Err: uerr}
 	}
-}
-
-// HTTPError is an HTTP response other than 200 OK. Err is the API error the
-// body carried, if any. A 401 matches extract.ErrAuthentication.
-type HTTPError struct {
-	StatusCode int
-	Status     string // such as "503 Service Unavailable"
-	Err        error
-}
-
-func (e *HTTPError) Error() string {
-	msg := "HTTP " + e.Status
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-func (e *HTTPError) Unwrap() error { return e.Err }
-
-// Is reports whether the response refused the credentials: a 401 is
-// extract.ErrAuthentication.
-func (e *HTTPError) Is(target error) bool {
-	return target == extract.ErrAuthentication && e.StatusCode == http.StatusUnauthorized
+	return err
 }
 
 // wireError is the body of an error response.
@@ -242,50 +282,107 @@ type wireError struct {
 	Message string `json:"message"`
 }
 
+// resetter is a result that must be reset before each attempt at decoding
+// into it.
+type resetter interface{ reset() }
+
 // call makes one GET request of path (relative to the base URL) with query
 // q and decodes the 200 response's body into result. It is the only place
-// that talks to the API, and signs every request afresh. Every error it
-// returns is an *extract.RequestError.
-func (c *Client) call(ctx context.Context, stream, path string, page int, q url.Values, result any) error {
-	method := "GET /" + path
-	fail := func(err error) error {
-		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: page, Err: err}
-	}
-	date, hash, err := extract.SignNow(c.algo, c.secret, c.code, c.now())
-	if err != nil {
-		return fail(err)
-	}
+// that talks to the API. A response body that is truncated or malformed
+// is retried like a failed request, within the transport's budget. Every
+// error it returns is an *extract.RequestError.
+func (c *Client) call(ctx context.Context, stream, path string, page int, q url.Values, result resetter) error {
 	u := *c.base
 	u.Path += path
 	u.RawPath = ""
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	target := u.String()
+	err := c.transport.Retry(ctx, func(ctx context.Context) error {
+		result.reset()
+		return c.attempt(ctx, target, result)
+	})
 	if err != nil {
-		return fail(err)
+		return &extract.RequestError{Account: c.account, Stream: stream, Method: "GET /" + path, Page: page, Err: err}
+	}
+	return nil
+}
+
+// attempt makes one GET request of target (which the transport may
+// repeat) and decodes its response.
+func (c *Client) attempt(ctx context.Context, target string, result any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set(AuthHeader, `code="`+c.code+`" date="`+date+`" hash="`+hash+`" algo="`+c.algo+`"`)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fail(err)
+		if uerr, ok := errors.AsType[*url.Error](err); ok {
+			err = uerr.Err // the URL is in the RequestError's method and page
+		}
+		if serr, ok := errors.AsType[*transport.StatusError](err); ok {
+			serr.Err = bodyError(serr.StatusCode, serr.Body)
+		}
+		return err
 	}
 	defer func() {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 	}()
 	if resp.StatusCode != http.StatusOK {
-		herr := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
-		var body wireError
-		if json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&body) == nil && body.Code != "" {
-			herr.Err = &extract.APIError{Code: body.Code, Message: body.Message}
-		}
-		return fail(herr)
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(resp.StatusCode, body)}
 	}
-	if err := json.NewDecoder(resp.Body).Decode(result); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return fail(fmt.Errorf("decoding response: %w", err))
+	return decode(resp.Body, result)
+}
+
+// bodyError returns the API error a response with status code carried, if
+// any. A 401 wraps extract.ErrAuthentication.
+func bodyError(code int, body []byte) error {
+	var e wireError
+	var apiErr error
+	if json.Unmarshal(body, &e) == nil && e.Code != "" {
+		apiErr = &extract.APIError{Code: e.Code, Message: e.Message}
 	}
-	return nil
+	if code == http.StatusUnauthorized {
+		if apiErr == nil {
+			return extract.ErrAuthentication
+		}
+		return fmt.Errorf("%w: %w", extract.ErrAuthentication, apiErr)
+	}
+	return apiErr
+}
+
+// decode reads a JSON response body into v. A body that is cut short, not
+// JSON, or fails to be read makes an error marked transport.Retryable; a
+// value of the wrong type does not, since another attempt would only
+// repeat it.
+func decode(body io.Reader, v any) error {
+	r := &readErrors{r: body}
+	err := json.NewDecoder(r).Decode(v)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	err = fmt.Errorf("decoding response: %w", err)
+	if _, syntax := errors.AsType[*json.SyntaxError](err); syntax || r.err != nil || errors.Is(err, io.ErrUnexpectedEOF) {
+		return transport.Retryable(err)
+	}
+	return err
+}
+
+// readErrors records whether reading failed other than at the end.
+type readErrors struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }

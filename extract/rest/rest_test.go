@@ -21,6 +21,8 @@ import (
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
 	"github.com/ledgerline/ledgerline/extract/rest"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/extract/transport"
+	"golang.org/x/time/rate"
 )
 
 const (
@@ -142,6 +144,7 @@ func (h *harness) client(t *testing.T, edit func(*rest.Config)) *rest.Client {
 		SecretKey:    secretKey,
 		Now:          h.clk.Now,
 		Logger:       slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Transport:    fastTransport(),
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -156,6 +159,15 @@ func (h *harness) client(t *testing.T, edit func(*rest.Config)) *rest.Client {
 		}
 	})
 	return c
+}
+
+// fastTransport retries at once and does not limit the rate.
+func fastTransport() transport.Config {
+	return transport.Config{
+		Rate: rate.Inf,
+		Policy: transport.Policy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond,
+			Sleep: func(ctx context.Context, _ time.Duration) error { return context.Cause(ctx) }},
+	}
 }
 
 // jsonrpcClient reads the same merchant through JSON-RPC.
@@ -395,6 +407,41 @@ func TestFreshSignature(t *testing.T) {
 	}
 }
 
+// TestFreshSignatureOnRetry checks that the transport's retries are
+// signed afresh too: with the clock 7 minutes on after every response, a
+// request retried twice with its first signature would be refused.
+func TestFreshSignatureOnRetry(t *testing.T) {
+	h := newHarness(t, since.AddDays(10).In(time.UTC), func(cfg *sandbox.Config) {
+		cfg.Faults = sandbox.Faults{ServerError: 0.3, TooManyRequests: 0.3, Seed: 3}
+	})
+	h.after = func(string) { h.clk.Add(7 * time.Minute) }
+	c := h.client(t, func(cfg *rest.Config) {
+		cfg.PageSize = 50
+		cfg.Transport.Policy.MaxAttempts = 20
+	})
+	w := extract.Window{From: since, To: since.AddDays(2)}
+	got, _, err := collect(t.Context(), c, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(refNos(got), refNos(ordersOn(h.m, w))) {
+		t.Fatalf("%d orders, want %d", len(got), len(ordersOn(h.m, w)))
+	}
+	stats := h.m.FaultStats()
+	if stats.ServerErrors+stats.TooManyRequests < 5 {
+		t.Fatalf("only %+v faults", stats)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	for _, r := range h.requests {
+		if seen[r.auth] {
+			t.Errorf("header %s sent twice", r.auth)
+		}
+		seen[r.auth] = true
+	}
+}
+
 func cmpStr(a, b string) string {
 	if a != "" {
 		return a
@@ -435,18 +482,21 @@ func TestAuthenticationFailed(t *testing.T) {
 				if !ok || reqErr.Account != "demo" || reqErr.Stream != stream || reqErr.Method != "GET /"+stream+"/" || reqErr.Page != 1 {
 					t.Errorf("RequestError %+v", reqErr)
 				}
-				httpErr, ok := errors.AsType[*rest.HTTPError](err)
+				httpErr, ok := errors.AsType[*transport.StatusError](err)
 				if !ok || httpErr.StatusCode != http.StatusUnauthorized {
-					t.Errorf("HTTPError %+v", httpErr)
+					t.Errorf("StatusError %+v", httpErr)
 				}
 				if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != "AUTHENTICATION_ERROR" {
 					t.Errorf("APIError %+v", apiErr)
 				}
-				want := "account demo, stream " + stream + ", GET /" + stream + "/, page 1: HTTP 401 Unauthorized: AUTHENTICATION_ERROR: "
+				want := "account demo, stream " + stream + ", GET /" + stream + "/, page 1: HTTP 401 Unauthorized: authentication failed: AUTHENTICATION_ERROR: "
 				if !strings.HasPrefix(err.Error(), want) {
 					t.Errorf("error %q, want it to start %q", err, want)
 				}
 				noSecret(t, err)
+			}
+			if n := len(h.requests); n != 2 {
+				t.Errorf("%d requests, want 2: a refused request is not retried", n)
 			}
 		})
 	}
@@ -478,9 +528,13 @@ func TestTransportErrors(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, `{"error_code":"SERVICE_UNAVAILABLE","message":"try later"}`)
 		}, func(t *testing.T, err error) {
-			httpErr, ok := errors.AsType[*rest.HTTPError](err)
+			httpErr, ok := errors.AsType[*transport.StatusError](err)
 			if !ok || httpErr.StatusCode != 503 {
-				t.Errorf("HTTPError %+v", httpErr)
+				t.Errorf("StatusError %+v", httpErr)
+			}
+			const want = "account demo, stream orders, GET /orders/, page 1: giving up after 3 attempts: HTTP 503 Service Unavailable: SERVICE_UNAVAILABLE: try later"
+			if err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
 			}
 			if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != "SERVICE_UNAVAILABLE" {
 				t.Errorf("APIError %+v", apiErr)
@@ -493,7 +547,7 @@ func TestTransportErrors(t *testing.T) {
 			w.WriteHeader(http.StatusBadGateway)
 			io.WriteString(w, `<html>bad gateway</html>`)
 		}, func(t *testing.T, err error) {
-			if !strings.HasSuffix(err.Error(), "page 1: HTTP 502 Bad Gateway") {
+			if !strings.HasSuffix(err.Error(), "page 1: giving up after 3 attempts: HTTP 502 Bad Gateway") {
 				t.Errorf("error %q", err)
 			}
 		}},
@@ -512,8 +566,17 @@ func TestTransportErrors(t *testing.T) {
 		{"HTML with 200", func(w http.ResponseWriter) {
 			io.WriteString(w, `<html>maintenance</html>`)
 		}, func(t *testing.T, err error) {
-			if !strings.Contains(err.Error(), "decoding response") {
+			if !strings.Contains(err.Error(), "giving up after 3 attempts: decoding response: invalid character '<'") {
 				t.Errorf("error %v", err)
+			}
+		}},
+		{"404 with a JSON error", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error_code":"NOT_FOUND","message":"no such resource"}`)
+		}, func(t *testing.T, err error) {
+			const want = "account demo, stream orders, GET /orders/, page 1: HTTP 404 Not Found: NOT_FOUND: no such resource"
+			if err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
 			}
 		}},
 		{"amount of the wrong type", func(w http.ResponseWriter) {
@@ -522,13 +585,17 @@ func TestTransportErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), "NetPrice") {
 				t.Errorf("error %v does not name the field", err)
 			}
+			if strings.Contains(err.Error(), "giving up") {
+				t.Errorf("error %v: a value of the wrong type was retried", err)
+			}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.respond(w) }))
 			defer srv.Close()
-			c, err := rest.New(rest.Config{Account: "demo", Endpoint: srv.URL + sandbox.RESTPath, MerchantCode: merchantCode, SecretKey: secretKey})
+			c, err := rest.New(rest.Config{Account: "demo", Endpoint: srv.URL + sandbox.RESTPath, MerchantCode: merchantCode, SecretKey: secretKey,
+				Transport: fastTransport()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -553,7 +620,8 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c, err := rest.New(rest.Config{Account: "demo", Endpoint: "http://" + addr + sandbox.RESTPath, MerchantCode: merchantCode, SecretKey: secretKey})
+	c, err := rest.New(rest.Config{Account: "demo", Endpoint: "http://" + addr + sandbox.RESTPath, MerchantCode: merchantCode, SecretKey: secretKey,
+		Transport: fastTransport()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +629,7 @@ func TestConnectionRefused(t *testing.T) {
 	if _, ok := errors.AsType[*net.OpError](err); !ok {
 		t.Errorf("error %v, want a *net.OpError", err)
 	}
-	if err == nil || !strings.HasPrefix(err.Error(), "account demo, stream orders, GET /orders/, page 1: ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "account demo, stream orders, GET /orders/, page 1: giving up after 3 attempts: dial tcp ") {
 		t.Errorf("error %v", err)
 	}
 	noSecret(t, err)
@@ -616,6 +684,8 @@ func TestNew(t *testing.T) {
 		{"ftp endpoint", func(c *rest.Config) { c.Endpoint = "ftp://example.com/" }, "endpoint"},
 		{"endpoint with credentials", func(c *rest.Config) { c.Endpoint = "https://u:" + secretKey + "@example.com/" }, "endpoint"},
 		{"negative page size", func(c *rest.Config) { c.PageSize = -1 }, "PageSize"},
+		{"negative max passes", func(c *rest.Config) { c.MaxPasses = -1 }, "MaxPasses"},
+		{"negative rate", func(c *rest.Config) { c.Transport.Rate = -1 }, "negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
