@@ -69,6 +69,11 @@ const (
 	DefaultSandboxSeed       = 1
 	DefaultOrdersPerDay      = 200
 	DefaultConcurrency       = 4
+	DefaultRetryAttempts     = 5
+	DefaultRetryBaseDelay    = 500 * time.Millisecond
+	DefaultRetryMaxDelay     = 30 * time.Second
+	DefaultMaxRetryAfter     = 2 * time.Minute
+	DefaultRequestTimeout    = 2 * time.Minute
 )
 
 // File is a loaded, validated jobs.yaml.
@@ -108,6 +113,23 @@ type Account struct {
 	// Concurrency caps the API requests in flight for the account, and the
 	// days of a window read at once.
 	Concurrency int
+	// Retry is how the account's API requests are retried.
+	Retry Retry
+}
+
+// Retry configures retries of failed API requests (429, 5xx, timeouts,
+// broken connections, unreadable pages) with jittered exponential back-off.
+type Retry struct {
+	// Attempts is the most tries of one request, the first included.
+	Attempts int
+	// BaseDelay is the first back-off; each later one doubles, up to
+	// MaxDelay.
+	BaseDelay, MaxDelay time.Duration
+	// MaxRetryAfter caps how long a Retry-After header can make the job
+	// wait.
+	MaxRetryAfter time.Duration
+	// Timeout bounds one attempt, until its body is read.
+	Timeout time.Duration
 }
 
 // LogValue implements slog.LogValuer: the account's identity, never its

@@ -76,6 +76,8 @@ func TestLoadShippedFile(t *testing.T) {
 		TransactionStatuses: []string{"COMPLETE", "REFUND"},
 		Sandbox:             Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}},
 		Concurrency:         DefaultConcurrency,
+		Retry: Retry{Attempts: 5, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second,
+			MaxRetryAfter: 2 * time.Minute, Timeout: 2 * time.Minute},
 	}
 	if !reflect.DeepEqual(a, wantAccount) {
 		t.Errorf("account:\n got %#v\nwant %#v", a, wantAccount)
@@ -249,6 +251,13 @@ func TestParseValues(t *testing.T) {
 			},
 		},
 		{
+			name: "retry",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    retry: {attempts: 3, base_delay: 10ms, max_delay: 1s, max_retry_after: 0s, timeout: 5s}\n",
+			check: func(f *File) string {
+				return want(fmt.Sprintf("%+v", f.Accounts[0].Retry), "{Attempts:3 BaseDelay:10ms MaxDelay:1s MaxRetryAfter:0s Timeout:5s}")
+			},
+		},
+		{
 			name: "legacy account",
 			old:  "api: sandbox", new: "api: legacy\n    legacy_user: apiuser\n    endpoint: https://example.test/api/",
 			check: func(f *File) string {
@@ -338,6 +347,12 @@ func TestParseErrors(t *testing.T) {
 			name: "bad faults and concurrency",
 			old:  "    api: sandbox\n", new: "    api: sandbox\n    concurrency: 0\n    sandbox: {faults: '429=2'}\n",
 			want: []wantErr{{6, "accounts[0].concurrency", "want 1 to 32"}, {7, "accounts[0].sandbox.faults", "429=2"}},
+		},
+		{
+			name: "bad retry",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    retry: {attempts: 0, base_delay: 2s, max_delay: 1s, timeout: soon}\n",
+			want: []wantErr{{6, "accounts[0].retry.attempts", "want 1 to 100"}, {6, "accounts[0].retry.max_delay", "below base_delay"},
+				{6, "accounts[0].retry.timeout", `got "soon"`}},
 		},
 		{
 			name: "unknown key in sandbox",

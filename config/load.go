@@ -284,6 +284,25 @@ func (p *parser) integer(o *object, key string, def, lo, hi int64) int64 {
 	return v
 }
 
+// duration returns the duration at key (Go syntax: 500ms, 30s, 2m), def
+// when absent; it must lie within [lo, hi].
+func (p *parser) duration(o *object, key string, def, lo, hi time.Duration) time.Duration {
+	s, n, ok := p.str(o, key, false)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.errorf(n, o.at(key), "want a duration such as 500ms, 30s or 2m, got %q", s)
+		return def
+	}
+	if d < lo || d > hi {
+		p.errorf(n, o.at(key), "%s is out of range (want %s to %s)", d, lo, hi)
+		return def
+	}
+	return d
+}
+
 // list returns the items of the list at key; ok is false when the key is
 // absent or not a list.
 func (p *parser) list(o *object, key string, required bool) (items []*yaml.Node, n *yaml.Node, ok bool) {
@@ -440,7 +459,7 @@ func (p *parser) account(n *yaml.Node, path string) (a Account, nameNode *yaml.N
 	o, ok := p.object(n, path, []string{
 		"name", "merchant_code", "secret_key", "legacy_user", "api", "endpoint", "hmac",
 		"source_timezone", "reporting_timezone", "currency", "transaction_statuses",
-		"chargeback_fees", "sandbox", "concurrency",
+		"chargeback_fees", "sandbox", "concurrency", "retry",
 	})
 	if !ok {
 		return a, nil
@@ -480,6 +499,7 @@ func (p *parser) account(n *yaml.Node, path string) (a Account, nameNode *yaml.N
 	}
 
 	a.Concurrency = int(p.integer(o, "concurrency", DefaultConcurrency, 1, 32))
+	a.Retry = p.retry(o)
 	a.Endpoint = p.endpoint(o, "endpoint")
 	a.HMAC, _ = p.enum(o, "hmac", HMACSHA256, "HMAC algorithm", []string{HMACSHA256, HMACSHA3_256, HMACMD5})
 	a.SourceTimezone = p.location(o, "source_timezone", DefaultSourceTimezone)
@@ -516,6 +536,28 @@ func (p *parser) account(n *yaml.Node, path string) (a Account, nameNode *yaml.N
 		p.missing(o, "chargeback_fees")
 	}
 	return a, nameNode
+}
+
+func (p *parser) retry(parent *object) Retry {
+	r := Retry{Attempts: DefaultRetryAttempts, BaseDelay: DefaultRetryBaseDelay, MaxDelay: DefaultRetryMaxDelay,
+		MaxRetryAfter: DefaultMaxRetryAfter, Timeout: DefaultRequestTimeout}
+	n := parent.vals["retry"]
+	if n == nil {
+		return r
+	}
+	o, ok := p.object(n, parent.at("retry"), []string{"attempts", "base_delay", "max_delay", "max_retry_after", "timeout"})
+	if !ok {
+		return r
+	}
+	r.Attempts = int(p.integer(o, "attempts", DefaultRetryAttempts, 1, 100))
+	r.BaseDelay = p.duration(o, "base_delay", DefaultRetryBaseDelay, time.Millisecond, time.Hour)
+	r.MaxDelay = p.duration(o, "max_delay", DefaultRetryMaxDelay, time.Millisecond, time.Hour)
+	r.MaxRetryAfter = p.duration(o, "max_retry_after", DefaultMaxRetryAfter, 0, time.Hour)
+	r.Timeout = p.duration(o, "timeout", DefaultRequestTimeout, time.Second, time.Hour)
+	if r.MaxDelay < r.BaseDelay {
+		p.errorf(o.vals["max_delay"], o.at("max_delay"), "%s is below base_delay %s", r.MaxDelay, r.BaseDelay)
+	}
+	return r
 }
 
 func (p *parser) sandbox(parent *object) Sandbox {

@@ -53,7 +53,7 @@ func run(t *testing.T, root string, job config.Job, acct config.Account, date ci
 		t.Fatal(err)
 	}
 	defer closeSrc()
-	dest, err := local.Open(root, "run-"+date.String())
+	dest, err := local.Open(root, acct.MerchantCode, "run-"+date.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func run(t *testing.T, root string, job config.Job, acct config.Account, date ci
 
 func readOrders(t *testing.T, root string) map[string]schemas.Order {
 	t.Helper()
-	d, err := local.Open(root, "reader")
+	d, err := local.Open(root, "READER", "reader")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestRunFailureKeepsPreviousData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dest, err := local.Open(root, "failing")
+	dest, err := local.Open(root, acct.MerchantCode, "failing")
 	if err != nil {
 		t.Fatal(err)
 	}

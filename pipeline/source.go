@@ -11,6 +11,8 @@ import (
 	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/extract/transport"
+	"golang.org/x/time/rate"
 )
 
 // DefaultJSONRPCEndpoint is the public JSON-RPC 6.0 endpoint.
@@ -31,6 +33,7 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 		MerchantCode: a.MerchantCode,
 		SecretKey:    a.SecretKey.Reveal(),
 		HMAC:         a.HMAC,
+		Transport:    transport.Config{MaxConcurrent: a.Concurrency},
 		Logger:       log,
 	}
 	switch a.API {
@@ -46,6 +49,7 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 			Since:        a.Sandbox.Since,
 			Location:     a.SourceTimezone,
 			Now:          now,
+			Faults:       a.Sandbox.Faults,
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("account %s: sandbox: %w", a.Name, err)
@@ -56,6 +60,8 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 		}
 		cfg.Endpoint = srv.URL()
 		cfg.Now = now
+		// A loopback merchant needs no politeness limit.
+		cfg.Transport.Rate = rate.Inf
 		c, err := jsonrpc.New(cfg)
 		if err != nil {
 			srv.Close()

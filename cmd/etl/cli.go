@@ -204,7 +204,7 @@ func (c *cli) runAccount(ctx context.Context, log *slog.Logger, job config.Job, 
 		return pipeline.Summary{}, err
 	}
 	defer closeSrc()
-	dest, err := local.Open(job.Destination.Path, runID)
+	dest, err := local.Open(job.Destination.Path, acct.MerchantCode, runID)
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
@@ -249,6 +249,7 @@ func (c *cli) sandboxServe(ctx context.Context, args []string) int {
 	merchant := fs.String("merchant-code", "LLDEMO", "merchant `code` that login accepts")
 	since := fs.String("since", "2025-01-01", "first trading `day` of the merchant")
 	tz := fs.String("timezone", "Etc/GMT-2", "API time `zone` of the merchant's dates")
+	faultSpec := fs.String("faults", "", "failures to inject, e.g. `429=0.1:1s,500=0.05,slow=0.05:200ms,truncate=0.02,malformed=0.02,expire=0.01,insert=3`")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -267,6 +268,11 @@ func (c *cli) sandboxServe(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl sandbox serve: --timezone: %v\n", err)
 		return exitUsage
 	}
+	faults, err := sandbox.ParseFaults(*faultSpec)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl sandbox serve: --faults: %v\n", err)
+		return exitUsage
+	}
 	// The sandbox's secret is not a real credential, but it is still read
 	// from the environment rather than a flag, like every key.
 	secret, ok := c.getenv("LEDGERLINE_SANDBOX_SECRET")
@@ -274,7 +280,7 @@ func (c *cli) sandboxServe(ctx context.Context, args []string) int {
 		secret = "sandbox-demo-secret"
 	}
 	m, err := sandbox.New(sandbox.Config{MerchantCode: *merchant, SecretKey: secret, Seed: *seed,
-		OrdersPerDay: *perDay, Since: sinceDate, Location: loc, Now: time.Now})
+		OrdersPerDay: *perDay, Since: sinceDate, Location: loc, Now: time.Now, Faults: faults})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)
 		return exitUsage
@@ -284,7 +290,8 @@ func (c *cli) sandboxServe(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(c.stdout, "sandbox merchant %s serving JSON-RPC 6.0 at %s (seed %d); Ctrl-C stops\n", *merchant, srv.URL(), *seed)
+	fmt.Fprintf(c.stdout, "sandbox merchant %s (seed %d, faults %s)\n  JSON-RPC 6.0  %s\n  REST 6.0      %s\n  legacy API    %s\nCtrl-C stops.\n",
+		*merchant, *seed, faults, srv.URL(), srv.RESTURL(), srv.LegacyURL())
 	<-ctx.Done()
 	if err := srv.Close(); err != nil {
 		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)

@@ -1,12 +1,16 @@
 // Package local is the local destination: a Hive-partitioned directory of
-// Parquet files, one file per partition,
+// Parquet files, one file per partition and slice,
 //
-//	<root>/<table>/<partition column>=<YYYY-MM-DD>/data.parquet
+//	<root>/<table>/<partition column>=<YYYY-MM-DD>/<slice>.parquet
 //
-// A run writes each partition to a temporary file beside data.parquet whose
+// A slice is the part of a partition one run owns: the job's account, named
+// by its merchant code, so that runs of different accounts never replace
+// each other's rows. Readers read every slice of a partition.
+//
+// A run writes each partition to a temporary file beside its slice file whose
 // name holds the run id and starts with a dot, so that readers globbing
-// *.parquet never see it. Commit renames each finished file over
-// data.parquet and syncs the directories. Each partition is replaced
+// *.parquet never see it. Commit renames each finished file over the slice
+// file and syncs the directories. Each partition is replaced
 // atomically; a crash during Commit may leave some partitions of the run
 // replaced and others not, which a rerun of the same date repairs.
 package local
@@ -31,13 +35,14 @@ import (
 	"github.com/ledgerline/ledgerline/schemas"
 )
 
-// DataFile is the name of a partition's Parquet file.
-const DataFile = "data.parquet"
+// FileName returns the name of slice's Parquet file in a partition.
+func FileName(slice string) string { return slice + ".parquet" }
 
 // Dir is a local Parquet directory: the destination of one run, and a
 // reader of what is committed there.
 type Dir struct {
 	root  string
+	slice string
 	runID string
 	ended atomic.Bool // set once Commit or Abort has begun
 
@@ -70,21 +75,27 @@ type part struct {
 
 var (
 	runIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
+	slicePattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	namePattern  = regexp.MustCompile(`^[a-z0-9_]+$`)
 )
 
 // Open returns the directory at root, creating it if needed, for the run
-// runID. The run id names the run's temporary files, so it must be unique
-// among runs that may overlap; it may hold letters, digits, '.', '_' and
-// '-', and may not start with '.'.
-func Open(root, runID string) (*Dir, error) {
+// runID, which replaces slice's file in the partitions it writes or clears.
+// The slice (a merchant code) may hold letters, digits, '_' and '-'. The run
+// id names the run's temporary files, so it must be unique among runs that
+// may overlap; it may hold letters, digits, '.', '_' and '-', and may not
+// start with '.'.
+func Open(root, slice, runID string) (*Dir, error) {
 	if !runIDPattern.MatchString(runID) {
 		return nil, fmt.Errorf("local: invalid run id %q", runID)
+	}
+	if !slicePattern.MatchString(slice) {
+		return nil, fmt.Errorf("local: invalid slice name %q", slice)
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
-	return &Dir{root: root, runID: runID, parts: make(map[partKey]*part)}, nil
+	return &Dir{root: root, slice: slice, runID: runID, parts: make(map[partKey]*part)}, nil
 }
 
 // Root returns the directory's path.
@@ -95,7 +106,12 @@ func (d *Dir) PartitionDir(t schemas.Table, date civil.Date) string {
 	return filepath.Join(d.root, t.Name, t.Partition+"="+date.String())
 }
 
-func (d *Dir) tempName() string { return "." + d.runID + "." + DataFile + ".tmp" }
+func (d *Dir) tempName() string { return "." + d.runID + "." + FileName(d.slice) + ".tmp" }
+
+// SlicePath returns the path of the run's slice file in partition date of t.
+func (d *Dir) SlicePath(t schemas.Table, date civil.Date) string {
+	return filepath.Join(d.PartitionDir(t, date), FileName(d.slice))
+}
 
 // checkNames reports an error unless the names of t are safe in paths.
 func checkNames(t schemas.Table) error {
@@ -188,8 +204,8 @@ func (d *Dir) Clear(ctx context.Context, t schemas.Table, date civil.Date) error
 	return err
 }
 
-// Commit renames every partition file of the run over its data.parquet,
-// removes the data.parquet of every cleared or empty partition, and syncs
+// Commit renames every partition file of the run over its slice file,
+// removes the slice file of every cleared or empty partition, and syncs
 // the directories. It fails, changing nothing, if a partition writer is
 // still open or failed.
 func (d *Dir) Commit(ctx context.Context) (load.CommitStats, error) {
@@ -218,7 +234,7 @@ func (d *Dir) Commit(ctx context.Context) (load.CommitStats, error) {
 	var stats load.CommitStats
 	dirs := make(map[string]bool)
 	for _, p := range parts {
-		data := filepath.Join(p.dir, DataFile)
+		data := filepath.Join(p.dir, FileName(d.slice))
 		if p.w != nil && p.w.rows > 0 {
 			if err := os.Rename(p.w.path, data); err != nil {
 				return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
@@ -335,11 +351,12 @@ func (d *Dir) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, er
 		if err != nil {
 			continue
 		}
-		switch _, err := os.Stat(filepath.Join(tableDir, e.Name(), DataFile)); {
-		case err == nil:
+		files, err := sliceFiles(filepath.Join(tableDir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if len(files) > 0 {
 			dates = append(dates, date)
-		case !errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("local: %w", err)
 		}
 	}
 	slices.SortFunc(dates, civil.Date.Compare)
@@ -347,20 +364,53 @@ func (d *Dir) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, er
 }
 
 // ReadPartition calls fn with every committed row of partition date of t,
-// in file order.
+// of every slice: slice by slice in name order, each in file order.
 func (d *Dir) ReadPartition(ctx context.Context, t schemas.Table, date civil.Date, fn func(row any) error) error {
 	if err := checkNames(t); err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(d.PartitionDir(t, date), DataFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	files, err := sliceFiles(d.PartitionDir(t, date))
+	if err != nil {
+		return err
 	}
+	for _, name := range files {
+		if err := readFile(ctx, name, t, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readFile(ctx context.Context, name string, t schemas.Table, fn func(row any) error) error {
+	f, err := os.Open(name)
 	if err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
 	defer f.Close()
-	return load.ReadParquet(ctx, f, t, fn)
+	if err := load.ReadParquet(ctx, f, t, fn); err != nil {
+		return fmt.Errorf("local: %s: %w", name, err)
+	}
+	return nil
+}
+
+// sliceFiles returns the committed slice files of a partition directory,
+// sorted; none if the directory does not exist.
+func sliceFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasSuffix(n, ".parquet") && !strings.HasPrefix(n, ".") {
+			files = append(files, filepath.Join(dir, n))
+		}
+	}
+	return files, nil // ReadDir sorts by name
 }
 
 // partitionWriter writes one partition to its temporary file.

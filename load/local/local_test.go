@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ import (
 func TestConformance(t *testing.T) {
 	loadtest.Run(t, func(t *testing.T) loadtest.Warehouse {
 		root := t.TempDir()
-		r, err := local.Open(root, "reader")
+		r, err := local.Open(root, "READER", "reader")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +32,7 @@ func TestConformance(t *testing.T) {
 		})
 		return loadtest.Warehouse{
 			Begin: func(_ context.Context, runID string) (load.Destination, error) {
-				return local.Open(root, runID)
+				return local.Open(root, "M1", runID)
 			},
 			Reader: r,
 		}
@@ -65,7 +66,7 @@ func all(string) bool { return true }
 func TestLayout(t *testing.T) {
 	ctx := t.Context()
 	root := t.TempDir()
-	d, err := local.Open(root, "20240229T010000Z-1")
+	d, err := local.Open(root, "M1", "20240229T010000Z-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +86,8 @@ func TestLayout(t *testing.T) {
 		open = append(open, w)
 	}
 	wantTemp := []string{
-		"orders/order_date=2024-02-29/.20240229T010000Z-1.data.parquet.tmp",
-		"subscriptions/snapshot_date=2024-02-29/.20240229T010000Z-1.data.parquet.tmp",
+		"orders/order_date=2024-02-29/.20240229T010000Z-1.M1.parquet.tmp",
+		"subscriptions/snapshot_date=2024-02-29/.20240229T010000Z-1.M1.parquet.tmp",
 	}
 	if got := files(t, root, all); !slices.Equal(got, wantTemp) {
 		t.Errorf("files while writing = %v, want %v", got, wantTemp)
@@ -100,8 +101,8 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"orders/order_date=2024-02-29/data.parquet",
-		"subscriptions/snapshot_date=2024-02-29/data.parquet",
+		"orders/order_date=2024-02-29/M1.parquet",
+		"subscriptions/snapshot_date=2024-02-29/M1.parquet",
 	}
 	if got := files(t, root, all); !slices.Equal(got, want) {
 		t.Errorf("files after Commit = %v, want %v", got, want)
@@ -114,7 +115,7 @@ func TestLayout(t *testing.T) {
 func TestAbortRemovesTempFiles(t *testing.T) {
 	ctx := t.Context()
 	root := t.TempDir()
-	d, err := local.Open(root, "run1")
+	d, err := local.Open(root, "M1", "run1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestAbortRemovesTempFiles(t *testing.T) {
 
 func TestOpenRejectsBadRunID(t *testing.T) {
 	for _, id := range []string{"", ".hidden", "a/b", `a\b`, "..", "run 1"} {
-		if _, err := local.Open(t.TempDir(), id); err == nil {
+		if _, err := local.Open(t.TempDir(), "M1", id); err == nil {
 			t.Errorf("Open(run id %q) succeeded, want error", id)
 		}
 	}
@@ -162,7 +163,7 @@ func TestPartitionsIgnoresStrayEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d, err := local.Open(root, "r")
+	d, err := local.Open(root, "M1", "r")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,5 +177,75 @@ func TestPartitionsIgnoresStrayEntries(t *testing.T) {
 	dates, err = d.Partitions(t.Context(), schemas.OrderItems()) // no table directory
 	if err != nil || len(dates) != 0 {
 		t.Errorf("Partitions(order_items) = %v, %v; want none, nil", dates, err)
+	}
+}
+
+// TestSlicesAreIndependent: runs of two accounts share partitions but
+// replace only their own slice; readers see both.
+func TestSlicesAreIndependent(t *testing.T) {
+	ctx := t.Context()
+	root := t.TempDir()
+	orders := schemas.Orders()
+	date := civil.Date{Year: 2025, Month: 3, Day: 31}
+	write := func(slice, runID string, rows []any, clear bool) {
+		t.Helper()
+		d, err := local.Open(root, slice, runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clear {
+			err = d.Clear(ctx, orders, date)
+		} else {
+			var w load.PartitionWriter
+			if w, err = d.Partition(ctx, orders, date); err == nil {
+				for _, r := range rows {
+					if err = w.Write(r); err != nil {
+						break
+					}
+				}
+				err = errors.Join(err, w.Close())
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() []any {
+		t.Helper()
+		r, err := local.Open(root, "READER", "reader")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []any
+		if err := r.ReadPartition(ctx, orders, date, func(row any) error { got = append(got, row); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a, b := loadtest.Rows(orders, date, 3, 1), loadtest.Rows(orders, date, 2, 2)
+	for _, r := range a {
+		r.(*schemas.Order).MerchantCode = "A"
+	}
+	for _, r := range b {
+		r.(*schemas.Order).MerchantCode = "B"
+	}
+	write("A", "run-a1", a, false)
+	write("B", "run-b1", b, false)
+	if d := loadtest.Diff(orders, append(slices.Clone(a), b...), read()); d != "" {
+		t.Fatalf("both slices: %s", d)
+	}
+	write("A", "run-a2", a[:1], false) // A reruns with fewer rows: B untouched
+	if d := loadtest.Diff(orders, append(slices.Clone(a[:1]), b...), read()); d != "" {
+		t.Fatalf("after A's rerun: %s", d)
+	}
+	write("B", "run-b2", nil, true) // B clears: A untouched
+	if d := loadtest.Diff(orders, a[:1], read()); d != "" {
+		t.Fatalf("after B's clear: %s", d)
+	}
+	if _, err := local.Open(root, "../x", "r"); err == nil {
+		t.Error("a slice name with a path separator was accepted")
 	}
 }

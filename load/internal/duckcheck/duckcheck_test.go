@@ -38,7 +38,7 @@ func writePartition(t *testing.T, tab schemas.Table, rows []any) (root, path str
 	t.Helper()
 	ctx := t.Context()
 	root = t.TempDir()
-	d, err := local.Open(root, "duckcheck")
+	d, err := local.Open(root, "M1", "duckcheck")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func writePartition(t *testing.T, tab schemas.Table, rows []any) (root, path str
 	if _, err := d.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return root, filepath.Join(d.PartitionDir(tab, date), local.DataFile)
+	return root, d.SlicePath(tab, date)
 }
 
 // quote returns s as an SQL string literal.
@@ -369,7 +369,7 @@ func TestExactOrders(t *testing.T) {
 
 	// Globbing the table directory finds the committed file only, not a
 	// temporary file of a run still writing.
-	d, err := local.Open(root, "unfinished")
+	d, err := local.Open(root, "M1", "unfinished")
 	if err != nil {
 		t.Fatal(err)
 	}
