@@ -33,7 +33,7 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 		MerchantCode: a.MerchantCode,
 		SecretKey:    a.SecretKey.Reveal(),
 		HMAC:         a.HMAC,
-		Transport:    transport.Config{MaxConcurrent: a.Concurrency},
+		Transport:    transportConfig(a),
 		Logger:       log,
 	}
 	switch a.API {
@@ -80,5 +80,20 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 		return c, func() error { return nil }, nil
 	default:
 		return nil, nil, fmt.Errorf("account %s: api %s is not supported by this version of ledgerline (use jsonrpc)", a.Name, a.API)
+	}
+}
+
+// transportConfig returns the retry, timeout and concurrency settings of
+// account a's requests.
+func transportConfig(a config.Account) transport.Config {
+	return transport.Config{
+		Timeout:       a.Retry.Timeout,
+		MaxConcurrent: a.Concurrency,
+		Policy: transport.Policy{
+			MaxAttempts:   a.Retry.Attempts,
+			BaseDelay:     a.Retry.BaseDelay,
+			MaxDelay:      a.Retry.MaxDelay,
+			MaxRetryAfter: a.Retry.MaxRetryAfter,
+		},
 	}
 }
