@@ -9,11 +9,20 @@
 // subscription search: Subscriptions fails with an error wrapping
 // extract.ErrUnsupported.
 //
+// Every call goes through a transport.Transport: attempts are timed out,
+// throttled and failed requests retried with back-off (honouring
+// Retry-After), and the account's request rate and requests in flight are
+// capped. A response body that turns out truncated or malformed is retried
+// within the same budget. The list is read with transport.Paginate, keyed
+// by sale_id and checked against total_entries, so that sales placed while
+// it is paged are neither lost nor yielded twice.
+//
 // Errors are an HTTP status of 400 or more, or an errors[] member in the
 // body, or both; a body with errors[] is an error whatever its status.
 // They are reported as an *extract.RequestError wrapping an
-// *extract.APIError (the first errors[] entry), and an *HTTPError when the
-// status was not 200. A 401 or 403 matches extract.ErrAuthentication.
+// *extract.APIError (the first errors[] entry), and a
+// *transport.StatusError when the status was not 200. A 401 or 403 wraps
+// extract.ErrAuthentication too.
 //
 // # Conversion
 //
@@ -76,6 +85,7 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/transport"
 )
 
 // DefaultEndpoint is the legacy Admin API's base URL.
@@ -88,9 +98,6 @@ const DefaultPageSize = 100
 // DefaultConcurrency is the number of detail_sale calls in flight unless
 // configured.
 const DefaultConcurrency = 8
-
-// DefaultTimeout bounds each HTTP round trip of the default HTTP client.
-const DefaultTimeout = 2 * time.Minute
 
 // Paths of the methods the client calls, relative to the endpoint.
 const (
@@ -117,11 +124,21 @@ type Config struct {
 	// The API allows 1 to 100 and reports an error for more.
 	PageSize int
 	// Concurrency is the number of detail_sale calls in flight; zero
-	// means DefaultConcurrency.
+	// means DefaultConcurrency. The transport's cap on the requests in
+	// flight applies as well.
 	Concurrency int
-	// HTTPClient makes the requests; nil means a client with
-	// DefaultTimeout that keeps Concurrency idle connections.
-	HTTPClient *http.Client
+	// Transport configures the timeouts, retries, rate limit and
+	// concurrency cap of the account's requests; its zero value takes the
+	// transport package's defaults, with these exceptions: a zero
+	// MaxConcurrent is raised to Concurrency if that is more, a nil
+	// Policy.Logger means Logger, and a nil Base is a clone of
+	// http.DefaultTransport that keeps enough idle connections.
+	//
+	// Mind the rate limit: every sale costs a detail_sale request.
+	Transport transport.Config
+	// MaxPasses bounds how many times a list that changed while it was
+	// paged is read; zero means transport.DefaultMaxPasses.
+	MaxPasses int
 	// Logger receives paging events; nil discards them.
 	Logger *slog.Logger
 }
@@ -135,7 +152,9 @@ type Client struct {
 	password    string
 	pageSize    int
 	concurrency int
+	maxPasses   int
 	http        *http.Client
+	transport   *transport.Transport
 	log         *slog.Logger
 }
 
@@ -155,7 +174,7 @@ func New(cfg Config) (*Client, error) {
 		password:    cfg.Password,
 		pageSize:    cfg.PageSize,
 		concurrency: cfg.Concurrency,
-		http:        cfg.HTTPClient,
+		maxPasses:   cfg.MaxPasses,
 		log:         cfg.Logger,
 	}
 	if c.account == "" {
@@ -190,14 +209,30 @@ func New(cfg Config) (*Client, error) {
 	case c.concurrency < 0:
 		return nil, fmt.Errorf("legacy: account %s: negative Concurrency %d", c.account, c.concurrency)
 	}
-	if c.http == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = max(c.concurrency, t.MaxIdleConnsPerHost)
-		c.http = &http.Client{Timeout: DefaultTimeout, Transport: t}
+	if c.maxPasses < 0 {
+		return nil, fmt.Errorf("legacy: account %s: negative MaxPasses %d", c.account, c.maxPasses)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	tc := cfg.Transport
+	if tc.MaxConcurrent == 0 {
+		tc.MaxConcurrent = max(c.concurrency, transport.DefaultMaxConcurrent)
+	}
+	if tc.Policy.Logger == nil {
+		tc.Policy.Logger = c.log.With("account", c.account)
+	}
+	if tc.Base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = max(tc.MaxConcurrent, c.concurrency+1, t.MaxIdleConnsPerHost)
+		tc.Base = t
+	}
+	t, err := transport.New(tc)
+	if err != nil {
+		return nil, fmt.Errorf("legacy: account %s: %w", c.account, err)
+	}
+	c.transport = t
+	c.http = &http.Client{Transport: t}
 	return c, nil
 }
 
@@ -212,8 +247,9 @@ func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extr
 }
 
 // Orders yields the sales placed within w as orders, one page per
-// list_sales page, in list order. A page's Count is the total_entries the
-// API reported.
+// list_sales page with new sales, in list order. A page's Count is the
+// total_entries the API reported. Each sale is yielded once, even if sales
+// are placed while the list is paged.
 func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extract.Page[extract.Order]) error) error {
 	q := url.Values{
 		"pagesize":        {strconv.Itoa(c.pageSize)},
@@ -221,57 +257,56 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 		"sale_date_end":   {w.To.String()},
 	}
 	var (
-		list   listResponse
-		orders []extract.Order
+		list     listResponse
+		orders   []extract.Order
+		listPage int // the list page last read, which the yielded sales are from
+		start    time.Time
 	)
-	for page := 1; ; page++ {
-		clear(list.SaleSummary[:cap(list.SaleSummary)])
-		list = listResponse{SaleSummary: list.SaleSummary[:0]}
-		q.Set("cur_page", strconv.Itoa(page))
-		start := time.Now()
-		if err := c.call(ctx, extract.StreamOrders, pathListSales, page, q, &list); err != nil {
-			return err
-		}
-		if n := len(list.SaleSummary); cap(orders) < n {
+	err := transport.Paginate(ctx, transport.Paging[saleSummary]{
+		PageSize:  c.pageSize,
+		MaxPasses: c.maxPasses,
+		Key:       func(s *saleSummary) string { return string(s.SaleID) },
+		Logger:    c.log.With("account", c.account, "stream", extract.StreamOrders, "method", "GET "+pathListSales),
+		Fetch: func(ctx context.Context, page int) ([]saleSummary, int, error) {
+			listPage, start = page, time.Now()
+			q.Set("cur_page", strconv.Itoa(page))
+			if err := c.call(ctx, extract.StreamOrders, pathListSales, page, q, &list); err != nil {
+				return nil, 0, err
+			}
+			for i := range list.SaleSummary {
+				if list.SaleSummary[i].SaleID == "" {
+					return nil, 0, &extract.RequestError{Account: c.account, Stream: extract.StreamOrders, Method: "GET " + pathListSales, Page: page,
+						Err: fmt.Errorf("sale_summary[%d] has no sale_id", i)}
+				}
+			}
+			return list.SaleSummary, int(list.PageInfo.TotalEntries), nil
+		},
+	}, func(p extract.Page[saleSummary]) error {
+		if n := len(p.Items); cap(orders) < n {
 			orders = make([]extract.Order, n)
 		} else {
+			clear(orders[:n])
 			orders = orders[:n]
 		}
-		if err := c.details(ctx, page, list.SaleSummary, orders); err != nil {
+		if err := c.details(ctx, listPage, p.Items, orders); err != nil {
 			return err
-		}
-		info := &list.PageInfo
-		number := int(info.CurPage)
-		if number <= 0 {
-			number = page
 		}
 		c.log.DebugContext(ctx, "2checkout page",
-			"account", c.account, "stream", extract.StreamOrders, "method", "GET "+pathListSales, "page", number,
-			"items", len(orders), "count", int(info.TotalEntries), "last_page", int(info.LastPage), "elapsed", time.Since(start))
-		if err := yield(extract.Page[extract.Order]{Number: number, Count: int(info.TotalEntries), Items: orders}); err != nil {
-			return err
-		}
-		switch {
-		case len(list.SaleSummary) == 0:
-			return nil
-		case info.LastPage > 0:
-			if page >= int(info.LastPage) {
-				return nil
-			}
-		case info.NextPage == 0 || len(list.SaleSummary) < c.pageSize:
-			return nil
-		}
+			"account", c.account, "stream", extract.StreamOrders, "method", "GET "+pathListSales, "page", listPage,
+			"items", len(orders), "count", p.Count, "elapsed", time.Since(start))
+		return yield(extract.Page[extract.Order]{Number: p.Number, Count: p.Count, Items: orders})
+	})
+	if uerr, ok := errors.AsType[*transport.UnsettledError](err); ok {
+		return &extract.RequestError{Account: c.account, Stream: extract.StreamOrders, Method: "GET " + pathListSales, Page: uerr.Page, Err: uerr}
 	}
+	return err
 }
 
 // details fetches the sales of one list page, at most c.concurrency at a
 // time, and converts sale i into out[i]. It returns the first error.
 func (c *Client) details(ctx context.Context, page int, sales []saleSummary, out []extract.Order) error {
-	for i := range sales {
-		if sales[i].SaleID == "" {
-			return &extract.RequestError{Account: c.account, Stream: extract.StreamOrders, Method: "GET " + pathListSales, Page: page,
-				Err: fmt.Errorf("sale_summary[%d] has no sale_id", i)}
-		}
+	if len(sales) == 0 {
+		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -303,7 +338,6 @@ func (c *Client) details(ctx context.Context, page int, sales []saleSummary, out
 				}
 				id := string(sales[i].SaleID)
 				q.Set("sale_id", id)
-				resp = detailResponse{}
 				err := c.call(ctx, extract.StreamOrders, pathDetailSale, page, q, &resp)
 				if err == nil {
 					err = convert(id, resp.Sale, &out[i])
@@ -487,6 +521,13 @@ type listResponse struct {
 	SaleSummary []saleSummary `json:"sale_summary"`
 }
 
+// reset readies r for decoding a page: decoding must not see the values of
+// the last page, or of a failed attempt at this one.
+func (r *listResponse) reset() {
+	clear(r.SaleSummary[:cap(r.SaleSummary)])
+	*r = listResponse{SaleSummary: r.SaleSummary[:0]}
+}
+
 type customer struct {
 	CustomerID  number `json:"customer_id"`
 	CountryCode string `json:"country_code"`
@@ -522,8 +563,14 @@ type detailResponse struct {
 	Sale *sale `json:"sale"`
 }
 
-// response is a decoded response body.
-type response interface{ err() error }
+func (r *detailResponse) reset() { *r = detailResponse{} }
+
+// response is a decoded response body, reset before each attempt at
+// decoding it.
+type response interface {
+	err() error
+	reset()
+}
 
 // convert turns the detail of the sale id into o.
 func convert(id string, s *sale, o *extract.Order) error {
@@ -633,70 +680,106 @@ func sum(terms []string, neg bool) (json.Number, error) {
 	return "", fmt.Errorf("%s has more than 18 decimals", total.RatString())
 }
 
-// HTTPError is an HTTP response other than 200 OK. Err is the API error the
-// body carried, if any. A 401 or 403 matches extract.ErrAuthentication.
-type HTTPError struct {
-	StatusCode int
-	Status     string // such as "503 Service Unavailable"
-	Err        error
-}
-
-func (e *HTTPError) Error() string {
-	msg := "HTTP " + e.Status
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-func (e *HTTPError) Unwrap() error { return e.Err }
-
-// Is reports whether the response refused the credentials.
-func (e *HTTPError) Is(target error) bool {
-	return target == extract.ErrAuthentication &&
-		(e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden)
-}
-
 // call makes one GET request of path (relative to the base URL) with query
 // q and decodes the response body into result. It is the only place that
-// talks to the API. Every error it returns is an *extract.RequestError.
+// talks to the API. A response body that is truncated or malformed is
+// retried like a failed request, within the transport's budget. Every
+// error it returns is an *extract.RequestError.
 func (c *Client) call(ctx context.Context, stream, path string, page int, q url.Values, result response) error {
-	fail := func(err error) error {
-		return &extract.RequestError{Account: c.account, Stream: stream, Method: "GET " + path, Page: page, Err: err}
-	}
 	u := *c.base
 	u.Path += path
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	target := u.String()
+	err := c.transport.Retry(ctx, func(ctx context.Context) error {
+		result.reset()
+		return c.attempt(ctx, target, result)
+	})
 	if err != nil {
-		return fail(err)
+		return &extract.RequestError{Account: c.account, Stream: stream, Method: "GET " + path, Page: page, Err: err}
+	}
+	return nil
+}
+
+// attempt makes one GET request of target (which the transport may
+// repeat) and decodes its response.
+func (c *Client) attempt(ctx context.Context, target string, result response) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.SetBasicAuth(c.user, c.password)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fail(err)
+		if uerr, ok := errors.AsType[*url.Error](err); ok {
+			err = uerr.Err // the URL is in the RequestError's method and page
+		}
+		if serr, ok := errors.AsType[*transport.StatusError](err); ok {
+			serr.Err = bodyError(serr.StatusCode, serr.Body)
+		}
+		return err
 	}
 	defer func() {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 	}()
 	if resp.StatusCode != http.StatusOK {
-		herr := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status}
-		var body envelope
-		if json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&body) == nil {
-			herr.Err = body.err()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(resp.StatusCode, body)}
+	}
+	if err := decode(resp.Body, result); err != nil {
+		return err
+	}
+	return result.err()
+}
+
+// bodyError returns the API error a response with status code carried, if
+// any. A 401 or 403 wraps extract.ErrAuthentication.
+func bodyError(code int, body []byte) error {
+	var e envelope
+	var apiErr error
+	if json.Unmarshal(body, &e) == nil {
+		apiErr = e.err()
+	}
+	if code == http.StatusUnauthorized || code == http.StatusForbidden {
+		if apiErr == nil {
+			return extract.ErrAuthentication
 		}
-		return fail(herr)
+		return fmt.Errorf("%w: %w", extract.ErrAuthentication, apiErr)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(result); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return fail(fmt.Errorf("decoding response: %w", err))
+	return apiErr
+}
+
+// decode reads a JSON response body into v. A body that is cut short, not
+// JSON, or fails to be read makes an error marked transport.Retryable; a
+// value of the wrong type does not, since another attempt would only
+// repeat it.
+func decode(body io.Reader, v any) error {
+	r := &readErrors{r: body}
+	err := json.NewDecoder(r).Decode(v)
+	if err == nil {
+		return nil
 	}
-	if err := result.err(); err != nil {
-		return fail(err)
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
 	}
-	return nil
+	err = fmt.Errorf("decoding response: %w", err)
+	if _, syntax := errors.AsType[*json.SyntaxError](err); syntax || r.err != nil || errors.Is(err, io.ErrUnexpectedEOF) {
+		return transport.Retryable(err)
+	}
+	return err
+}
+
+// readErrors records whether reading failed other than at the end.
+type readErrors struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }

@@ -23,7 +23,9 @@ import (
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
 	"github.com/ledgerline/ledgerline/extract/legacy"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/extract/transport"
 	"github.com/ledgerline/ledgerline/money"
+	"golang.org/x/time/rate"
 )
 
 const (
@@ -142,11 +144,12 @@ func (h *harness) count(method string) int {
 func (h *harness) client(t *testing.T, edit func(*legacy.Config)) *legacy.Client {
 	t.Helper()
 	cfg := legacy.Config{
-		Account:  "demo",
-		Endpoint: h.srv.URL + sandbox.LegacyPath,
-		User:     user,
-		Password: password,
-		Logger:   slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Account:   "demo",
+		Endpoint:  h.srv.URL + sandbox.LegacyPath,
+		User:      user,
+		Password:  password,
+		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Transport: fastTransport(),
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -163,11 +166,20 @@ func (h *harness) client(t *testing.T, edit func(*legacy.Config)) *legacy.Client
 	return c
 }
 
+// fastTransport retries at once and does not limit the rate.
+func fastTransport() transport.Config {
+	return transport.Config{
+		Rate: rate.Inf,
+		Policy: transport.Policy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond,
+			Sleep: func(ctx context.Context, _ time.Duration) error { return context.Cause(ctx) }},
+	}
+}
+
 // jsonrpcOrders reads the window through JSON-RPC from the same merchant.
 func (h *harness) jsonrpcOrders(t *testing.T, w extract.Window) []extract.Order {
 	t.Helper()
 	c, err := jsonrpc.New(jsonrpc.Config{Account: "demo", Endpoint: h.srv.URL + sandbox.Path,
-		MerchantCode: merchantCode, SecretKey: password, Now: func() time.Time { return h.now }})
+		MerchantCode: merchantCode, SecretKey: password, Now: func() time.Time { return h.now }, Transport: fastTransport()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,16 +445,19 @@ func TestAuthenticationFailed(t *testing.T) {
 			if !ok || reqErr.Account != "demo" || reqErr.Stream != extract.StreamOrders || reqErr.Method != "GET sales/list_sales" || reqErr.Page != 1 {
 				t.Errorf("RequestError %+v", reqErr)
 			}
-			if httpErr, ok := errors.AsType[*legacy.HTTPError](err); !ok || httpErr.StatusCode != http.StatusUnauthorized {
-				t.Errorf("HTTPError %+v", httpErr)
+			if httpErr, ok := errors.AsType[*transport.StatusError](err); !ok || httpErr.StatusCode != http.StatusUnauthorized {
+				t.Errorf("StatusError %+v", httpErr)
 			}
-			const want = "account demo, stream orders, GET sales/list_sales, page 1: HTTP 401 Unauthorized: FORBIDDEN: Access denied to API"
+			const want = "account demo, stream orders, GET sales/list_sales, page 1: HTTP 401 Unauthorized: authentication failed: FORBIDDEN: Access denied to API"
 			if err.Error() != want {
 				t.Errorf("error %q, want %q", err, want)
 			}
 			noPassword(t, err)
 			if n := h.count("sales/detail_sale"); n != 0 {
 				t.Errorf("%d detail calls after a refused list", n)
+			}
+			if n := h.count("sales/list_sales"); n != 1 {
+				t.Errorf("%d list calls; a refused request is not retried", n)
 			}
 		})
 	}
@@ -474,14 +489,14 @@ func TestResponseErrors(t *testing.T) {
 		method  string // the method whose response breaks
 		nth     int    // which of its calls, from 1
 		rewrite func(body []byte) (int, []byte)
-		want    string // the error's text after "account demo, stream orders, "; empty for success
+		want    string // the error's text after "account demo, stream orders, "
 		check   func(t *testing.T, err error)
 	}{
 		{"errors[] with 200 from list_sales", "sales/list_sales", 2, func([]byte) (int, []byte) {
 			return 200, []byte(errors200)
 		}, "GET sales/list_sales, page 2: PARAMETER_INVALID: Invalid value for parameter: cur_page", func(t *testing.T, err error) {
-			if _, ok := errors.AsType[*legacy.HTTPError](err); ok {
-				t.Error("an HTTPError for a 200")
+			if _, ok := errors.AsType[*transport.StatusError](err); ok {
+				t.Error("a StatusError for a 200")
 			}
 		}},
 		{"errors[] with 200 from detail_sale, two of them", "sales/detail_sale", 5, func([]byte) (int, []byte) {
@@ -493,8 +508,8 @@ func TestResponseErrors(t *testing.T) {
 		{"errors[] with 400", "sales/detail_sale", 1, func([]byte) (int, []byte) {
 			return 400, []byte(`{"errors":[{"code":"PARAMETER_MISSING","message":"Required parameter missing: sale_id","parameter":"sale_id"}]}`)
 		}, "GET sales/detail_sale, page 1: sale %s: HTTP 400 Bad Request: PARAMETER_MISSING: Required parameter missing: sale_id", func(t *testing.T, err error) {
-			if httpErr, ok := errors.AsType[*legacy.HTTPError](err); !ok || httpErr.StatusCode != 400 {
-				t.Errorf("HTTPError %+v", httpErr)
+			if httpErr, ok := errors.AsType[*transport.StatusError](err); !ok || httpErr.StatusCode != 400 {
+				t.Errorf("StatusError %+v", httpErr)
 			}
 		}},
 		{"404 record not found", "sales/detail_sale", 21, func([]byte) (int, []byte) {
@@ -502,14 +517,30 @@ func TestResponseErrors(t *testing.T) {
 		}, "GET sales/detail_sale, page 2: sale %s: HTTP 404 Not Found: RECORD_NOT_FOUND: Unable to find record.", nil},
 		{"500 with HTML", "sales/detail_sale", 2, func([]byte) (int, []byte) {
 			return 500, []byte(`<html>oops</html>`)
-		}, "GET sales/detail_sale, page 1: sale %s: HTTP 500 Internal Server Error", nil},
-		{"truncated detail", "sales/detail_sale", 4, func(b []byte) (int, []byte) {
-			return 200, b[:len(b)/2]
-		}, "", func(t *testing.T, err error) {
-			if !errors.Is(err, io.ErrUnexpectedEOF) {
-				t.Errorf("error %v, want unexpected EOF", err)
+		}, "", nil}, // retried
+		{"500 with HTML, every time", "sales/detail_sale", -2, func([]byte) (int, []byte) {
+			return 500, []byte(`<html>oops</html>`)
+		}, "GET sales/detail_sale, page 1: sale %s: giving up after 3 attempts: HTTP 500 Internal Server Error", nil},
+		{"403 with errors[]", "sales/detail_sale", 3, func([]byte) (int, []byte) {
+			return 403, []byte(`{"errors":[{"code":"FORBIDDEN","message":"Access denied to sale"}]}`)
+		}, "GET sales/detail_sale, page 1: sale %s: HTTP 403 Forbidden: authentication failed: FORBIDDEN: Access denied to sale", func(t *testing.T, err error) {
+			if !errors.Is(err, extract.ErrAuthentication) {
+				t.Errorf("error %v, want ErrAuthentication", err)
 			}
 		}},
+		{"truncated detail", "sales/detail_sale", 4, func(b []byte) (int, []byte) {
+			return 200, b[:len(b)/2]
+		}, "", nil}, // retried
+		{"truncated detail, every time", "sales/detail_sale", -4, func(b []byte) (int, []byte) {
+			return 200, b[:len(b)/2]
+		}, "", func(t *testing.T, err error) {
+			if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "giving up after 3 attempts: decoding response: unexpected EOF") {
+				t.Errorf("error %v, want unexpected EOF after 3 attempts", err)
+			}
+		}},
+		{"malformed list", "sales/list_sales", 2, func(b []byte) (int, []byte) {
+			return 200, append([]byte("\x00"), b...)
+		}, "", nil}, // retried
 		{"another sale", "sales/detail_sale", 6, func(b []byte) (int, []byte) {
 			return 200, regexp.MustCompile(`"sale_id":"\d+"`).ReplaceAll(b, []byte(`"sale_id":"42"`))
 		}, `GET sales/detail_sale, page 1: sale %s: response is for sale "42"`, nil},
@@ -527,20 +558,42 @@ func TestResponseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, since.AddDays(3).In(time.UTC), nil)
-			var calls atomic.Int64
-			var broken atomic.Value
+			var (
+				calls  atomic.Int64
+				broken atomic.Value // the sale_id whose call broke
+				query  atomic.Value // the query of the broken call
+			)
+			nth := int64(tt.nth)
 			h.rewrite = func(method string, r *http.Request, status int, body []byte) (int, []byte) {
-				if method != tt.method || calls.Add(1) != int64(tt.nth) {
+				if method != tt.method {
 					return status, body
 				}
-				broken.Store(r.URL.Query().Get("sale_id"))
-				return tt.rewrite(body)
+				n := calls.Add(1)
+				// A negative nth breaks the -nth call and every later call
+				// with the same query: a fault that persists.
+				if n == nth || n == -nth || nth < 0 && n > -nth && query.Load() == r.URL.RawQuery {
+					broken.Store(r.URL.Query().Get("sale_id"))
+					query.Store(r.URL.RawQuery)
+					return tt.rewrite(body)
+				}
+				return status, body
 			}
 			c := h.client(t, func(cfg *legacy.Config) {
 				cfg.PageSize = 20
 				cfg.Concurrency = 1 // so that the nth call is the nth sale
 			})
-			_, _, err := collect(t.Context(), c, extract.Window{From: since, To: since})
+			w := extract.Window{From: since, To: since}
+			got, _, err := collect(t.Context(), c, w)
+			if tt.want == "" && tt.check == nil {
+				// The fault is retried.
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := refNos(ordersOn(h.m, w)); !reflect.DeepEqual(refNos(got), want) {
+					t.Errorf("read %d sales, want the %d of the sandbox", len(got), len(want))
+				}
+				return
+			}
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -554,8 +607,8 @@ func TestResponseErrors(t *testing.T) {
 			if _, ok := errors.AsType[*extract.RequestError](err); !ok {
 				t.Errorf("error %v is not a RequestError", err)
 			}
-			if errors.Is(err, extract.ErrAuthentication) {
-				t.Errorf("error %v is an authentication error", err)
+			if errors.Is(err, extract.ErrAuthentication) != strings.Contains(tt.name, "403") {
+				t.Errorf("error %v: authentication error %v", err, errors.Is(err, extract.ErrAuthentication))
 			}
 			if tt.check != nil {
 				tt.check(t, err)
@@ -676,7 +729,8 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c, err := legacy.New(legacy.Config{Account: "demo", Endpoint: "http://" + addr + sandbox.LegacyPath, User: user, Password: password})
+	c, err := legacy.New(legacy.Config{Account: "demo", Endpoint: "http://" + addr + sandbox.LegacyPath, User: user, Password: password,
+		Transport: fastTransport()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -684,7 +738,7 @@ func TestConnectionRefused(t *testing.T) {
 	if _, ok := errors.AsType[*net.OpError](err); !ok {
 		t.Errorf("error %v, want a *net.OpError", err)
 	}
-	if err == nil || !strings.HasPrefix(err.Error(), "account demo, stream orders, GET sales/list_sales, page 1: ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "account demo, stream orders, GET sales/list_sales, page 1: giving up after 3 attempts: dial tcp ") {
 		t.Errorf("error %v", err)
 	}
 	noPassword(t, err)
@@ -705,6 +759,8 @@ func TestNew(t *testing.T) {
 		{"endpoint with credentials", func(c *legacy.Config) { c.Endpoint = "https://" + user + ":" + password + "@example.com/api/" }, "endpoint"},
 		{"negative page size", func(c *legacy.Config) { c.PageSize = -1 }, "PageSize"},
 		{"negative concurrency", func(c *legacy.Config) { c.Concurrency = -1 }, "Concurrency"},
+		{"negative max passes", func(c *legacy.Config) { c.MaxPasses = -1 }, "MaxPasses"},
+		{"negative timeout", func(c *legacy.Config) { c.Transport.Timeout = -1 }, "negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
