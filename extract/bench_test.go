@@ -71,16 +71,16 @@ var benchAPIs = []benchAPI{
 			MerchantCode: benchCode,
 			SecretKey:    benchSecret,
 			Now:          now,
-			HTTPClient:   &http.Client{Transport: base},
+			Transport:    benchTransport(base),
 		})
 	}},
 	{"legacy", []int{100_000}, func(srv *sandbox.Server, base http.RoundTripper, now func() time.Time) (extract.Source, error) {
 		return legacy.New(legacy.Config{
-			Account:    "bench",
-			Endpoint:   srv.LegacyURL(),
-			User:       sandbox.DefaultLegacyUser,
-			Password:   benchSecret,
-			HTTPClient: &http.Client{Transport: base},
+			Account:   "bench",
+			Endpoint:  srv.LegacyURL(),
+			User:      sandbox.DefaultLegacyUser,
+			Password:  benchSecret,
+			Transport: benchTransport(base),
 		})
 	}},
 }

@@ -538,8 +538,8 @@ func (m *Merchant) renderOrders(sales []*sale, now time.Time) []extract.Order {
 	return orders
 }
 
-// appendDayOrders continues searchOrders over the sales of one day.
-func (m *Merchant) appendDayOrders(sales []*sale, f orderFilter, count, offset, limit int, items []extract.Order, now time.Time) (int, int, []extract.Order) {
+// appendDaySales continues searchOrders over the sales of one day.
+func (m *Merchant) appendDaySales(sales []*sale, f orderFilter, count, offset, limit int, pg *orderPage, now time.Time) (int, int) {
 	for _, s := range sales {
 		if !f.match(m, s.date, s.index) {
 			continue
@@ -549,22 +549,23 @@ func (m *Merchant) appendDayOrders(sales []*sale, f orderFilter, count, offset, 
 			offset--
 			continue
 		}
-		if len(items) < limit {
-			items = append(items, m.order(s, now))
+		if len(pg.sales) < limit {
+			pg.sales = append(pg.sales, s)
 		}
 	}
-	return count, offset, items
+	return count, offset
 }
 
 // afterOrderPage inserts an order, if the faults say so, after an order
-// search over [from, ...] has served items: on a day from from to that of
-// the last item, before the last item.
-func (m *Merchant) afterOrderPage(from civil.Date, items []extract.Order, now time.Time) {
+// search over [from, ...] has served a page whose last item has
+// OrderDate lastDate (empty when the page is): on a day from from to that
+// of the last item, before the last item.
+func (m *Merchant) afterOrderPage(from civil.Date, lastDate string, now time.Time) {
 	s := &m.faults
-	if !s.on.Load() || len(items) == 0 {
+	if !s.on.Load() || lastDate == "" {
 		return
 	}
-	last, err := time.ParseInLocation(extract.DateLayout, items[len(items)-1].OrderDate, m.loc)
+	last, err := time.ParseInLocation(extract.DateLayout, lastDate, m.loc)
 	if err != nil {
 		return
 	}

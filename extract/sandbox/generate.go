@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/civil"
@@ -217,7 +218,46 @@ type dayPlan struct {
 	secs     []int64   // seconds after midnight, ascending, one per order
 }
 
+// planCacheSize is how many day plans a merchant keeps. Paging goes through
+// the days of a window in order, and a few searches may page at once.
+const planCacheSize = 8
+
+// planCache holds the plans of the days planned last, so that paging through
+// a day plans it once rather than for every page: a plan sorts the day's
+// order times. Plans never change: they depend on the seed and the day only.
+type planCache struct {
+	mu    sync.Mutex
+	next  int // slot to replace next
+	slots [planCacheSize]struct {
+		ok   bool
+		date civil.Date
+		plan dayPlan
+	}
+}
+
+// plan returns the plan of day d. The plan's secs must not be modified.
 func (m *Merchant) plan(d civil.Date) dayPlan {
+	c := &m.plans
+	c.mu.Lock()
+	for i := range c.slots {
+		if s := &c.slots[i]; s.ok && s.date == d {
+			p := s.plan
+			c.mu.Unlock()
+			return p
+		}
+	}
+	c.mu.Unlock()
+	p := m.newPlan(d)
+	c.mu.Lock()
+	s := &c.slots[c.next]
+	s.ok, s.date, s.plan = true, d, p
+	c.next = (c.next + 1) % planCacheSize
+	c.mu.Unlock()
+	return p
+}
+
+// newPlan plans day d.
+func (m *Merchant) newPlan(d civil.Date) dayPlan {
 	p := dayPlan{date: d, midnight: d.In(m.loc), end: d.AddDays(1).In(m.loc)}
 	if d.Before(m.since) {
 		return p
@@ -269,15 +309,24 @@ func (m *Merchant) isTest(d civil.Date, i int) bool {
 
 // sale generates the facts of order i of the day p.
 func (m *Merchant) sale(p dayPlan, i int) *sale {
+	s := new(sale)
+	m.fillSale(s, &p, i)
+	return s
+}
+
+// fillSale generates the facts of order i of the day p into s, reusing the
+// memory of its lines.
+func (m *Merchant) fillSale(s *sale, p *dayPlan, i int) {
 	ord := ordinal(p.date)
 	r := m.rng(kindOrder, ord, uint64(i))
-	s := &sale{
+	*s = sale{
 		date:    p.date,
 		index:   i,
 		refNo:   strconv.FormatUint(ord*100000+uint64(i)+1, 10),
 		orderNo: int64(p.date.DaysSince(m.since))*100000 + int64(i) + 1,
 		placed:  p.midnight.Add(time.Duration(p.secs[i]) * time.Second),
 		test:    m.isTest(p.date, i),
+		lines:   s.lines[:0],
 	}
 
 	// Status and its timeline.
@@ -346,7 +395,9 @@ func (m *Merchant) sale(p dayPlan, i int) *sale {
 	case x >= 70:
 		n = 2
 	}
-	s.lines = make([]line, 0, n)
+	if cap(s.lines) < n {
+		s.lines = make([]line, 0, n)
+	}
 	for len(s.lines) < n {
 		pr := pickProduct(r)
 		if slices.ContainsFunc(s.lines, func(l line) bool { return l.product == pr }) {
@@ -396,7 +447,6 @@ func (m *Merchant) sale(p dayPlan, i int) *sale {
 		}
 		s.cbReason = reasonCodes[r.IntN(len(reasonCodes))]
 	}
-	return s
 }
 
 func pickCurrency(r *rand.Rand) int {
@@ -465,7 +515,45 @@ func decimal(v int64, exp int) json.Number {
 
 func integer(v int64) json.Number { return json.Number(strconv.FormatInt(v, 10)) }
 
-// order renders s as the API shows it at now.
+// orderState is what of an order depends on the clock.
+type orderState struct {
+	status, approve string
+	finished        bool // FinishDate is set
+	cbResolution    string
+	cbReason        string
+}
+
+// state returns the state of s at now.
+func (s *sale) state(now time.Time) orderState {
+	v := orderState{cbResolution: cbNone}
+	v.finished = !s.finish.IsZero() && !now.Before(s.finish)
+	ended := !s.ended.IsZero() && !now.Before(s.ended)
+	switch {
+	case ended:
+		v.status = s.final
+		v.approve = "OK"
+		if s.final == statusCanceled {
+			v.approve = s.reject
+		}
+	case v.finished:
+		v.status, v.approve = statusComplete, "OK"
+	case s.final == statusAuthReceived:
+		v.status, v.approve = statusAuthReceived, "WAITING"
+	default:
+		v.status, v.approve = statusPending, "WAITING"
+	}
+	if !s.cbOpen.IsZero() && !now.Before(s.cbOpen) {
+		v.cbResolution = cbOpen
+		v.cbReason = s.cbReason
+		if !now.Before(s.cbResolve) {
+			v.cbResolution = s.cbResolution
+		}
+	}
+	return v
+}
+
+// order renders s as the API shows it at now. appendOrder encodes the
+// same order as JSON without building it.
 func (m *Merchant) order(s *sale, now time.Time) extract.Order {
 	cur := &currencies[s.cur]
 	o := extract.Order{
@@ -481,32 +569,12 @@ func (m *Merchant) order(s *sale, now time.Time) extract.Order {
 		Items:                make([]extract.OrderItem, len(s.lines)),
 	}
 
-	finished := !s.finish.IsZero() && !now.Before(s.finish)
-	ended := !s.ended.IsZero() && !now.Before(s.ended)
-	switch {
-	case ended:
-		o.Status = s.final
-		o.ApproveStatus = "OK"
-		if s.final == statusCanceled {
-			o.ApproveStatus = s.reject
-		}
-	case finished:
-		o.Status, o.ApproveStatus = statusComplete, "OK"
-	case s.final == statusAuthReceived:
-		o.Status, o.ApproveStatus = statusAuthReceived, "WAITING"
-	default:
-		o.Status, o.ApproveStatus = statusPending, "WAITING"
-	}
-	if finished {
+	v := s.state(now)
+	o.Status, o.ApproveStatus = v.status, v.approve
+	if v.finished {
 		o.FinishDate = s.finish.In(m.loc).Format(extract.DateLayout)
 	}
-	if !s.cbOpen.IsZero() && !now.Before(s.cbOpen) {
-		o.ChargebackResolution = cbOpen
-		o.ChargebackReasonCode = s.cbReason
-		if !now.Before(s.cbResolve) {
-			o.ChargebackResolution = s.cbResolution
-		}
-	}
+	o.ChargebackResolution, o.ChargebackReasonCode = v.cbResolution, v.cbReason
 	if s.affiliate != "" {
 		o.Affiliate = &extract.Affiliate{AffiliateCode: s.affiliate}
 	}

@@ -342,7 +342,7 @@ func (a *legacyAPI) searchSales(from, to civil.Date, offset, limit int, now time
 	defer func() {
 		if len(sales) > 0 {
 			last := sales[len(sales)-1].placed.In(a.m.loc).Format(extract.DateLayout)
-			a.m.afterOrderPage(from, []extract.Order{{OrderDate: last}}, now)
+			a.m.afterOrderPage(from, last, now)
 		}
 	}()
 	for d := from; !d.After(to); d = d.AddDays(1) {

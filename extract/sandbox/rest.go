@@ -39,6 +39,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -231,8 +232,11 @@ func (m *Merchant) serveRESTOrders(w http.ResponseWriter, q url.Values, now time
 			return invalidParameter("IncludeTestOrders must be YES, NO or ONLY")
 		}
 	}
-	count, items := m.searchOrders(f, (page-1)*limit, limit, now)
-	writeRESTItems(w, page, limit, count, items)
+	pg := getOrderPage()
+	defer putOrderPage(pg)
+	count := m.searchOrders(f, (page-1)*limit, limit, now, pg)
+	m.writeOrders(w, pg, `{"Items":[`,
+		`],"Pagination":{"Page":`+strconv.Itoa(page)+`,"Limit":`+strconv.Itoa(limit)+`,"Count":`+strconv.Itoa(count)+"}}\n", now)
 	return nil
 }
 

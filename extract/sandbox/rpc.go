@@ -279,8 +279,11 @@ func (m *Merchant) serveSearchOrders(w http.ResponseWriter, req request, now tim
 			return
 		}
 	}
-	count, items := m.searchOrders(f, (page-1)*limit, limit, now)
-	writePage(w, req.ID, page, limit, count, items)
+	pg := getOrderPage()
+	defer putOrderPage(pg)
+	count := m.searchOrders(f, (page-1)*limit, limit, now, pg)
+	m.writeOrders(w, pg, `{"jsonrpc":"2.0","id":`+string(idOrNull(req.ID))+`,"result":{"Items":[`,
+		`],"Pagination":{"Page":`+strconv.Itoa(page)+`,"Limit":`+strconv.Itoa(limit)+`,"Count":`+strconv.Itoa(count)+"}}}\n", now)
 }
 
 func (m *Merchant) serveSearchSubscriptions(w http.ResponseWriter, req request, now time.Time) {

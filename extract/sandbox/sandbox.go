@@ -91,6 +91,7 @@ type Merchant struct {
 	subCounts map[civil.Date]int   // subscriptions created by a day's orders
 
 	faults faultState // see faults.go
+	plans  planCache
 }
 
 // New returns the merchant cfg describes.
@@ -221,13 +222,19 @@ func (m *Merchant) clamp(from, to civil.Date, now time.Time) (civil.Date, civil.
 }
 
 // searchOrders returns the total number of orders f selects at now, and
-// those at positions [offset, offset+limit).
-func (m *Merchant) searchOrders(f orderFilter, offset, limit int, now time.Time) (count int, items []extract.Order) {
+// puts those at positions [offset, offset+limit) in pg.sales.
+func (m *Merchant) searchOrders(f orderFilter, offset, limit int, now time.Time, pg *orderPage) (count int) {
 	from, to := m.clamp(f.from, f.to, now)
-	defer func() { m.afterOrderPage(from, items, now) }()
+	defer func() {
+		last := ""
+		if n := len(pg.sales); n > 0 {
+			last = pg.sales[n-1].placed.In(m.loc).Format(extract.DateLayout)
+		}
+		m.afterOrderPage(from, last, now)
+	}()
 	for d := from; !d.After(to); d = d.AddDays(1) {
 		if sales, ok := m.insertedDay(d, now); ok {
-			count, offset, items = m.appendDayOrders(sales, f, count, offset, limit, items, now)
+			count, offset = m.appendDaySales(sales, f, count, offset, limit, pg, now)
 			continue
 		}
 		n := m.visibleCount(d, now)
@@ -245,12 +252,12 @@ func (m *Merchant) searchOrders(f orderFilter, offset, limit int, now time.Time)
 			offset -= c
 			continue
 		}
-		if len(items) == limit {
+		if len(pg.sales) == limit {
 			continue
 		}
 		p := m.plan(d)
 		for i := range n {
-			if len(items) == limit {
+			if len(pg.sales) == limit {
 				break
 			}
 			if !f.match(m, d, i) {
@@ -260,10 +267,12 @@ func (m *Merchant) searchOrders(f orderFilter, offset, limit int, now time.Time)
 				offset--
 				continue
 			}
-			items = append(items, m.order(m.sale(p, i), now))
+			s := pg.next()
+			m.fillSale(s, &p, i)
+			pg.sales = append(pg.sales, s)
 		}
 	}
-	return count, items
+	return count
 }
 
 // subRef is one subscription: a line of a sale.
