@@ -197,7 +197,7 @@ func encodingCost(t schemas.Type) int {
 	switch t {
 	case schemas.String:
 		return 3
-	case schemas.Decimal, schemas.Timestamp:
+	case schemas.Decimal, schemas.Rate, schemas.Timestamp:
 		return 2
 	case schemas.Int64, schemas.Date:
 		return 1
@@ -266,13 +266,14 @@ func newColumn(t schemas.Table, c schemas.Column, b array.Builder) (column, erro
 		bb, isType := b.(*array.BooleanBuilder)
 		ok = isType && ft.Kind() == reflect.Bool
 		col.appendValue = func(f reflect.Value) { bb.Append(f.Bool()) }
-	case schemas.Decimal:
+	case schemas.Decimal, schemas.Rate:
 		db, isType := b.(*array.Decimal128Builder)
-		ok = isType && ft.Kind() == reflect.Int64 // money.Amount
+		ok = isType && ft.Kind() == reflect.Int64 // money.Amount, money.Rate
 		col.appendValue = func(f reflect.Value) { db.Append(decimal128.FromI64(f.Int())) }
+		scale := c.Type.Scale()
 		col.check = func(f reflect.Value) error {
 			if u := f.Int(); u > maxDecimalUnits || u < -maxDecimalUnits {
-				return fmt.Errorf("%d millionths out of range for DECIMAL(18,6)", u)
+				return fmt.Errorf("%d units of 10^-%d out of range for DECIMAL(18,%d)", u, scale, scale)
 			}
 			return nil
 		}

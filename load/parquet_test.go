@@ -122,9 +122,9 @@ func TestParquetFileMetadata(t *testing.T) {
 				phys, lt := col.PhysicalType(), col.LogicalType()
 				var ok bool
 				switch c.Type {
-				case schemas.Decimal:
+				case schemas.Decimal, schemas.Rate:
 					d, isDec := lt.(schema.DecimalLogicalType)
-					ok = phys == parquet.Types.Int64 && isDec && d.Precision() == 18 && d.Scale() == 6
+					ok = phys == parquet.Types.Int64 && isDec && d.Precision() == 18 && d.Scale() == c.Type.Scale()
 				case schemas.Timestamp:
 					ts, isTS := lt.(schema.TimestampLogicalType)
 					ok = phys == parquet.Types.Int64 && isTS && ts.IsAdjustedToUTC() && ts.TimeUnit() == schema.TimeUnitMicros

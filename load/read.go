@@ -144,14 +144,15 @@ func bind(c schemas.Column, arr arrow.Array) (setter, error) {
 				return nil
 			}
 		}
-	case schemas.Decimal:
+	case schemas.Decimal, schemas.Rate:
 		var a *array.Decimal128
-		if a, ok = arr.(*array.Decimal128); ok {
+		scale := c.Type.Scale()
+		if a, ok = arr.(*array.Decimal128); ok && a.DataType().(*arrow.Decimal128Type).Scale == scale {
 			set = func(f reflect.Value, i int) error {
 				n := a.Value(i)
 				lo := int64(n.LowBits())
 				if n.HighBits() != lo>>63 || lo > maxDecimalUnits || lo < -maxDecimalUnits {
-					return fmt.Errorf("value %s out of range for DECIMAL(18,6)", n.ToString(6))
+					return fmt.Errorf("value %s out of range for DECIMAL(18,%d)", n.ToString(scale), scale)
 				}
 				f.SetInt(lo)
 				return nil

@@ -31,7 +31,7 @@ type Amount int64
 var ErrSyntax = errors.New("not a decimal number")
 
 // ErrRange is returned for a value outside DECIMAL(18,6).
-var ErrRange = errors.New("out of range for DECIMAL(18,6)")
+var ErrRange = errors.New("out of range")
 
 // FromUnits returns the Amount of n millionths.
 func FromUnits(n int64) Amount { return Amount(n) }
@@ -93,7 +93,7 @@ func Parse(s string) (a Amount, rounded bool, err error) {
 	switch {
 	case shift >= 0:
 		if len(digits)+shift > Precision {
-			return 0, false, fmt.Errorf("%w: %s", ErrRange, s)
+			return 0, false, fmt.Errorf("%w for DECIMAL(18,6): %s", ErrRange, s)
 		}
 		keep = digits + strings.Repeat("0", shift)
 	case -shift >= len(digits):
@@ -102,7 +102,7 @@ func Parse(s string) (a Amount, rounded bool, err error) {
 		keep, drop = digits[:len(digits)+shift], digits[len(digits)+shift:]
 	}
 	if len(keep) > Precision {
-		return 0, false, fmt.Errorf("%w: %s", ErrRange, s)
+		return 0, false, fmt.Errorf("%w for DECIMAL(18,6): %s", ErrRange, s)
 	}
 	var n int64
 	for i := 0; i < len(keep); i++ {
@@ -115,7 +115,7 @@ func Parse(s string) (a Amount, rounded bool, err error) {
 		}
 	}
 	if n > maxUnits {
-		return 0, false, fmt.Errorf("%w: %s", ErrRange, s)
+		return 0, false, fmt.Errorf("%w for DECIMAL(18,6): %s", ErrRange, s)
 	}
 	if neg {
 		n = -n

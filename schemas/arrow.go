@@ -19,6 +19,8 @@ func (t Type) ArrowType() arrow.DataType {
 		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 	case Date:
 		return arrow.FixedWidthTypes.Date32
+	case Rate:
+		return &arrow.Decimal128Type{Precision: 18, Scale: 9}
 	}
 	panic("schemas: unknown type " + t.String())
 }

@@ -92,3 +92,54 @@ type Subscription struct {
 	RunID                     string      `col:"run_id" desc:"Run that wrote the row."`
 	ExtractedAt               time.Time   `col:"extracted_at" desc:"When the run read the subscription from the API, UTC."`
 }
+
+// Chargeback is a row of the chargebacks table: one disputed order and the
+// fee 2Checkout charges for it, with what decided the fee.
+type Chargeback struct {
+	MerchantCode  string       `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	RefNo         string       `col:"ref_no" desc:"Order reference (RefNo) of the disputed order."`
+	OrderTS       time.Time    `col:"order_ts" desc:"When the order was placed, UTC."`
+	OrderDate     civil.Date   `col:"order_date" desc:"Order date in the account's reporting time zone."`
+	OpenedOn      civil.Date   `col:"opened_on" desc:"When the dispute was opened: first seen by a run, or the order date (see opened_on_basis); the partition. Never moves once set."`
+	OpenedOnBasis string       `col:"opened_on_basis" desc:"observed: a nightly run first saw the dispute on opened_on; order_date: the dispute was there the first time the order was read."`
+	Resolution    string       `col:"resolution" desc:"Current ChargebackResolution: OPEN, WON, LOST or ACCEPTED."`
+	ReasonCode    *string      `col:"reason_code" desc:"ChargebackReasonCode."`
+	Currency      string       `col:"currency" desc:"Currency of order_amount."`
+	OrderAmount   money.Amount `col:"order_amount" desc:"Disputed amount: the order's gross price."`
+	FeeAmount     money.Amount `col:"fee_amount" desc:"Chargeback fee for the dispute, in fee_currency."`
+	FeeCurrency   string       `col:"fee_currency" desc:"The account's default currency, in which 2Checkout charges the fee."`
+	RateMonth     string       `col:"rate_month" desc:"Month (YYYY-MM) whose chargeback rate chose the fee: the month before opened_on."`
+	Rate          *money.Rate  `col:"rate" desc:"Chargeback rate of rate_month; NULL when no data covers that month."`
+	FeeRule       string       `col:"fee_rule" desc:"How the fee was chosen, in words."`
+	RunID         string       `col:"run_id" desc:"Run that wrote the row."`
+}
+
+// ChargebackRate is a row of the chargeback_rates table.
+type ChargebackRate struct {
+	MerchantCode      string       `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	Month             civil.Date   `col:"month" desc:"First day of the month, in the account's reporting time zone; the partition."`
+	Transactions      int64        `col:"transactions" desc:"Non-test orders dated in the month whose status counts as a transaction."`
+	ChargebacksOpened int64        `col:"chargebacks_opened" desc:"Disputes opened in the month, whatever their later resolution."`
+	Rate              money.Rate   `col:"rate" desc:"chargebacks_opened / transactions, rounded half to even to 9 decimals; 0 without transactions."`
+	Complete          bool         `col:"complete" desc:"The month had ended by the run's business date; otherwise the figures are month to date."`
+	NextMonthFee      money.Amount `col:"next_month_fee" desc:"Fee per dispute this rate sets for disputes opened in the next month."`
+	FeeCurrency       string       `col:"fee_currency" desc:"Currency of next_month_fee: the account's default currency."`
+	RunID             string       `col:"run_id" desc:"Run that wrote the row."`
+}
+
+// RejectedRow is a row of the rejected_rows table: a raw record that failed
+// validation and was quarantined instead of loaded.
+type RejectedRow struct {
+	MerchantCode string      `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	RunID        string      `col:"run_id" desc:"Run that read the record."`
+	RunDate      civil.Date  `col:"run_date" desc:"Business date of the run; the partition."`
+	Stream       string      `col:"stream" desc:"Stream the record came from: orders or subscriptions."`
+	Position     int64       `col:"position" desc:"Position of the record in the stream as the run read it, from 1."`
+	APIDay       *civil.Date `col:"api_day" desc:"API day that was searched, in the API's time zone."`
+	Page         int64       `col:"page" desc:"Page of the search, from 1."`
+	Record       int64       `col:"record" desc:"Position of the record in its page, from 1."`
+	RecordKey    *string     `col:"record_key" desc:"The record's key (RefNo or SubscriptionReference), if it has one."`
+	Field        *string     `col:"field" desc:"The field that failed validation."`
+	Reason       string      `col:"reason" desc:"Why the record was rejected."`
+	Raw          string      `col:"raw" desc:"The record as JSON, as the API sent it."`
+}

@@ -10,6 +10,7 @@
 //	int64         INT64
 //	bool          BOOL
 //	money.Amount  NUMERIC / DECIMAL(18,6)
+//	money.Rate    NUMERIC / DECIMAL(18,9)
 //	time.Time     TIMESTAMP (UTC, microseconds)
 //	civil.Date    DATE
 package schemas
@@ -34,6 +35,7 @@ const (
 	Decimal // DECIMAL(18,6): money
 	Timestamp
 	Date
+	Rate // DECIMAL(18,9): rates
 )
 
 func (t Type) String() string {
@@ -50,8 +52,22 @@ func (t Type) String() string {
 		return "TIMESTAMP"
 	case Date:
 		return "DATE"
+	case Rate:
+		return "NUMERIC(18,9)"
 	}
 	return fmt.Sprintf("Type(%d)", int(t))
+}
+
+// Scale returns the decimal places of a Decimal or Rate column, 0 for any
+// other type.
+func (t Type) Scale() int32 {
+	switch t {
+	case Decimal:
+		return money.Scale
+	case Rate:
+		return money.RateScale
+	}
+	return 0
 }
 
 // Column is one column of a table.
@@ -91,6 +107,7 @@ func (t Table) Column(name string) (Column, bool) {
 
 var (
 	amountType = reflect.TypeFor[money.Amount]()
+	rateType   = reflect.TypeFor[money.Rate]()
 	timeType   = reflect.TypeFor[time.Time]()
 	dateType   = reflect.TypeFor[civil.Date]()
 )
@@ -116,6 +133,8 @@ func newTable[R any](name, desc, partition string, clustering, key []string) Tab
 		switch {
 		case ft == amountType:
 			ct = Decimal
+		case ft == rateType:
+			ct = Rate
 		case ft == timeType:
 			ct = Timestamp
 		case ft == dateType:
@@ -160,9 +179,27 @@ func Subscriptions() Table {
 		[]string{"merchant_code", "product_code"}, []string{"merchant_code", "subscription_reference", "snapshot_date"})
 }
 
+// Chargebacks is the chargebacks table: one row per disputed order.
+func Chargebacks() Table {
+	return newTable[Chargeback]("chargebacks", "One row per disputed order, with the fee it costs.", "opened_on",
+		[]string{"merchant_code", "resolution"}, []string{"merchant_code", "ref_no"})
+}
+
+// ChargebackRates is the chargeback_rates table: one row per account-month.
+func ChargebackRates() Table {
+	return newTable[ChargebackRate]("chargeback_rates", "Monthly chargeback rate per account and the fee it sets for the next month.", "month",
+		[]string{"merchant_code"}, []string{"merchant_code", "month"})
+}
+
+// RejectedRows is the rejected_rows table: one row per quarantined record.
+func RejectedRows() Table {
+	return newTable[RejectedRow]("rejected_rows", "Raw records that failed validation, with the reason.", "run_date",
+		[]string{"merchant_code", "stream"}, []string{"run_id", "stream", "position"})
+}
+
 // All returns every table the job writes.
 func All() []Table {
-	return []Table{Orders(), OrderItems(), Subscriptions()}
+	return []Table{Orders(), OrderItems(), Subscriptions(), Chargebacks(), ChargebackRates(), RejectedRows()}
 }
 
 // Lookup returns the table called name.

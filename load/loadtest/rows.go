@@ -76,6 +76,9 @@ var (
 		money.MustParse("123456.78"),
 		money.MustParse("0.1"),
 	}
+	// Rates: the extremes of DECIMAL(18,9), the 0.65% threshold, a
+	// third rounded.
+	rates = []int64{999_999_999_999_999_999, -999_999_999_999_999_999, 0, 6_500_000, 333_333_333, 1, 1_000_000_000}
 	plus2 = time.FixedZone("UTC+2", 2*60*60)
 )
 
@@ -94,6 +97,8 @@ func setValue(f reflect.Value, typ schemas.Type, k int, date civil.Date) {
 			a = money.FromUnits(a.Units() + int64(k/len(amounts))*10_007)
 		}
 		f.SetInt(a.Units())
+	case schemas.Rate:
+		f.SetInt(rates[k%len(rates)])
 	case schemas.Timestamp:
 		day := date.In(time.UTC)
 		ts := []time.Time{

@@ -69,6 +69,7 @@ var wantTypes = map[schemas.Type]struct{ sql, physical string }{
 	schemas.Int64:     {"BIGINT", "INT64"},
 	schemas.Bool:      {"BOOLEAN", "BOOLEAN"},
 	schemas.Decimal:   {"DECIMAL(18,6)", "INT64"},
+	schemas.Rate:      {"DECIMAL(18,9)", "INT64"},
 	schemas.Timestamp: {"TIMESTAMP WITH TIME ZONE", "INT64"},
 	schemas.Date:      {"DATE", "INT32"},
 }
@@ -140,6 +141,8 @@ func TestSchema(t *testing.T) {
 				switch c.Type {
 				case schemas.Decimal:
 					ok = p.converted == "DECIMAL" && strings.Contains(p.logical, "scale=6") && strings.Contains(p.logical, "precision=18")
+				case schemas.Rate:
+					ok = p.converted == "DECIMAL" && strings.Contains(p.logical, "scale=9") && strings.Contains(p.logical, "precision=18")
 				case schemas.Timestamp:
 					ok = strings.Contains(p.logical, "isAdjustedToUTC=1") && strings.Contains(p.logical, "MICROS=MicroSeconds()")
 				case schemas.Date:
@@ -282,6 +285,8 @@ func text(f reflect.Value, typ schemas.Type) sql.NullString {
 		s = strconv.FormatBool(f.Bool())
 	case schemas.Decimal:
 		s = money.FromUnits(f.Int()).String()
+	case schemas.Rate:
+		s = money.RateFromUnits(f.Int()).String()
 	case schemas.Timestamp:
 		s = strconv.FormatInt(f.Interface().(time.Time).UnixMicro(), 10)
 	case schemas.Date:
