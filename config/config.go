@@ -218,8 +218,11 @@ type Job struct {
 	Accounts     []string
 	Streams      []string
 	LookbackDays int
-	Destination  Destination
-	Reports      []Report
+	// MaxRejected is the share of a stream's records that may fail
+	// validation (and go to rejected_rows) before the run fails.
+	MaxRejected *big.Rat
+	Destination Destination
+	Reports     []Report
 }
 
 // Destination is where a job writes its tables.

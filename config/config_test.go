@@ -99,6 +99,10 @@ func TestLoadShippedFile(t *testing.T) {
 	jobs := f.Jobs
 	for i := range jobs {
 		jobs[i].Timezone = nil
+		if r := jobs[i].MaxRejected; r == nil || r.Cmp(big.NewRat(1, 100)) != 0 {
+			t.Errorf("job %s max_rejected = %v, want 1/100 (the default)", jobs[i].Name, r)
+		}
+		jobs[i].MaxRejected = nil
 	}
 	if !reflect.DeepEqual(jobs, wantJobs) {
 		t.Errorf("jobs:\n got %+v\nwant %+v", jobs, wantJobs)
@@ -249,6 +253,16 @@ func TestParseValues(t *testing.T) {
 				fs := a.Sandbox.Faults
 				return want(fmt.Sprint(a.Concurrency, fs.TooManyRequests, fs.ServerError, fs.Insert), "2 0.1 0.05 3")
 			},
+		},
+		{
+			name: "max_rejected",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    max_rejected: 2.5%\n",
+			check: func(f *File) string { return want(f.Jobs[0].MaxRejected.RatString(), "1/40") },
+		},
+		{
+			name: "max_rejected zero",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    max_rejected: 0%\n",
+			check: func(f *File) string { return want(f.Jobs[0].MaxRejected.RatString(), "0") },
 		},
 		{
 			name: "retry",

@@ -724,7 +724,7 @@ func allDigits(s string) bool {
 
 func (p *parser) job(n *yaml.Node, path string, accounts map[string]int) (j Job, nameNode *yaml.Node) {
 	o, ok := p.object(n, path, []string{
-		"name", "schedule", "timezone", "accounts", "streams", "lookback_days", "destination", "reports",
+		"name", "schedule", "timezone", "accounts", "streams", "lookback_days", "destination", "reports", "max_rejected",
 	})
 	if !ok {
 		return j, nil
@@ -778,6 +778,16 @@ func (p *parser) job(n *yaml.Node, path string, accounts map[string]int) (j Job,
 	}
 
 	j.LookbackDays = int(p.integer(o, "lookback_days", DefaultLookbackDays, 1, 3650))
+	j.MaxRejected = big.NewRat(1, 100)
+	if s, n, ok := p.str(o, "max_rejected", false); ok {
+		if t := strings.TrimSuffix(strings.TrimSpace(s), "%"); strings.Trim(t, "0.") == "" && t != "" {
+			j.MaxRejected = new(big.Rat) // no rejects tolerated
+		} else if r, err := parseRate(s); err != nil {
+			p.errorf(n, o.at("max_rejected"), "%v", err)
+		} else {
+			j.MaxRejected = r
+		}
+	}
 
 	if n := o.vals["destination"]; n != nil {
 		j.Destination = p.destination(n, o.at("destination"))
