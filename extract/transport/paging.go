@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"github.com/ledgerline/ledgerline/extract"
@@ -116,22 +117,32 @@ func Paginate[T any](ctx context.Context, p Paging[T], yield func(extract.Page[T
 	}
 }
 
-// keySet records the pass in which each key was last read.
+// keySet records the keys read in a search and in its current pass.
+//
+// Keys that are decimal numbers, such as RefNos, are kept as runs of
+// consecutive numbers: a search that lists them in order (as the APIs list
+// orders) costs a few runs, however many items it has, and one run per key
+// at worst. Other keys are kept in a map.
 type keySet struct {
-	nums map[uint64]int32
-	strs map[string]int32
+	all, cur runs  // numeric keys read in the search, and in pass
+	pass     int32 // the pass cur is for
+	strs     map[string]int32
 }
 
 // mark records key as read in pass, and reports whether it is new to the
 // search and new to the pass.
 func (s *keySet) mark(key string, pass int32) (newInSearch, newInPass bool) {
 	if n, ok := decimalKey(key); ok {
-		if s.nums == nil {
-			s.nums = make(map[uint64]int32)
+		newInSearch = s.all.add(n)
+		if pass == 1 {
+			// Every key read so far was read in this pass.
+			return newInSearch, newInSearch
 		}
-		last, ok := s.nums[n]
-		s.nums[n] = pass
-		return !ok, last != pass
+		if s.pass != pass {
+			s.cur.reset()
+			s.pass = pass
+		}
+		return newInSearch, s.cur.add(n)
 	}
 	if s.strs == nil {
 		s.strs = make(map[string]int32)
@@ -139,6 +150,47 @@ func (s *keySet) mark(key string, pass int32) (newInSearch, newInPass bool) {
 	last, ok := s.strs[key]
 	s.strs[key] = pass
 	return !ok, last != pass
+}
+
+// runs is a set of numbers: sorted, disjoint, non-adjacent runs of
+// consecutive numbers.
+type runs struct {
+	lo, hi []uint64 // run i holds lo[i] to hi[i]
+}
+
+func (r *runs) reset() { r.lo, r.hi = r.lo[:0], r.hi[:0] }
+
+// add adds n to the set and reports whether it was not in it.
+func (r *runs) add(n uint64) bool {
+	k := len(r.lo)
+	if k > 0 && n > r.hi[k-1] {
+		// Past the last run, the common case.
+		if n == r.hi[k-1]+1 {
+			r.hi[k-1] = n
+			return true
+		}
+		r.lo, r.hi = append(r.lo, n), append(r.hi, n)
+		return true
+	}
+	// i is the first run that ends at or after n.
+	i, _ := slices.BinarySearch(r.hi, n)
+	if i < k && r.lo[i] <= n {
+		return false
+	}
+	joinsPrev := i > 0 && r.hi[i-1]+1 == n
+	joinsNext := i < k && r.lo[i] == n+1
+	switch {
+	case joinsPrev && joinsNext:
+		r.hi[i-1] = r.hi[i]
+		r.lo, r.hi = slices.Delete(r.lo, i, i+1), slices.Delete(r.hi, i, i+1)
+	case joinsPrev:
+		r.hi[i-1] = n
+	case joinsNext:
+		r.lo[i] = n
+	default:
+		r.lo, r.hi = slices.Insert(r.lo, i, n), slices.Insert(r.hi, i, n)
+	}
+	return true
 }
 
 // decimalKey returns key as a number if it is the canonical decimal form

@@ -44,7 +44,9 @@ const maxStatusBody = 64 << 10
 
 // Config configures a Transport.
 type Config struct {
-	// Base makes the requests; nil means http.DefaultTransport.
+	// Base makes the requests; nil means a shared clone of
+	// http.DefaultTransport that keeps enough idle connections to a host
+	// for MaxConcurrent requests, so that they reuse their connections.
 	Base http.RoundTripper
 	// Timeout bounds each attempt, from sending the request to closing
 	// the response body; zero means DefaultTimeout.
@@ -100,7 +102,7 @@ func New(cfg Config) (*Transport, error) {
 		policy:  cfg.Policy.withDefaults(),
 	}
 	if t.base == nil {
-		t.base = http.DefaultTransport
+		t.base = defaultBase()
 	}
 	if t.timeout == 0 {
 		t.timeout = DefaultTimeout
@@ -120,6 +122,19 @@ func New(cfg Config) (*Transport, error) {
 	t.slots = make(chan struct{}, n)
 	return t, nil
 }
+
+// maxIdlePerHost is how many idle connections to one host the default
+// base keeps; http.DefaultTransport keeps 2, so that a third concurrent
+// request to the API would open a new connection every time.
+const maxIdlePerHost = 64
+
+// defaultBase is the Base of transports configured without one, shared by
+// them all.
+var defaultBase = sync.OnceValue(func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxIdlePerHost
+	return t
+})
 
 // Policy returns the transport's retry policy, its defaults applied.
 func (t *Transport) Policy() Policy { return t.policy }
