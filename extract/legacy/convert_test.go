@@ -141,13 +141,13 @@ func TestConvert(t *testing.T) {
 		Currency:             "EUR",
 		CustomerReference:    "4774380233",
 		GrossPrice:           "44.8",
-		GrossDiscountedPrice: "39.80",
+		GrossDiscountedPrice: "39.8",
 		Discount:             "5",
 		Items: []extract.OrderItem{
 			{Code: "P-1", ProductDetails: extract.ProductDetails{Name: "Widget"}, Quantity: "1",
-				Price: extract.ItemPrice{Currency: "EUR", GrossPrice: "29.90"}},
+				Price: extract.ItemPrice{Currency: "EUR", GrossPrice: "29.9"}},
 			{Code: "1234", ProductDetails: extract.ProductDetails{Name: "Gadget"}, Quantity: "2",
-				Price: extract.ItemPrice{Currency: "EUR", GrossPrice: "10.00"}},
+				Price: extract.ItemPrice{Currency: "EUR", GrossPrice: "10"}},
 		},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -33,7 +33,7 @@
 //	OrderDate            sale.date_placed
 //	TestOrder            sale.demo == "Y"
 //	CustomerReference    sale.customer.customer_id
-//	Country              sale.customer.country_code, when it has two letters
+//	Country              sale.customer.country_code upper-cased, when it has two letters
 //	ExternalReference    invoice.vendor_order_id
 //	Currency             invoice.cust_currency
 //	Status               from invoice.status and the lines' statuses, below
@@ -48,7 +48,9 @@
 //	  Price.GrossPrice     customer_amount
 //
 // Amounts stay exact: sums are decimal arithmetic on the strings the API
-// sent. usd_total, vendor_total and fees_2co are not in the order currency
+// sent, and every amount and quantity is written in its shortest exact
+// form, as API 6.0 sends numbers ("19.90" becomes "19.9"), so that an
+// order reads the same through every API (see Project). usd_total, vendor_total and fees_2co are not in the order currency
 // and are not used. Everything else stays empty: OrderNo, ApproveStatus,
 // FinishDate, Affiliate, NetPrice, NetDiscountedPrice, VAT,
 // AffiliateCommission, AvangateCommission, the chargeback fields, item
@@ -590,10 +592,10 @@ func convert(id string, s *sale, o *extract.Order) error {
 		CustomerReference:    json.Number(s.Customer.CustomerID),
 		ExternalReference:    string(inv.VendorOrderID),
 		Currency:             inv.CustCurrency,
-		GrossDiscountedPrice: json.Number(inv.CustomerTotal),
+		GrossDiscountedPrice: canonical(json.Number(inv.CustomerTotal)),
 	}
 	if cc := strings.TrimSpace(s.Customer.CountryCode); len(cc) == 2 {
-		o.Country = cc
+		o.Country = strings.ToUpper(cc)
 	}
 	var coupons []string
 	products, refunded := 0, 0
@@ -610,7 +612,7 @@ func convert(id string, s *sale, o *extract.Order) error {
 		if l.Status == "refund" {
 			refunded++
 		}
-		qty := json.Number(l.Quantity)
+		qty := canonical(json.Number(l.Quantity))
 		if qty == "" {
 			qty = "1"
 		}
@@ -618,7 +620,7 @@ func convert(id string, s *sale, o *extract.Order) error {
 			Code:           string(l.VendorProductID),
 			ProductDetails: extract.ProductDetails{Name: l.ProductName},
 			Quantity:       qty,
-			Price:          extract.ItemPrice{Currency: inv.CustCurrency, GrossPrice: json.Number(l.CustomerAmount)},
+			Price:          extract.ItemPrice{Currency: inv.CustCurrency, GrossPrice: canonical(json.Number(l.CustomerAmount))},
 		})
 	}
 	discount, err := sum(coupons, true)
@@ -782,4 +784,17 @@ func (r *readErrors) Read(p []byte) (int, error) {
 		r.err = err
 	}
 	return n, err
+}
+
+// canonical returns n in its shortest exact decimal form; empty, and
+// anything that is not a number, stay as they are.
+func canonical(n json.Number) json.Number {
+	if n == "" {
+		return n
+	}
+	c, err := sum([]string{string(n)}, false)
+	if err != nil {
+		return n
+	}
+	return c
 }

@@ -311,9 +311,9 @@ func TestOrdersMatchJSONRPC(t *testing.T) {
 			}
 			for i := range want {
 				compare(t, &got[i], &want[i])
-				if pg, pw := legacy.Project(got[i]), legacy.Project(want[i]); !reflect.DeepEqual(pg, pw) {
-					t.Errorf("order %s projects to\n legacy %+v\njsonrpc %+v", got[i].RefNo, pg, pw)
-				} else if !reflect.DeepEqual(legacy.Project(pg), pg) {
+				if pw := legacy.Project(want[i]); !reflect.DeepEqual(got[i], pw) {
+					t.Errorf("order %s:\n legacy %+v\nprojected jsonrpc %+v", got[i].RefNo, got[i], pw)
+				} else if !reflect.DeepEqual(legacy.Project(got[i]), got[i]) {
 					t.Errorf("order %s: Project is not idempotent", got[i].RefNo)
 				}
 				statuses[want[i].Status+" "+got[i].Status]++

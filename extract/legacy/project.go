@@ -1,7 +1,6 @@
 package legacy
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/ledgerline/ledgerline/extract"
@@ -12,9 +11,9 @@ import (
 // fills, statuses in the vocabulary the legacy API can tell apart
 // (AUTHRECEIVED is PENDING, REVERSED is REFUND), the country upper-cased,
 // and amounts and quantities in their shortest exact decimal form ("19.90"
-// is "19.9"). An API 6.0 order and the order Orders makes of the same sale
-// project to equal values, so Project compares extractions of one merchant
-// through different APIs. Project(Project(o)) equals Project(o).
+// is "19.9"). Orders yields the Project of the API 6.0 order of each sale,
+// so Project compares extractions of one merchant through different APIs.
+// Project(Project(o)) equals Project(o).
 func Project(o extract.Order) extract.Order {
 	p := extract.Order{
 		RefNo:                o.RefNo,
@@ -51,17 +50,4 @@ func projectStatus(s string) string {
 		return "REFUND"
 	}
 	return s
-}
-
-// canonical returns n in its shortest exact decimal form; empty, and
-// anything that is not a number, stay as they are.
-func canonical(n json.Number) json.Number {
-	if n == "" {
-		return n
-	}
-	c, err := sum([]string{string(n)}, false)
-	if err != nil {
-		return n
-	}
-	return c
 }
