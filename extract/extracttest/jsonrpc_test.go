@@ -1,0 +1,11 @@
+package extracttest_test
+
+import (
+	"testing"
+
+	"github.com/ledgerline/ledgerline/extract/extracttest"
+)
+
+func TestJSONRPC(t *testing.T) {
+	extracttest.Run(t, extracttest.Options{Subscriptions: true, Sessions: true}, newJSONRPC)
+}
