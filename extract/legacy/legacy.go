@@ -132,9 +132,8 @@ type Config struct {
 	// Transport configures the timeouts, retries, rate limit and
 	// concurrency cap of the account's requests; its zero value takes the
 	// transport package's defaults, with these exceptions: a zero
-	// MaxConcurrent is raised to Concurrency if that is more, a nil
-	// Policy.Logger means Logger, and a nil Base is a clone of
-	// http.DefaultTransport that keeps enough idle connections.
+	// MaxConcurrent is raised to Concurrency if that is more, and a nil
+	// Policy.Logger means Logger.
 	//
 	// Mind the rate limit: every sale costs a detail_sale request.
 	Transport transport.Config
@@ -223,11 +222,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	if tc.Policy.Logger == nil {
 		tc.Policy.Logger = c.log.With("account", c.account)
-	}
-	if tc.Base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = max(tc.MaxConcurrent, c.concurrency+1, t.MaxIdleConnsPerHost)
-		tc.Base = t
 	}
 	t, err := transport.New(tc)
 	if err != nil {

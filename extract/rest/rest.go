@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
@@ -73,7 +74,8 @@ type Config struct {
 	// concurrency cap of the account's requests; its zero value takes the
 	// transport package's defaults, and a nil Policy.Logger means Logger.
 	// The client signs each attempt in a RoundTripper in front of
-	// Transport.Base (nil means a clone of http.DefaultTransport).
+	// Transport.Base; nil means a clone of http.DefaultTransport, shared
+	// by all clients, that keeps 64 idle connections per host.
 	Transport transport.Config
 	// MaxPasses bounds how many times a search that changed while it was
 	// paged is read; zero means transport.DefaultMaxPasses.
@@ -156,9 +158,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	s.next = tc.Base
 	if s.next == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = max(tc.MaxConcurrent, transport.DefaultMaxConcurrent, t.MaxIdleConnsPerHost)
-		s.next = t
+		s.next = defaultBase()
 	}
 	tc.Base = s
 	t, err := transport.New(tc)
@@ -169,6 +169,16 @@ func New(cfg Config) (*Client, error) {
 	c.http = &http.Client{Transport: t}
 	return c, nil
 }
+
+// defaultBase is the RoundTripper under the signer of clients configured
+// without a Transport.Base, shared by them all: a clone of
+// http.DefaultTransport that keeps enough idle connections to a host for
+// the requests in flight to reuse them (http.DefaultTransport keeps 2).
+var defaultBase = sync.OnceValue(func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+})
 
 // redact returns the endpoint without a password, for error messages.
 func redact(endpoint string, u *url.URL) string {
