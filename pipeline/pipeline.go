@@ -33,7 +33,10 @@ type Run struct {
 	Date        civil.Date
 	Source      extract.Source
 	Destination load.Destination
-	Logger      *slog.Logger
+	// Warehouse reads what earlier runs committed at the destination: the
+	// chargeback state.
+	Warehouse load.Reader
+	Logger    *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -48,6 +51,9 @@ type Summary struct {
 	Tables  []TableSummary
 	Rounded int64 // amounts rounded to six decimals
 	Skipped int64 // orders outside the window, left to the run that covers their date
+	// Rejected counts records that failed validation, by stream; they are
+	// in the rejected_rows table.
+	Rejected map[string]int64
 	// Unsupported lists the job's streams the account's API cannot serve.
 	Unsupported []string
 	Duration    time.Duration
@@ -64,9 +70,11 @@ type TableSummary struct {
 }
 
 // Window returns the reporting dates of the orders window of a run on date
-// with lookback days: the lookback days ending at date.
+// with lookback days: the lookback days ending at date, widened back to the
+// first of the month so that each monthly chargeback rate the run computes
+// counts every transaction of its month.
 func Window(date civil.Date, lookback int) (from, to civil.Date) {
-	return date.AddDays(1 - lookback), date
+	return transform.MonthOf(date.AddDays(1 - lookback)), date
 }
 
 // Execute runs r and commits its data. On error nothing is committed and the
@@ -97,10 +105,22 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 			}
 		}
 	}()
+	rej := &rejects{run: r, counts: map[string]int64{}}
+	var cb *transform.Chargebacks
+	if r.Job.HasStream(config.StreamChargebacks) {
+		cb = &transform.Chargebacks{
+			MerchantCode: r.Account.MerchantCode, RunID: r.ID, Fees: r.Account.ChargebackFees,
+			Currency: r.Account.Currency, TransactionStatuses: r.Account.TransactionStatuses,
+			Date: r.Date, From: from,
+		}
+	}
 	if r.Job.HasStream(extract.StreamOrders) {
 		olog := log.With("stream", extract.StreamOrders)
 		olog.Info("extracting orders", "from", from.String(), "to", to.String())
-		if err := r.orders(ctx, conv, parts, from, to, &s); err != nil {
+		if err := r.orders(ctx, conv, parts, rej, cb, from, to, &s); err != nil {
+			return s, err
+		}
+		if err := rej.check(extract.StreamOrders); err != nil {
 			return s, err
 		}
 		// A day with no orders must still replace what an earlier run wrote.
@@ -112,10 +132,16 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 			}
 		}
 	}
+	if cb != nil {
+		log.With("stream", config.StreamChargebacks).Info("computing chargebacks and rates")
+		if err := r.chargebacks(ctx, cb, parts); err != nil {
+			return s, err
+		}
+	}
 	if r.Job.HasStream(extract.StreamSubscriptions) {
 		slogger := log.With("stream", extract.StreamSubscriptions)
 		slogger.Info("extracting subscriptions")
-		err := r.subscriptions(ctx, conv, parts)
+		err := r.subscriptions(ctx, conv, parts, rej)
 		switch {
 		case errors.Is(err, extract.ErrUnsupported):
 			// The legacy API has no subscriptions: the job still loads
@@ -125,7 +151,15 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 		case err != nil:
 			return s, err
 		}
+		if err := rej.check(extract.StreamSubscriptions); err != nil {
+			return s, err
+		}
 	}
+	// The run's rejects replace those of any earlier run of the date.
+	if err := parts.clearUnwritten(ctx, schemas.RejectedRows(), r.Date); err != nil {
+		return s, err
+	}
+	s.Rejected = rej.counts
 	if err := parts.closeAll(); err != nil {
 		return s, err
 	}
@@ -154,7 +188,7 @@ func (s Summary) rows() int64 {
 // The window is read one API day at a time, several days at once, and
 // written in day order, so a partition can be finished as soon as no later
 // day can add to it.
-func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *partitions, from, to civil.Date, s *Summary) error {
+func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cb *transform.Chargebacks, from, to civil.Date, s *Summary) error {
 	orders, items := schemas.Orders(), schemas.OrderItems()
 	var rounded atomic.Int64
 	fetch := func(ctx context.Context, day civil.Date, emit func(orderBatch) error) error {
@@ -164,12 +198,14 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 		var row schemas.Order
 		var rowItems []schemas.OrderItem
 		return r.Source.Orders(ctx, extract.Window{From: day, To: day}, func(p extract.Page[extract.Order]) error {
-			b := orderBatch{orders: make([]schemas.Order, 0, len(p.Items))}
+			b := orderBatch{orders: make([]schemas.Order, 0, len(p.Items)), records: len(p.Items)}
 			for i := range p.Items {
 				raw := &p.Items[i]
 				var err error
 				if rowItems, err = c.Order(raw, &row, rowItems); err != nil {
-					return &RecordError{Account: r.Account.Name, Stream: extract.StreamOrders, Day: day, Page: p.Number, Position: i + 1, Key: raw.RefNo, Err: err}
+					b.rejected = append(b.rejected, rejectedRecord(
+						&RecordError{Account: r.Account.Name, Stream: extract.StreamOrders, Day: day, Page: p.Number, Position: i + 1, Key: raw.RefNo, Err: err}, raw))
+					continue
 				}
 				if row.OrderDate.Before(from) || row.OrderDate.After(to) {
 					b.skipped++
@@ -183,7 +219,13 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 	}
 	write := func(_ civil.Date, b orderBatch) error {
 		s.Skipped += b.skipped
+		if err := rej.add(ctx, parts, extract.StreamOrders, b.records, b.rejected); err != nil {
+			return err
+		}
 		for i := range b.orders {
+			if cb != nil {
+				cb.AddOrder(&b.orders[i])
+			}
 			if err := parts.write(ctx, orders, b.orders[i].OrderDate, &b.orders[i]); err != nil {
 				return err
 			}
@@ -204,25 +246,30 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 
 // orderBatch is one page of orders, converted.
 type orderBatch struct {
-	orders  []schemas.Order
-	items   []schemas.OrderItem
-	skipped int64
+	orders   []schemas.Order
+	items    []schemas.OrderItem
+	skipped  int64
+	records  int        // records in the page
+	rejected []rejected // records that failed validation
 }
 
-func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions) error {
+func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects) error {
 	t := schemas.Subscriptions()
 	var row schemas.Subscription
 	return r.Source.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
+		var bad []rejected
 		for i := range p.Items {
 			raw := &p.Items[i]
 			if err := conv.Subscription(raw, r.Date, &row); err != nil {
-				return &RecordError{Account: r.Account.Name, Stream: extract.StreamSubscriptions, Page: p.Number, Position: i + 1, Key: raw.SubscriptionReference, Err: err}
+				bad = append(bad, rejectedRecord(
+					&RecordError{Account: r.Account.Name, Stream: extract.StreamSubscriptions, Page: p.Number, Position: i + 1, Key: raw.SubscriptionReference, Err: err}, raw))
+				continue
 			}
 			if err := parts.write(ctx, t, r.Date, &row); err != nil {
 				return err
 			}
 		}
-		return nil
+		return rej.add(ctx, parts, extract.StreamSubscriptions, len(p.Items), bad)
 	})
 }
 

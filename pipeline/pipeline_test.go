@@ -57,7 +57,7 @@ func run(t *testing.T, root string, job config.Job, acct config.Account, date ci
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &pipeline.Run{ID: "run-" + date.String(), Job: job, Account: acct, Date: date, Source: src, Destination: dest, Logger: log}
+	r := &pipeline.Run{ID: "run-" + date.String(), Job: job, Account: acct, Date: date, Source: src, Destination: dest, Warehouse: dest, Logger: log}
 	s, err := r.Execute(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -202,9 +202,13 @@ func TestRunClearsVanishedDays(t *testing.T) {
 	if n := len(readOrders(t, root)); n != 0 {
 		t.Errorf("%d orders left after the API stopped returning them", n)
 	}
+	// Three days of look-back on 31 March widen to the whole of March.
+	if from, to := pipeline.Window(businessDate, 3); from != (civil.Date{Year: 2025, Month: 3, Day: 1}) || to != businessDate {
+		t.Errorf("window = %s..%s", from, to)
+	}
 	for _, ts := range s.Tables {
-		if ts.Table == "orders" && ts.Cleared != 3 {
-			t.Errorf("orders cleared = %d, want 3", ts.Cleared)
+		if ts.Table == "orders" && ts.Cleared != 31 {
+			t.Errorf("orders cleared = %d, want 31", ts.Cleared)
 		}
 	}
 }

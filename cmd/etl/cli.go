@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -208,7 +210,7 @@ func (c *cli) runAccount(ctx context.Context, log *slog.Logger, job config.Job, 
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
-	r := &pipeline.Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest, Logger: log}
+	r := &pipeline.Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest, Warehouse: dest, Logger: log}
 	return r.Execute(ctx)
 }
 
@@ -236,6 +238,11 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	tw.Flush()
 	fmt.Fprintf(w, "duration %s; amounts rounded to 6 decimals: %d; orders outside the window: %d\n",
 		s.Duration.Round(time.Millisecond), s.Rounded, s.Skipped)
+	for _, stream := range slices.Sorted(maps.Keys(s.Rejected)) {
+		if n := s.Rejected[stream]; n > 0 {
+			fmt.Fprintf(w, "stream %s: %d records failed validation; they are in rejected_rows\n", stream, n)
+		}
+	}
 	for _, stream := range s.Unsupported {
 		fmt.Fprintf(w, "stream %s skipped: the account's API does not provide it\n", stream)
 	}

@@ -118,12 +118,12 @@ func TestRunPrintsSummaryAndIsRepeatable(t *testing.T) {
 	if len(first) != 4 || strings.Join(first, "\n") != strings.Join(second, "\n") {
 		t.Fatalf("summaries differ or lack tables:\n%s\n%s", summaries[0], summaries[1])
 	}
-	if !strings.Contains(summaries[0], "date 2025-03-31, orders window 2025-03-27..2025-03-31") {
+	if !strings.Contains(summaries[0], "date 2025-03-31, orders window 2025-03-01..2025-03-31") {
 		t.Errorf("summary lacks the window: %s", summaries[0])
 	}
 	files, err := filepath.Glob(filepath.Join(warehouse, "orders", "order_date=2025-03-*", "*.parquet"))
-	if err != nil || len(files) != 5 {
-		t.Errorf("orders partition files = %v (%v), want 5", files, err)
+	if err != nil || len(files) != 31 {
+		t.Errorf("orders partition files = %v (%v), want 31 (March)", files, err)
 	}
 }
 
@@ -139,5 +139,44 @@ func TestDefaultDateIsYesterdayInJobZone(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "date 2025-04-01,") {
 		t.Errorf("summary: %s", out)
+	}
+}
+
+// TestRunFailsOnPersistentServerErrors: a fault that outlasts the retry
+// budget fails the run with exit code 1 and a message naming the account,
+// stream, page and cause; a transient storm of the same faults does not.
+func TestRunFailsOnPersistentServerErrors(t *testing.T) {
+	retry := "    retry: {attempts: 3, base_delay: 1ms, max_delay: 5ms, max_retry_after: 5ms}\n"
+	for _, tt := range []struct {
+		name   string
+		faults string
+		code   int
+	}{
+		{"persistent", "500=1", exitFailed},
+		{"transient", "500=0.2,429=0.2:1ms,truncate=0.05,malformed=0.05,seed=4", exitOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := strings.Replace(testConfig, "    sandbox: {seed: 3, orders_per_day: 20, since: 2025-01-01}\n",
+				retry+"    sandbox: {seed: 3, orders_per_day: 20, since: 2025-01-01, faults: '"+tt.faults+"'}\n", 1)
+			if tt.code == exitOK {
+				// Enough attempts to ride out a 20% storm.
+				cfg = strings.Replace(cfg, "attempts: 3", "attempts: 12", 1)
+			}
+			path, _ := writeConfig(t, cfg)
+			c, out, errb := newCLI(map[string]string{"CLI_SECRET": "s3cr3t-value"})
+			code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-31"})
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errb)
+			}
+			if tt.code == exitFailed {
+				msg := regexp.MustCompile(`etl run: job nightly, account demo, date 2025-03-31: account demo, stream orders, searchOrders, page 1: .*3 attempts.*500`)
+				if !msg.MatchString(errb.String()) {
+					t.Errorf("stderr does not name account, stream, page and cause:\n%s", errb)
+				}
+			}
+			if strings.Contains(errb.String(), "s3cr3t-value") {
+				t.Error("the secret key was logged")
+			}
+		})
 	}
 }

@@ -1,0 +1,174 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/schemas"
+	"github.com/ledgerline/ledgerline/transform"
+)
+
+// chargebacks resolves the window's disputes against the state committed at
+// the destination and writes the chargebacks partitions that change and the
+// rates of the window's months.
+func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts *partitions) error {
+	cbt, ratesT, ordersT := schemas.Chargebacks(), schemas.ChargebackRates(), schemas.Orders()
+	committed := map[civil.Date][]any{}
+	existing := map[string]schemas.Chargeback{}
+	if err := r.readAll(ctx, cbt, func(row any) {
+		c := row.(*schemas.Chargeback)
+		existing[c.RefNo] = *c
+		committed[c.OpenedOn] = append(committed[c.OpenedOn], row)
+	}); err != nil {
+		return err
+	}
+	seen := map[civil.Date]map[string]bool{}
+	st := transform.State{
+		Chargebacks: existing,
+		Rate: func(month civil.Date) (schemas.ChargebackRate, bool, error) {
+			var found *schemas.ChargebackRate
+			err := r.read(ctx, ratesT, month, func(row any) { found = row.(*schemas.ChargebackRate) })
+			if found == nil {
+				return schemas.ChargebackRate{}, false, err
+			}
+			return *found, true, err
+		},
+		Seen: func(ref string, d civil.Date) (bool, error) {
+			if seen[d] == nil {
+				refs := map[string]bool{}
+				if err := r.read(ctx, ordersT, d, func(row any) { refs[row.(*schemas.Order).RefNo] = true }); err != nil {
+					return false, err
+				}
+				seen[d] = refs
+			}
+			return seen[d][ref], nil
+		},
+	}
+	rows, rates, err := cb.Resolve(st)
+	if err != nil {
+		return fmt.Errorf("account %s: chargebacks: %w", r.Account.Name, err)
+	}
+	fresh := map[civil.Date][]any{}
+	for i := range rows {
+		fresh[rows[i].OpenedOn] = append(fresh[rows[i].OpenedOn], &rows[i])
+	}
+	// Rewrite only the partitions whose rows change, so that a nightly run
+	// does not rewrite every day that ever had a dispute.
+	dates := slices.SortedFunc(maps.Keys(mergeKeys(committed, fresh)), civil.Date.Compare)
+	for _, d := range dates {
+		if sameRows(cbt, committed[d], fresh[d], "run_id") {
+			continue
+		}
+		if len(fresh[d]) == 0 {
+			if err := parts.clearUnwritten(ctx, cbt, d); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, row := range fresh[d] {
+			if err := parts.write(ctx, cbt, d, row); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range rates {
+		if err := parts.write(ctx, ratesT, rates[i].Month, &rates[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// read calls fn with the account's committed rows of one partition.
+func (r *Run) read(ctx context.Context, t schemas.Table, d civil.Date, fn func(row any)) error {
+	if r.Warehouse == nil {
+		return nil
+	}
+	mc, _ := t.Column("merchant_code")
+	err := r.Warehouse.ReadPartition(ctx, t, d, func(row any) error {
+		if reflect.ValueOf(row).Elem().Field(mc.Field).String() == r.Account.MerchantCode {
+			fn(row)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read %s partition %s: %w", t.Name, d, err)
+	}
+	return nil
+}
+
+// readAll calls fn with the account's committed rows of every partition.
+func (r *Run) readAll(ctx context.Context, t schemas.Table, fn func(row any)) error {
+	if r.Warehouse == nil {
+		return nil
+	}
+	dates, err := r.Warehouse.Partitions(ctx, t)
+	if err != nil {
+		return fmt.Errorf("list %s partitions: %w", t.Name, err)
+	}
+	for _, d := range dates {
+		if err := r.read(ctx, t, d, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mergeKeys(a, b map[civil.Date][]any) map[civil.Date]bool {
+	out := map[civil.Date]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// sameRows reports whether two sets of rows of t hold the same values,
+// whatever their order, ignoring the named columns.
+func sameRows(t schemas.Table, a, b []any, ignore ...string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	key := func(rows []any) []string {
+		out := make([]string, len(rows))
+		for i, row := range rows {
+			out[i] = rowKey(t, row, ignore)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(key(a), key(b))
+}
+
+// rowKey renders a row's values, NULLs and instants unambiguously.
+func rowKey(t schemas.Table, row any, ignore []string) string {
+	v := reflect.ValueOf(row).Elem()
+	var sb strings.Builder
+	for _, c := range t.Columns {
+		if slices.Contains(ignore, c.Name) {
+			continue
+		}
+		f := v.Field(c.Field)
+		if c.Nullable {
+			if f.IsNil() {
+				sb.WriteString("\x00NULL\x01")
+				continue
+			}
+			f = f.Elem()
+		}
+		if tm, ok := f.Interface().(time.Time); ok {
+			fmt.Fprintf(&sb, "%d\x01", tm.UnixMicro())
+			continue
+		}
+		fmt.Fprintf(&sb, "%v\x01", f.Interface())
+	}
+	return sb.String()
+}
