@@ -15,7 +15,7 @@
 //		extracttest.Run(t, extracttest.Options{Subscriptions: true}, func(t *testing.T, s *extracttest.Setup) extract.Source {
 //			c, err := rest.New(rest.Config{
 //				Account: s.Account, Endpoint: s.RESTURL(), MerchantCode: s.MerchantCode, SecretKey: s.SecretKey,
-//				PageSize: s.PageSize, Transport: s.Transport, Now: s.Now, Logger: s.Logger,
+//				PageSize: s.PageSize, MaxPasses: s.MaxPasses, Transport: s.Transport, Now: s.Now, Logger: s.Logger,
 //			})
 //			if err != nil {
 //				t.Fatal(err)
@@ -25,7 +25,8 @@
 //	}
 //
 // The source must use every field of the Setup that applies to it: the
-// suite relies on Transport for fast retries and on PageSize for paging.
+// suite relies on Transport for fast retries, and on PageSize and
+// MaxPasses for paging.
 package extracttest
 
 import (
@@ -111,6 +112,9 @@ type Setup struct {
 	Now func() time.Time
 	// PageSize is the page size of every search.
 	PageSize int
+	// MaxPasses bounds how many times a search that changed while it was
+	// paged is read; zero means transport.DefaultMaxPasses.
+	MaxPasses int
 	// Transport retries quickly, without a rate limit: its Policy's
 	// Sleep records the waits and, unless a test says otherwise, returns
 	// at once.

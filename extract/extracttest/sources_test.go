@@ -15,7 +15,7 @@ import (
 func newJSONRPC(t *testing.T, s *extracttest.Setup) extract.Source {
 	c, err := jsonrpc.New(jsonrpc.Config{
 		Account: s.Account, Endpoint: s.JSONRPCURL(), MerchantCode: s.MerchantCode, SecretKey: s.SecretKey,
-		PageSize: s.PageSize, Transport: s.Transport, Now: s.Now, Logger: s.Logger,
+		PageSize: s.PageSize, MaxPasses: s.MaxPasses, Transport: s.Transport, Now: s.Now, Logger: s.Logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func newJSONRPC(t *testing.T, s *extracttest.Setup) extract.Source {
 func newREST(t *testing.T, s *extracttest.Setup) extract.Source {
 	c, err := rest.New(rest.Config{
 		Account: s.Account, Endpoint: s.RESTURL(), MerchantCode: s.MerchantCode, SecretKey: s.SecretKey,
-		PageSize: s.PageSize, Transport: s.Transport, Now: s.Now, Logger: s.Logger,
+		PageSize: s.PageSize, MaxPasses: s.MaxPasses, Transport: s.Transport, Now: s.Now, Logger: s.Logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func newREST(t *testing.T, s *extracttest.Setup) extract.Source {
 func newLegacy(t *testing.T, s *extracttest.Setup) extract.Source {
 	c, err := legacy.New(legacy.Config{
 		Account: s.Account, Endpoint: s.LegacyURL(), User: s.LegacyUser, Password: s.SecretKey,
-		PageSize: s.PageSize, Transport: s.Transport, Logger: s.Logger,
+		PageSize: s.PageSize, MaxPasses: s.MaxPasses, Transport: s.Transport, Logger: s.Logger,
 	})
 	if err != nil {
 		t.Fatal(err)

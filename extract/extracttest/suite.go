@@ -24,6 +24,7 @@ func Run(t *testing.T, opts Options, newSource NewSource) {
 	t.Run("Subscriptions", r.subscriptions)
 	t.Run("Faults", r.faults)
 	t.Run("PersistentServerError", r.persistentServerError)
+	t.Run("Unsettled", r.unsettled)
 	t.Run("BadCredentials", r.badCredentials)
 	t.Run("Cancel", r.cancel)
 	t.Run("YieldError", r.yieldError)
@@ -457,6 +458,30 @@ func (r *runner) persistentServerError(t *testing.T) {
 				t.Errorf("%d requests failed, want %d", n, attempts)
 			}
 		})
+	}
+}
+
+// unsettled checks that a search that keeps changing while it is paged,
+// more often than MaxPasses allows for, fails with an error naming
+// account, stream and page, wrapping a *transport.UnsettledError.
+func (r *runner) unsettled(t *testing.T) {
+	_, src := r.source(t, sandbox.Faults{Insert: 3, Seed: 1}, func(s *Setup) {
+		s.PageSize = 10
+		s.MaxPasses = 1
+	})
+	_, _, err := CollectOrders(t.Context(), src, extract.Window{From: Since.AddDays(4), To: Since.AddDays(8)})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	reqErr, ok := errors.AsType[*extract.RequestError](err)
+	if !ok || reqErr.Account != Account || reqErr.Stream != extract.StreamOrders || reqErr.Page == 0 {
+		t.Errorf("RequestError %+v, want one for account %s, stream orders and a page", reqErr, Account)
+	}
+	if uerr, ok := errors.AsType[*transport.UnsettledError](err); !ok || uerr.Passes != 1 {
+		t.Errorf("error %v, want an UnsettledError after 1 pass", err)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "account "+Account+", stream orders, ") || !strings.Contains(msg, "kept changing") {
+		t.Errorf("error %q", msg)
 	}
 }
 
