@@ -3,10 +3,12 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +35,7 @@ func testAccount(t *testing.T) config.Account {
 	}
 	return config.Account{
 		Name: "demo", MerchantCode: "LLTEST", SecretKey: "test-secret", API: config.APISandbox,
-		HMAC: "sha256", SourceTimezone: src, ReportingTimezone: time.UTC, Currency: "USD", Concurrency: 4,
+		HMAC: "sha256", SourceTimezone: src, ReportingTimezone: time.UTC, Currency: "USD", Concurrency: 4, TransactionStatuses: []string{"COMPLETE", "REFUND"},
 		Sandbox: config.Sandbox{Seed: 7, OrdersPerDay: 40, Since: civil.Date{Year: 2025, Month: 1, Day: 1}},
 	}
 }
@@ -265,4 +267,119 @@ func TestRunFailureKeepsPreviousData(t *testing.T) {
 	if len(after) != len(before) {
 		t.Errorf("orders after a failed run = %d, before = %d", len(after), len(before))
 	}
+}
+
+func readChargebacks(t *testing.T, root string) map[string]schemas.Chargeback {
+	t.Helper()
+	d, err := local.Open(root, "READER", "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := schemas.Chargebacks()
+	dates, err := d.Partitions(t.Context(), tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]schemas.Chargeback{}
+	for _, date := range dates {
+		err := d.ReadPartition(t.Context(), tab, date, func(row any) error {
+			c := *row.(*schemas.Chargeback)
+			if c.OpenedOn != date {
+				t.Errorf("chargeback %s opened %s in partition %s", c.RefNo, c.OpenedOn, date)
+			}
+			if _, dup := out[c.RefNo]; dup {
+				t.Errorf("chargeback %s twice", c.RefNo)
+			}
+			out[c.RefNo] = c
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestChargebackOpenedOnAcrossRuns: the first run dates the disputes it
+// finds by their orders; a later run dates disputes that appeared since on
+// orders it had loaded by its own date, leaves the earlier ones alone, and a
+// rerun changes nothing.
+func TestChargebackOpenedOnAcrossRuns(t *testing.T) {
+	root := t.TempDir()
+	acct, job := testAccount(t), testJob(30)
+	acct.Sandbox.OrdersPerDay = 150
+	acct.ChargebackFees = config.ChargebackFees{Model: config.FeeModelFixed, Fee: money.MustParse("25")}
+	job.Streams = []string{"orders", "chargebacks"}
+	d1, d2 := civil.Date{Year: 2025, Month: 3, Day: 31}, civil.Date{Year: 2025, Month: 4, Day: 10}
+
+	run(t, root, job, acct, d1)
+	first := readChargebacks(t, root)
+	if len(first) < 5 {
+		t.Fatalf("only %d disputes after the first run", len(first))
+	}
+	for _, c := range first {
+		if c.OpenedOnBasis != transform.BasisOrderDate || c.OpenedOn != c.OrderDate {
+			t.Errorf("first run: %s opened %s (%s), order date %s", c.RefNo, c.OpenedOn, c.OpenedOnBasis, c.OrderDate)
+		}
+		if c.FeeAmount != money.MustParse("25") || c.FeeCurrency != "USD" || c.Resolution == "NONE" {
+			t.Errorf("first run: %+v", c)
+		}
+	}
+
+	run(t, root, job, acct, d2)
+	second := readChargebacks(t, root)
+	observed := 0
+	for ref, c := range second {
+		old, ok := first[ref]
+		switch {
+		case ok:
+			if c.OpenedOn != old.OpenedOn || c.OpenedOnBasis != old.OpenedOnBasis {
+				t.Errorf("%s moved from %s to %s", ref, old.OpenedOn, c.OpenedOn)
+			}
+		case !c.OrderDate.After(d1):
+			// Its order was loaded by the first run without a dispute.
+			observed++
+			if c.OpenedOn != d2 || c.OpenedOnBasis != transform.BasisObserved {
+				t.Errorf("%s (order %s) opened %s (%s), want %s observed", ref, c.OrderDate, c.OpenedOn, c.OpenedOnBasis, d2)
+			}
+		default:
+			if c.OpenedOn != c.OrderDate || c.OpenedOnBasis != transform.BasisOrderDate {
+				t.Errorf("%s: an order first read by this run: opened %s (%s)", ref, c.OpenedOn, c.OpenedOnBasis)
+			}
+		}
+	}
+	for ref := range first {
+		if _, ok := second[ref]; !ok {
+			t.Errorf("dispute %s vanished", ref)
+		}
+	}
+	if observed == 0 {
+		t.Fatal("no dispute appeared between the runs: the test shows nothing")
+	}
+	// Resolutions are kept current: some disputes resolved between the runs.
+	changed := 0
+	for ref, old := range first {
+		if second[ref].Resolution != old.Resolution {
+			changed++
+		}
+	}
+	t.Logf("%d disputes, %d observed by the second run, %d resolved since the first", len(second), observed, changed)
+
+	run(t, root, job, acct, d2)
+	if again := readChargebacks(t, root); fmt.Sprint(sortedRows(again)) != fmt.Sprint(sortedRows(second)) {
+		t.Error("a rerun of the same date changed the chargebacks")
+	}
+}
+
+func sortedRows(m map[string]schemas.Chargeback) []string {
+	var out []string
+	for _, c := range m {
+		rate := "NULL"
+		if c.Rate != nil {
+			rate = c.Rate.String()
+		}
+		out = append(out, fmt.Sprint(c.RefNo, c.OpenedOn, c.OpenedOnBasis, c.Resolution, c.FeeAmount, rate, c.FeeRule))
+	}
+	slices.Sort(out)
+	return out
 }
