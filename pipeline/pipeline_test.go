@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -221,44 +222,26 @@ func TestRunFailureKeepsPreviousData(t *testing.T) {
 	root := t.TempDir()
 	acct, job := testAccount(t), testJob(3)
 	job.Streams = []string{"orders"}
+	job.MaxRejected = new(big.Rat) // no invalid record tolerated
 	run(t, root, job, acct, businessDate)
 	before := readOrders(t, root)
 
 	// A proxy in front of the sandbox that corrupts one order's currency.
-	m, err := sandbox.New(sandbox.Config{MerchantCode: acct.MerchantCode, SecretKey: "test-secret", Seed: acct.Sandbox.Seed,
-		OrdersPerDay: acct.Sandbox.OrdersPerDay, Since: acct.Sandbox.Since, Location: acct.SourceTimezone,
-		Now: func() time.Time { return time.Date(2025, 4, 1, 2, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := m.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		body := rec.Body.String()
-		body = strings.Replace(body, `"Currency":"USD"`, `"Currency":"US$"`, 1)
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, body)
-	}))
-	defer srv.Close()
-	src, err := jsonrpc.New(jsonrpc.Config{Account: "demo", Endpoint: srv.URL + sandbox.Path, MerchantCode: acct.MerchantCode,
-		SecretKey: "test-secret", Now: func() time.Time { return time.Date(2025, 4, 1, 2, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := corruptingSource(t, acct, `"Currency":"USD"`, `"Currency":"US$"`)
 	dest, err := local.Open(root, acct.MerchantCode, "failing")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &pipeline.Run{ID: "failing", Job: job, Account: acct, Date: businessDate, Source: src, Destination: dest,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Warehouse: dest, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	_, err = r.Execute(context.Background())
 	var re *pipeline.RecordError
 	var fe *transform.FieldError
-	if !errors.As(err, &re) || !errors.As(err, &fe) || fe.Field != "Currency" || re.Page != 1 || re.Stream != "orders" {
-		t.Fatalf("err = %v, want a RecordError on the Currency field of page 1", err)
+	var tooMany *pipeline.TooManyRejectedError
+	if !errors.As(err, &tooMany) || !errors.As(err, &re) || !errors.As(err, &fe) || fe.Field != "Currency" || re.Page != 1 || re.Stream != "orders" {
+		t.Fatalf("err = %v, want too many rejects, the first on the Currency field of page 1", err)
 	}
-	for _, want := range []string{"account demo", "stream orders", "page 1", "record ", "field Currency", `"US$"`} {
+	for _, want := range []string{"stream orders: 33 of 1267 records (2.60%) failed validation", "max_rejected 0.00%", "account demo", "page 1", "record ", "field Currency", `"US$"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -266,6 +249,80 @@ func TestRunFailureKeepsPreviousData(t *testing.T) {
 	after := readOrders(t, root)
 	if len(after) != len(before) {
 		t.Errorf("orders after a failed run = %d, before = %d", len(after), len(before))
+	}
+}
+
+// corruptingSource returns a JSON-RPC client reading acct's sandbox through a
+// proxy that replaces the first old in every response with new.
+func corruptingSource(t *testing.T, acct config.Account, old, new string) extract.Source {
+	t.Helper()
+	clock := func() time.Time { return time.Date(2025, 4, 1, 2, 0, 0, 0, time.UTC) }
+	m, err := sandbox.New(sandbox.Config{MerchantCode: acct.MerchantCode, SecretKey: "test-secret", Seed: acct.Sandbox.Seed,
+		OrdersPerDay: acct.Sandbox.OrdersPerDay, Since: acct.Sandbox.Since, Location: acct.SourceTimezone, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, strings.Replace(rec.Body.String(), old, new, 1))
+	}))
+	t.Cleanup(srv.Close)
+	src, err := jsonrpc.New(jsonrpc.Config{Account: "demo", Endpoint: srv.URL + sandbox.Path, MerchantCode: acct.MerchantCode,
+		SecretKey: "test-secret", Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// TestRejectedRecordsAreQuarantined: within max_rejected, invalid records
+// go to rejected_rows with what and where, and the rest loads.
+func TestRejectedRecordsAreQuarantined(t *testing.T) {
+	root := t.TempDir()
+	acct, job := testAccount(t), testJob(3)
+	job.Streams = []string{"orders"}
+	job.MaxRejected = big.NewRat(1, 10)
+	// One order per response gets a negative quantity on its first line.
+	src := corruptingSource(t, acct, `"Quantity":`, `"Quantity":-`)
+	dest, err := local.Open(root, acct.MerchantCode, "rejecting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &pipeline.Run{ID: "rejecting", Job: job, Account: acct, Date: businessDate, Source: src, Destination: dest,
+		Warehouse: dest, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s, err := r.Execute(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rejected []schemas.RejectedRow
+	err = dest.ReadPartition(t.Context(), schemas.RejectedRows(), businessDate, func(row any) error {
+		rejected = append(rejected, *row.(*schemas.RejectedRow))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(rejected)) != s.Rejected["orders"] || len(rejected) < 20 {
+		t.Fatalf("%d rejected rows, summary says %d", len(rejected), s.Rejected["orders"])
+	}
+	orders := readOrders(t, root)
+	positions := map[int64]bool{}
+	for _, rr := range rejected {
+		if rr.Stream != "orders" || rr.Field == nil || *rr.Field != "Items[0].Quantity" || rr.Page != 1 || rr.Record != 1 ||
+			rr.APIDay == nil || rr.RecordKey == nil || !strings.Contains(rr.Reason, "must not be negative") ||
+			!strings.Contains(rr.Raw, `"Quantity":-`) || rr.RunID != "rejecting" || rr.RunDate != businessDate {
+			t.Errorf("rejected row = %+v", rr)
+		}
+		if _, loaded := orders[*rr.RecordKey]; loaded {
+			t.Errorf("rejected order %s was loaded", *rr.RecordKey)
+		}
+		if positions[rr.Position] {
+			t.Errorf("position %d twice", rr.Position)
+		}
+		positions[rr.Position] = true
 	}
 }
 
