@@ -69,6 +69,7 @@ const (
 	DefaultSandboxSeed       = 1
 	DefaultOrdersPerDay      = 200
 	DefaultConcurrency       = 4
+	DefaultRequestsPerSecond = 50
 	DefaultRetryAttempts     = 5
 	DefaultRetryBaseDelay    = 500 * time.Millisecond
 	DefaultRetryMaxDelay     = 30 * time.Second
@@ -115,6 +116,9 @@ type Account struct {
 	Concurrency int
 	// Retry is how the account's API requests are retried.
 	Retry Retry
+	// RequestsPerSecond caps the account's API request rate (the legacy
+	// API makes one request per sale). The sandbox is not limited.
+	RequestsPerSecond int
 }
 
 // Retry configures retries of failed API requests (429, 5xx, timeouts,
@@ -183,6 +187,9 @@ type Sandbox struct {
 	Since civil.Date
 	// Faults are the failures the sandbox injects, for testing resilience.
 	Faults sandbox.Faults
+	// Protocol is the API the job reads the sandbox through: jsonrpc,
+	// rest or legacy.
+	Protocol string
 }
 
 // defaultSandboxSince returns the sandbox merchant's default first day.

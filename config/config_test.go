@@ -74,8 +74,9 @@ func TestLoadShippedFile(t *testing.T) {
 			},
 		},
 		TransactionStatuses: []string{"COMPLETE", "REFUND"},
-		Sandbox:             Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}},
+		Sandbox:             Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}, Protocol: APIJSONRPC},
 		Concurrency:         DefaultConcurrency,
+		RequestsPerSecond:   50,
 		Retry: Retry{Attempts: 5, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second,
 			MaxRetryAfter: 2 * time.Minute, Timeout: 2 * time.Minute},
 	}
@@ -186,7 +187,7 @@ func TestParseValues(t *testing.T) {
 					return "time zones"
 				case !reflect.DeepEqual(a.TransactionStatuses, []string{"COMPLETE", "REFUND"}):
 					return fmt.Sprint("statuses ", a.TransactionStatuses)
-				case a.Sandbox != Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: 1, Day: 1}}:
+				case a.Sandbox != Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: 1, Day: 1}, Protocol: APIJSONRPC}:
 					return fmt.Sprint("sandbox ", a.Sandbox)
 				case j.Timezone.String() != "UTC", j.LookbackDays != 120, len(j.Reports) != 0:
 					return fmt.Sprintf("job %+v", j)
@@ -263,6 +264,14 @@ func TestParseValues(t *testing.T) {
 			name: "max_rejected zero",
 			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    max_rejected: 0%\n",
 			check: func(f *File) string { return want(f.Jobs[0].MaxRejected.RatString(), "0") },
+		},
+		{
+			name: "sandbox protocol and rate",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    requests_per_second: 5\n    sandbox: {protocol: legacy}\n",
+			check: func(f *File) string {
+				a := f.Accounts[0]
+				return want(fmt.Sprintln(a.Sandbox.Protocol, a.RequestsPerSecond), "legacy 5\n")
+			},
 		},
 		{
 			name: "retry",
@@ -367,6 +376,11 @@ func TestParseErrors(t *testing.T) {
 			old:  "    api: sandbox\n", new: "    api: sandbox\n    retry: {attempts: 0, base_delay: 2s, max_delay: 1s, timeout: soon}\n",
 			want: []wantErr{{6, "accounts[0].retry.attempts", "want 1 to 100"}, {6, "accounts[0].retry.max_delay", "below base_delay"},
 				{6, "accounts[0].retry.timeout", `got "soon"`}},
+		},
+		{
+			name: "bad sandbox protocol",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    sandbox: {protocol: soap}\n",
+			want: []wantErr{{6, "accounts[0].sandbox.protocol", `unknown sandbox protocol "soap"`}},
 		},
 		{
 			name: "unknown key in sandbox",

@@ -459,7 +459,7 @@ func (p *parser) account(n *yaml.Node, path string) (a Account, nameNode *yaml.N
 	o, ok := p.object(n, path, []string{
 		"name", "merchant_code", "secret_key", "legacy_user", "api", "endpoint", "hmac",
 		"source_timezone", "reporting_timezone", "currency", "transaction_statuses",
-		"chargeback_fees", "sandbox", "concurrency", "retry",
+		"chargeback_fees", "sandbox", "concurrency", "retry", "requests_per_second",
 	})
 	if !ok {
 		return a, nil
@@ -500,6 +500,7 @@ func (p *parser) account(n *yaml.Node, path string) (a Account, nameNode *yaml.N
 
 	a.Concurrency = int(p.integer(o, "concurrency", DefaultConcurrency, 1, 32))
 	a.Retry = p.retry(o)
+	a.RequestsPerSecond = int(p.integer(o, "requests_per_second", DefaultRequestsPerSecond, 1, 100_000))
 	a.Endpoint = p.endpoint(o, "endpoint")
 	a.HMAC, _ = p.enum(o, "hmac", HMACSHA256, "HMAC algorithm", []string{HMACSHA256, HMACSHA3_256, HMACMD5})
 	a.SourceTimezone = p.location(o, "source_timezone", DefaultSourceTimezone)
@@ -561,17 +562,18 @@ func (p *parser) retry(parent *object) Retry {
 }
 
 func (p *parser) sandbox(parent *object) Sandbox {
-	sb := Sandbox{Seed: DefaultSandboxSeed, OrdersPerDay: DefaultOrdersPerDay, Since: defaultSandboxSince()}
+	sb := Sandbox{Seed: DefaultSandboxSeed, OrdersPerDay: DefaultOrdersPerDay, Since: defaultSandboxSince(), Protocol: APIJSONRPC}
 	n := parent.vals["sandbox"]
 	if n == nil {
 		return sb
 	}
-	o, ok := p.object(n, parent.at("sandbox"), []string{"seed", "orders_per_day", "since", "faults"})
+	o, ok := p.object(n, parent.at("sandbox"), []string{"seed", "orders_per_day", "since", "faults", "protocol"})
 	if !ok {
 		return sb
 	}
 	sb.Seed = p.integer(o, "seed", DefaultSandboxSeed, -1<<63, 1<<63-1)
 	sb.OrdersPerDay = int(p.integer(o, "orders_per_day", DefaultOrdersPerDay, 1, 100_000))
+	sb.Protocol, _ = p.enum(o, "protocol", APIJSONRPC, "sandbox protocol", []string{APIJSONRPC, APIREST, APILegacy})
 	if s, n, ok := p.str(o, "faults", false); ok {
 		f, err := sandbox.ParseFaults(s)
 		if err != nil {

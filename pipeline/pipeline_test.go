@@ -440,3 +440,71 @@ func sortedRows(m map[string]schemas.Chargeback) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestThreeAPIsLoadTheSameOrders runs the same sandbox merchant through each
+// API's client into its own warehouse: JSON-RPC and REST load identical
+// orders; the legacy API loads the same orders with the fields it carries.
+func TestThreeAPIsLoadTheSameOrders(t *testing.T) {
+	job := testJob(3)
+	job.Streams = []string{"orders", "subscriptions"}
+	got := map[string]map[string]schemas.Order{}
+	for _, api := range []string{"jsonrpc", "rest", "legacy"} {
+		acct := testAccount(t)
+		acct.Sandbox.Protocol = api
+		root := t.TempDir()
+		s := run(t, root, job, acct, businessDate)
+		got[api] = readOrders(t, root)
+		if api == "legacy" {
+			if len(s.Unsupported) != 1 || s.Unsupported[0] != "subscriptions" || count(s, "subscriptions") != 0 {
+				t.Errorf("legacy summary: %+v", s)
+			}
+		} else if count(s, "subscriptions") == 0 {
+			t.Errorf("%s: no subscriptions", api)
+		}
+	}
+	if len(got["jsonrpc"]) < 300 {
+		t.Fatalf("only %d orders", len(got["jsonrpc"]))
+	}
+	for _, api := range []string{"rest", "legacy"} {
+		if len(got[api]) != len(got["jsonrpc"]) {
+			t.Errorf("%s loaded %d orders, jsonrpc %d", api, len(got[api]), len(got["jsonrpc"]))
+		}
+	}
+	for ref, j := range got["jsonrpc"] {
+		r, l := got["rest"][ref], got["legacy"][ref]
+		if r.SourceAPI != "rest" || l.SourceAPI != "legacy" {
+			t.Fatalf("source_api %q %q", r.SourceAPI, l.SourceAPI)
+		}
+		j.SourceAPI, j.ExtractedAt, r.SourceAPI, r.ExtractedAt = "", time.Time{}, "", time.Time{}
+		if fmt.Sprintf("%+v", deref(j)) != fmt.Sprintf("%+v", deref(r)) {
+			t.Errorf("order %s:\n jsonrpc %+v\n    rest %+v", ref, deref(j), deref(r))
+		}
+		if !l.OrderTS.Equal(j.OrderTS) || l.OrderDate != j.OrderDate || l.Currency != j.Currency ||
+			l.GrossDiscountedPrice != j.GrossDiscountedPrice || l.IsTest != j.IsTest {
+			t.Errorf("order %s: legacy %+v, jsonrpc %+v", ref, deref(l), deref(j))
+		}
+	}
+}
+
+// deref renders an order's pointer fields by value, for comparison.
+func deref(o schemas.Order) string {
+	s := func(p *string) string {
+		if p == nil {
+			return "NULL"
+		}
+		return *p
+	}
+	no := "NULL"
+	if o.OrderNo != nil {
+		no = fmt.Sprint(*o.OrderNo)
+	}
+	fin := "NULL"
+	if o.FinishTS != nil {
+		fin = o.FinishTS.String()
+	}
+	o2 := o
+	o2.OrderNo, o2.FinishTS, o2.ExternalReference, o2.ApproveStatus, o2.Country, o2.CustomerReference, o2.AffiliateCode, o2.ChargebackReasonCode =
+		nil, nil, nil, nil, nil, nil, nil, nil
+	return fmt.Sprintf("%+v no=%s fin=%s ext=%s appr=%s country=%s cust=%s aff=%s reason=%s", o2, no, fin,
+		s(o.ExternalReference), s(o.ApproveStatus), s(o.Country), s(o.CustomerReference), s(o.AffiliateCode), s(o.ChargebackReasonCode))
+}

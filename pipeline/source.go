@@ -10,40 +10,35 @@ import (
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
+	"github.com/ledgerline/ledgerline/extract/legacy"
+	"github.com/ledgerline/ledgerline/extract/rest"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/extract/transport"
 	"golang.org/x/time/rate"
 )
 
-// DefaultJSONRPCEndpoint is the public JSON-RPC 6.0 endpoint.
-const DefaultJSONRPCEndpoint = "https://api.2checkout.com/rpc/6.0/"
-
-// OpenSource returns the source that reads account a. For api sandbox it
-// starts the simulated merchant in-process on an ephemeral loopback port and
-// reads it with the real JSON-RPC client; close stops it.
+// OpenSource returns the source that reads account a, and a function that
+// releases it.
 //
-// The sandbox's clock starts at 02:00 on the day after the business date, in
-// the job's time zone (when the nightly run is scheduled), and then runs in
-// real time, so that a run of a given date sees the same merchant whenever
-// it runs.
-func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *time.Location, log *slog.Logger) (src extract.Source, closeFn func() error, err error) {
-	cfg := jsonrpc.Config{
-		Account:      a.Name,
-		Endpoint:     a.Endpoint,
-		MerchantCode: a.MerchantCode,
-		SecretKey:    a.SecretKey.Reveal(),
-		HMAC:         a.HMAC,
-		Transport:    transportConfig(a),
-		Logger:       log,
-	}
-	switch a.API {
-	case config.APISandbox:
+// For api sandbox it starts the simulated merchant in-process on an
+// ephemeral loopback port and reads it through the real client of the
+// sandbox's protocol (JSON-RPC unless configured otherwise). The sandbox's
+// clock starts at 02:00 on the day after the business date, in the job's
+// time zone (when the nightly run is scheduled), and then runs in real time,
+// so that a run of a given date sees the same merchant whenever it runs.
+func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *time.Location, log *slog.Logger) (extract.Source, func() error, error) {
+	tc := transportConfig(a)
+	api, endpoint := a.API, a.Endpoint
+	now := time.Now
+	closeFn := func() error { return nil }
+	if a.API == config.APISandbox {
 		base := date.AddDays(1).In(jobTZ).Add(2 * time.Hour)
 		start := time.Now()
-		now := func() time.Time { return base.Add(time.Since(start)) }
+		now = func() time.Time { return base.Add(time.Since(start)) }
 		m, err := sandbox.New(sandbox.Config{
 			MerchantCode: a.MerchantCode,
 			SecretKey:    a.SecretKey.Reveal(),
+			LegacyUser:   sandbox.DefaultLegacyUser,
 			Seed:         a.Sandbox.Seed,
 			OrdersPerDay: a.Sandbox.OrdersPerDay,
 			Since:        a.Sandbox.Since,
@@ -58,35 +53,52 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 		if err != nil {
 			return nil, nil, fmt.Errorf("account %s: sandbox: %w", a.Name, err)
 		}
-		cfg.Endpoint = srv.URL()
-		cfg.Now = now
+		closeFn = srv.Close
+		api = a.Sandbox.Protocol
+		switch api {
+		case config.APIREST:
+			endpoint = srv.RESTURL()
+		case config.APILegacy:
+			endpoint = srv.LegacyURL()
+		default:
+			api, endpoint = config.APIJSONRPC, srv.URL()
+		}
 		// A loopback merchant needs no politeness limit.
-		cfg.Transport.Rate = rate.Inf
-		c, err := jsonrpc.New(cfg)
-		if err != nil {
-			srv.Close()
-			return nil, nil, err
-		}
-		log.Info("sandbox merchant started", "account", a.Name, "endpoint", srv.URL(), "clock", base.UTC().Format(time.RFC3339))
-		return c, srv.Close, nil
-	case config.APIJSONRPC:
-		if cfg.Endpoint == "" {
-			cfg.Endpoint = DefaultJSONRPCEndpoint
-		}
-		c, err := jsonrpc.New(cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		return c, func() error { return nil }, nil
-	default:
-		return nil, nil, fmt.Errorf("account %s: api %s is not supported by this version of ledgerline (use jsonrpc)", a.Name, a.API)
+		tc.Rate = rate.Inf
+		log.Info("sandbox merchant started", "account", a.Name, "api", api, "endpoint", endpoint,
+			"clock", base.UTC().Format(time.RFC3339), "faults", a.Sandbox.Faults.String())
 	}
+	src, err := newClient(a, api, endpoint, tc, now, log)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return src, closeFn, nil
 }
 
-// transportConfig returns the retry, timeout and concurrency settings of
-// account a's requests.
+func newClient(a config.Account, api, endpoint string, tc transport.Config, now func() time.Time, log *slog.Logger) (extract.Source, error) {
+	switch api {
+	case config.APIJSONRPC:
+		return jsonrpc.New(jsonrpc.Config{Account: a.Name, Endpoint: endpoint, MerchantCode: a.MerchantCode,
+			SecretKey: a.SecretKey.Reveal(), HMAC: a.HMAC, Transport: tc, Now: now, Logger: log})
+	case config.APIREST:
+		return rest.New(rest.Config{Account: a.Name, Endpoint: endpoint, MerchantCode: a.MerchantCode,
+			SecretKey: a.SecretKey.Reveal(), HMAC: a.HMAC, Transport: tc, Now: now, Logger: log})
+	case config.APILegacy:
+		user := a.LegacyUser
+		if a.API == config.APISandbox {
+			user = sandbox.DefaultLegacyUser
+		}
+		return legacy.New(legacy.Config{Account: a.Name, Endpoint: endpoint, User: user,
+			Password: a.SecretKey.Reveal(), Concurrency: a.Concurrency, Transport: tc, Logger: log})
+	}
+	return nil, fmt.Errorf("account %s: unknown api %q", a.Name, api)
+}
+
+// transportConfig returns the retry, timeout, rate and concurrency settings
+// of account a's requests.
 func transportConfig(a config.Account) transport.Config {
-	return transport.Config{
+	tc := transport.Config{
 		Timeout:       a.Retry.Timeout,
 		MaxConcurrent: a.Concurrency,
 		Policy: transport.Policy{
@@ -96,4 +108,9 @@ func transportConfig(a config.Account) transport.Config {
 			MaxRetryAfter: a.Retry.MaxRetryAfter,
 		},
 	}
+	if a.RequestsPerSecond > 0 {
+		tc.Rate = rate.Limit(a.RequestsPerSecond)
+		tc.Burst = max(a.RequestsPerSecond/5, 1)
+	}
+	return tc
 }
