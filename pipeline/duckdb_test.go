@@ -6,10 +6,12 @@ import (
 	"math/big"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/civil"
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/money"
 )
 
@@ -28,6 +30,31 @@ func TestChargebackTotalsFromOrdersParquet(t *testing.T) {
 	date := civil.Date{Year: 2025, Month: 4, Day: 10}
 	run(t, root, job, acct, date)
 
+	checkChargebackTotals(t, root, 3)
+}
+
+// TestShippedNightlyChargebackTotals runs the nightly job of the shipped
+// jobs.yaml (what make run runs) for a fixed date and recomputes its
+// chargeback tables from its orders Parquet.
+func TestShippedNightlyChargebackTotals(t *testing.T) {
+	f, err := config.Load("../jobs.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, _ := f.Job("nightly")
+	acct, _ := f.Account(job.Accounts[0])
+	job.Streams = []string{"orders", "chargebacks"} // subscriptions play no part
+	root := t.TempDir()
+	run(t, root, job, acct, civil.Date{Year: 2025, Month: 6, Day: 30})
+	checkChargebackTotals(t, root, 4)
+}
+
+// checkChargebackTotals recomputes the chargebacks and chargeback_rates
+// tables of a first run into root from its orders Parquet alone, with
+// DuckDB and integer arithmetic, for the seed's fee example (below 0.65%
+// 30, otherwise 50).
+func checkChargebackTotals(t *testing.T, root string, months int) {
+	t.Helper()
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +103,7 @@ func TestChargebackTotalsFromOrdersParquet(t *testing.T) {
 		disputes += n
 		return err
 	})
-	if len(want) != 3 || disputes < 10 {
+	if len(want) != months || disputes < 10 {
 		t.Fatalf("sandbox months %v with %d disputes: not enough to test", want, disputes)
 	}
 
@@ -103,8 +130,8 @@ func TestChargebackTotalsFromOrdersParquet(t *testing.T) {
 		}
 		return nil
 	})
-	if rates != 3 {
-		t.Errorf("%d chargeback_rates rows, want 3", rates)
+	if rates != months {
+		t.Errorf("%d chargeback_rates rows, want %d", rates, months)
 	}
 
 	// chargebacks: one row per disputed order, amounts equal to the
@@ -124,9 +151,20 @@ func TestChargebackTotalsFromOrdersParquet(t *testing.T) {
 		}
 		return nil
 	})
-	fees := map[string]string{"2025-02": "30.000000"}
-	fees["2025-03"] = tierFee(want["2025-02"].opened, want["2025-02"].transactions)
-	fees["2025-04"] = tierFee(want["2025-03"].opened, want["2025-03"].transactions)
+	// The first month's previous month is not in the data: lowest tier.
+	fees := map[string]string{}
+	for m := range want {
+		d, err := civil.ParseDate(m + "-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := d.AddDays(-1).String()[:7]
+		if w, ok := want[prev]; ok {
+			fees[m] = tierFee(w.opened, w.transactions)
+		} else {
+			fees[m] = "30.000000"
+		}
+	}
 	query(`SELECT strftime(opened_on, '%Y-%m'), CAST(fee_amount AS VARCHAR), fee_currency, rate_month, count(*)
 		FROM `+table("chargebacks")+` GROUP BY ALL`, func(r *sql.Rows) error {
 		var m, fee, cur, rateMonth string
@@ -162,4 +200,76 @@ func tierFee(opened, tx int64) string {
 		return "30.000000"
 	}
 	return "50.000000"
+}
+
+// TestSandboxOrdersReadByDuckDB reads the orders a run wrote with DuckDB and
+// checks the column types and the exact values of known sandbox orders.
+func TestSandboxOrdersReadByDuckDB(t *testing.T) {
+	root := t.TempDir()
+	acct, job := testAccount(t), testJob(3)
+	job.Streams = []string{"orders"}
+	run(t, root, job, acct, businessDate)
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	files := fmt.Sprintf("'%s'", filepath.Join(root, "orders", "*", "*.parquet"))
+
+	// Types as DuckDB sees them, and as stored.
+	types := map[string]string{}
+	rows, err := db.Query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(` + files + `))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n, ty string
+		if err := rows.Scan(&n, &ty); err != nil {
+			t.Fatal(err)
+		}
+		types[n] = ty
+	}
+	rows.Close()
+	for col, want := range map[string]string{"gross_price": "DECIMAL(18,6)", "vat": "DECIMAL(18,6)",
+		"order_ts": "TIMESTAMP WITH TIME ZONE", "finish_ts": "TIMESTAMP WITH TIME ZONE", "order_date": "DATE", "order_no": "BIGINT"} {
+		if types[col] != want {
+			t.Errorf("%s is %s, want %s", col, types[col], want)
+		}
+	}
+	var physical string
+	if err := db.QueryRow(`SELECT DISTINCT type FROM parquet_schema(` + files + `) WHERE name = 'gross_price'`).Scan(&physical); err != nil || physical != "INT64" {
+		t.Errorf("gross_price stored as %q (%v), want INT64", physical, err)
+	}
+
+	// Known orders, straight from the sandbox, against DuckDB's reading.
+	m, err := sandbox.New(sandbox.Config{MerchantCode: acct.MerchantCode, SecretKey: "x", Seed: acct.Sandbox.Seed,
+		OrdersPerDay: acct.Sandbox.OrdersPerDay, Since: acct.Sandbox.Since, Location: acct.SourceTimezone,
+		Now: func() time.Time { return time.Date(2025, 4, 1, 2, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, o := range m.OrdersOn(civil.Date{Year: 2025, Month: 3, Day: 15}) {
+		var gross, vat, cur, date string
+		var micros int64
+		err := db.QueryRow(`SELECT CAST(gross_price AS VARCHAR), CAST(vat AS VARCHAR), currency,
+			epoch_us(order_ts), CAST(order_date AS VARCHAR) FROM read_parquet(`+files+`) WHERE ref_no = ?`, o.RefNo).
+			Scan(&gross, &vat, &cur, &micros, &date)
+		if err != nil {
+			t.Fatalf("order %s: %v", o.RefNo, err)
+		}
+		local, err := time.ParseInLocation("2006-01-02 15:04:05", o.OrderDate, acct.SourceTimezone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gross != money.MustParse(o.GrossPrice.String()).String() || vat != money.MustParse(o.VAT.String()).String() ||
+			cur != o.Currency || micros != local.UnixMicro() || date != local.UTC().Format("2006-01-02") {
+			t.Errorf("order %s: DuckDB %s %s %s %d %s; API %s %s %s %s", o.RefNo, gross, vat, cur, micros, date,
+				o.GrossPrice, o.VAT, o.Currency, o.OrderDate)
+		}
+		checked++
+	}
+	if checked < 20 {
+		t.Errorf("checked %d orders", checked)
+	}
 }
