@@ -62,7 +62,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"cloud.google.com/go/civil"
@@ -101,39 +100,16 @@ var legacyUSDRates = [len(currencies)]int64{1_000_000, 1_080_000, 1_270_000, 217
 // "http://127.0.0.1:41234/api/".
 func (s *Server) LegacyURL() string { return strings.TrimSuffix(s.url, Path) + LegacyPath }
 
-// legacyAPI serves the legacy API of a merchant. It caches the plans of
-// recent days, so that one detail_sale call per sale does not plan the day
-// each time.
+// legacyAPI serves the legacy API of a merchant. Day plans come from the
+// merchant's cache, so that one detail_sale call per sale does not plan
+// the day each time.
 type legacyAPI struct {
 	m *Merchant
-
-	mu    sync.Mutex
-	plans map[civil.Date]dayPlan
 }
 
-// legacyMaxPlans bounds legacyAPI.plans.
-const legacyMaxPlans = 64
+func (m *Merchant) legacyHandler() http.Handler { return &legacyAPI{m: m} }
 
-func (m *Merchant) legacyHandler() http.Handler {
-	return &legacyAPI{m: m, plans: make(map[civil.Date]dayPlan)}
-}
-
-func (a *legacyAPI) plan(d civil.Date) dayPlan {
-	a.mu.Lock()
-	p, ok := a.plans[d]
-	a.mu.Unlock()
-	if ok {
-		return p
-	}
-	p = a.m.plan(d)
-	a.mu.Lock()
-	if len(a.plans) >= legacyMaxPlans {
-		clear(a.plans)
-	}
-	a.plans[d] = p
-	a.mu.Unlock()
-	return p
-}
+func (a *legacyAPI) plan(d civil.Date) dayPlan { return a.m.plan(d) }
 
 // legacyError is one entry of the errors member.
 type legacyError struct {
@@ -566,7 +542,7 @@ func (m *Merchant) legacyCustomerName(s *sale) (first, last string) {
 
 // legacySale renders s as detail_sale shows it at now.
 func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
-	o := m.order(s, now)
+	st := s.state(now)
 	t := m.legacyTotals(s)
 	first, last := m.legacyCustomerName(s)
 	date := s.placed.In(m.loc).Format(extract.DateLayout)
@@ -575,7 +551,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 	invoiceID := strconv.FormatInt(invoiceNo, 10)
 
 	status, lineStatus := "pending", "bill"
-	switch o.Status {
+	switch st.status {
 	case statusCanceled:
 		status = "declined"
 	case statusComplete, statusRefund, statusReversed:
@@ -583,7 +559,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 		if !now.Before(s.finish.Add(legacyDepositDelay)) {
 			status = "deposited"
 		}
-		if o.Status != statusComplete {
+		if st.status != statusComplete {
 			lineStatus = "refund"
 		}
 	}
@@ -594,7 +570,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 		DatePlaced:    date,
 		Status:        status,
 		Recurring:     legacyFlag(s.legacyRecurring()),
-		CustCurrency:  o.Currency,
+		CustCurrency:  currencies[s.cur].code,
 		CustomerTotal: t.local(t.charged),
 		VendorTotal:   t.usd(t.charged),
 		USDTotal:      t.usd(t.charged),
