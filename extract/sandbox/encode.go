@@ -26,6 +26,7 @@ type orderPage struct {
 	store []sale  // sales generated for the page
 	sales []*sale // the page's sales: in store, or inserted by the faults
 	buf   []byte
+	rng   rng
 }
 
 var orderPages = sync.Pool{New: func() any { return new(orderPage) }}
@@ -38,6 +39,7 @@ func putOrderPage(p *orderPage) {
 	}
 	clear(p.sales[:cap(p.sales)])
 	p.sales = p.sales[:0]
+	p.store = p.store[:0] // their lines are reused
 	p.buf = p.buf[:0]
 	orderPages.Put(p)
 }
@@ -81,12 +83,17 @@ func (m *Merchant) writeOrders(w http.ResponseWriter, p *orderPage, head, tail s
 func (m *Merchant) appendOrder(b []byte, s *sale, now time.Time) []byte {
 	cur := &currencies[s.cur]
 	v := s.state(now)
-	b = append(b, `{"RefNo":`...)
-	b = appendString(b, s.refNo)
+	b = append(b, `{"RefNo":"`...)
+	b = strconv.AppendUint(b, s.ref, 10)
+	b = append(b, '"')
 	b = append(b, `,"OrderNo":`...)
 	b = strconv.AppendInt(b, s.orderNo, 10)
-	b = append(b, `,"ExternalReference":`...)
-	b = appendString(b, s.externalRef)
+	b = append(b, `,"ExternalReference":"`...)
+	if s.extRef != 0 {
+		b = append(b, "INV-"...)
+		b = strconv.AppendInt(b, int64(s.extRef), 10)
+	}
+	b = append(b, '"')
 	b = append(b, `,"Status":`...)
 	b = appendString(b, v.status)
 	b = append(b, `,"ApproveStatus":`...)

@@ -46,14 +46,14 @@ func TestAppendOrder(t *testing.T) {
 			day := civil.DateOf(d.In(m.loc))
 			p := m.plan(day)
 			for i := range p.visible(now) {
-				m.fillSale(&s, &p, i)
+				m.fillSale(&s, &p, i, new(rng))
 				want.Reset()
 				if err := enc.Encode(m.order(&s, now)); err != nil {
 					t.Fatal(err)
 				}
 				got = append(m.appendOrder(got[:0], &s, now), '\n')
 				if !bytes.Equal(got, want.Bytes()) {
-					t.Fatalf("seed %d, order %s:\n got %s\nwant %s", tt.seed, s.refNo, got, want.Bytes())
+					t.Fatalf("seed %d, order %s:\n got %s\nwant %s", tt.seed, s.refNo(), got, want.Bytes())
 				}
 				n++
 			}

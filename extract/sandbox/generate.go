@@ -49,8 +49,24 @@ func (m *Merchant) hash(kind, day, i uint64) uint64 {
 }
 
 func (m *Merchant) rng(kind, day, i uint64) *rand.Rand {
+	var g rng
+	return g.seed(m, kind, day, i)
+}
+
+// rng is a reusable generator: seeding it again draws the numbers a new
+// m.rng would, without allocating.
+type rng struct {
+	pcg rand.PCG
+	r   *rand.Rand
+}
+
+func (g *rng) seed(m *Merchant, kind, day, i uint64) *rand.Rand {
 	h := m.hash(kind, day, i)
-	return rand.New(rand.NewPCG(h, mix(h^0x9e3779b97f4a7c15)))
+	g.pcg.Seed(h, mix(h^0x9e3779b97f4a7c15))
+	if g.r == nil {
+		g.r = rand.New(&g.pcg)
+	}
+	return g.r
 }
 
 func ordinal(d civil.Date) uint64 { return uint64(d.DaysSince(epoch)) }
@@ -145,7 +161,7 @@ const (
 type sale struct {
 	date    civil.Date
 	index   int
-	refNo   string
+	ref     uint64 // RefNo, see refNo
 	orderNo int64
 	placed  time.Time
 	test    bool
@@ -158,7 +174,7 @@ type sale struct {
 	cur         int
 	country     string // as sent, sometimes lower-case
 	customer    int64
-	externalRef string
+	extRef      int // ExternalReference number, see externalRef; 0 for none
 	affiliate   string
 	affRate     int64 // basis points
 	discountPct int64 // percent
@@ -191,11 +207,22 @@ func (a amounts) plus(b amounts) amounts {
 }
 
 type subscriptionFacts struct {
-	ref       string
+	ok        bool // the line is a subscription, see subscriptionRef
 	recurring bool
 	// stopAfter is the number of renewals after which the customer turns
 	// automatic renewal off; -1 for never.
 	stopAfter int
+}
+
+// refNo returns the order's RefNo.
+func (s *sale) refNo() string { return strconv.FormatUint(s.ref, 10) }
+
+// externalRef returns the order's ExternalReference, "" if it has none.
+func (s *sale) externalRef() string {
+	if s.extRef == 0 {
+		return ""
+	}
+	return "INV-" + strconv.Itoa(s.extRef)
 }
 
 // dayCount returns the number of orders placed on d, at any time.
@@ -310,19 +337,19 @@ func (m *Merchant) isTest(d civil.Date, i int) bool {
 // sale generates the facts of order i of the day p.
 func (m *Merchant) sale(p dayPlan, i int) *sale {
 	s := new(sale)
-	m.fillSale(s, &p, i)
+	m.fillSale(s, &p, i, new(rng))
 	return s
 }
 
 // fillSale generates the facts of order i of the day p into s, reusing the
-// memory of its lines.
-func (m *Merchant) fillSale(s *sale, p *dayPlan, i int) {
+// memory of its lines, and g.
+func (m *Merchant) fillSale(s *sale, p *dayPlan, i int, g *rng) {
 	ord := ordinal(p.date)
-	r := m.rng(kindOrder, ord, uint64(i))
+	r := g.seed(m, kindOrder, ord, uint64(i))
 	*s = sale{
 		date:    p.date,
 		index:   i,
-		refNo:   strconv.FormatUint(ord*100000+uint64(i)+1, 10),
+		ref:     ord*100000 + uint64(i) + 1,
 		orderNo: int64(p.date.DaysSince(m.since))*100000 + int64(i) + 1,
 		placed:  p.midnight.Add(time.Duration(p.secs[i]) * time.Second),
 		test:    m.isTest(p.date, i),
@@ -377,7 +404,7 @@ func (m *Merchant) fillSale(s *sale, p *dayPlan, i int) {
 	}
 	s.customer = 5_000_000 + int64(r.IntN(max(1000, m.perDay*60)))
 	if r.IntN(100) < 30 {
-		s.externalRef = "INV-" + strconv.Itoa(10_000_000+r.IntN(90_000_000))
+		s.extRef = 10_000_000 + r.IntN(90_000_000)
 	}
 	if r.IntN(100) < 20 {
 		s.affiliate = affiliateCodes[r.IntN(len(affiliateCodes))]
@@ -421,7 +448,7 @@ func (m *Merchant) fillSale(s *sale, p *dayPlan, i int) {
 			affiliate: roundDiv(netDisc*s.affRate, 10000),
 		}
 		if pr.period != noPeriod {
-			l.sub.ref = m.subscriptionRef(ord, i, len(s.lines))
+			l.sub.ok = true
 			if pr.period != lifetime && r.IntN(100) < 75 {
 				l.sub.recurring = true
 				l.sub.stopAfter = -1
@@ -557,9 +584,9 @@ func (s *sale) state(now time.Time) orderState {
 func (m *Merchant) order(s *sale, now time.Time) extract.Order {
 	cur := &currencies[s.cur]
 	o := extract.Order{
-		RefNo:                s.refNo,
+		RefNo:                s.refNo(),
 		OrderNo:              integer(s.orderNo),
-		ExternalReference:    s.externalRef,
+		ExternalReference:    s.externalRef(),
 		OrderDate:            s.placed.In(m.loc).Format(extract.DateLayout),
 		Currency:             cur.code,
 		Country:              s.country,
@@ -639,7 +666,7 @@ func (m *Merchant) subscription(s *sale, k int, now time.Time) extract.Subscript
 	first := firstNames[h%uint64(len(firstNames))]
 	last := lastNames[(h>>16)%uint64(len(lastNames))]
 	sub := extract.Subscription{
-		SubscriptionReference:     l.sub.ref,
+		SubscriptionReference:     m.subscriptionRef(ordinal(s.date), s.index, k),
 		StartDate:                 s.placed.In(m.loc).Format(extract.DateLayout),
 		ActivationDate:            s.finish.In(m.loc).Format(extract.DateLayout),
 		SubscriptionEnabled:       true,

@@ -296,7 +296,7 @@ func (a *legacyAPI) listSales(q url.Values, now time.Time) (any, *legacyError) {
 		t := a.m.legacyTotals(s)
 		first, last := a.m.legacyCustomerName(s)
 		resp.SaleSummary[i] = legacySaleSummary{
-			SaleID:        s.refNo,
+			SaleID:        s.refNo(),
 			DatePlaced:    s.placed.In(a.m.loc).Format(extract.DateLayout),
 			CustomerName:  first + " " + last,
 			Recurring:     legacyFlag(s.legacyRecurring()),
@@ -445,7 +445,7 @@ func (a *legacyAPI) lookup(id uint64, now time.Time) *sale {
 		day, _ := a.m.insertedDay(d, now)
 		ref := strconv.FormatUint(id, 10)
 		for _, s := range day {
-			if s.refNo == ref {
+			if s.refNo() == ref {
 				return s
 			}
 		}
@@ -546,7 +546,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 	t := m.legacyTotals(s)
 	first, last := m.legacyCustomerName(s)
 	date := s.placed.In(m.loc).Format(extract.DateLayout)
-	invoiceNo, _ := strconv.ParseInt(s.refNo, 10, 64)
+	invoiceNo := int64(s.ref)
 	invoiceNo = invoiceNo*10 + 1
 	invoiceID := strconv.FormatInt(invoiceNo, 10)
 
@@ -566,7 +566,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 
 	inv := legacyInvoice{
 		InvoiceID:     invoiceID,
-		SaleID:        s.refNo,
+		SaleID:        s.refNo(),
 		DatePlaced:    date,
 		Status:        status,
 		Recurring:     legacyFlag(s.legacyRecurring()),
@@ -577,8 +577,8 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 		Fees2CO:       t.usd(t.fees),
 		Lineitems:     make([]legacyLineitem, 0, len(s.lines)+1),
 	}
-	if s.externalRef != "" {
-		ref := s.externalRef
+	if s.extRef != 0 {
+		ref := s.externalRef()
 		inv.VendorOrderID = &ref
 	}
 	for k, l := range s.lines {
@@ -587,7 +587,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 		inv.Lineitems = append(inv.Lineitems, legacyLineitem{
 			LineitemID:      strconv.FormatInt(invoiceNo*10+int64(k)+1, 10),
 			InvoiceID:       invoiceID,
-			SaleID:          s.refNo,
+			SaleID:          s.refNo(),
 			Type:            "product",
 			Status:          lineStatus,
 			ProductID:       &pid,
@@ -603,7 +603,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 		inv.Lineitems = append(inv.Lineitems, legacyLineitem{
 			LineitemID:      strconv.FormatInt(invoiceNo*10+int64(len(s.lines))+1, 10),
 			InvoiceID:       invoiceID,
-			SaleID:          s.refNo,
+			SaleID:          s.refNo(),
 			Type:            "coupon",
 			Status:          lineStatus,
 			VendorProductID: "SAVE" + strconv.FormatInt(s.discountPct, 10),
@@ -619,7 +619,7 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 		demo = "Y"
 	}
 	return legacySale{
-		SaleID:     s.refNo,
+		SaleID:     s.refNo(),
 		DatePlaced: date,
 		Demo:       demo,
 		Customer: legacyCustomer{

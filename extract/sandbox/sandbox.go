@@ -268,7 +268,7 @@ func (m *Merchant) searchOrders(f orderFilter, offset, limit int, now time.Time,
 				continue
 			}
 			s := pg.next()
-			m.fillSale(s, &p, i)
+			m.fillSale(s, &p, i, &pg.rng)
 			pg.sales = append(pg.sales, s)
 		}
 	}
@@ -293,7 +293,7 @@ func (m *Merchant) daySubscriptions(d civil.Date, now time.Time) []subRef {
 			continue
 		}
 		for k, l := range s.lines {
-			if l.sub.ref != "" {
+			if l.sub.ok {
 				refs = append(refs, subRef{s, k})
 			}
 		}
