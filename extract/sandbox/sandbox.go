@@ -256,7 +256,12 @@ func (m *Merchant) searchOrders(f orderFilter, offset, limit int, now time.Time,
 			continue
 		}
 		p := m.plan(d)
-		for i := range n {
+		start := 0
+		if f.test == "YES" {
+			// Every order matches: skip to the offset.
+			start, offset = offset, 0
+		}
+		for i := start; i < n; i++ {
 			if len(pg.sales) == limit {
 				break
 			}
