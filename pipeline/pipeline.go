@@ -39,6 +39,8 @@ type Run struct {
 	Logger    *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Version is the ledgerline version, recorded in etl_runs.
+	Version string
 }
 
 // Summary says what a run did.
@@ -56,6 +58,7 @@ type Summary struct {
 	Rejected map[string]int64
 	// Unsupported lists the job's streams the account's API cannot serve.
 	Unsupported []string
+	StartedAt   time.Time
 	Duration    time.Duration
 }
 
@@ -85,9 +88,14 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 		now = time.Now
 	}
 	started := now()
+	defer func() {
+		if err != nil {
+			s.Duration = now().Sub(started)
+		}
+	}()
 	log := r.Logger.With("run_id", r.ID, "job", r.Job.Name, "account", r.Account.Name, "date", r.Date.String())
 	from, to := Window(r.Date, r.Job.LookbackDays)
-	s = Summary{RunID: r.ID, Job: r.Job.Name, Account: r.Account.Name, Date: r.Date, Window: [2]civil.Date{from, to}}
+	s = Summary{RunID: r.ID, Job: r.Job.Name, Account: r.Account.Name, Date: r.Date, Window: [2]civil.Date{from, to}, StartedAt: started}
 	conv := &transform.Converter{
 		MerchantCode: r.Account.MerchantCode,
 		SourceAPI:    r.Source.API(),
@@ -160,6 +168,13 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 		return s, err
 	}
 	s.Rejected = rej.counts
+	s.Rounded = conv.Rounded
+	// The run's record goes last, into the same commit as its data.
+	s.Tables = parts.summary()
+	s.Duration = now().Sub(started)
+	if err := r.appendRun(ctx, parts, r.record(s, nil)); err != nil {
+		return s, err
+	}
 	if err := parts.closeAll(); err != nil {
 		return s, err
 	}
@@ -167,10 +182,93 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 		return s, fmt.Errorf("commit: %w", err)
 	}
 	s.Tables = parts.summary()
-	s.Rounded = conv.Rounded
-	s.Duration = now().Sub(started)
 	log.Info("run committed", "rows", s.rows(), "duration", s.Duration.String())
 	return s, nil
+}
+
+// record returns the etl_runs row of a run that ended with err (nil for
+// success).
+func (r *Run) record(s Summary, err error) schemas.Run {
+	row := schemas.Run{
+		RunID:        r.ID,
+		Job:          r.Job.Name,
+		Account:      r.Account.Name,
+		MerchantCode: r.Account.MerchantCode,
+		BusinessDate: r.Date,
+		Status:       StatusSucceeded,
+		StartedAt:    s.StartedAt.UTC().Truncate(time.Microsecond),
+		StartedOn:    civil.DateOf(s.StartedAt.UTC()),
+		FinishedAt:   s.StartedAt.Add(s.Duration).UTC().Truncate(time.Microsecond),
+		DurationMS:   s.Duration.Milliseconds(),
+		Rejected:     s.Rejected[extract.StreamOrders] + s.Rejected[extract.StreamSubscriptions],
+		Version:      r.Version,
+	}
+	if !s.Window[0].IsZero() {
+		from, to := s.Window[0], s.Window[1]
+		row.WindowFrom, row.WindowTo = &from, &to
+	}
+	for _, t := range s.Tables {
+		row.Files += int64(t.Files)
+		switch t.Table {
+		case "orders":
+			row.Orders = t.Rows
+		case "order_items":
+			row.OrderItems = t.Rows
+		case "subscriptions":
+			row.Subs = t.Rows
+		case "chargebacks":
+			row.Chargebacks = t.Rows
+		}
+	}
+	if err != nil {
+		msg := err.Error()
+		row.Status, row.Error = StatusFailed, &msg
+	}
+	return row
+}
+
+// Run statuses in etl_runs.
+const (
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// appendRun appends row to the etl_runs partition of its day: the rows
+// committed there for the account, and row.
+func (r *Run) appendRun(ctx context.Context, parts *partitions, row schemas.Run) error {
+	t := schemas.Runs()
+	var rows []schemas.Run
+	if err := r.read(ctx, t, row.StartedOn, func(v any) { rows = append(rows, *v.(*schemas.Run)) }); err != nil {
+		return err
+	}
+	rows = append(rows, row)
+	for i := range rows {
+		if err := parts.write(ctx, t, row.StartedOn, &rows[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordFailure appends the failed run r, which ended with runErr after s,
+// to etl_runs through dest, a destination of its own (the run's was
+// aborted), and commits it.
+func RecordFailure(ctx context.Context, r *Run, dest load.Destination, s Summary, runErr error) (err error) {
+	parts := newPartitions(dest)
+	defer func() {
+		if err != nil {
+			parts.closeAll()
+			dest.Abort(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := r.appendRun(ctx, parts, r.record(s, runErr)); err != nil {
+		return err
+	}
+	if err := parts.closeAll(); err != nil {
+		return err
+	}
+	_, err = dest.Commit(ctx)
+	return err
 }
 
 func (s Summary) rows() int64 {
@@ -379,9 +477,14 @@ func (p *partitions) clearUnwritten(ctx context.Context, t schemas.Table, d civi
 	return nil
 }
 
+// summary counts the run's output by table; etl_runs, the run's own
+// record, is not output.
 func (p *partitions) summary() []TableSummary {
 	var out []TableSummary
 	for name, n := range p.files {
+		if name == schemas.Runs().Name {
+			continue
+		}
 		out = append(out, TableSummary{Table: name, Rows: p.rows[name], Files: n, Cleared: p.cleared[name]})
 	}
 	for name, n := range p.cleared {

@@ -143,3 +143,27 @@ type RejectedRow struct {
 	Reason       string      `col:"reason" desc:"Why the record was rejected."`
 	Raw          string      `col:"raw" desc:"The record as JSON, as the API sent it."`
 }
+
+// Run is a row of the etl_runs table: one run of a job on one account.
+type Run struct {
+	RunID        string      `col:"run_id" desc:"Unique id of the run."`
+	Job          string      `col:"job" desc:"Job that ran."`
+	Account      string      `col:"account" desc:"Account (name in jobs.yaml) the run read."`
+	MerchantCode string      `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	BusinessDate civil.Date  `col:"business_date" desc:"Business date the run covered."`
+	WindowFrom   *civil.Date `col:"window_from" desc:"First order date of the run's window."`
+	WindowTo     *civil.Date `col:"window_to" desc:"Last order date of the run's window."`
+	Status       string      `col:"status" desc:"succeeded or failed."`
+	Error        *string     `col:"error" desc:"Why the run failed."`
+	StartedAt    time.Time   `col:"started_at" desc:"When the run started, UTC."`
+	StartedOn    civil.Date  `col:"started_on" desc:"UTC date of started_at; the partition."`
+	FinishedAt   time.Time   `col:"finished_at" desc:"When the run ended, UTC."`
+	DurationMS   int64       `col:"duration_ms" desc:"Run time in milliseconds."`
+	Orders       int64       `col:"orders" desc:"orders rows written."`
+	OrderItems   int64       `col:"order_items" desc:"order_items rows written."`
+	Subs         int64       `col:"subscriptions" desc:"subscriptions rows written."`
+	Chargebacks  int64       `col:"chargebacks" desc:"chargebacks rows written."`
+	Rejected     int64       `col:"rejected" desc:"Records that failed validation (rejected_rows)."`
+	Files        int64       `col:"files" desc:"Partitions written."`
+	Version      string      `col:"version" desc:"ledgerline version that ran."`
+}

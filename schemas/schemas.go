@@ -197,9 +197,15 @@ func RejectedRows() Table {
 		[]string{"merchant_code", "stream"}, []string{"run_id", "stream", "position"})
 }
 
+// Runs is the etl_runs table: one row per run, appended.
+func Runs() Table {
+	return newTable[Run]("etl_runs", "One row per run of a job on an account: what it did, or why it failed.", "started_on",
+		[]string{"job", "merchant_code"}, []string{"run_id"})
+}
+
 // All returns every table the job writes.
 func All() []Table {
-	return []Table{Orders(), OrderItems(), Subscriptions(), Chargebacks(), ChargebackRates(), RejectedRows()}
+	return []Table{Orders(), OrderItems(), Subscriptions(), Chargebacks(), ChargebackRates(), RejectedRows(), Runs()}
 }
 
 // Lookup returns the table called name.

@@ -210,8 +210,20 @@ func (c *cli) runAccount(ctx context.Context, log *slog.Logger, job config.Job, 
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
-	r := &pipeline.Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest, Warehouse: dest, Logger: log}
-	return r.Execute(ctx)
+	r := &pipeline.Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest,
+		Warehouse: dest, Logger: log, Version: version}
+	s, err := r.Execute(ctx)
+	if err != nil {
+		// The data stays as it was; the failure itself is recorded.
+		rec, oerr := local.Open(job.Destination.Path, acct.MerchantCode, runID+".failure")
+		if oerr == nil {
+			oerr = pipeline.RecordFailure(context.WithoutCancel(ctx), r, rec, s, err)
+		}
+		if oerr != nil {
+			log.Error("could not record the failed run in etl_runs", "run_id", runID, "error", oerr.Error())
+		}
+	}
+	return s, err
 }
 
 // newRunID returns a sortable, unique run id: UTC start time and 4 random

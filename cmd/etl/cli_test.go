@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ledgerline/ledgerline/load/local"
+	"github.com/ledgerline/ledgerline/schemas"
 )
 
 func newCLI(env map[string]string) (*cli, *bytes.Buffer, *bytes.Buffer) {
@@ -121,6 +124,17 @@ func TestRunPrintsSummaryAndIsRepeatable(t *testing.T) {
 	if !strings.Contains(summaries[0], "date 2025-03-31, orders window 2025-03-01..2025-03-31") {
 		t.Errorf("summary lacks the window: %s", summaries[0])
 	}
+	runs := readRuns(t, warehouse)
+	if len(runs) != 2 {
+		t.Fatalf("etl_runs has %d rows, want 2", len(runs))
+	}
+	for _, r := range runs {
+		if r.Status != "succeeded" || r.Job != "nightly" || r.Account != "demo" || r.MerchantCode != "LLCLI" ||
+			r.BusinessDate.String() != "2025-03-31" || r.WindowFrom.String() != "2025-03-01" || r.Orders != 636 ||
+			r.Subs == 0 || r.Error != nil || r.Version != version {
+			t.Errorf("etl_runs row = %+v", r)
+		}
+	}
 	files, err := filepath.Glob(filepath.Join(warehouse, "orders", "order_date=2025-03-*", "*.parquet"))
 	if err != nil || len(files) != 31 {
 		t.Errorf("orders partition files = %v (%v), want 31 (March)", files, err)
@@ -162,13 +176,17 @@ func TestRunFailsOnPersistentServerErrors(t *testing.T) {
 				// Enough attempts to ride out a 20% storm.
 				cfg = strings.Replace(cfg, "attempts: 3", "attempts: 12", 1)
 			}
-			path, _ := writeConfig(t, cfg)
+			path, warehouse := writeConfig(t, cfg)
 			c, out, errb := newCLI(map[string]string{"CLI_SECRET": "s3cr3t-value"})
 			code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-31"})
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errb)
 			}
 			if tt.code == exitFailed {
+				runs := readRuns(t, warehouse)
+				if len(runs) != 1 || runs[0].Status != "failed" || runs[0].Error == nil || !strings.Contains(*runs[0].Error, "500") {
+					t.Errorf("etl_runs = %+v, want one failed run", runs)
+				}
 				msg := regexp.MustCompile(`etl run: job nightly, account demo, date 2025-03-31: account demo, stream orders, searchOrders, page 1: .*3 attempts.*500`)
 				if !msg.MatchString(errb.String()) {
 					t.Errorf("stderr does not name account, stream, page and cause:\n%s", errb)
@@ -179,4 +197,27 @@ func TestRunFailsOnPersistentServerErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func readRuns(t *testing.T, warehouse string) []schemas.Run {
+	t.Helper()
+	d, err := local.Open(warehouse, "READER", "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dates, err := d.Partitions(t.Context(), schemas.Runs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []schemas.Run
+	for _, date := range dates {
+		err := d.ReadPartition(t.Context(), schemas.Runs(), date, func(row any) error {
+			runs = append(runs, *row.(*schemas.Run))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return runs
 }
