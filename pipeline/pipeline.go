@@ -41,6 +41,8 @@ type Run struct {
 	Now func() time.Time
 	// Version is the ledgerline version, recorded in etl_runs.
 	Version string
+	// Observer hears the run's progress; nil for none.
+	Observer Observer
 }
 
 // Summary says what a run did.
@@ -316,6 +318,9 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 		})
 	}
 	write := func(_ civil.Date, b orderBatch) error {
+		if r.Observer != nil {
+			defer r.Observer.Page(r.Account.Name, extract.StreamOrders, b.records)
+		}
 		s.Skipped += b.skipped
 		if err := rej.add(ctx, parts, extract.StreamOrders, b.records, b.rejected); err != nil {
 			return err
@@ -366,6 +371,9 @@ func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, part
 			if err := parts.write(ctx, t, r.Date, &row); err != nil {
 				return err
 			}
+		}
+		if r.Observer != nil {
+			r.Observer.Page(r.Account.Name, extract.StreamSubscriptions, len(p.Items))
 		}
 		return rej.add(ctx, parts, extract.StreamSubscriptions, len(p.Items), bad)
 	})

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +16,6 @@ import (
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
-	"github.com/ledgerline/ledgerline/load/local"
 	"github.com/ledgerline/ledgerline/pipeline"
 )
 
@@ -172,22 +169,18 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl run: no job %q in %s\n", pos[0], *path)
 		return exitUsage
 	}
-	date := civil.DateOf(c.clock().In(job.Timezone)).AddDays(-1)
+	date := pipeline.Yesterday(job, c.clock())
 	if *dateFlag != "" {
 		if date, err = civil.ParseDate(*dateFlag); err != nil {
 			fmt.Fprintf(c.stderr, "etl run: --date %q: want YYYY-MM-DD\n", *dateFlag)
 			return exitUsage
 		}
 	}
-	if job.Destination.Type != config.DestinationLocal {
-		fmt.Fprintf(c.stderr, "etl run: job %s: destination %s is not supported by this version (use local)\n", job.Name, job.Destination.Type)
-		return exitUsage
-	}
 	log := c.logger()
 	code := exitOK
 	for _, name := range job.Accounts {
 		acct, _ := f.Account(name) // validated by config.Load
-		s, err := c.runAccount(ctx, log, job, acct, date)
+		s, err := pipeline.RunAccount(ctx, job, acct, date, pipeline.Options{Logger: log, Version: version, Now: c.now})
 		if err != nil {
 			log.Error("run failed", "job", job.Name, "account", acct.Name, "date", date.String(), "error", err.Error())
 			fmt.Fprintf(c.stderr, "etl run: job %s, account %s, date %s: %v\n", job.Name, acct.Name, date, err)
@@ -197,41 +190,6 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		printSummary(c.stdout, s)
 	}
 	return code
-}
-
-func (c *cli) runAccount(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, date civil.Date) (pipeline.Summary, error) {
-	runID := newRunID(c.clock())
-	src, closeSrc, err := pipeline.OpenSource(ctx, acct, date, job.Timezone, log)
-	if err != nil {
-		return pipeline.Summary{}, err
-	}
-	defer closeSrc()
-	dest, err := local.Open(job.Destination.Path, acct.MerchantCode, runID)
-	if err != nil {
-		return pipeline.Summary{}, err
-	}
-	r := &pipeline.Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest,
-		Warehouse: dest, Logger: log, Version: version}
-	s, err := r.Execute(ctx)
-	if err != nil {
-		// The data stays as it was; the failure itself is recorded.
-		rec, oerr := local.Open(job.Destination.Path, acct.MerchantCode, runID+".failure")
-		if oerr == nil {
-			oerr = pipeline.RecordFailure(context.WithoutCancel(ctx), r, rec, s, err)
-		}
-		if oerr != nil {
-			log.Error("could not record the failed run in etl_runs", "run_id", runID, "error", oerr.Error())
-		}
-	}
-	return s, err
-}
-
-// newRunID returns a sortable, unique run id: UTC start time and 4 random
-// bytes.
-func newRunID(now time.Time) string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
 func printSummary(w io.Writer, s pipeline.Summary) {

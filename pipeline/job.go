@@ -1,0 +1,97 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load"
+	"github.com/ledgerline/ledgerline/load/local"
+)
+
+// Options are what a run of a job needs besides the job and account.
+type Options struct {
+	Logger  *slog.Logger
+	Version string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Observer hears the run's progress; nil for none.
+	Observer Observer
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// Observer hears how a run progresses, for progress displays and metrics.
+// Its methods are called from one goroutine at a time.
+type Observer interface {
+	// Page is called after each page of records of stream is processed.
+	Page(account, stream string, records int)
+}
+
+// Yesterday returns the default business date of job at now: yesterday in
+// the job's time zone.
+func Yesterday(job config.Job, now time.Time) civil.Date {
+	return civil.DateOf(now.In(job.Timezone)).AddDays(-1)
+}
+
+// RunAccount runs job on account acct for business date date: it opens the
+// account's source and the job's destination, executes the run and, if it
+// fails, records the failure in etl_runs.
+func RunAccount(ctx context.Context, job config.Job, acct config.Account, date civil.Date, o Options) (Summary, error) {
+	runID := NewRunID(o.now())
+	src, closeSrc, err := OpenSource(ctx, acct, date, job.Timezone, o.Logger)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer closeSrc()
+	dest, warehouse, err := OpenDestination(ctx, job, acct, runID)
+	if err != nil {
+		return Summary{}, err
+	}
+	r := &Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest,
+		Warehouse: warehouse, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer}
+	s, err := r.Execute(ctx)
+	if err != nil {
+		// The data stays as it was; the failure itself is recorded.
+		rec, _, oerr := OpenDestination(context.WithoutCancel(ctx), job, acct, runID+".failure")
+		if oerr == nil {
+			oerr = RecordFailure(context.WithoutCancel(ctx), r, rec, s, err)
+		}
+		if oerr != nil {
+			o.Logger.Error("could not record the failed run in etl_runs", "run_id", runID, "error", oerr.Error())
+		}
+	}
+	return s, err
+}
+
+// OpenDestination opens job's destination for run runID of account acct,
+// and a reader of what is committed there.
+func OpenDestination(ctx context.Context, job config.Job, acct config.Account, runID string) (load.Destination, load.Reader, error) {
+	switch job.Destination.Type {
+	case config.DestinationLocal:
+		d, err := local.Open(job.Destination.Path, acct.MerchantCode, runID)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, d, nil
+	}
+	return nil, nil, fmt.Errorf("job %s: destination %s is not supported by this version (use local)", job.Name, job.Destination.Type)
+}
+
+// NewRunID returns a sortable, unique run id: UTC start time and 4 random
+// bytes.
+func NewRunID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
