@@ -279,7 +279,7 @@ func search[T any](ctx context.Context, c *Client, stream, method string, option
 func (c *Client) callSession(ctx context.Context, stream, method string, page int, options, result any) error {
 	sid, err := c.sessionID(ctx, "")
 	if err != nil {
-		return err
+		return loginFor(err, stream, method, page)
 	}
 	for renewals := 0; ; renewals++ {
 		err = c.call(ctx, stream, method, page, []any{sid, options}, result)
@@ -289,9 +289,21 @@ func (c *Client) callSession(ctx context.Context, stream, method string, page in
 		c.log.InfoContext(ctx, "2checkout session rejected, logging in again",
 			"account", c.account, "stream", stream, "method", method, "page", page)
 		if sid, err = c.sessionID(ctx, sid); err != nil {
-			return err
+			return loginFor(err, stream, method, page)
 		}
 	}
+}
+
+// loginFor says which call of which stream a failed login was for, so that
+// the error names the stream and page the run could not read.
+func loginFor(err error, stream, method string, page int) error {
+	re, ok := errors.AsType[*extract.RequestError](err)
+	if !ok || re.Stream != "" {
+		return err
+	}
+	cp := *re
+	cp.Stream, cp.Page, cp.Method = stream, page, re.Method+" for "+method
+	return &cp
 }
 
 // sessionID returns a session younger than sessionMaxAge other than

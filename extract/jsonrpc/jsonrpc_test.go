@@ -414,10 +414,10 @@ func TestAuthenticationFailed(t *testing.T) {
 				t.Fatalf("error %v, want ErrAuthentication", err)
 			}
 			reqErr, ok := errors.AsType[*extract.RequestError](err)
-			if !ok || reqErr.Method != "login" || reqErr.Account != "demo" {
+			if !ok || reqErr.Method != "login for searchOrders" || reqErr.Account != "demo" || reqErr.Stream != extract.StreamOrders || reqErr.Page != 1 {
 				t.Errorf("RequestError %+v, want one for login", reqErr)
 			}
-			if !strings.HasPrefix(err.Error(), "account demo, login: AUTHENTICATION_FAILED: ") {
+			if !strings.HasPrefix(err.Error(), "account demo, stream orders, login for searchOrders, page 1: AUTHENTICATION_FAILED: ") {
 				t.Errorf("error %q", err)
 			}
 			noSecret(t, err)
@@ -660,7 +660,7 @@ func TestConnectionRefused(t *testing.T) {
 	if _, ok := errors.AsType[*net.OpError](err); !ok {
 		t.Errorf("error %v, want a *net.OpError", err)
 	}
-	if !strings.HasPrefix(fmtErr(err), "account demo, login: ") {
+	if !strings.HasPrefix(fmtErr(err), "account demo, stream orders, login for searchOrders, page 1: ") {
 		t.Errorf("error %q", err)
 	}
 	noSecret(t, err)
