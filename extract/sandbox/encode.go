@@ -230,7 +230,10 @@ var pow10 = [...]int64{1, 10, 100, 1000, 10000}
 // decimal(v, exp) formats them: without trailing zeros, 1990 with 2 places
 // is 19.9 and 2000 is 20.
 func appendDecimal(b []byte, v int64, exp int) []byte {
-	if exp <= 0 || exp >= len(pow10) {
+	if exp == 0 {
+		return strconv.AppendInt(b, v, 10)
+	}
+	if exp < 0 || exp >= len(pow10) {
 		return append(b, decimal(v, exp)...)
 	}
 	if v < 0 {
