@@ -1,0 +1,347 @@
+// Package reports builds the monthly accounting report of an account from
+// the warehouse (so that it agrees with what analysts query): an Excel
+// workbook, the "orders with chargeback fees balance.csv" attachment that
+// 2Checkout's own accounting email carries, a reconciliation of both
+// against the warehouse, and their delivery by SMTP or as an .eml file in
+// an outbox directory.
+//
+// Reports read the warehouse only through load.Reader, so they work the
+// same on the local Parquet directory and on BigQuery. Money never passes
+// through a float64 on its way to a total: see cellAmount for the one place
+// where excelize needs a float64 to write a numeric cell, and why that cell
+// still holds the exact amount.
+package reports
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load"
+	"github.com/ledgerline/ledgerline/money"
+	"github.com/ledgerline/ledgerline/schemas"
+	"github.com/xuri/excelize/v2"
+)
+
+// CSVName is the name of the chargeback fees attachment, as 2Checkout names
+// it.
+const CSVName = "orders with chargeback fees balance.csv"
+
+// DefaultDir is where reports are written unless told otherwise.
+const DefaultDir = "./out/reports"
+
+// Sheet names, in workbook order.
+const (
+	SheetSummary        = "Summary"
+	SheetChargebackFees = "Chargeback fees"
+	SheetChargebackRate = "Chargeback rate"
+	SheetRevenueSplit   = "Revenue split"
+	SheetSubscriptions  = "Subscriptions"
+	SheetOrders         = "Orders"
+)
+
+// Sheets returns the workbook's sheet names in order.
+func Sheets() []string {
+	return []string{SheetSummary, SheetChargebackFees, SheetChargebackRate, SheetRevenueSplit, SheetSubscriptions, SheetOrders}
+}
+
+// defaultStatuses are the transaction statuses when an account lists none.
+func defaultStatuses() []string { return []string{"COMPLETE", "REFUND"} }
+
+// Request says which report to build.
+type Request struct {
+	// Warehouse is read for the account's rows.
+	Warehouse load.Reader
+	Account   config.Account
+	// Month is any day of the report's month, in the account's reporting
+	// time zone (order dates are already in it).
+	Month civil.Date
+	// RunID identifies the report's run; it is shown on the Summary sheet.
+	RunID string
+	// Dir is the reports directory; the files go to Dir/<account>/<YYYY-MM>/.
+	// Empty means DefaultDir.
+	Dir string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Report is a built report: where its files are and its figures.
+type Report struct {
+	Account     config.Account
+	Month       civil.Date // first day
+	RunID       string
+	GeneratedAt time.Time
+	// WarehouseRuns are the runs that wrote the rows the report read.
+	WarehouseRuns []string
+	// Workbook and CSV are the paths of the files.
+	Workbook, CSV string
+	Totals        Totals
+}
+
+// WorkbookName returns the workbook's file name.
+func (r *Report) WorkbookName() string { return filepath.Base(r.Workbook) }
+
+// Totals are a report's figures, exact, as the sheet writer computed them.
+type Totals struct {
+	// Currencies lists the month's currencies: the account's first, then
+	// by code.
+	Currencies []CurrencyTotals
+	// OrderRows counts the rows of the Orders sheet: the month's non-test
+	// orders, every status. TestOrders counts the test orders left out.
+	OrderRows, TestOrders int64
+	// Disputes counts the disputes opened in the month; ChargebackFees is
+	// their "Total chargeback fee", in FeeCurrency (the account currency).
+	Disputes       int64
+	ChargebackFees money.Amount
+	FeeCurrency    string
+	// FeeBases say which chargeback rate and tier set the month's fees.
+	FeeBases []FeeBasis
+	// Snapshot is the date of the subscriptions snapshot used; zero when
+	// the month has none.
+	Snapshot civil.Date
+	// Subscriptions are the subscription figures of Snapshot, by product.
+	Subscriptions []ProductSubscriptions
+}
+
+// Currency returns the totals of currency c.
+func (t *Totals) Currency(c string) (CurrencyTotals, bool) {
+	for _, ct := range t.Currencies {
+		if ct.Currency == c {
+			return ct, true
+		}
+	}
+	return CurrencyTotals{}, false
+}
+
+// FeeBasis is what set the fee of a group of disputes: the chargeback rate
+// of the month before they were opened and the tier it fell in.
+type FeeBasis struct {
+	// RateMonth is the month (YYYY-MM) whose rate chose the fee.
+	RateMonth string
+	// Rate is that month's chargeback rate; nil when the warehouse has
+	// none for it.
+	Rate *money.Rate
+	// Opened and Transactions are the rate's counts, when the warehouse has
+	// the month's rate row.
+	Opened, Transactions int64
+	HaveCounts           bool
+	// Tier describes the tier, e.g. "below 0.65%".
+	Tier string
+	// Fee is the fee per dispute, in the account currency.
+	Fee money.Amount
+	// Disputes counts the month's disputes it applies to; 0 when no
+	// dispute was opened and the basis is the one the month would use.
+	Disputes int64
+	// Rule is the fee rule as the warehouse recorded it.
+	Rule string
+}
+
+// ProductSubscriptions are the subscription figures of one product.
+type ProductSubscriptions struct {
+	ProductCode, ProductName string
+	// Active subscriptions are enabled at the snapshot; AutoRenewing ones
+	// are active with automatic renewal on. New ones started in the month;
+	// Expired ones expired in the month, on or before the snapshot date,
+	// and are no longer enabled. Units sums the quantity of the active.
+	Active, New, Expired, AutoRenewing, Units int64
+}
+
+// Build reads the month from the warehouse and writes the workbook and the
+// CSV into the request's directory, each atomically (temporary file, sync,
+// rename). It does not reconcile or deliver: see Reconcile and Mailer.
+func Build(ctx context.Context, req Request) (*Report, error) {
+	a := req.Account
+	switch {
+	case req.Warehouse == nil:
+		return nil, errors.New("reports: no warehouse")
+	case a.Name == "" || a.MerchantCode == "":
+		return nil, errors.New("reports: account has no name or merchant code")
+	case a.Currency == "":
+		return nil, fmt.Errorf("reports: account %s has no currency", a.Name)
+	case !req.Month.IsValid():
+		return nil, fmt.Errorf("reports: invalid month %v", req.Month)
+	}
+	if a.ReportingTimezone == nil {
+		a.ReportingTimezone = time.UTC
+	}
+	if len(a.TransactionStatuses) == 0 {
+		a.TransactionStatuses = defaultStatuses()
+	}
+	now := req.Now
+	if now == nil {
+		now = time.Now
+	}
+	month := firstOfMonth(req.Month)
+	dir := req.Dir
+	if dir == "" {
+		dir = DefaultDir
+	}
+	dir = filepath.Join(dir, a.Name, MonthLabel(month))
+	rep := &Report{
+		Account: a, Month: month, RunID: req.RunID,
+		GeneratedAt: now().Truncate(time.Second),
+		Workbook:    filepath.Join(dir, fmt.Sprintf("accounting %s %s.xlsx", a.Name, MonthLabel(month))),
+		CSV:         filepath.Join(dir, CSVName),
+	}
+	data, err := readMonth(ctx, req.Warehouse, a.MerchantCode, month)
+	if err != nil {
+		return nil, fmt.Errorf("reports: account %s, %s: %w", a.Name, MonthLabel(month), err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	if err := writeWorkbook(ctx, req.Warehouse, rep, data); err != nil {
+		return nil, fmt.Errorf("reports: account %s, %s: workbook: %w", a.Name, MonthLabel(month), err)
+	}
+	if err := writeFileAtomic(rep.CSV, func(f *os.File) error { return writeCSV(f, data.chargebacks) }); err != nil {
+		return nil, fmt.Errorf("reports: account %s, %s: csv: %w", a.Name, MonthLabel(month), err)
+	}
+	return rep, nil
+}
+
+// writeWorkbook builds the workbook of rep from the warehouse and data and
+// saves it at rep.Workbook, filling rep's totals.
+func writeWorkbook(ctx context.Context, wh load.Reader, rep *Report, data *monthData) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", SheetSummary); err != nil {
+		return err
+	}
+	for _, s := range Sheets()[1:] {
+		if _, err := f.NewSheet(s); err != nil {
+			return err
+		}
+	}
+	b := &book{f: f, st: newStyles(f), rep: rep, data: data}
+	a := rep.Account
+
+	// Orders first: the other sheets' formulas refer to its rows.
+	ow, err := newOrdersSheet(f, b.st, SheetOrders, a.TransactionStatuses)
+	if err != nil {
+		return err
+	}
+	err = eachDayOfOrders(ctx, wh, a.MerchantCode, rep.Month, lastOfMonth(rep.Month), func(day []*schemas.Order) error {
+		for _, o := range day {
+			if err := ow.write(o); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return err
+	}
+	if b.ordersLast, err = ow.finish(f, SheetOrders); err != nil {
+		return err
+	}
+	b.collect(ow)
+
+	steps := []func() error{b.chargebackFees, b.revenueSplit, b.subscriptions, b.chargebackRate, b.summary}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	f.SetActiveSheet(0)
+	full := true
+	if err := f.SetCalcProps(&excelize.CalcPropsOptions{FullCalcOnLoad: &full}); err != nil {
+		return err
+	}
+	err = f.SetDocProps(&excelize.DocProperties{
+		Title:   fmt.Sprintf("Accounting report %s %s", a.Name, MonthLabel(rep.Month)),
+		Subject: "Monthly accounting report",
+		Creator: "ledgerline",
+		Created: rep.GeneratedAt.UTC().Format(time.RFC3339),
+	})
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(rep.Workbook, func(out *os.File) error {
+		_, err := f.WriteTo(out)
+		return err
+	})
+}
+
+// collect fills the report's totals from what the Orders sheet wrote and the
+// month's disputes.
+func (b *book) collect(ow *ordersSheet) {
+	rep, a := b.rep, b.rep.Account
+	totals := ow.totals
+	runs := ow.runIDs
+	t := &rep.Totals
+	t.OrderRows = int64(ow.row - 1)
+	t.TestOrders = ow.tests
+	t.FeeCurrency = a.Currency
+	for _, c := range b.data.chargebacks {
+		ct := totals[c.Currency]
+		if ct == nil {
+			ct = &CurrencyTotals{Currency: c.Currency}
+			totals[c.Currency] = ct
+		}
+		ct.Disputes++
+		ct.Disputed = ct.Disputed.Add(c.OrderAmount)
+		ct.Fees = ct.Fees.Add(c.FeeAmount)
+		t.Disputes++
+		t.ChargebackFees = t.ChargebackFees.Add(c.FeeAmount)
+		runs[c.RunID] = true
+	}
+	for _, c := range slices.SortedFunc(maps.Keys(totals), func(x, y string) int {
+		if (x == a.Currency) != (y == a.Currency) {
+			if x == a.Currency {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(x, y)
+	}) {
+		t.Currencies = append(t.Currencies, *totals[c])
+	}
+	for _, r := range b.data.rates {
+		runs[r.RunID] = true
+	}
+	for _, s := range b.data.subscriptions {
+		runs[s.RunID] = true
+	}
+	delete(runs, "")
+	rep.WarehouseRuns = slices.Sorted(maps.Keys(runs))
+	t.FeeBases = feeBases(a, rep.Month, b.data)
+	t.Snapshot = b.data.snapshot
+	t.Subscriptions = subscriptionFigures(b.data, rep.Month, a.ReportingTimezone)
+}
+
+// writeFileAtomic writes path through a temporary file in its directory,
+// synced and renamed over path, so that path is either the old file or the
+// whole new one.
+func writeFileAtomic(path string, write func(*os.File) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
