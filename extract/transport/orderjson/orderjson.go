@@ -22,7 +22,9 @@
 //
 // Strings of fields that repeat across orders (statuses, currencies,
 // countries, product codes and names, amounts) are shared through a small
-// table of recent values; order items of a page share a few allocations.
+// table of recent values; those unique to an order (RefNo, OrderNo, dates,
+// CustomerReference, ExternalReference) share one allocation per order,
+// and order items of a page share a few.
 // Values are never reused across pages, so the orders a caller keeps stay
 // as they were decoded.
 package orderjson
@@ -59,6 +61,16 @@ type Decoder struct {
 	table *[internSize]string
 	items []extract.OrderItem // the chunk order items are taken from
 	first int                 // the current order's first item in items
+	pack  []byte              // the current order's unique values
+	pend  []pending           // where they go
+}
+
+// pending is a unique value of an order, such as its RefNo, waiting in
+// Decoder.pack to be set: an order's unique values share one allocation.
+type pending struct {
+	str        *string
+	num        *json.Number
+	start, end int
 }
 
 // bail is panicked with when the data is not on the decoder's path.
@@ -456,6 +468,66 @@ func (s *state) numberField(dst *json.Number, shared bool) {
 	}
 }
 
+// uniqueString reads a string field's value unique to the order: it is
+// set by flush.
+func (s *state) uniqueString(dst *string) {
+	if s.null() {
+		return
+	}
+	raw, special := s.str()
+	if v, ok := unquote(raw, special); ok {
+		*dst = v
+		return
+	}
+	s.hold(dst, nil, raw)
+}
+
+// uniqueNumber reads a json.Number field's value unique to the order, as
+// numberField does: it is set by flush.
+func (s *state) uniqueNumber(dst *json.Number) {
+	var raw []byte
+	switch s.peek() {
+	case 'n':
+		s.literal("null")
+		return
+	case '"':
+		var special bool
+		raw, special = s.str()
+		if special || !isNumber(raw) {
+			s.fail()
+		}
+	default:
+		raw = s.number()
+	}
+	s.hold(nil, dst, raw)
+}
+
+// hold keeps raw for flush to set into *str or *num.
+func (s *state) hold(str *string, num *json.Number, raw []byte) {
+	d := s.d
+	start := len(d.pack)
+	d.pack = append(d.pack, raw...)
+	d.pend = append(d.pend, pending{str, num, start, len(d.pack)})
+}
+
+// flush sets the values hold kept, from one string.
+func (s *state) flush() {
+	d := s.d
+	if len(d.pend) == 0 {
+		return
+	}
+	all := string(d.pack)
+	for _, p := range d.pend {
+		if p.str != nil {
+			*p.str = all[p.start:p.end]
+		} else {
+			*p.num = json.Number(all[p.start:p.end])
+		}
+	}
+	clear(d.pend)
+	d.pack, d.pend = d.pack[:0], d.pend[:0]
+}
+
 // boolField reads a bool field's value into *dst; null leaves it as it is.
 func (s *state) boolField(dst *bool) {
 	switch s.peek() {
@@ -576,18 +648,21 @@ func (s *state) pagination(p *Pagination) {
 // order decodes an order object into the zero *o.
 func (s *state) order(o *extract.Order) {
 	s.open('{')
+	d := s.d
+	d.pack, d.pend = d.pack[:0], d.pend[:0]
+	defer s.flush()
 	var mask uint64
 	for more := s.first('}'); more; more = s.next('}') {
 		switch k := s.key(true); string(k) {
 		case "RefNo":
 			s.seen(&mask, 0)
-			s.stringField(&o.RefNo, false)
+			s.uniqueString(&o.RefNo)
 		case "OrderNo":
 			s.seen(&mask, 1)
-			s.numberField(&o.OrderNo, false)
+			s.uniqueNumber(&o.OrderNo)
 		case "ExternalReference":
 			s.seen(&mask, 2)
-			s.stringField(&o.ExternalReference, false)
+			s.uniqueString(&o.ExternalReference)
 		case "Status":
 			s.seen(&mask, 3)
 			s.stringField(&o.Status, true)
@@ -596,10 +671,10 @@ func (s *state) order(o *extract.Order) {
 			s.stringField(&o.ApproveStatus, true)
 		case "OrderDate":
 			s.seen(&mask, 5)
-			s.stringField(&o.OrderDate, false)
+			s.uniqueString(&o.OrderDate)
 		case "FinishDate":
 			s.seen(&mask, 6)
-			s.stringField(&o.FinishDate, false)
+			s.uniqueString(&o.FinishDate)
 		case "Currency":
 			s.seen(&mask, 7)
 			s.stringField(&o.Currency, true)
@@ -611,7 +686,7 @@ func (s *state) order(o *extract.Order) {
 			s.boolField(&o.TestOrder)
 		case "CustomerReference":
 			s.seen(&mask, 10)
-			s.numberField(&o.CustomerReference, false)
+			s.uniqueNumber(&o.CustomerReference)
 		case "Affiliate":
 			s.seen(&mask, 11)
 			s.affiliate(o)
