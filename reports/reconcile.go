@@ -1,0 +1,435 @@
+package reports
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/ledgerline/ledgerline/load"
+	"github.com/ledgerline/ledgerline/money"
+	"github.com/ledgerline/ledgerline/schemas"
+	"github.com/xuri/excelize/v2"
+)
+
+// MismatchError is a reconciliation failure: the files do not say what the
+// warehouse says. Nothing may be sent.
+type MismatchError struct {
+	Account, Month string
+	// Mismatches describes each difference.
+	Mismatches []string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("reports: account %s, %s: the report does not reconcile with the warehouse (%d differences): %s",
+		e.Account, e.Month, len(e.Mismatches), strings.Join(e.Mismatches, "; "))
+}
+
+// figures are the totals that reconciliation compares, from one source.
+// Nil maps and unset has* flags are figures the source does not hold.
+type figures struct {
+	orderRows int64                   // non-test orders of the month
+	sales     map[string]int64        // sales by currency
+	gross     map[string]money.Amount // gross of the sales by currency
+	disputes  int64
+	fees      money.Amount
+
+	hasOrders, hasDisputes, hasFees bool
+	// missing lists what the source should hold and does not.
+	missing []string
+}
+
+func newFigures() *figures {
+	return &figures{sales: map[string]int64{}, gross: map[string]money.Amount{}}
+}
+
+// Reconcile checks rep's files against the warehouse before delivery. It
+// recomputes the month's totals from the warehouse with its own reading of
+// the rows (not the sheet writer's), then reads back what was written: the
+// Orders and Chargeback fees sheets' detail rows, the values of the totals
+// on the Summary and Chargeback fees sheets, the ranges the totals'
+// formulas cover, the CSV attachment, and the totals the message body is
+// made from. Every one must equal the warehouse's: orders, sales and gross
+// per currency, disputes and the "Total chargeback fee". A difference is a
+// *MismatchError.
+func Reconcile(ctx context.Context, wh load.Reader, rep *Report) error {
+	want, err := warehouseFigures(ctx, wh, rep)
+	if err != nil {
+		return fmt.Errorf("reports: reconcile: %w", err)
+	}
+	var diffs []string
+	compare := func(source string, got *figures) {
+		if got == nil {
+			return
+		}
+		for _, m := range got.missing {
+			diffs = append(diffs, source+": "+m)
+		}
+		if got.hasOrders && got.orderRows != want.orderRows {
+			diffs = append(diffs, fmt.Sprintf("%s: %d orders, warehouse %d", source, got.orderRows, want.orderRows))
+		}
+		if got.sales != nil {
+			for _, c := range unionKeys(want.sales, got.sales) {
+				if got.sales[c] != want.sales[c] {
+					diffs = append(diffs, fmt.Sprintf("%s: %s sales %d, warehouse %d", source, c, got.sales[c], want.sales[c]))
+				}
+			}
+		}
+		if got.gross != nil {
+			for _, c := range unionKeys(want.gross, got.gross) {
+				if got.gross[c] != want.gross[c] {
+					diffs = append(diffs, fmt.Sprintf("%s: %s gross %s, warehouse %s", source, c, got.gross[c], want.gross[c]))
+				}
+			}
+		}
+		if got.hasDisputes && got.disputes != want.disputes {
+			diffs = append(diffs, fmt.Sprintf("%s: %d disputes, warehouse %d", source, got.disputes, want.disputes))
+		}
+		if got.hasFees && got.fees != want.fees {
+			diffs = append(diffs, fmt.Sprintf("%s: total chargeback fee %s, warehouse %s", source, got.fees, want.fees))
+		}
+	}
+
+	compare("report totals", totalsFigures(&rep.Totals))
+	book, err := workbookFigures(rep)
+	if err != nil {
+		return fmt.Errorf("reports: reconcile: %w", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(book)) {
+		compare(name, book[name])
+	}
+	csvFig, err := csvFigures(rep.CSV)
+	if err != nil {
+		return fmt.Errorf("reports: reconcile: %w", err)
+	}
+	compare("CSV", csvFig)
+	if len(diffs) > 0 {
+		return &MismatchError{Account: rep.Account.Name, Month: MonthLabel(rep.Month), Mismatches: diffs}
+	}
+	return nil
+}
+
+func unionKeys[V any](a, b map[string]V) []string {
+	m := maps.Clone(a)
+	for k, v := range b {
+		m[k] = v
+	}
+	return slices.Sorted(maps.Keys(m))
+}
+
+// warehouseFigures reads the month's orders and disputes of the account
+// straight from the warehouse.
+func warehouseFigures(ctx context.Context, wh load.Reader, rep *Report) (*figures, error) {
+	a := rep.Account
+	first, last := rep.Month, lastOfMonth(rep.Month)
+	fig := newFigures()
+	fig.hasOrders, fig.hasDisputes, fig.hasFees = true, true, true
+	ot := schemas.Orders()
+	dates, err := wh.Partitions(ctx, ot)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dates {
+		if d.Before(first) || d.After(last) {
+			continue
+		}
+		err := wh.ReadPartition(ctx, ot, d, func(row any) error {
+			o := row.(*schemas.Order)
+			if o.MerchantCode != a.MerchantCode || o.IsTest {
+				return nil
+			}
+			fig.orderRows++
+			if slices.Contains(a.TransactionStatuses, o.Status) {
+				fig.sales[o.Currency]++
+				fig.gross[o.Currency] = fig.gross[o.Currency].Add(o.GrossPrice)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	ct := schemas.Chargebacks()
+	if dates, err = wh.Partitions(ctx, ct); err != nil {
+		return nil, err
+	}
+	for _, d := range dates {
+		if d.Before(first) || d.After(last) {
+			continue
+		}
+		err := wh.ReadPartition(ctx, ct, d, func(row any) error {
+			c := row.(*schemas.Chargeback)
+			if c.MerchantCode != a.MerchantCode {
+				return nil
+			}
+			if c.FeeCurrency != a.Currency {
+				return fmt.Errorf("dispute %s: fee in %s, account currency %s", c.RefNo, c.FeeCurrency, a.Currency)
+			}
+			fig.disputes++
+			fig.fees = fig.fees.Add(c.FeeAmount)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return fig, nil
+}
+
+// totalsFigures are the figures the message body is made from.
+func totalsFigures(t *Totals) *figures {
+	fig := newFigures()
+	fig.hasOrders, fig.hasDisputes, fig.hasFees = true, true, true
+	fig.orderRows = t.OrderRows
+	var disputes int64
+	var fees money.Amount
+	for _, c := range t.Currencies {
+		if c.Orders > 0 || c.Gross != 0 {
+			fig.sales[c.Currency] = c.Orders
+			fig.gross[c.Currency] = c.Gross
+		}
+		disputes += c.Disputes
+		fees = fees.Add(c.Fees)
+	}
+	fig.disputes, fig.fees = t.Disputes, t.ChargebackFees
+	if disputes != t.Disputes || fees != t.ChargebackFees {
+		fig.missing = append(fig.missing, fmt.Sprintf("currencies add up to %d disputes and %s in fees", disputes, fees))
+	}
+	return fig
+}
+
+// workbookFigures reads the workbook back: its detail rows and the values
+// its totals hold.
+func workbookFigures(rep *Report) (map[string]*figures, error) {
+	f, err := excelize.OpenFile(rep.Workbook)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); !slices.Equal(got, Sheets()) {
+		return nil, fmt.Errorf("workbook has sheets %q, want %q", got, Sheets())
+	}
+	raw := excelize.Options{RawCellValue: true}
+	statuses := rep.Account.TransactionStatuses
+
+	// The Orders sheet's rows.
+	orders := newFigures()
+	orders.hasOrders = true
+	ordersLast := 1
+	err = eachRow(f, SheetOrders, raw, func(r int, cols []string) error {
+		if r == 1 {
+			if h := ordersHeader(); !slices.Equal(cols, h[:]) {
+				return fmt.Errorf("orders header %q", cols)
+			}
+			return nil
+		}
+		cur := at(cols, ordCurrency)
+		if cur == "" {
+			return nil // the placeholder of an empty month
+		}
+		ordersLast = r
+		orders.orderRows++
+		if slices.Contains(statuses, at(cols, ordStatus)) {
+			g, err := parseCell(at(cols, ordGross))
+			if err != nil {
+				return fmt.Errorf("orders row %d gross: %w", r, err)
+			}
+			orders.sales[cur]++
+			orders.gross[cur] = orders.gross[cur].Add(g)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The Chargeback fees sheet's rows and total.
+	fees := &figures{hasDisputes: true, hasFees: true}
+	feesTotal := &figures{hasFees: true}
+	feesLast, totalRow := 1, 0
+	err = eachRow(f, SheetChargebackFees, raw, func(r int, cols []string) error {
+		switch {
+		case r == 1:
+			return nil
+		case at(cols, cbRef) == "Total chargeback fee":
+			totalRow = r
+			v, err := parseCell(at(cols, cbFee))
+			if err != nil {
+				return fmt.Errorf("chargeback fees total: %w", err)
+			}
+			feesTotal.fees = v
+		case at(cols, cbFeeCurrency) != "":
+			feesLast = r
+			v, err := parseCell(at(cols, cbFee))
+			if err != nil {
+				return fmt.Errorf("chargeback fees row %d: %w", r, err)
+			}
+			fees.disputes++
+			fees.fees = fees.fees.Add(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if totalRow == 0 {
+		feesTotal.missing = append(feesTotal.missing, "no total row")
+	} else if fm, _ := f.GetCellFormula(SheetChargebackFees, cellRef(cbFee, totalRow)); !strings.Contains(fm, fmt.Sprintf("$%s$2:$%s$%d", col(cbFee), col(cbFee), max(feesLast, 2))) {
+		feesTotal.missing = append(feesTotal.missing, fmt.Sprintf("total formula %q does not cover the rows 2 to %d", fm, feesLast))
+	}
+
+	// The Summary's totals.
+	summary := newFigures()
+	summary.hasDisputes, summary.hasFees = true, true
+	rows, err := f.GetRows(SheetSummary, raw)
+	if err != nil {
+		return nil, err
+	}
+	find := func(label string) (int, []string) {
+		for i, r := range rows {
+			if len(r) > 0 && r[0] == label {
+				return i + 1, r
+			}
+		}
+		summary.missing = append(summary.missing, fmt.Sprintf("no row %q", label))
+		return 0, nil
+	}
+	value := func(label, cell string) (money.Amount, bool) {
+		if cell == "" {
+			summary.missing = append(summary.missing, label+": no value")
+			return 0, false
+		}
+		v, err := parseCell(cell)
+		if err != nil {
+			summary.missing = append(summary.missing, fmt.Sprintf("%s: %v", label, err))
+			return 0, false
+		}
+		return v, true
+	}
+	if _, r := find("Total chargeback fee"); r != nil {
+		summary.fees, _ = value("Total chargeback fee", at(r, 1))
+	}
+	if _, r := find("Disputes opened"); r != nil {
+		if v, ok := value("Disputes opened", at(r, 1)); ok {
+			summary.disputes = v.Units() / money.FromInt(1).Units()
+		}
+	}
+	_, hdr := find("By currency")
+	salesLabel := "Sales (orders with status " + strings.Join(statuses, " or ") + ")"
+	salesRow, sales := find(salesLabel)
+	grossRow, gross := find("Gross (incl. VAT, before discounts)")
+	rangeEnd := fmt.Sprintf("$%s$2:$%s$%d", col(ordCurrency), col(ordCurrency), max(ordersLast, 2))
+	for i := 1; hdr != nil && i < len(hdr); i++ {
+		cur := hdr[i]
+		if cur == "" {
+			continue
+		}
+		if v, ok := value(cur+" sales", at(sales, i)); ok {
+			summary.sales[cur] = v.Units() / money.FromInt(1).Units()
+		}
+		if v, ok := value(cur+" gross", at(gross, i)); ok {
+			summary.gross[cur] = v
+		}
+		for _, r := range []int{salesRow, grossRow} {
+			if r == 0 {
+				continue
+			}
+			if fm, _ := f.GetCellFormula(SheetSummary, cellRef(i, r)); !strings.Contains(fm, rangeEnd) {
+				summary.missing = append(summary.missing, fmt.Sprintf("%s formula %q does not cover the Orders rows 2 to %d", cellRef(i, r), fm, ordersLast))
+			}
+		}
+	}
+	// Currencies with disputes but no sales hold 0 sales: compare like the
+	// warehouse, which has no entry for them.
+	for c, n := range summary.sales {
+		if n == 0 && summary.gross[c] == 0 {
+			delete(summary.sales, c)
+			delete(summary.gross, c)
+		}
+	}
+	return map[string]*figures{
+		"Orders sheet":                orders,
+		"Chargeback fees sheet":       fees,
+		"Chargeback fees sheet total": feesTotal,
+		"Summary sheet":               summary,
+	}, nil
+}
+
+// eachRow calls fn with each row of sheet, numbered from 1.
+func eachRow(f *excelize.File, sheet string, opts excelize.Options, fn func(r int, cols []string) error) error {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for r := 1; rows.Next(); r++ {
+		cols, err := rows.Columns(opts)
+		if err != nil {
+			return err
+		}
+		if err := fn(r, cols); err != nil {
+			return err
+		}
+	}
+	return rows.Error()
+}
+
+func at(cols []string, i int) string {
+	if i < len(cols) {
+		return cols[i]
+	}
+	return ""
+}
+
+// parseCell reads a numeric cell's text exactly.
+func parseCell(s string) (money.Amount, error) {
+	if s == "" {
+		return 0, errors.New("empty cell")
+	}
+	v, rounded, err := money.Parse(s)
+	if err != nil {
+		return 0, err
+	}
+	if rounded {
+		return 0, fmt.Errorf("%s has more than %d decimals", s, money.Scale)
+	}
+	return v, nil
+}
+
+// csvFigures reads the CSV attachment back.
+func csvFigures(path string) (*figures, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	fig := &figures{hasDisputes: true, hasFees: true}
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("csv header: %w", err)
+	}
+	if !slices.Equal(head, csvHeader()) {
+		return nil, fmt.Errorf("csv header %q", head)
+	}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return fig, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := parseCell(rec[7])
+		if err != nil {
+			return nil, fmt.Errorf("csv line %d fee: %w", fig.disputes+2, err)
+		}
+		fig.disputes++
+		fig.fees = fig.fees.Add(v)
+	}
+}
