@@ -266,21 +266,32 @@ type planCache struct {
 func (m *Merchant) plan(d civil.Date) dayPlan {
 	c := &m.plans
 	c.mu.Lock()
-	for i := range c.slots {
-		if s := &c.slots[i]; s.ok && s.date == d {
-			p := s.plan
-			c.mu.Unlock()
-			return p
-		}
-	}
+	p, ok := c.get(d)
 	c.mu.Unlock()
-	p := m.newPlan(d)
+	if ok {
+		return p
+	}
+	p = m.newPlan(d)
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if q, ok := c.get(d); ok {
+		// Planned meanwhile by another request.
+		return q
+	}
 	s := &c.slots[c.next]
 	s.ok, s.date, s.plan = true, d, p
 	c.next = (c.next + 1) % planCacheSize
-	c.mu.Unlock()
 	return p
+}
+
+// get returns the cached plan of d, if there is one. c.mu must be held.
+func (c *planCache) get(d civil.Date) (dayPlan, bool) {
+	for i := range c.slots {
+		if s := &c.slots[i]; s.ok && s.date == d {
+			return s.plan, true
+		}
+	}
+	return dayPlan{}, false
 }
 
 // newPlan plans day d.
