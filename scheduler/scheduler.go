@@ -1,0 +1,322 @@
+// Package scheduler runs jobs on their cron schedules in a long-running
+// process (etl schedule), on github.com/robfig/cron/v3.
+//
+// Each job runs on its schedule in its own time zone. A run that comes due
+// while the job's previous run is still going is skipped and logged, never
+// queued. A panic in a run is recovered and logged, and the job's later runs
+// happen as usual. When the context given to Run is cancelled (SIGTERM,
+// SIGINT), the scheduler starts no more runs, lets the running ones finish
+// for up to a grace period, then cancels their context and waits for them.
+//
+// It serves /healthz and /metrics (Prometheus, from a registry of its own)
+// on a configurable address.
+//
+// Why not cron's own SkipIfStillRunning and Recover wrappers: in cron
+// v3.0.1, SkipIfStillRunning hands its one token back only when the job
+// returns, so a job that panics inside it (as with Recover(Skip(job))) never
+// hands it back and every later run is skipped for the life of the process.
+// The scheduler guards each job itself instead: the running flag is cleared
+// by a deferred call that runs after the panic is recovered, whatever the
+// job does.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/ledgerline/ledgerline/config"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/robfig/cron/v3"
+)
+
+// JobFunc runs job once. Its context is cancelled when the scheduler stops
+// and the grace period is over.
+type JobFunc func(ctx context.Context, job config.Job) error
+
+// DefaultGrace is how long a stopping scheduler waits for running jobs
+// before it cancels them, when Config.Grace is 0.
+const DefaultGrace = 5 * time.Minute
+
+// Config configures a Scheduler.
+type Config struct {
+	// Jobs are the jobs to run, each on its Schedule in its Timezone.
+	Jobs []config.Job
+	// Run runs one job once.
+	Run    JobFunc
+	Logger *slog.Logger
+	// Grace is how long Run waits for running jobs once its context is
+	// cancelled, before it cancels theirs; DefaultGrace when 0.
+	Grace time.Duration
+	// Addr is where /healthz and /metrics are served, e.g. ":9090"; empty
+	// for nowhere.
+	Addr string
+	// Listener, when set, serves /healthz and /metrics instead of Addr.
+	Listener net.Listener
+	// Registry receives the scheduler's metrics and is what /metrics
+	// serves; register the run metrics in it too. A new registry when nil.
+	Registry *prometheus.Registry
+}
+
+// Scheduler runs jobs on their schedules.
+type Scheduler struct {
+	cfg      Config
+	log      *slog.Logger
+	cron     atomic.Pointer[cron.Cron] // set by Run
+	entries  []*entry
+	reg      *prometheus.Registry
+	parse    func(job config.Job) (cron.Schedule, error)
+	stopping atomic.Bool
+
+	// jobCtx is the context of runs, set before the cron starts.
+	jobCtx context.Context
+
+	started, skipped, panics *prometheus.CounterVec
+	running                  *prometheus.GaugeVec
+}
+
+// New returns a scheduler of cfg's jobs. It fails if a job's schedule does
+// not parse or two jobs have one name.
+func New(cfg Config) (*Scheduler, error) {
+	if cfg.Run == nil {
+		return nil, errors.New("scheduler: no JobFunc")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultGrace
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s := &Scheduler{cfg: cfg, log: cfg.Logger, reg: reg, parse: parseSchedule}
+	s.started = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledgerline_scheduler_runs_started_total",
+		Help: "Scheduled runs of a job that started."}, []string{"etl_job"})
+	s.skipped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledgerline_scheduler_runs_skipped_total",
+		Help: "Scheduled runs of a job skipped because its previous run was still running."}, []string{"etl_job"})
+	s.panics = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledgerline_scheduler_panics_total",
+		Help: "Runs of a job that panicked (recovered)."}, []string{"etl_job"})
+	s.running = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ledgerline_scheduler_running",
+		Help: "1 while a run of the job is in progress."}, []string{"etl_job"})
+	next := nextCollector{s: s, desc: prometheus.NewDesc("ledgerline_scheduler_next_run_timestamp_seconds",
+		"Unix time of the next scheduled run of a job.", []string{"etl_job"}, nil)}
+	for _, c := range []prometheus.Collector{s.started, s.skipped, s.panics, s.running, next} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("scheduler: register metrics: %w", err)
+		}
+	}
+	var names []string
+	for _, job := range cfg.Jobs {
+		if slices.Contains(names, job.Name) {
+			return nil, fmt.Errorf("scheduler: job %s twice", job.Name)
+		}
+		names = append(names, job.Name)
+		s.entries = append(s.entries, &entry{s: s, job: job})
+		for _, c := range []*prometheus.CounterVec{s.started, s.skipped, s.panics} {
+			c.WithLabelValues(job.Name)
+		}
+		s.running.WithLabelValues(job.Name).Set(0)
+	}
+	return s, nil
+}
+
+// parseSchedule parses job's standard cron spec (or descriptor) in the
+// job's time zone.
+func parseSchedule(job config.Job) (cron.Schedule, error) {
+	sched, err := cron.ParseStandard(job.Schedule)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: job %s: schedule %q: %w", job.Name, job.Schedule, err)
+	}
+	if spec, ok := sched.(*cron.SpecSchedule); ok && job.Timezone != nil {
+		spec.Location = job.Timezone
+	}
+	return sched, nil
+}
+
+// Registry returns the registry /metrics serves.
+func (s *Scheduler) Registry() *prometheus.Registry { return s.reg }
+
+// Run schedules the jobs until ctx is cancelled, then stops: it starts no
+// more runs, waits up to the grace period for running ones, cancels them
+// and waits for them to return. It returns an error if the schedules do not
+// parse or the HTTP address cannot be listened on. Call it once.
+func (s *Scheduler) Run(ctx context.Context) error {
+	c := cron.New(cron.WithLogger(cronLogger{s.log}))
+	for _, e := range s.entries {
+		sched, err := s.parse(e.job)
+		if err != nil {
+			return err
+		}
+		e.id = c.Schedule(sched, e)
+	}
+	s.cron.Store(c)
+
+	ln := s.cfg.Listener
+	if ln == nil && s.cfg.Addr != "" {
+		var err error
+		if ln, err = net.Listen("tcp", s.cfg.Addr); err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
+	}
+	serveErr := make(chan error, 1)
+	var srv *http.Server
+	if ln != nil {
+		srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { serveErr <- srv.Serve(ln) }()
+		s.log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
+	}
+
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	s.jobCtx = jobCtx
+	c.Start()
+	for _, e := range s.entries {
+		s.log.Info("job scheduled", "job", e.job.Name, "schedule", e.job.Schedule, "timezone", tzName(e.job),
+			"next", c.Entry(e.id).Next.Format(time.RFC3339))
+	}
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("scheduler: serving /healthz and /metrics: %w", err)
+		s.log.Error("HTTP server failed; stopping", "error", err.Error())
+	}
+	s.stopping.Store(true)
+	done := c.Stop()
+	if s.busy() {
+		s.log.Info("stopping: no more runs; waiting for running jobs", "grace", s.cfg.Grace.String())
+	}
+	grace := time.NewTimer(s.cfg.Grace)
+	defer grace.Stop()
+	select {
+	case <-done.Done():
+	case <-grace.C:
+		s.log.Warn("grace period over; cancelling running jobs", "grace", s.cfg.Grace.String())
+		cancelJobs()
+		<-done.Done()
+	}
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}
+	s.log.Info("scheduler stopped")
+	return err
+}
+
+// busy reports whether a job is running.
+func (s *Scheduler) busy() bool {
+	for _, e := range s.entries {
+		if e.running.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+func tzName(job config.Job) string {
+	if job.Timezone == nil {
+		return "Local"
+	}
+	return job.Timezone.String()
+}
+
+// Handler serves /healthz (200 while scheduling, 503 once stopping) and
+// /metrics.
+func (s *Scheduler) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if s.stopping.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "stopping")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	return mux
+}
+
+// entry is one job in the cron: a cron.Job that guards against overlap and
+// panics.
+type entry struct {
+	s       *Scheduler
+	job     config.Job
+	id      cron.EntryID
+	running atomic.Bool
+}
+
+// Run runs the job unless its previous run is still going. The running flag
+// is cleared last, after a panic is recovered, so a panic cannot lock the
+// job out.
+func (e *entry) Run() {
+	name := e.job.Name
+	log := e.s.log.With("job", name)
+	if !e.running.CompareAndSwap(false, true) {
+		e.s.skipped.WithLabelValues(name).Inc()
+		log.Warn("previous run still running; this run is skipped")
+		return
+	}
+	defer e.running.Store(false)
+	e.s.started.WithLabelValues(name).Inc()
+	e.s.running.WithLabelValues(name).Set(1)
+	defer e.s.running.WithLabelValues(name).Set(0)
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			e.s.panics.WithLabelValues(name).Inc()
+			log.Error("run panicked; later runs will go on", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	log.Info("scheduled run starting")
+	if err := e.s.cfg.Run(e.s.jobCtx, e.job); err != nil {
+		log.Error("scheduled run failed", "error", err.Error(), "duration", time.Since(start).String())
+		return
+	}
+	log.Info("scheduled run done", "duration", time.Since(start).String())
+}
+
+// nextCollector exports each job's next run time, read from the cron when
+// scraped.
+type nextCollector struct {
+	s    *Scheduler
+	desc *prometheus.Desc
+}
+
+func (n nextCollector) Describe(ch chan<- *prometheus.Desc) { ch <- n.desc }
+
+func (n nextCollector) Collect(ch chan<- prometheus.Metric) {
+	c := n.s.cron.Load()
+	if c == nil || n.s.stopping.Load() {
+		return
+	}
+	for _, e := range n.s.entries {
+		if next := c.Entry(e.id).Next; !next.IsZero() {
+			ch <- prometheus.MustNewConstMetric(n.desc, prometheus.GaugeValue, float64(next.Unix()), e.job.Name)
+		}
+	}
+}
+
+// cronLogger sends cron's own messages to slog: its chatter at debug level,
+// its errors as errors.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) {
+	l.log.Debug("cron: "+msg, kv...)
+}
+
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "error", err.Error())...)
+}
