@@ -483,11 +483,23 @@ func (b *book) chargebackRate() error {
 	if err := f.SetRowHeight(sheet, 1, 30); err != nil {
 		return err
 	}
-	if err := f.SetColWidth(sheet, "A", "A", 12); err != nil {
-		return err
-	}
-	if err := f.SetColWidth(sheet, "B", col(ncol-1), 14); err != nil {
-		return err
+	for i, n := range names {
+		w := 14.0
+		switch {
+		case i == 0:
+			w = 14
+		case i == ncol-3:
+			w = 16
+		case i == ncol-2:
+			w = 10
+		case i == ncol-1:
+			w = 18
+		case strings.HasPrefix(n, "Threshold"):
+			w = 12
+		}
+		if err := f.SetColWidth(sheet, col(i), col(i), w); err != nil {
+			return err
+		}
 	}
 	styles := map[string]int{}
 	for _, format := range []string{fmtMonth, fmtCount, fmtPercent, moneyFormat(a.Currency)} {

@@ -1,0 +1,620 @@
+package reports_test
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/ledgerline/ledgerline/money"
+	"github.com/ledgerline/ledgerline/reports"
+)
+
+// The figures of the month recomputed from the warehouse's Parquet files by
+// DuckDB, independently of every line of the report code.
+type currencyWant struct {
+	Sales, Refunds, Disputes                                              int64
+	Gross, Discounts, VAT, Net, Affiliate, Commission, Refunded, Disputed string
+	Fees                                                                  string
+}
+
+type productWant struct{ Active, New, Expired, AutoRenewing, Units int64 }
+
+type warehouseWant struct {
+	OrderRows, TestOrders, Disputes int64
+	Fees                            string
+	Currencies                      map[string]*currencyWant
+	Snapshot                        string
+	Products                        map[string]productWant
+	Rates                           map[string]string // month (YYYY-MM) -> rate
+}
+
+// recompute reads the fixture's Parquet with DuckDB.
+func recompute(t *testing.T, fx *fixture) warehouseWant {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	table := func(name string) string {
+		return fmt.Sprintf("read_parquet('%s')", filepath.Join(fx.root, name, "*", "*.parquet"))
+	}
+	query := func(q string, fn func(*sql.Rows) error) {
+		t.Helper()
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merchant := fx.acct.MerchantCode
+	w := warehouseWant{Currencies: map[string]*currencyWant{}, Products: map[string]productWant{}, Rates: map[string]string{}}
+	cur := func(c string) *currencyWant {
+		if w.Currencies[c] == nil {
+			w.Currencies[c] = &currencyWant{}
+		}
+		return w.Currencies[c]
+	}
+	month := `BETWEEN DATE '2025-03-01' AND DATE '2025-03-31'`
+	sum := func(col, filter string) string {
+		return fmt.Sprintf("CAST(coalesce(sum(%s) FILTER (WHERE %s), 0) AS VARCHAR)", col, filter)
+	}
+	sale := "status IN ('COMPLETE', 'REFUND')"
+	query(`SELECT currency, count(*) FILTER (WHERE `+sale+`), `+
+		sum("gross_price", sale)+`, `+sum("discount", sale)+`, `+sum("vat", sale)+`, `+sum("net_discounted_price", sale)+`, `+
+		sum("affiliate_commission", sale)+`, `+sum("twocheckout_commission", sale)+`,
+		count(*) FILTER (WHERE status = 'REFUND'), `+sum("gross_discounted_price", "status = 'REFUND'")+`, count(*)
+		FROM `+table("orders")+` WHERE merchant_code = '`+merchant+`' AND NOT is_test AND order_date `+month+`
+		GROUP BY currency`, func(r *sql.Rows) error {
+		var c string
+		var all int64
+		var x currencyWant
+		if err := r.Scan(&c, &x.Sales, &x.Gross, &x.Discounts, &x.VAT, &x.Net, &x.Affiliate, &x.Commission, &x.Refunds, &x.Refunded, &all); err != nil {
+			return err
+		}
+		x.Disputed, x.Fees = "0", "0"
+		*cur(c) = x
+		w.OrderRows += all
+		return nil
+	})
+	query(`SELECT count(*) FROM `+table("orders")+` WHERE merchant_code = '`+merchant+`' AND is_test AND order_date `+month,
+		func(r *sql.Rows) error { return r.Scan(&w.TestOrders) })
+	query(`SELECT currency, count(*), CAST(sum(order_amount) AS VARCHAR), CAST(sum(fee_amount) AS VARCHAR)
+		FROM `+table("chargebacks")+` WHERE merchant_code = '`+merchant+`' AND opened_on `+month+` GROUP BY currency`, func(r *sql.Rows) error {
+		var c string
+		x := cur(c)
+		if err := r.Scan(&c, new(int64), new(string), new(string)); err != nil {
+			return err
+		}
+		x = cur(c)
+		if x.Gross == "" {
+			x.Gross, x.Discounts, x.VAT, x.Net, x.Affiliate, x.Commission, x.Refunded = "0", "0", "0", "0", "0", "0", "0"
+		}
+		return r.Scan(&c, &x.Disputes, &x.Disputed, &x.Fees)
+	})
+	delete(w.Currencies, "")
+	query(`SELECT count(*), CAST(coalesce(sum(fee_amount), 0) AS VARCHAR) FROM `+table("chargebacks")+`
+		WHERE merchant_code = '`+merchant+`' AND opened_on `+month, func(r *sql.Rows) error { return r.Scan(&w.Disputes, &w.Fees) })
+	query(`SELECT CAST(max(snapshot_date) AS VARCHAR) FROM `+table("subscriptions")+`
+		WHERE merchant_code = '`+merchant+`' AND snapshot_date `+month, func(r *sql.Rows) error { return r.Scan(&w.Snapshot) })
+	query(`SELECT product_code,
+		count(*) FILTER (WHERE subscription_enabled),
+		count(*) FILTER (WHERE start_ts >= TIMESTAMPTZ '2025-03-01 00:00:00+00' AND start_ts < TIMESTAMPTZ '2025-04-01 00:00:00+00'),
+		count(*) FILTER (WHERE NOT lifetime AND NOT subscription_enabled AND expiration_ts >= TIMESTAMPTZ '2025-03-01 00:00:00+00'
+			AND expiration_ts < TIMESTAMPTZ '2025-04-01 00:00:00+00' AND expiration_ts < CAST(snapshot_date + 1 AS TIMESTAMPTZ)),
+		count(*) FILTER (WHERE subscription_enabled AND recurring_enabled),
+		coalesce(sum(product_quantity) FILTER (WHERE subscription_enabled), 0)
+		FROM `+table("subscriptions")+` WHERE merchant_code = '`+merchant+`' AND NOT is_test
+		AND snapshot_date = DATE '`+w.Snapshot+`' GROUP BY product_code`, func(r *sql.Rows) error {
+		var code string
+		var p productWant
+		if err := r.Scan(&code, &p.Active, &p.New, &p.Expired, &p.AutoRenewing, &p.Units); err != nil {
+			return err
+		}
+		w.Products[code] = p
+		return nil
+	})
+	query(`SELECT strftime(month, '%Y-%m'), CAST(rate AS VARCHAR) FROM `+table("chargeback_rates")+`
+		WHERE merchant_code = '`+merchant+`' AND month BETWEEN DATE '2024-04-01' AND DATE '2025-03-01'`, func(r *sql.Rows) error {
+		var m, rate string
+		if err := r.Scan(&m, &rate); err != nil {
+			return err
+		}
+		w.Rates[m] = rate
+		return nil
+	})
+	if len(w.Currencies) < 3 || w.Disputes < 5 || w.OrderRows < 1000 || len(w.Products) < 3 || len(w.Rates) < 3 {
+		t.Fatalf("the sandbox month is too thin to test: %+v", w)
+	}
+	return w
+}
+
+// pythonWithOpenpyxl returns a python3 that can import openpyxl. Without
+// one the test is skipped, except under CI, where it fails.
+func pythonWithOpenpyxl(t *testing.T) string {
+	t.Helper()
+	var candidates []string
+	if p := os.Getenv("LEDGERLINE_PYTHON"); p != "" {
+		candidates = append(candidates, p)
+	}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	candidates = append(candidates, "/usr/bin/python3")
+	for _, p := range candidates {
+		if exec.Command(p, "-c", "import openpyxl").Run() == nil {
+			return p
+		}
+	}
+	msg := "no python3 with openpyxl (Debian: apt-get install python3-openpyxl); tried " + strings.Join(candidates, ", ")
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// readBackScript reads a workbook with openpyxl, an independent reader, and
+// prints what the test checks as JSON. Numbers are summed as Decimals of
+// their shortest repr, which is the cell's text.
+const readBackScript = `
+import json, sys, datetime
+from decimal import Decimal
+import openpyxl
+
+path, statuses = sys.argv[1], sys.argv[2].split(",")
+wb = openpyxl.load_workbook(path)                  # formulas
+wv = openpyxl.load_workbook(path, data_only=True)  # cached values
+
+def dec(v):
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise SystemExit("not a number: %r" % (v,))
+    return Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+
+def s(d):
+    return None if d is None else format(d, "f")
+
+out = {"sheets": wb.sheetnames, "freeze": {}, "filter": {}, "widths": {}, "charts": {}}
+for ws in wb:
+    out["freeze"][ws.title] = ws.freeze_panes
+    out["filter"][ws.title] = (ws.auto_filter.ref or "").replace("$", "")
+    out["widths"][ws.title] = {k: v.width for k, v in ws.column_dimensions.items() if v.width}
+    out["charts"][ws.title] = len(ws._charts)
+
+# Orders: every row, summed by currency.
+ws = wb["Orders"]
+money_cols = {"F": "gross", "G": "discount", "H": "paid", "I": "vat", "J": "net", "K": "affiliate", "L": "commission"}
+orders = {"rows": 0, "currencies": {}, "formats": {}, "date_formats": [], "dates": True, "header": [c.value for c in ws[1]]}
+for row in ws.iter_rows(min_row=2):
+    r = {c.column_letter: c for c in row}
+    cur = r["D"].value
+    if not cur:
+        continue
+    orders["rows"] += 1
+    c = orders["currencies"].setdefault(cur, {"sales": 0, "refunds": 0, "refunded": Decimal(0), **{k: Decimal(0) for k in money_cols.values()}})
+    for col in money_cols:
+        fmt = orders["formats"].setdefault(cur, set())
+        fmt.add(r[col].number_format)
+    orders["dates"] &= isinstance(r["B"].value, datetime.datetime)
+    if r["B"].number_format not in orders["date_formats"]:
+        orders["date_formats"].append(r["B"].number_format)
+    if r["C"].value in statuses:
+        c["sales"] += 1
+        for col, name in money_cols.items():
+            c[name] += dec(r[col].value)
+    if r["C"].value == "REFUND":
+        c["refunds"] += 1
+        c["refunded"] += dec(r["H"].value)
+for cur, c in orders["currencies"].items():
+    for k, v in c.items():
+        if isinstance(v, Decimal):
+            c[k] = s(v)
+orders["formats"] = {k: sorted(v) for k, v in orders["formats"].items()}
+out["orders"] = orders
+
+# Chargeback fees: detail rows by currency, and the total.
+ws, wsv = wb["Chargeback fees"], wv["Chargeback fees"]
+fees = {"rows": 0, "currencies": {}, "sum": Decimal(0), "total": None, "total_formula": None, "formats": [], "fee_formats": []}
+for row, rowv in zip(ws.iter_rows(min_row=2), wsv.iter_rows(min_row=2)):
+    r = {c.column_letter: c for c in row}
+    if r["A"].value == "Total chargeback fee":
+        fees["total"] = s(dec(rowv[8].value))
+        fees["total_formula"] = r["I"].value
+        fees["total_format"] = r["I"].number_format
+        continue
+    if not r["J"].value:
+        continue
+    fees["rows"] += 1
+    c = fees["currencies"].setdefault(r["H"].value, {"n": 0, "amount": Decimal(0), "fees": Decimal(0)})
+    c["n"] += 1
+    c["amount"] += dec(r["G"].value)
+    c["fees"] += dec(r["I"].value)
+    fees["sum"] += dec(r["I"].value)
+    fees["formats"].append([r["H"].value, r["G"].number_format])
+    fees["fee_formats"].append(r["I"].number_format)
+    if not isinstance(r["C"].value, datetime.datetime):
+        raise SystemExit("opened on is not a date")
+fees["sum"] = s(fees["sum"])
+for c in fees["currencies"].values():
+    c["amount"], c["fees"] = s(c["amount"]), s(c["fees"])
+out["fees"] = fees
+
+# Summary: the per-currency block and the fee block, cached values and
+# formulas.
+ws, wsv = wb["Summary"], wv["Summary"]
+summary = {"lines": {}, "formulas": {}, "formats": {}, "labels": {}}
+rows = list(ws.iter_rows())
+rowsv = list(wsv.iter_rows())
+header = None
+for row, rowv in zip(rows, rowsv):
+    label = row[0].value
+    if label is None:
+        header = None if header is not None and not any(c.value for c in row) else header
+        continue
+    summary["labels"][label] = [c.value if not isinstance(c.value, datetime.datetime) else c.value.isoformat() for c in rowv[1:3]]
+    if label in ("Total chargeback fee", "Disputes opened"):
+        summary["lines"][label] = {"*": s(dec(rowv[1].value))}
+        summary["formulas"][label] = {"*": row[1].value}
+        summary["formats"][label] = {"*": row[1].number_format}
+        continue
+    if label == "By currency":
+        header = [c.value for c in row]
+        continue
+    if header:
+        summary["lines"][label] = {header[i]: s(dec(rowv[i].value)) for i in range(1, len(header)) if header[i]}
+        summary["formulas"][label] = {header[i]: row[i].value for i in range(1, len(header)) if header[i]}
+        summary["formats"][label] = {header[i]: row[i].number_format for i in range(1, len(header)) if header[i]}
+out["summary"] = summary
+out["summary_dates"] = {r[0].value: r[1].number_format for r in rows if r[0].value in ("Month", "From", "To", "Generated (UTC)")}
+
+# Revenue split.
+ws, wsv = wb["Revenue split"], wv["Revenue split"]
+split = {"header": [c.value for c in ws[1]], "currencies": {}, "total": None}
+for row, rowv in zip(ws.iter_rows(min_row=2), wsv.iter_rows(min_row=2)):
+    if row[0].value == "Total":
+        split["total"] = [s(dec(c.value)) if c.value is not None else None for c in rowv[2:9]]
+        split["total_formulas"] = [c.value for c in row[2:9]]
+        continue
+    split["currencies"][row[1].value] = {"values": [s(dec(c.value)) for c in rowv[2:9]],
+        "formulas": [c.value for c in row[2:9]], "formats": [c.number_format for c in row[2:9]],
+        "month": row[0].number_format}
+out["split"] = split
+
+# Subscriptions.
+ws, wsv = wb["Subscriptions"], wv["Subscriptions"]
+subs = {"title": ws["A1"].value, "header": [c.value for c in ws[3]], "products": {}, "total": None}
+for row, rowv in zip(ws.iter_rows(min_row=4), wsv.iter_rows(min_row=4)):
+    if row[0].value == "Total":
+        subs["total"] = [int(c.value) for c in rowv[2:7]]
+        subs["total_formulas"] = [c.value for c in row[2:7]]
+    elif row[0].value:
+        subs["products"][row[0].value] = [int(c.value) for c in rowv[2:7]]
+out["subs"] = subs
+
+# Chargeback rate.
+ws = wb["Chargeback rate"]
+rates = {"header": [c.value for c in ws[1]], "months": {}}
+for row in ws.iter_rows(min_row=2):
+    if isinstance(row[0].value, datetime.datetime):
+        rates["months"][row[0].value.strftime("%Y-%m")] = {"rate": s(dec(row[3].value)), "format": row[3].number_format,
+            "month_format": row[0].number_format}
+out["rates"] = rates
+json.dump(out, sys.stdout)
+`
+
+type readBack struct {
+	Sheets []string
+	Freeze map[string]*string
+	Filter map[string]string
+	Widths map[string]map[string]float64
+	Charts map[string]int
+	Orders struct {
+		Rows        int64
+		Header      []string
+		Currencies  map[string]map[string]any
+		Formats     map[string][]string
+		DateFormats []string `json:"date_formats"`
+		Dates       bool
+	}
+	Fees struct {
+		Rows       int64
+		Currencies map[string]struct {
+			N            int64
+			Amount, Fees string
+		}
+		Sum, Total   string
+		TotalFormula string `json:"total_formula"`
+		TotalFormat  string `json:"total_format"`
+		Formats      [][2]string
+		FeeFormats   []string `json:"fee_formats"`
+	}
+	Summary struct {
+		Lines    map[string]map[string]string
+		Formulas map[string]map[string]string
+		Formats  map[string]map[string]string
+		Labels   map[string][]any
+	}
+	SummaryDates map[string]string `json:"summary_dates"`
+	Split        struct {
+		Header     []string
+		Currencies map[string]struct {
+			Values, Formulas, Formats []string
+			Month                     string
+		}
+		Total         []*string
+		TotalFormulas []*string `json:"total_formulas"`
+	}
+	Subs struct {
+		Title         string
+		Header        []string
+		Products      map[string][]int64
+		Total         []int64
+		TotalFormulas []string `json:"total_formulas"`
+	}
+	Rates struct {
+		Header []string
+		Months map[string]struct {
+			Rate, Format string
+			MonthFormat  string `json:"month_format"`
+		}
+	}
+}
+
+// equalAmounts compares decimal texts as exact amounts.
+func equalAmounts(t *testing.T, a, b string) bool {
+	t.Helper()
+	x, _, err1 := money.Parse(a)
+	y, _, err2 := money.Parse(b)
+	if err1 != nil || err2 != nil {
+		t.Errorf("amounts %q, %q: %v %v", a, b, err1, err2)
+		return false
+	}
+	return x == y
+}
+
+// TestWorkbookReadBack builds the report of a sandbox month and reads it
+// with openpyxl: sheet names, number formats, dates, frozen panes, filters,
+// widths and the chart; every detail sum and every total (the values cached
+// in the formula cells) must equal the month recomputed by DuckDB from the
+// warehouse Parquet, and every total must be a formula.
+func TestWorkbookReadBack(t *testing.T) {
+	python := pythonWithOpenpyxl(t)
+	fx := sandboxWarehouse(t)
+	want := recompute(t, fx)
+	rep, err := reports.Build(t.Context(), reports.Request{Warehouse: fx.warehouse(t), Account: fx.acct, Month: fx.month, RunID: "report-test", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(t.TempDir(), "readback.py")
+	if err := os.WriteFile(script, []byte(readBackScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, script, rep.Workbook, "COMPLETE,REFUND")
+	cmd.Stderr = os.Stderr
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openpyxl: %v", err)
+	}
+	var got readBack
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+
+	if strings.Join(got.Sheets, ",") != strings.Join(reports.Sheets(), ",") {
+		t.Errorf("sheets %q", got.Sheets)
+	}
+	ordersLast := want.OrderRows + 1
+	feesLast := want.Disputes + 1
+	for sheet, w := range map[string]struct{ freeze, filter string }{
+		"Orders":          {"B2", fmt.Sprintf("A1:M%d", ordersLast)},
+		"Chargeback fees": {"B2", fmt.Sprintf("A1:M%d", feesLast)},
+		"Chargeback rate": {"A2", fmt.Sprintf("A1:H%d", len(want.Rates)+1)},
+		"Revenue split":   {"A2", fmt.Sprintf("A1:I%d", len(want.Currencies)+1)},
+		"Subscriptions":   {"A4", fmt.Sprintf("A3:G%d", len(want.Products)+3)},
+	} {
+		if f := got.Freeze[sheet]; f == nil || *f != w.freeze {
+			t.Errorf("%s: frozen at %v, want %s", sheet, f, w.freeze)
+		}
+		if got.Filter[sheet] != w.filter {
+			t.Errorf("%s: filter %q, want %q", sheet, got.Filter[sheet], w.filter)
+		}
+		if len(got.Widths[sheet]) < 5 {
+			t.Errorf("%s: column widths %v", sheet, got.Widths[sheet])
+		}
+	}
+	if got.Charts["Chargeback rate"] != 1 {
+		t.Errorf("charts: %v", got.Charts)
+	}
+
+	// Orders: the rows and their sums.
+	if got.Orders.Rows != want.OrderRows {
+		t.Errorf("Orders: %d rows, warehouse %d non-test orders", got.Orders.Rows, want.OrderRows)
+	}
+	if !got.Orders.Dates || strings.Join(got.Orders.DateFormats, ",") != "yyyy-mm-dd" {
+		t.Errorf("Orders dates: real %v, formats %q", got.Orders.Dates, got.Orders.DateFormats)
+	}
+	for c, w := range want.Currencies {
+		fmtWant := `#,##0.00 "` + c + `"`
+		if c == "JPY" {
+			fmtWant = `#,##0 "JPY"`
+		}
+		if w.Sales > 0 && strings.Join(got.Orders.Formats[c], "|") != fmtWant {
+			t.Errorf("Orders %s amounts formatted %q, want %q", c, got.Orders.Formats[c], fmtWant)
+		}
+		o := got.Orders.Currencies[c]
+		if w.Sales == 0 {
+			continue
+		}
+		if o == nil {
+			t.Errorf("Orders: no %s rows", c)
+			continue
+		}
+		if int64(o["sales"].(float64)) != w.Sales || int64(o["refunds"].(float64)) != w.Refunds {
+			t.Errorf("Orders %s: %v sales, %v refunds; warehouse %d, %d", c, o["sales"], o["refunds"], w.Sales, w.Refunds)
+		}
+		for name, v := range map[string]string{"gross": w.Gross, "discount": w.Discounts, "vat": w.VAT, "net": w.Net,
+			"affiliate": w.Affiliate, "commission": w.Commission, "refunded": w.Refunded} {
+			if !equalAmounts(t, o[name].(string), v) {
+				t.Errorf("Orders %s %s sums to %s, warehouse %s", c, name, o[name], v)
+			}
+		}
+	}
+
+	// Chargeback fees: the rows, their sums and the total.
+	if got.Fees.Rows != want.Disputes || !equalAmounts(t, got.Fees.Sum, want.Fees) || !equalAmounts(t, got.Fees.Total, want.Fees) {
+		t.Errorf("Chargeback fees: %d rows, sum %s, total %s; warehouse %d disputes, %s", got.Fees.Rows, got.Fees.Sum, got.Fees.Total, want.Disputes, want.Fees)
+	}
+	if wantF := fmt.Sprintf("=SUM('Chargeback fees'!$I$2:$I$%d)", feesLast); got.Fees.TotalFormula != wantF || got.Fees.TotalFormat != `#,##0.00 "USD"` {
+		t.Errorf("Chargeback fees total: %q formatted %q, want %q", got.Fees.TotalFormula, got.Fees.TotalFormat, wantF)
+	}
+	for _, f := range got.Fees.Formats {
+		if !strings.HasSuffix(f[1], `"`+f[0]+`"`) {
+			t.Errorf("dispute amount in %s formatted %q", f[0], f[1])
+		}
+	}
+	for c, w := range want.Currencies {
+		g := got.Fees.Currencies[c]
+		if w.Disputes == 0 {
+			continue
+		}
+		if g.N != w.Disputes || !equalAmounts(t, g.Amount, w.Disputed) || !equalAmounts(t, g.Fees, w.Fees) {
+			t.Errorf("Chargeback fees %s: %+v, warehouse %+v", c, g, w)
+		}
+	}
+
+	// Summary: every total a formula whose cached value is the warehouse's.
+	lines := map[string]func(*currencyWant) string{
+		"Sales (orders with status COMPLETE or REFUND)": func(w *currencyWant) string { return fmt.Sprint(w.Sales) },
+		"Gross (incl. VAT, before discounts)":           func(w *currencyWant) string { return w.Gross },
+		"Discounts":                                     func(w *currencyWant) string { return w.Discounts },
+		"VAT":                                           func(w *currencyWant) string { return w.VAT },
+		"Net (excl. VAT, after discounts)":              func(w *currencyWant) string { return w.Net },
+		"Affiliate commission":                          func(w *currencyWant) string { return w.Affiliate },
+		"2Checkout commission":                          func(w *currencyWant) string { return w.Commission },
+		"Refunded orders":                               func(w *currencyWant) string { return fmt.Sprint(w.Refunds) },
+		"Refunds (what their shoppers paid)":            func(w *currencyWant) string { return w.Refunded },
+		"Chargebacks opened":                            func(w *currencyWant) string { return fmt.Sprint(w.Disputes) },
+		"Disputed amount":                               func(w *currencyWant) string { return w.Disputed },
+		"Total chargeback fee (USD)":                    func(w *currencyWant) string { return w.Fees },
+	}
+	for label, f := range lines {
+		vals := got.Summary.Lines[label]
+		if len(vals) != len(want.Currencies) {
+			t.Errorf("Summary %q: %v, want %d currencies", label, vals, len(want.Currencies))
+		}
+		for c, w := range want.Currencies {
+			if !equalAmounts(t, vals[c], f(w)) {
+				t.Errorf("Summary %q %s = %s, warehouse %s", label, c, vals[c], f(w))
+			}
+			if fm := got.Summary.Formulas[label][c]; !strings.HasPrefix(fm, "=") {
+				t.Errorf("Summary %q %s is no formula: %q", label, c, fm)
+			}
+			format := got.Summary.Formats[label][c]
+			switch {
+			case strings.Contains(label, "chargeback fee"):
+				if format != `#,##0.00 "USD"` {
+					t.Errorf("Summary %q %s formatted %q", label, c, format)
+				}
+			case strings.HasPrefix(label, "Sales") || strings.HasSuffix(label, "orders") || strings.HasSuffix(label, "opened"):
+				if format != "#,##0" {
+					t.Errorf("Summary %q %s formatted %q", label, c, format)
+				}
+			case !strings.HasSuffix(format, `"`+c+`"`):
+				t.Errorf("Summary %q %s formatted %q", label, c, format)
+			}
+		}
+	}
+	if v := got.Summary.Lines["Total chargeback fee"]["*"]; !equalAmounts(t, v, want.Fees) ||
+		got.Summary.Formulas["Total chargeback fee"]["*"] != fmt.Sprintf("='Chargeback fees'!$I$%d", feesLast+1) ||
+		got.Summary.Formats["Total chargeback fee"]["*"] != `#,##0.00 "USD"` {
+		t.Errorf("Summary Total chargeback fee %s (%q, %q), warehouse %s", v, got.Summary.Formulas["Total chargeback fee"]["*"], got.Summary.Formats["Total chargeback fee"]["*"], want.Fees)
+	}
+	if v := got.Summary.Lines["Disputes opened"]["*"]; v != fmt.Sprint(want.Disputes) {
+		t.Errorf("Summary Disputes opened %s, warehouse %d", v, want.Disputes)
+	}
+	for label, format := range map[string]string{"Month": "mmmm yyyy", "From": "yyyy-mm-dd", "To": "yyyy-mm-dd", "Generated (UTC)": "yyyy-mm-dd hh:mm:ss"} {
+		if got.SummaryDates[label] != format {
+			t.Errorf("Summary %s formatted %q, want %q", label, got.SummaryDates[label], format)
+		}
+	}
+	for _, label := range []string{"Report run id", "Warehouse run ids", "Account"} {
+		if len(got.Summary.Labels[label]) == 0 || got.Summary.Labels[label][0] == nil {
+			t.Errorf("Summary has no %s", label)
+		}
+	}
+	if runs := fmt.Sprint(got.Summary.Labels["Warehouse run ids"][0]); !strings.Contains(runs, "run-LLDEMO-2025-03-31") || strings.Contains(runs, "LLOTHER") {
+		t.Errorf("Summary warehouse runs %q", runs)
+	}
+
+	// Revenue split.
+	var orders, disputes int64
+	for c, w := range want.Currencies {
+		g, ok := got.Split.Currencies[c]
+		if !ok {
+			t.Errorf("Revenue split has no %s", c)
+			continue
+		}
+		wantVals := []string{fmt.Sprint(w.Sales), w.Net, w.Commission, w.VAT, w.Affiliate, w.Fees, fmt.Sprint(w.Disputes)}
+		for i := range wantVals {
+			if !equalAmounts(t, g.Values[i], wantVals[i]) || !strings.HasPrefix(g.Formulas[i], "=") {
+				t.Errorf("Revenue split %s %s = %s (%s), warehouse %s", c, got.Split.Header[i+2], g.Values[i], g.Formulas[i], wantVals[i])
+			}
+		}
+		if g.Formats[1] != fmt.Sprint(`#,##0`, map[bool]string{true: "", false: ".00"}[c == "JPY"], ` "`, c, `"`) || g.Formats[5] != `#,##0.00 "USD"` || g.Month != "mmmm yyyy" {
+			t.Errorf("Revenue split %s formats %q, month %q", c, g.Formats, g.Month)
+		}
+		orders += w.Sales
+		disputes += w.Disputes
+	}
+	if tot := got.Split.Total; len(tot) != 7 || tot[0] == nil || *tot[0] != fmt.Sprint(orders) || tot[5] == nil || !equalAmounts(t, *tot[5], want.Fees) || tot[6] == nil || *tot[6] != fmt.Sprint(disputes) {
+		t.Errorf("Revenue split total %v", tot)
+	}
+
+	// Subscriptions.
+	if !strings.Contains(got.Subs.Title, want.Snapshot) {
+		t.Errorf("Subscriptions title %q, snapshot %s", got.Subs.Title, want.Snapshot)
+	}
+	var sums [5]int64
+	for code, w := range want.Products {
+		g := got.Subs.Products[code]
+		if fmt.Sprint(g) != fmt.Sprint([]int64{w.Active, w.New, w.Expired, w.AutoRenewing, w.Units}) {
+			t.Errorf("Subscriptions %s = %v, warehouse %+v", code, g, w)
+		}
+		for i, v := range []int64{w.Active, w.New, w.Expired, w.AutoRenewing, w.Units} {
+			sums[i] += v
+		}
+	}
+	if fmt.Sprint(got.Subs.Total) != fmt.Sprint(sums[:]) || len(got.Subs.TotalFormulas) != 5 || !strings.HasPrefix(got.Subs.TotalFormulas[0], "=SUM(") {
+		t.Errorf("Subscriptions total %v (%q), want %v", got.Subs.Total, got.Subs.TotalFormulas, sums)
+	}
+	if len(got.Subs.Products) != len(want.Products) {
+		t.Errorf("Subscriptions products %v, warehouse %v", got.Subs.Products, want.Products)
+	}
+
+	// Chargeback rate.
+	if len(got.Rates.Months) != len(want.Rates) || got.Rates.Header[4] != "Threshold 0.65%" {
+		t.Errorf("Chargeback rate months %v (header %q), warehouse %v", got.Rates.Months, got.Rates.Header, want.Rates)
+	}
+	for m, rate := range want.Rates {
+		g := got.Rates.Months[m]
+		if !equalAmounts(t, g.Rate, strings.TrimRight(rate, "0")+"0") || g.Format != "0.00%" || g.MonthFormat != "mmmm yyyy" {
+			t.Errorf("Chargeback rate %s = %+v, warehouse %s", m, g, rate)
+		}
+	}
+}
