@@ -109,6 +109,10 @@ func MailerFromEnv(getenv func(string) (string, bool), outbox string, log *slog.
 	if s.Username != "" && s.Password == "" {
 		return nil, fmt.Errorf("%s is set but %s is not", EnvSMTPUser, EnvSMTPPassword)
 	}
+	if s.Username != "" && s.Security == SecurityNone {
+		return nil, fmt.Errorf("%s with %s=%s would send the password in clear text; use %s or %s",
+			EnvSMTPUser, EnvSMTPSecurity, SecurityNone, SecuritySTARTTLS, SecurityTLS)
+	}
 	if m.From == "" {
 		m.From = s.Username
 		if !strings.Contains(m.From, "@") {
