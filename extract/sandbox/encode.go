@@ -17,9 +17,9 @@ import (
 	"github.com/ledgerline/ledgerline/extract"
 )
 
-// flushSize is how much of a page is buffered before it is written to the
-// connection.
-const flushSize = 32 << 10
+// maxPageBuffer is the largest page buffer kept for reuse: a page of 200
+// orders is about 220 KB.
+const maxPageBuffer = 1 << 20
 
 // orderPage is the reusable memory of serving one page of orders.
 type orderPage struct {
@@ -34,7 +34,7 @@ var orderPages = sync.Pool{New: func() any { return new(orderPage) }}
 func getOrderPage() *orderPage { return orderPages.Get().(*orderPage) }
 
 func putOrderPage(p *orderPage) {
-	if cap(p.buf) > 4*flushSize || cap(p.store) > 4*maxLimit {
+	if cap(p.buf) > maxPageBuffer || cap(p.store) > 4*maxLimit {
 		return
 	}
 	clear(p.sales[:cap(p.sales)])
@@ -56,9 +56,11 @@ func (p *orderPage) next() *sale {
 }
 
 // writeOrders writes head, the page's orders as they are at now separated
-// by commas, and tail, to w, flushing every flushSize bytes.
+// by commas, and tail, to w: encoded whole first, and written at once, one
+// chunk, which costs the server and the client fewer system calls than a
+// stream of small chunks. The response still ends only when the handler
+// returns, as it did.
 func (m *Merchant) writeOrders(w http.ResponseWriter, p *orderPage, head, tail string, now time.Time) {
-	w.Header().Set("Content-Type", "application/json")
 	b := append(p.buf[:0], head...)
 	for i, s := range p.sales {
 		if i > 0 {
@@ -66,17 +68,11 @@ func (m *Merchant) writeOrders(w http.ResponseWriter, p *orderPage, head, tail s
 		}
 		b = m.appendOrder(b, s, now)
 		b = append(b, '\n')
-		if len(b) >= flushSize {
-			if _, err := w.Write(b); err != nil {
-				p.buf = b
-				return
-			}
-			b = b[:0]
-		}
 	}
 	b = append(b, tail...)
-	w.Write(b)
 	p.buf = b
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
 }
 
 // appendOrder appends the JSON of m.order(s, now) to b.
