@@ -5,6 +5,8 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"math"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -22,9 +24,28 @@ type Warehouse struct {
 	Reader load.Reader
 }
 
+// Options adapt the suite to a destination.
+type Options struct {
+	// Slice, when set, is the merchant_code of every row the suite writes,
+	// for a destination whose runs replace the rows of one merchant code
+	// (their slice) and refuse rows of another.
+	Slice string
+	// MaxDecimalDigits, when positive, caps the significant digits of the
+	// money and rate values the suite writes: a value with more becomes the
+	// largest of the same sign and scale with MaxDecimalDigits digits. It
+	// is for a destination tested against an emulator with a documented
+	// precision gap, whose tests must then show the full range another way.
+	MaxDecimalDigits int
+}
+
 // Run runs the conformance suite. open returns a new, empty warehouse; it is
 // called once per subtest and should register its cleanup with t.
 func Run(t *testing.T, open func(t *testing.T) Warehouse) {
+	RunWith(t, Options{}, open)
+}
+
+// RunWith runs the conformance suite with options.
+func RunWith(t *testing.T, opts Options, open func(t *testing.T) Warehouse) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s *suite)
@@ -46,7 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) Warehouse) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.fn(t, &suite{Warehouse: open(t), ctx: t.Context()})
+			tt.fn(t, &suite{Warehouse: open(t), ctx: t.Context(), opts: opts})
 		})
 	}
 }
@@ -55,7 +76,47 @@ func Run(t *testing.T, open func(t *testing.T) Warehouse) {
 type suite struct {
 	Warehouse
 	ctx  context.Context
+	opts Options
 	runs int
+}
+
+// rows returns Rows(t, date, n, variant) adapted to the suite's options.
+func (s *suite) rows(t schemas.Table, date civil.Date, n, variant int) []any {
+	rows := Rows(t, date, n, variant)
+	if s.opts.Slice == "" && s.opts.MaxDecimalDigits <= 0 {
+		return rows
+	}
+	limit := int64(math.MaxInt64)
+	if d := s.opts.MaxDecimalDigits; d > 0 && d < 19 {
+		limit = 1
+		for range d {
+			limit *= 10
+		}
+		limit--
+	}
+	for _, r := range rows {
+		v := reflect.ValueOf(r).Elem()
+		for _, c := range t.Columns {
+			f := v.Field(c.Field)
+			if c.Nullable {
+				if f.IsNil() {
+					continue
+				}
+				f = f.Elem()
+			}
+			switch {
+			case c.Name == "merchant_code" && s.opts.Slice != "":
+				f.SetString(s.opts.Slice)
+			case c.Type == schemas.Decimal || c.Type == schemas.Rate:
+				if n := f.Int(); n > limit {
+					f.SetInt(limit)
+				} else if n < -limit {
+					f.SetInt(-limit)
+				}
+			}
+		}
+	}
+	return rows
 }
 
 var (
@@ -153,7 +214,7 @@ func testRoundTrip(t *testing.T, s *suite) {
 	written := make(map[string][]any)
 	total := int64(0)
 	for _, tab := range schemas.All() {
-		rows := Rows(tab, day1, 40, 0)
+		rows := s.rows(tab, day1, 40, 0)
 		s.write(t, d, tab, day1, rows)
 		written[tab.Name] = rows
 		total += int64(len(rows))
@@ -170,12 +231,12 @@ func testRoundTrip(t *testing.T, s *suite) {
 
 func testNotVisibleBeforeCommit(t *testing.T, s *suite) {
 	tab := schemas.Orders()
-	old := Rows(tab, day1, 5, 0)
+	old := s.rows(tab, day1, 5, 0)
 	s.run(t, tab, map[civil.Date][]any{day1: old})
 
 	d := s.begin(t)
-	s.write(t, d, tab, day1, Rows(tab, day1, 7, 1))
-	s.write(t, d, tab, day2, Rows(tab, day2, 3, 1))
+	s.write(t, d, tab, day1, s.rows(tab, day1, 7, 1))
+	s.write(t, d, tab, day2, s.rows(tab, day2, 3, 1))
 	if err := d.Clear(s.ctx, schemas.OrderItems(), day1); err != nil {
 		t.Fatalf("Clear: %v", err)
 	}
@@ -184,18 +245,18 @@ func testNotVisibleBeforeCommit(t *testing.T, s *suite) {
 	s.expect(t, tab, day2, nil)
 	s.commit(t, d)
 	s.expectPartitions(t, tab, day1, day2)
-	s.expect(t, tab, day1, Rows(tab, day1, 7, 1))
+	s.expect(t, tab, day1, s.rows(tab, day1, 7, 1))
 }
 
 func testRerunReplaces(t *testing.T, s *suite) {
 	for _, tab := range schemas.All() {
 		t.Run(tab.Name, func(t *testing.T) {
-			s.run(t, tab, map[civil.Date][]any{day1: Rows(tab, day1, 30, 0)})
-			fewer := Rows(tab, day1, 10, 1)
+			s.run(t, tab, map[civil.Date][]any{day1: s.rows(tab, day1, 30, 0)})
+			fewer := s.rows(tab, day1, 10, 1)
 			s.run(t, tab, map[civil.Date][]any{day1: fewer})
 			s.expect(t, tab, day1, fewer)
 			// The same rows again: the same partition, not twice the rows.
-			s.run(t, tab, map[civil.Date][]any{day1: Rows(tab, day1, 10, 1)})
+			s.run(t, tab, map[civil.Date][]any{day1: s.rows(tab, day1, 10, 1)})
 			s.expect(t, tab, day1, fewer)
 			s.expectPartitions(t, tab, day1)
 		})
@@ -204,8 +265,8 @@ func testRerunReplaces(t *testing.T, s *suite) {
 
 func testClear(t *testing.T, s *suite) {
 	tab := schemas.OrderItems()
-	rows2 := Rows(tab, day2, 8, 0)
-	s.run(t, tab, map[civil.Date][]any{day1: Rows(tab, day1, 8, 0), day2: rows2})
+	rows2 := s.rows(tab, day2, 8, 0)
+	s.run(t, tab, map[civil.Date][]any{day1: s.rows(tab, day1, 8, 0), day2: rows2})
 
 	d := s.begin(t)
 	for _, date := range []civil.Date{day1, day3} { // day3 has never existed
@@ -225,7 +286,7 @@ func testClear(t *testing.T, s *suite) {
 
 func testEmptyPartition(t *testing.T, s *suite) {
 	tab := schemas.Subscriptions()
-	s.run(t, tab, map[civil.Date][]any{day1: Rows(tab, day1, 8, 0)})
+	s.run(t, tab, map[civil.Date][]any{day1: s.rows(tab, day1, 8, 0)})
 	d := s.begin(t)
 	s.write(t, d, tab, day1, nil)
 	st := s.commit(t, d)
@@ -238,17 +299,17 @@ func testEmptyPartition(t *testing.T, s *suite) {
 
 func testAbortKeepsCommitted(t *testing.T, s *suite) {
 	tab := schemas.Orders()
-	rows := Rows(tab, day1, 12, 0)
+	rows := s.rows(tab, day1, 12, 0)
 	s.run(t, tab, map[civil.Date][]any{day1: rows})
 
 	d := s.begin(t)
-	s.write(t, d, tab, day1, Rows(tab, day1, 3, 1))
-	s.write(t, d, tab, day2, Rows(tab, day2, 3, 1))
+	s.write(t, d, tab, day1, s.rows(tab, day1, 3, 1))
+	s.write(t, d, tab, day2, s.rows(tab, day2, 3, 1))
 	open, err := d.Partition(s.ctx, tab, day3) // left open
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := open.Write(Rows(tab, day3, 1, 0)[0]); err != nil {
+	if err := open.Write(s.rows(tab, day3, 1, 0)[0]); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Clear(s.ctx, schemas.OrderItems(), day1); err != nil {
@@ -271,7 +332,7 @@ func testAbortKeepsCommitted(t *testing.T, s *suite) {
 
 func testAbortAfterCommit(t *testing.T, s *suite) {
 	tab := schemas.Orders()
-	rows := Rows(tab, day1, 6, 0)
+	rows := s.rows(tab, day1, 6, 0)
 	d := s.begin(t)
 	s.write(t, d, tab, day1, rows)
 	s.commit(t, d)
@@ -283,8 +344,8 @@ func testAbortAfterCommit(t *testing.T, s *suite) {
 
 func testOtherPartitionsUntouched(t *testing.T, s *suite) {
 	orders, items := schemas.Orders(), schemas.OrderItems()
-	o1, o2, o3 := Rows(orders, day1, 9, 0), Rows(orders, day2, 9, 0), Rows(orders, day3, 9, 0)
-	i2 := Rows(items, day2, 9, 0)
+	o1, o2, o3 := s.rows(orders, day1, 9, 0), s.rows(orders, day2, 9, 0), s.rows(orders, day3, 9, 0)
+	i2 := s.rows(items, day2, 9, 0)
 	d := s.begin(t)
 	s.write(t, d, orders, day1, o1)
 	s.write(t, d, orders, day2, o2)
@@ -292,7 +353,7 @@ func testOtherPartitionsUntouched(t *testing.T, s *suite) {
 	s.write(t, d, items, day2, i2)
 	s.commit(t, d)
 
-	n2 := Rows(orders, day2, 4, 2)
+	n2 := s.rows(orders, day2, 4, 2)
 	s.run(t, orders, map[civil.Date][]any{day2: n2})
 	s.expectPartitions(t, orders, day1, day2, day3)
 	s.expect(t, orders, day1, o1)
@@ -308,17 +369,25 @@ func testRefusesForeignRows(t *testing.T, s *suite) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	item := Rows(schemas.OrderItems(), day1, 1, 0)[0]
-	order := Rows(orders, day1, 1, 0)[0].(*schemas.Order)
+	item := s.rows(schemas.OrderItems(), day1, 1, 0)[0]
+	order := s.rows(orders, day1, 1, 0)[0].(*schemas.Order)
 	tests := []struct {
 		name string
 		row  any
 	}{
-		{"other partition", Rows(orders, day2, 1, 0)[0]},
+		{"other partition", s.rows(orders, day2, 1, 0)[0]},
 		{"other table", item},
 		{"struct, not pointer", *order},
 		{"nil pointer", (*schemas.Order)(nil)},
 		{"nil", nil},
+	}
+	if s.opts.Slice != "" {
+		other := s.rows(orders, day1, 1, 0)[0].(*schemas.Order)
+		other.MerchantCode = s.opts.Slice + "-OTHER"
+		tests = append(tests, struct {
+			name string
+			row  any
+		}{"other slice", other})
 	}
 	for _, tt := range tests {
 		if err := w.Write(tt.row); err == nil {
@@ -338,7 +407,7 @@ func testRefusesForeignRows(t *testing.T, s *suite) {
 func testPartitionNamedTwice(t *testing.T, s *suite) {
 	orders := schemas.Orders()
 	d := s.begin(t)
-	s.write(t, d, orders, day1, Rows(orders, day1, 2, 0))
+	s.write(t, d, orders, day1, s.rows(orders, day1, 2, 0))
 	if _, err := d.Partition(s.ctx, orders, day1); err == nil {
 		t.Error("second Partition of the same partition succeeded, want error")
 	}
@@ -355,23 +424,23 @@ func testPartitionNamedTwice(t *testing.T, s *suite) {
 		t.Error("Partition of a cleared partition succeeded, want error")
 	}
 	// The same date in another table is another partition.
-	s.write(t, d, schemas.OrderItems(), day1, Rows(schemas.OrderItems(), day1, 2, 0))
+	s.write(t, d, schemas.OrderItems(), day1, s.rows(schemas.OrderItems(), day1, 2, 0))
 	s.commit(t, d)
-	s.expect(t, orders, day1, Rows(orders, day1, 2, 0))
+	s.expect(t, orders, day1, s.rows(orders, day1, 2, 0))
 }
 
 func testCommitWithOpenWriter(t *testing.T, s *suite) {
 	orders := schemas.Orders()
-	rows := Rows(orders, day1, 3, 0)
+	rows := s.rows(orders, day1, 3, 0)
 	s.run(t, orders, map[civil.Date][]any{day1: rows})
 
 	d := s.begin(t)
-	s.write(t, d, orders, day2, Rows(orders, day2, 3, 1))
+	s.write(t, d, orders, day2, s.rows(orders, day2, 3, 1))
 	w, err := d.Partition(s.ctx, orders, day1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(Rows(orders, day1, 1, 1)[0]); err != nil {
+	if err := w.Write(s.rows(orders, day1, 1, 1)[0]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.Commit(s.ctx); err == nil {
@@ -401,7 +470,7 @@ func testUseAfterEnd(t *testing.T, s *suite) {
 			} else if err := d.Abort(s.ctx); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Write(Rows(orders, day3, 1, 0)[0]); err == nil {
+			if err := w.Write(s.rows(orders, day3, 1, 0)[0]); err == nil {
 				t.Errorf("Write after %s succeeded, want error", end)
 			}
 			if _, err := d.Partition(s.ctx, orders, day1); err == nil {
@@ -430,7 +499,7 @@ func testConcurrentPartitions(t *testing.T, s *suite) {
 					errs <- err
 					return
 				}
-				for _, r := range Rows(tab, date, 20, date.Day) {
+				for _, r := range s.rows(tab, date, 20, date.Day) {
 					if err := w.Write(r); err != nil {
 						errs <- err
 						return
@@ -451,14 +520,14 @@ func testConcurrentPartitions(t *testing.T, s *suite) {
 	for _, tab := range schemas.All() {
 		s.expectPartitions(t, tab, dates...)
 		for _, date := range dates {
-			s.expect(t, tab, date, Rows(tab, date, 20, date.Day))
+			s.expect(t, tab, date, s.rows(tab, date, 20, date.Day))
 		}
 	}
 }
 
 func testManyRows(t *testing.T, s *suite) {
 	tab := schemas.Orders()
-	rows := Rows(tab, day1, 10_000, 0)
+	rows := s.rows(tab, day1, 10_000, 0)
 	s.run(t, tab, map[civil.Date][]any{day1: rows})
 	s.expect(t, tab, day1, rows)
 }

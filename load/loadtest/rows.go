@@ -126,11 +126,26 @@ func setValue(f reflect.Value, typ schemas.Type, k int, date civil.Date) {
 	}
 }
 
-// SortByKey sorts rows of t by t's key columns.
+// SortByKey sorts rows of t by t's key columns, and rows with equal keys
+// by all their columns.
 func SortByKey(t schemas.Table, rows []any) {
 	slices.SortStableFunc(rows, func(a, b any) int {
-		return strings.Compare(keyOf(t, a), keyOf(t, b))
+		if c := strings.Compare(keyOf(t, a), keyOf(t, b)); c != 0 {
+			return c
+		}
+		return strings.Compare(rowString(t, a), rowString(t, b))
 	})
+}
+
+// rowString formats every column of row, timestamps as UTC instants.
+func rowString(t schemas.Table, row any) string {
+	v := reflect.ValueOf(row).Elem()
+	var b strings.Builder
+	for _, c := range t.Columns {
+		b.WriteString(format(v.Field(c.Field)))
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 func keyOf(t schemas.Table, row any) string {
