@@ -723,7 +723,7 @@ func (c *Client) attempt(ctx context.Context, target string, result response) er
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(resp.StatusCode, body)}
 	}
-	if err := decode(resp.Body, result); err != nil {
+	if err := transport.DecodeJSON(resp.Body, result); err != nil {
 		return err
 	}
 	return result.err()
@@ -744,40 +744,6 @@ func bodyError(code int, body []byte) error {
 		return fmt.Errorf("%w: %w", extract.ErrAuthentication, apiErr)
 	}
 	return apiErr
-}
-
-// decode reads a JSON response body into v. A body that is cut short, not
-// JSON, or fails to be read makes an error marked transport.Retryable; a
-// value of the wrong type does not, since another attempt would only
-// repeat it.
-func decode(body io.Reader, v any) error {
-	r := &readErrors{r: body}
-	err := json.NewDecoder(r).Decode(v)
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	err = fmt.Errorf("decoding response: %w", err)
-	if _, syntax := errors.AsType[*json.SyntaxError](err); syntax || r.err != nil || errors.Is(err, io.ErrUnexpectedEOF) {
-		return transport.Retryable(err)
-	}
-	return err
-}
-
-// readErrors records whether reading failed other than at the end.
-type readErrors struct {
-	r   io.Reader
-	err error
-}
-
-func (r *readErrors) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF {
-		r.err = err
-	}
-	return n, err
 }
 
 // canonical returns n in its shortest exact decimal form; empty, and

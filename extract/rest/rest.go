@@ -356,7 +356,7 @@ func (c *Client) attempt(ctx context.Context, target string, result any) error {
 	if r, ok := result.(*searchResult[extract.Order]); ok && r.fast != nil {
 		return decodeOrders(resp.Body, r)
 	}
-	return decode(resp.Body, result)
+	return transport.DecodeJSON(resp.Body, result)
 }
 
 // decodeOrders reads a page of orders whole into r.body and decodes it
@@ -379,7 +379,7 @@ func decodeOrders(body io.Reader, r *searchResult[extract.Order]) error {
 	if rerr != nil {
 		src = io.MultiReader(src, errReader{rerr})
 	}
-	return decode(src, r)
+	return transport.DecodeJSON(src, r)
 }
 
 // errReader fails every read with err.
@@ -402,38 +402,4 @@ func bodyError(code int, body []byte) error {
 		return fmt.Errorf("%w: %w", extract.ErrAuthentication, apiErr)
 	}
 	return apiErr
-}
-
-// decode reads a JSON response body into v. A body that is cut short, not
-// JSON, or fails to be read makes an error marked transport.Retryable; a
-// value of the wrong type does not, since another attempt would only
-// repeat it.
-func decode(body io.Reader, v any) error {
-	r := &readErrors{r: body}
-	err := json.NewDecoder(r).Decode(v)
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	err = fmt.Errorf("decoding response: %w", err)
-	if _, syntax := errors.AsType[*json.SyntaxError](err); syntax || r.err != nil || errors.Is(err, io.ErrUnexpectedEOF) {
-		return transport.Retryable(err)
-	}
-	return err
-}
-
-// readErrors records whether reading failed other than at the end.
-type readErrors struct {
-	r   io.Reader
-	err error
-}
-
-func (r *readErrors) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF {
-		r.err = err
-	}
-	return n, err
 }
