@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -357,6 +358,13 @@ func (m *Merchant) withFaults(next http.Handler) http.Handler {
 		}
 		ft := s.draw()
 		if ft.slow > 0 {
+			// Read the body first: the server notices a client that hangs
+			// up, and cancels r's context, only once the body is read.
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				return
+			}
+			r.Body = readCloser{bytes.NewReader(body)}
 			t := time.NewTimer(ft.slow)
 			select {
 			case <-t.C:

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -326,5 +327,38 @@ func TestInsertShiftsPages(t *testing.T) {
 	}
 	if !equalJSON(t, all, after) {
 		t.Errorf("a search lists %d orders, OrdersOn %d, or in another order", len(all), len(after))
+	}
+}
+
+// TestSlowFaultHonoursHangUp: a client that gives up on a slow POST frees
+// its handler at once, rather than holding it for the whole delay.
+func TestSlowFaultHonoursHangUp(t *testing.T) {
+	f, err := sandbox.ParseFaults("slow=1:10s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sandbox.New(sandbox.Config{MerchantCode: "M", SecretKey: "k", Since: since, Faults: f,
+		Now: func() time.Time { return since.AddDays(3).In(time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler()
+	returned := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		returned <- struct{}{}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+sandbox.Path,
+		strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"login","params":["M","2025-01-01 00:00:00","x"]}`))
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("a 10s slow request answered within 50ms")
+	}
+	select {
+	case <-returned:
+	case <-time.After(2 * time.Second):
+		t.Error("the handler still holds an abandoned slow request after 2s")
 	}
 }
