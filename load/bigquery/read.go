@@ -1,0 +1,209 @@
+package bigquery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"reflect"
+	"strings"
+	"time"
+
+	bq "cloud.google.com/go/bigquery"
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/schemas"
+	"google.golang.org/api/iterator"
+)
+
+// maxUnits is the largest magnitude of a DECIMAL(18,s) in units of its
+// last digit.
+const maxUnits = 999_999_999_999_999_999
+
+// columns returns the columns of t that its target table has, after
+// checking the table against the contract. A nullable column the table
+// lacks reads as NULL. The target table is not created or changed: a
+// missing table has no rows (ok is false).
+func (w *Warehouse) columns(ctx context.Context, t schemas.Table) (cols []schemas.Column, ok bool, err error) {
+	if err := checkNames(t); err != nil {
+		return nil, false, err
+	}
+	w.mu.Lock()
+	md := w.tables[t.Name]
+	w.mu.Unlock()
+	if md == nil {
+		md, err = w.table(t.Name).Metadata(ctx)
+		if isNotFound(err) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("bigquery: table %s.%s: %w", w.cfg.Dataset, t.Name, err)
+		}
+	}
+	have := make(map[string]*bq.FieldSchema, len(md.Schema))
+	for _, f := range md.Schema {
+		have[strings.ToLower(f.Name)] = f
+	}
+	for _, c := range t.Columns {
+		f := have[c.Name]
+		if f == nil {
+			if !c.Nullable {
+				return nil, false, &IncompatibleError{Table: w.cfg.Dataset + "." + t.Name, Column: c.Name, Reason: "is in the contract but not in the table"}
+			}
+			continue
+		}
+		if want := field(c); typeName(f.Type) != typeName(want.Type) || f.Repeated {
+			return nil, false, &IncompatibleError{Table: w.cfg.Dataset + "." + t.Name, Column: c.Name,
+				Reason: fmt.Sprintf("is %s in the table, the contract has %s", describe(f), describe(want))}
+		}
+		cols = append(cols, c)
+	}
+	return cols, true, nil
+}
+
+// Partitions returns the dates of the non-empty partitions of t, in
+// ascending order, of every merchant code.
+func (w *Warehouse) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, error) {
+	_, ok, err := w.columns(ctx, t)
+	if err != nil || !ok {
+		return nil, err
+	}
+	col := quoteIdent(t.Partition)
+	q := w.client.Query(fmt.Sprintf("SELECT DISTINCT %s FROM %s ORDER BY %s", col, qualified(w.table(t.Name)), col))
+	q.Location = w.cfg.Location
+	it, err := q.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery: partitions of %s: %w", t.Name, err)
+	}
+	var dates []civil.Date
+	for {
+		var row []bq.Value
+		err := it.Next(&row)
+		if errors.Is(err, iterator.Done) {
+			return dates, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bigquery: partitions of %s: %w", t.Name, err)
+		}
+		d, ok := row[0].(civil.Date)
+		if len(row) != 1 || !ok {
+			return nil, fmt.Errorf("bigquery: partitions of %s: got %v, want a DATE", t.Name, row)
+		}
+		dates = append(dates, d)
+	}
+}
+
+// ReadPartition calls fn with every committed row of partition date of t,
+// of every merchant code, as a pointer to a new row struct: NUMERIC exactly
+// (a value that does not fit the column's DECIMAL(18,s) is an error),
+// TIMESTAMP in UTC, DATE as a civil date.
+func (w *Warehouse) ReadPartition(ctx context.Context, t schemas.Table, date civil.Date, fn func(row any) error) error {
+	cols, ok, err := w.columns(ctx, t)
+	if err != nil || !ok {
+		return err
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c.Name)
+	}
+	q := w.client.Query(fmt.Sprintf("SELECT %s FROM %s WHERE %s = @partition",
+		strings.Join(names, ", "), qualified(w.table(t.Name)), quoteIdent(t.Partition)))
+	q.Parameters = []bq.QueryParameter{{Name: "partition", Value: date}}
+	q.Location = w.cfg.Location
+	it, err := q.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("bigquery: reading %s partition %v: %w", t.Name, date, err)
+	}
+	for {
+		var vals []bq.Value
+		err := it.Next(&vals)
+		if errors.Is(err, iterator.Done) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("bigquery: reading %s partition %v: %w", t.Name, date, err)
+		}
+		if len(vals) != len(cols) {
+			return fmt.Errorf("bigquery: reading %s partition %v: got %d columns, want %d", t.Name, date, len(vals), len(cols))
+		}
+		p := reflect.New(t.Row)
+		for i, c := range cols {
+			if err := setField(p.Elem().Field(c.Field), c, vals[i]); err != nil {
+				return fmt.Errorf("bigquery: reading %s partition %v: column %s: %w", t.Name, date, c.Name, err)
+			}
+		}
+		if err := fn(p.Interface()); err != nil {
+			return err
+		}
+	}
+}
+
+// setField sets f, the field of column c, from the value v the client read.
+func setField(f reflect.Value, c schemas.Column, v bq.Value) error {
+	if v == nil {
+		if !c.Nullable {
+			return errors.New("NULL in a REQUIRED column")
+		}
+		return nil
+	}
+	if c.Nullable {
+		p := reflect.New(f.Type().Elem())
+		f.Set(p)
+		f = p.Elem()
+	}
+	ok := false
+	switch c.Type {
+	case schemas.String:
+		var s string
+		if s, ok = v.(string); ok {
+			f.SetString(s)
+		}
+	case schemas.Int64:
+		var n int64
+		if n, ok = v.(int64); ok {
+			f.SetInt(n)
+		}
+	case schemas.Bool:
+		var b bool
+		if b, ok = v.(bool); ok {
+			f.SetBool(b)
+		}
+	case schemas.Decimal, schemas.Rate:
+		var r *big.Rat
+		if r, ok = v.(*big.Rat); ok {
+			n, err := units(r, c.Type.Scale())
+			if err != nil {
+				return err
+			}
+			f.SetInt(n)
+		}
+	case schemas.Timestamp:
+		var ts time.Time
+		if ts, ok = v.(time.Time); ok {
+			f.Set(reflect.ValueOf(ts.UTC()))
+		}
+	case schemas.Date:
+		var d civil.Date
+		if d, ok = v.(civil.Date); ok {
+			f.Set(reflect.ValueOf(d))
+		}
+	}
+	if !ok {
+		return fmt.Errorf("got %T, want a %v", v, c.Type)
+	}
+	return nil
+}
+
+// units returns r in units of 10^-scale, refusing a value with more
+// decimals or beyond DECIMAL(18,scale).
+func units(r *big.Rat, scale int32) (int64, error) {
+	n := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
+	x := new(big.Rat).Mul(r, new(big.Rat).SetInt(n))
+	if !x.IsInt() {
+		return 0, fmt.Errorf("%s has more than %d decimals", r.RatString(), scale)
+	}
+	u := x.Num()
+	if !u.IsInt64() || u.Int64() > maxUnits || u.Int64() < -maxUnits {
+		return 0, fmt.Errorf("%s is out of range for DECIMAL(18,%d)", r.FloatString(int(scale)), scale)
+	}
+	return u.Int64(), nil
+}
