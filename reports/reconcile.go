@@ -14,7 +14,6 @@ import (
 	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/money"
 	"github.com/ledgerline/ledgerline/schemas"
-	"github.com/xuri/excelize/v2"
 )
 
 // MismatchError is a reconciliation failure: the files do not say what the
@@ -204,38 +203,40 @@ func totalsFigures(t *Totals) *figures {
 }
 
 // workbookFigures reads the workbook back: its detail rows and the values
-// its totals hold.
+// its totals hold, with a reader of its own (sheetscan.go).
 func workbookFigures(rep *Report) (map[string]*figures, error) {
-	f, err := excelize.OpenFile(rep.Workbook)
+	x, err := openXLSX(rep.Workbook)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if got := f.GetSheetList(); !slices.Equal(got, Sheets()) {
-		return nil, fmt.Errorf("workbook has sheets %q, want %q", got, Sheets())
+	defer x.Close()
+	if !slices.Equal(x.sheets, Sheets()) {
+		return nil, fmt.Errorf("workbook has sheets %q, want %q", x.sheets, Sheets())
 	}
-	raw := excelize.Options{RawCellValue: true}
 	statuses := rep.Account.TransactionStatuses
 
 	// The Orders sheet's rows.
 	orders := newFigures()
 	orders.hasOrders = true
 	ordersLast := 1
-	err = eachRow(f, SheetOrders, raw, func(r int, cols []string) error {
+	header := ordersHeader()
+	err = x.rows(SheetOrders, func(r int, cells []sheetCell) error {
 		if r == 1 {
-			if h := ordersHeader(); !slices.Equal(cols, h[:]) {
-				return fmt.Errorf("orders header %q", cols)
+			for i, h := range header {
+				if at(cells, i) != h {
+					return fmt.Errorf("orders header column %d is %q, want %q", i+1, at(cells, i), h)
+				}
 			}
 			return nil
 		}
-		cur := at(cols, ordCurrency)
+		cur := at(cells, ordCurrency)
 		if cur == "" {
 			return nil // the placeholder of an empty month
 		}
 		ordersLast = r
 		orders.orderRows++
-		if slices.Contains(statuses, at(cols, ordStatus)) {
-			g, err := parseCell(at(cols, ordGross))
+		if slices.Contains(statuses, at(cells, ordStatus)) {
+			g, err := parseCell(at(cells, ordGross))
 			if err != nil {
 				return fmt.Errorf("orders row %d gross: %w", r, err)
 			}
@@ -251,21 +252,24 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 	// The Chargeback fees sheet's rows and total.
 	fees := &figures{hasDisputes: true, hasFees: true}
 	feesTotal := &figures{hasFees: true}
-	feesLast, totalRow := 1, 0
-	err = eachRow(f, SheetChargebackFees, raw, func(r int, cols []string) error {
+	feesLast, totalFormula, totalRow := 1, "", 0
+	err = x.rows(SheetChargebackFees, func(r int, cells []sheetCell) error {
 		switch {
 		case r == 1:
 			return nil
-		case at(cols, cbRef) == "Total chargeback fee":
+		case at(cells, cbRef) == "Total chargeback fee":
 			totalRow = r
-			v, err := parseCell(at(cols, cbFee))
+			v, err := parseCell(at(cells, cbFee))
 			if err != nil {
 				return fmt.Errorf("chargeback fees total: %w", err)
 			}
 			feesTotal.fees = v
-		case at(cols, cbFeeCurrency) != "":
+			if cbFee < len(cells) {
+				totalFormula = cells[cbFee].formula
+			}
+		case at(cells, cbFeeCurrency) != "":
 			feesLast = r
-			v, err := parseCell(at(cols, cbFee))
+			v, err := parseCell(at(cells, cbFee))
 			if err != nil {
 				return fmt.Errorf("chargeback fees row %d: %w", r, err)
 			}
@@ -279,25 +283,29 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 	}
 	if totalRow == 0 {
 		feesTotal.missing = append(feesTotal.missing, "no total row")
-	} else if fm, _ := f.GetCellFormula(SheetChargebackFees, cellRef(cbFee, totalRow)); !strings.Contains(fm, fmt.Sprintf("$%s$2:$%s$%d", col(cbFee), col(cbFee), max(feesLast, 2))) {
-		feesTotal.missing = append(feesTotal.missing, fmt.Sprintf("total formula %q does not cover the rows 2 to %d", fm, feesLast))
+	} else if !strings.Contains(totalFormula, fmt.Sprintf("$%s$2:$%s$%d", col(cbFee), col(cbFee), max(feesLast, 2))) {
+		feesTotal.missing = append(feesTotal.missing, fmt.Sprintf("total formula %q does not cover the rows 2 to %d", totalFormula, feesLast))
 	}
 
 	// The Summary's totals.
 	summary := newFigures()
 	summary.hasDisputes, summary.hasFees = true, true
-	rows, err := f.GetRows(SheetSummary, raw)
+	var rows [][]sheetCell
+	err = x.rows(SheetSummary, func(_ int, cells []sheetCell) error {
+		rows = append(rows, slices.Clone(cells))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	find := func(label string) (int, []string) {
-		for i, r := range rows {
-			if len(r) > 0 && r[0] == label {
-				return i + 1, r
+	find := func(label string) []sheetCell {
+		for _, r := range rows {
+			if at(r, 0) == label {
+				return r
 			}
 		}
 		summary.missing = append(summary.missing, fmt.Sprintf("no row %q", label))
-		return 0, nil
+		return nil
 	}
 	value := func(label, cell string) (money.Amount, bool) {
 		if cell == "" {
@@ -311,21 +319,20 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 		}
 		return v, true
 	}
-	if _, r := find("Total chargeback fee"); r != nil {
+	if r := find("Total chargeback fee"); r != nil {
 		summary.fees, _ = value("Total chargeback fee", at(r, 1))
 	}
-	if _, r := find("Disputes opened"); r != nil {
+	if r := find("Disputes opened"); r != nil {
 		if v, ok := value("Disputes opened", at(r, 1)); ok {
 			summary.disputes = v.Units() / money.FromInt(1).Units()
 		}
 	}
-	_, hdr := find("By currency")
-	salesLabel := "Sales (orders with status " + strings.Join(statuses, " or ") + ")"
-	salesRow, sales := find(salesLabel)
-	grossRow, gross := find("Gross (incl. VAT, before discounts)")
+	hdr := find("By currency")
+	sales := find("Sales (orders with status " + strings.Join(statuses, " or ") + ")")
+	gross := find("Gross (incl. VAT, before discounts)")
 	rangeEnd := fmt.Sprintf("$%s$2:$%s$%d", col(ordCurrency), col(ordCurrency), max(ordersLast, 2))
-	for i := 1; hdr != nil && i < len(hdr); i++ {
-		cur := hdr[i]
+	for i := 1; i < len(hdr); i++ {
+		cur := hdr[i].value
 		if cur == "" {
 			continue
 		}
@@ -335,12 +342,9 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 		if v, ok := value(cur+" gross", at(gross, i)); ok {
 			summary.gross[cur] = v
 		}
-		for _, r := range []int{salesRow, grossRow} {
-			if r == 0 {
-				continue
-			}
-			if fm, _ := f.GetCellFormula(SheetSummary, cellRef(i, r)); !strings.Contains(fm, rangeEnd) {
-				summary.missing = append(summary.missing, fmt.Sprintf("%s formula %q does not cover the Orders rows 2 to %d", cellRef(i, r), fm, ordersLast))
+		for _, r := range [][]sheetCell{sales, gross} {
+			if i < len(r) && !strings.Contains(r[i].formula, rangeEnd) {
+				summary.missing = append(summary.missing, fmt.Sprintf("%s %s formula %q does not cover the Orders rows 2 to %d", at(r, 0), cur, r[i].formula, ordersLast))
 			}
 		}
 	}
@@ -360,28 +364,10 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 	}, nil
 }
 
-// eachRow calls fn with each row of sheet, numbered from 1.
-func eachRow(f *excelize.File, sheet string, opts excelize.Options, fn func(r int, cols []string) error) error {
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for r := 1; rows.Next(); r++ {
-		cols, err := rows.Columns(opts)
-		if err != nil {
-			return err
-		}
-		if err := fn(r, cols); err != nil {
-			return err
-		}
-	}
-	return rows.Error()
-}
-
-func at(cols []string, i int) string {
-	if i < len(cols) {
-		return cols[i]
+// at returns the value of cell i of a row, "" when absent.
+func at(cells []sheetCell, i int) string {
+	if i < len(cells) {
+		return cells[i].value
 	}
 	return ""
 }
