@@ -340,7 +340,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 	}
 	// The next run is at 02:00 in Auckland, not in UTC.
 	next := s.cron.Load().Entries()[0].Next.In(auckland)
-	if next.Hour() != 2 || next.Minute() != 0 || next.Sub(time.Now()) > 24*time.Hour || next.Before(time.Now()) {
+	if next.Hour() != 2 || next.Minute() != 0 || time.Until(next) > 24*time.Hour || next.Before(time.Now()) {
 		t.Errorf("next run %s, want the next 02:00 in Auckland", next)
 	}
 	cancel()

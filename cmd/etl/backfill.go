@@ -198,7 +198,11 @@ func (c *cli) runBackfill(ctx context.Context, b *backfill) int {
 		}
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintln(c.stderr, "etl backfill: interrupted; run the same command again to finish (dates that succeeded are skipped)")
+		again := "the same command"
+		if b.force {
+			again = "it without --force"
+		}
+		fmt.Fprintf(c.stderr, "etl backfill: interrupted; run %s again to finish (dates that succeeded are skipped)\n", again)
 	}
 	return code
 }
@@ -335,6 +339,14 @@ func taskLine(t *task) string {
 	return fmt.Sprintf("%s %s: %s", t.date, t.acct.Name, t.status)
 }
 
+// plural returns "1 date", "2 dates".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func rows(s pipeline.Summary) int64 {
 	var n int64
 	for _, t := range s.Tables {
@@ -366,8 +378,8 @@ func (b *backfill) printSummary(tasks []*task) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", t.date, t.acct.Name, t.status, r, d, id)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d dates × %d accounts: %d succeeded (%s rows), %d skipped (already succeeded), %d failed, %d not run\n",
-		b.to.DaysSince(b.from)+1, len(b.accounts), counts[taskSucceeded], progress.Count(total), counts[taskSkipped], counts[taskFailed], counts[taskNotRun])
+	fmt.Fprintf(w, "%s × %s: %d succeeded (%s rows), %d skipped (already succeeded), %d failed, %d not run\n",
+		plural(b.to.DaysSince(b.from)+1, "date"), plural(len(b.accounts), "account"), counts[taskSucceeded], progress.Count(total), counts[taskSkipped], counts[taskFailed], counts[taskNotRun])
 	for _, t := range tasks {
 		if t.status == taskFailed {
 			fmt.Fprintf(w, "failed: %s %s: %v\n", t.date, t.acct.Name, t.err)
