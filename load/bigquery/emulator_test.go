@@ -9,9 +9,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"os"
-	"fmt"
-	"time"
 	"strings"
 	"sync"
 	"testing"
@@ -92,13 +89,14 @@ type request struct {
 }
 
 // recorder is an http.RoundTripper that records the requests it passes
-// on, and may answer some itself.
+// on; a test may put a function around the passing on, to change or make up
+// the response.
 type recorder struct {
 	base http.RoundTripper
 
-	mu        sync.Mutex
-	reqs      []request
-	intercept func(r request) *http.Response // nil: pass every request on
+	mu     sync.Mutex
+	reqs   []request
+	around func(r request, pass func() (*http.Response, error)) (*http.Response, error)
 }
 
 func (rec *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -112,30 +110,43 @@ func (rec *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	r := request{Method: req.Method, Path: req.URL.Path, Query: req.URL.Query(), Body: body}
-	start := time.Now()
-	defer func() {
-		if os.Getenv("BQTRACE") != "" {
-			fmt.Fprintf(os.Stderr, "%s %s %s %v\n", time.Now().Format("05.000"), req.Method, req.URL.Path, time.Since(start))
-		}
-	}()
 	rec.mu.Lock()
 	rec.reqs = append(rec.reqs, r)
-	intercept := rec.intercept
+	around := rec.around
 	rec.mu.Unlock()
-	if intercept != nil {
-		if resp := intercept(r); resp != nil {
-			resp.Request = req
-			return resp, nil
-		}
+	pass := func() (*http.Response, error) { return rec.base.RoundTrip(req) }
+	if around == nil {
+		return pass()
 	}
-	return rec.base.RoundTrip(req)
+	resp, err := around(r, pass)
+	if resp != nil && resp.Request == nil {
+		resp.Request = req
+	}
+	return resp, err
 }
 
-// setIntercept sets the function that may answer requests itself.
-func (rec *recorder) setIntercept(f func(r request) *http.Response) {
+// setAround sets the function around the passing on of requests.
+func (rec *recorder) setAround(f func(r request, pass func() (*http.Response, error)) (*http.Response, error)) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	rec.intercept = f
+	rec.around = f
+}
+
+// reset forgets the recorded requests.
+func (rec *recorder) reset() {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.reqs = nil
+}
+
+// jsonResponse makes up a response with status code and JSON body.
+func jsonResponse(code int, body string) *http.Response {
+	return &http.Response{
+		StatusCode: code,
+		Status:     http.StatusText(code),
+		Header:     http.Header{"Content-Type": {"application/json"}},
+		Body:       io.NopCloser(strings.NewReader(body)),
+	}
 }
 
 // requests returns the recorded requests that match.
@@ -242,4 +253,17 @@ func splitMultipart(t *testing.T, r request) (meta, media []byte) {
 		}
 	}
 	return meta, media
+}
+
+// isPost matches the POST requests whose path ends with suffix.
+func isPost(suffix string) func(r request) bool {
+	return func(r request) bool { return r.Method == http.MethodPost && strings.HasSuffix(r.Path, suffix) }
+}
+
+// decode decodes the JSON body of a request into v.
+func decode(t *testing.T, body []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("request body %.200s: %v", body, err)
+	}
 }
