@@ -15,6 +15,10 @@ const (
 	fmtPercent  = "0.00%"
 )
 
+// fontFamily is the workbook's font, excelize's default, named in every
+// style so that no cell falls back to another family.
+const fontFamily = "Calibri"
+
 // styles holds the workbook's cell styles, created on first use.
 type styles struct {
 	f     *excelize.File
@@ -36,6 +40,7 @@ const (
 	kindLabel
 	kindTotal // bold, top border
 	kindStrong
+	kindLeft // plain, aligned left
 )
 
 func newStyles(f *excelize.File) *styles {
@@ -48,27 +53,29 @@ func (s *styles) get(kind styleKind, format string) (int, error) {
 	if id, ok := s.cache[k]; ok {
 		return id, nil
 	}
-	st := &excelize.Style{}
+	st := &excelize.Style{Font: &excelize.Font{Family: fontFamily, Size: 11}}
 	if format != "" {
 		st.CustomNumFmt = &format
 	}
 	switch kind {
 	case kindTitle:
-		st.Font = &excelize.Font{Bold: true, Size: 15, Color: "1F3864"}
+		st.Font = &excelize.Font{Family: fontFamily, Bold: true, Size: 15, Color: "1F3864"}
 	case kindSubtitle:
-		st.Font = &excelize.Font{Italic: true, Color: "595959"}
+		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Italic: true, Color: "595959"}
 	case kindHeader:
-		st.Font = &excelize.Font{Bold: true, Color: "1F3864"}
+		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Bold: true, Color: "1F3864"}
 		st.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}
 		st.Border = []excelize.Border{{Type: "bottom", Color: "8EA9DB", Style: 1}}
 		st.Alignment = &excelize.Alignment{Vertical: "center", WrapText: true}
 	case kindLabel:
-		st.Font = &excelize.Font{Color: "404040"}
+		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Color: "404040"}
 	case kindTotal:
-		st.Font = &excelize.Font{Bold: true}
+		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Bold: true}
 		st.Border = []excelize.Border{{Type: "top", Color: "000000", Style: 1}}
+	case kindLeft:
+		st.Alignment = &excelize.Alignment{Horizontal: "left"}
 	case kindStrong:
-		st.Font = &excelize.Font{Bold: true, Size: 12}
+		st.Font = &excelize.Font{Family: fontFamily, Bold: true, Size: 12}
 		st.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}}
 	}
 	id, err := s.f.NewStyle(st)

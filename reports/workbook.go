@@ -71,7 +71,25 @@ type stream struct {
 	row int
 }
 
+// pageSetup prints sheet landscape, fitted to one page wide (and, with
+// onePage, one page high). It must come before the sheet's stream writer,
+// which writes the sheet properties first.
+func (b *book) pageSetup(sheet string, onePage bool) error {
+	fit := true
+	if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	landscape, one, high := "landscape", 1, 0
+	if onePage {
+		high = 1
+	}
+	return b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &high})
+}
+
 func (b *book) stream(sheet string, widths []float64, freeze int, freezeCols int) (*stream, error) {
+	if err := b.pageSetup(sheet, sheet == SheetSummary); err != nil {
+		return nil, err
+	}
 	sw, err := b.f.NewStreamWriter(sheet)
 	if err != nil {
 		return nil, err
@@ -158,7 +176,7 @@ func (b *book) headerRow(names ...string) ([]any, error) {
 // chargebackFees writes one row per dispute opened in the month and a total.
 func (b *book) chargebackFees() error {
 	fc := b.rep.Account.Currency
-	s, err := b.stream(SheetChargebackFees, []float64{14, 12, 12, 14, 12, 12, 16, 10, 16, 10, 11, 10, 70}, 1, 1)
+	s, err := b.stream(SheetChargebackFees, []float64{14, 12, 12, 14, 24, 12, 16, 10, 16, 10, 11, 10, 70}, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -608,9 +626,13 @@ func (b *book) summary() error {
 	rep, t, a := b.rep, &b.rep.Totals, b.rep.Account
 	fc := a.Currency
 	ncur := len(t.Currencies)
-	widths := []float64{34, 18, 18, 24, 18, 12}
+	widths := []float64{46, 18, 18, 22, 18, 18}
 	for len(widths) < ncur+1 {
 		widths = append(widths, 18)
+	}
+	noGrid := false
+	if err := b.f.SetSheetView(SheetSummary, 0, &excelize.ViewOptions{ShowGridLines: &noGrid}); err != nil {
+		return err
 	}
 	s, err := b.stream(SheetSummary, widths, 0, 0)
 	if err != nil {
@@ -641,11 +663,11 @@ func (b *book) summary() error {
 	loc := a.ReportingTimezone
 	info := [][]any{
 		{label("Account"), fmt.Sprintf("%s (merchant %s)", a.Name, a.MerchantCode)},
-		{label("Month"), cell(kindPlain, fmtMonth, dateSerial(rep.Month))},
-		{label("From"), cell(kindPlain, fmtDate, dateSerial(rep.Month))},
-		{label("To"), cell(kindPlain, fmtDate, dateSerial(lastOfMonth(rep.Month)))},
+		{label("Month"), cell(kindLeft, fmtMonth, dateSerial(rep.Month))},
+		{label("From"), cell(kindLeft, fmtDate, dateSerial(rep.Month))},
+		{label("To"), cell(kindLeft, fmtDate, dateSerial(lastOfMonth(rep.Month)))},
 		{label("Reporting time zone"), loc.String()},
-		{label("Generated (" + loc.String() + ")"), cell(kindPlain, fmtDateTime, timeSerial(rep.GeneratedAt, loc))},
+		{label("Generated (" + loc.String() + ")"), cell(kindLeft, fmtDateTime, timeSerial(rep.GeneratedAt, loc))},
 		{label("Report run id"), rep.RunID},
 		{label("Warehouse run ids"), runs},
 		{label("Account currency"), fc},
