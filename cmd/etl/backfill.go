@@ -134,7 +134,7 @@ func (c *cli) parseBackfill(args []string) (*backfill, int) {
 	if progress.Terminal(c.stderr) {
 		b.display = progress.NewDisplay(c.stderr, nil)
 	}
-	b.env = runEnv{log: c.backfillLogger(b.display), lockDir: *lockDirFlag, command: "etl backfill " + job.Name}
+	b.env = runEnv{log: c.displayLogger(b.display), lockDir: *lockDirFlag, command: "etl backfill " + job.Name}
 	if b.display != nil {
 		b.env.observer = b.display
 	}
@@ -157,9 +157,9 @@ func (c *cli) parseBackfill(args []string) (*backfill, int) {
 	return b, exitOK
 }
 
-// backfillLogger logs as c.logger does, through the display's log writer
+// displayLogger logs as c.logger does, through the display's log writer
 // on a terminal so that log lines and the progress line do not mix.
-func (c *cli) backfillLogger(d *progress.Display) *slog.Logger {
+func (c *cli) displayLogger(d *progress.Display) *slog.Logger {
 	if d == nil {
 		return c.logger()
 	}
