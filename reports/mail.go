@@ -205,8 +205,15 @@ func (m *Mailer) writeOutbox(rep *Report, msg *mail.Msg) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("reports: outbox: %w", err)
 	}
-	name := fmt.Sprintf("accounting-%s-%s-%s.eml", rep.Account.Name, MonthLabel(rep.Month), rep.GeneratedAt.UTC().Format("20060102T150405Z"))
-	path := filepath.Join(dir, name)
+	base := fmt.Sprintf("accounting-%s-%s-%s", rep.Account.Name, MonthLabel(rep.Month), rep.GeneratedAt.UTC().Format("20060102T150405Z"))
+	path := filepath.Join(dir, base+".eml")
+	// Another message of the same report (other recipients) keeps its file.
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		path = filepath.Join(dir, fmt.Sprintf("%s-%d.eml", base, n))
+	}
 	err := writeFileAtomic(path, func(f *os.File) error {
 		_, err := msg.WriteTo(f)
 		return err

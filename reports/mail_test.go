@@ -505,8 +505,14 @@ func TestOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMessage(t, rep, parseMail(t, raw), to)
-	if entries, _ := os.ReadDir(outbox); len(entries) != 1 {
-		t.Errorf("outbox holds %d files", len(entries))
+	// A second message of the same report, to other recipients, gets a
+	// file of its own.
+	d2, err := m.Deliver(t.Context(), rep, []string{"audit@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(outbox); len(entries) != 2 || d2.Path == d.Path {
+		t.Errorf("outbox holds %d files; paths %s, %s", len(entries), d.Path, d2.Path)
 	}
 }
 

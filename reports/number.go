@@ -150,6 +150,13 @@ func amountText(a money.Amount, currency string) string {
 	return s + strings.Repeat("0", want-have)
 }
 
+// FormatAmount formats a for people: thousands separators, at least the
+// currency's minor-unit decimals and more only when a has them, and the
+// currency: 1,750.00 USD, 8,901,134 JPY.
+func FormatAmount(a money.Amount, currency string) string {
+	return groupedAmount(a, currency) + " " + currency
+}
+
 // groupedAmount is amountText with thousands separators, for message bodies.
 func groupedAmount(a money.Amount, currency string) string {
 	s := amountText(a, currency)

@@ -155,8 +155,8 @@ func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config
 		return err
 	}
 	t := &rep.Totals
-	fmt.Fprintf(c.stdout, "report %s: account %s, %s: %d orders, %d disputes, Total chargeback fee %s %s\n  %s\n  %s\n",
-		runID, acct.Name, reports.MonthLabel(month), t.OrderRows, t.Disputes, t.ChargebackFees, t.FeeCurrency, rep.Workbook, rep.CSV)
+	fmt.Fprintf(c.stdout, "report %s: account %s, %s: %d orders, %d disputes, Total chargeback fee %s\n  %s\n  %s\n",
+		runID, acct.Name, reports.MonthLabel(month), t.OrderRows, t.Disputes, reports.FormatAmount(t.ChargebackFees, t.FeeCurrency), rep.Workbook, rep.CSV)
 	if err := reports.Reconcile(ctx, wh, rep); err != nil {
 		var mm *reports.MismatchError
 		if errors.As(err, &mm) {
