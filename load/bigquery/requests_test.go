@@ -368,3 +368,39 @@ func TestJobIDs(t *testing.T) {
 		t.Errorf("load job id %q does not read as run, slice, table and date", id)
 	}
 }
+
+// TestCommitAfterConcurrentUpdate shows a commit transaction that BigQuery
+// aborted for a concurrent update of its table (by another slice's commit)
+// run again as a new job.
+func TestCommitAfterConcurrentUpdate(t *testing.T) {
+	e := startEmulator(t)
+	w := e.warehouse(t, "dw")
+	tab := schemas.Orders()
+	rows := sliceRows(tab, day1, 4, 0, "M1", emulatorDigits)
+	r := writeRun(t, w, "M1", "run-1", tab, map[civil.Date][]any{day1: rows})
+	first := r.CommitJobID()
+	aborted := fmt.Sprintf(`{"error":{"code":400,"message":"Transaction is aborted due to concurrent update against table %s:dw.orders.","errors":[{"reason":"invalidQuery","message":"Transaction is aborted due to concurrent update against table %s:dw.orders."}]}}`, project, project)
+	e.rec.setAround(func(q request, pass func() (*http.Response, error)) (*http.Response, error) {
+		switch {
+		case q.Method == http.MethodPost && bytes.Contains(q.Body, []byte(`"jobId":"`+first+`"`)):
+			// BigQuery runs the job, and aborts it.
+			return jsonResponse(http.StatusOK, fmt.Sprintf(`{"kind":"bigquery#job","jobReference":{"projectId":%q,"jobId":%q,"location":"EU"},"configuration":{"query":{"query":"..."}},"status":{"state":"RUNNING"}}`, project, first)), nil
+		case q.Method == http.MethodGet && strings.HasSuffix(q.Path, "/"+first):
+			return jsonResponse(http.StatusBadRequest, aborted), nil
+		}
+		return pass()
+	})
+	if _, err := r.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, j := range e.rec.jobInserts(t) {
+		if j.Configuration.Query != nil {
+			ids = append(ids, j.JobReference.JobID)
+		}
+	}
+	if want := []string{first, first + "_2"}; !slices.Equal(ids, want) {
+		t.Errorf("commit jobs %v, want %v", ids, want)
+	}
+	expect(t, w, tab, day1, rows)
+}

@@ -115,8 +115,18 @@ func (r *Run) LoadJobID(table string, date civil.Date) string {
 	return fmt.Sprintf("ledgerline_%s_load_%s_%s", r.tag, table, date.In(time.UTC).Format("20060102"))
 }
 
-// CommitJobID returns the id of the run's commit transaction job.
-func (r *Run) CommitJobID() string { return "ledgerline_" + r.tag + "_commit" }
+// CommitJobID returns the id of the run's commit transaction job. A
+// transaction that BigQuery aborts for a concurrent update runs again with
+// the suffix _2, then _3.
+func (r *Run) CommitJobID() string { return r.commitJobID(1) }
+
+func (r *Run) commitJobID(attempt int) string {
+	id := "ledgerline_" + r.tag + "_commit"
+	if attempt > 1 {
+		id += fmt.Sprintf("_%d", attempt)
+	}
+	return id
+}
 
 // StagingTable returns the name of the run's staging table of table.
 func (r *Run) StagingTable(table string) string {
@@ -567,13 +577,7 @@ func (r *Run) Commit(ctx context.Context) (load.CommitStats, error) {
 		return load.CommitStats{}, fmt.Errorf("bigquery: commit of run %s: %w", r.runID, err)
 	}
 	if len(tables) > 0 {
-		id := r.CommitJobID()
-		q := r.w.client.Query(commitScript(r.slice, tables))
-		q.JobID = id
-		q.Location = r.w.cfg.Location
-		q.Labels = map[string]string{"ledgerline_commit": "true"}
-		what := fmt.Sprintf("commit of run %s (job %s)", r.runID, id)
-		if err := r.w.runJob(ctx, what, id, func() (*bq.Job, error) { return q.Run(ctx) }); err != nil {
+		if err := r.commit(ctx, commitScript(r.slice, tables)); err != nil {
 			return load.CommitStats{}, err
 		}
 	}
@@ -584,6 +588,41 @@ func (r *Run) Commit(ctx context.Context) (load.CommitStats, error) {
 	// Best effort: a staging table left behind expires.
 	_ = r.dropStaging(context.WithoutCancel(ctx))
 	return stats, nil
+}
+
+// commitAttempts bounds the runs of the commit transaction when BigQuery
+// aborts it for a concurrent update of one of its tables (by the commit of
+// another slice).
+const commitAttempts = 3
+
+// commit runs the commit transaction sql. A transaction that BigQuery
+// aborted because another one updated the same table meanwhile changed
+// nothing, and runs again as a new job.
+func (r *Run) commit(ctx context.Context, sql string) error {
+	for attempt := 1; ; attempt++ {
+		id := r.commitJobID(attempt)
+		q := r.w.client.Query(sql)
+		q.JobID = id
+		q.Location = r.w.cfg.Location
+		q.Labels = map[string]string{"ledgerline_commit": "true"}
+		what := fmt.Sprintf("commit of run %s (job %s)", r.runID, id)
+		err := r.w.runJob(ctx, what, id, func() (*bq.Job, error) { return q.Run(ctx) })
+		if err == nil || attempt == commitAttempts || !concurrentUpdate(err) {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * time.Second):
+		case <-ctx.Done():
+			return fmt.Errorf("%w (then %w)", err, ctx.Err())
+		}
+	}
+}
+
+// concurrentUpdate reports whether err says BigQuery aborted a transaction
+// because another transaction updated one of its tables. BigQuery gives no
+// reason of its own for it, only the message.
+func concurrentUpdate(err error) bool {
+	return strings.Contains(err.Error(), "aborted due to concurrent update")
 }
 
 // beginCommit checks that the run can commit and ends it: from then on it
