@@ -17,6 +17,8 @@ import (
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/pipeline"
+	"github.com/ledgerline/ledgerline/progress"
+	"github.com/ledgerline/ledgerline/runlock"
 )
 
 // cli holds what the commands need from the process, so tests can run them.
@@ -32,12 +34,18 @@ const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
 Usage:
   etl validate [-c jobs.yaml]                      check the configuration
   etl run JOB [--date YYYY-MM-DD] [-c jobs.yaml]   run a job for one business date
+  etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [-c jobs.yaml]
+                                                   run a job for every date of a range; resumable
+  etl schedule [-c jobs.yaml] [--addr :9090]       run every job on its schedule until SIGTERM
+  etl report accounting --month YYYY-MM [--account NAME] [-c jobs.yaml]
+                                                   build, check and send the accounting workbook
   etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N]
                                                    serve the simulated 2Checkout merchant
   etl version                                      print the version
 
 Run 'etl COMMAND --help' for a command's flags.
-Exit codes: 0 success, 1 run failed, 2 bad usage or configuration.
+Exit codes: 0 success, 1 run failed, 2 bad usage or configuration,
+3 another run of the job and account is in progress.
 `
 
 func (c *cli) main(ctx context.Context, args []string) int {
@@ -50,6 +58,12 @@ func (c *cli) main(ctx context.Context, args []string) int {
 		return c.validate(args[1:])
 	case "run":
 		return c.run(ctx, args[1:])
+	case "backfill":
+		return c.backfill(ctx, args[1:])
+	case "schedule":
+		return c.schedule(ctx, args[1:])
+	case "report":
+		return c.report(ctx, args[1:])
 	case "sandbox":
 		if len(args) < 2 || args[1] != "serve" {
 			fmt.Fprintln(c.stderr, "etl sandbox: want 'etl sandbox serve'")
@@ -152,6 +166,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	fs := c.flagSet("run", "etl run JOB [--date YYYY-MM-DD] [-c jobs.yaml]")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	dateFlag := fs.String("date", "", "business `date` to run (default: yesterday in the job's time zone)")
+	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
+	pushgateway := fs.String("pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL`")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -176,13 +192,35 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 	}
-	log := c.logger()
 	code := exitOK
 	for _, name := range job.Accounts {
 		acct, _ := f.Account(name) // validated by config.Load
-		s, err := pipeline.RunAccount(ctx, job, acct, date, pipeline.Options{Logger: log, Version: version, Now: c.now})
-		if err != nil {
-			log.Error("run failed", "job", job.Name, "account", acct.Name, "date", date.String(), "error", err.Error())
+		var display *progress.Display
+		if progress.Terminal(c.stderr) {
+			display = progress.NewDisplay(c.stderr, c.now)
+		}
+		env := runEnv{log: c.displayLogger(display), lockDir: *lockDirFlag, command: "etl run " + job.Name}
+		if display != nil {
+			env.observer = display
+		}
+		if *pushgateway != "" {
+			if env.metrics, err = progress.NewMetrics(nil); err != nil {
+				fmt.Fprintf(c.stderr, "etl run: %v\n", err)
+				return exitFailed
+			}
+		}
+		s, err := c.runLocked(ctx, env, job, acct, date)
+		display.Finish()
+		pushMetrics(ctx, env, *pushgateway, job.Name)
+		switch {
+		case errors.Is(err, runlock.ErrHeld):
+			fmt.Fprintf(c.stderr, "etl run: %v\n", err)
+			if code == exitOK {
+				code = exitLocked
+			}
+			continue
+		case err != nil:
+			env.log.Error("run failed", "job", job.Name, "account", acct.Name, "date", date.String(), "error", err.Error())
 			fmt.Fprintf(c.stderr, "etl run: job %s, account %s, date %s: %v\n", job.Name, acct.Name, date, err)
 			code = exitFailed
 			continue

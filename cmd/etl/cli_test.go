@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ledgerline/ledgerline/load/local"
+	"github.com/ledgerline/ledgerline/runlock"
 	"github.com/ledgerline/ledgerline/schemas"
 )
 
@@ -220,4 +222,26 @@ func readRuns(t *testing.T, warehouse string) []schemas.Run {
 		}
 	}
 	return runs
+}
+
+// TestSecondRunExitsWithTheLockMessage: while a run of a job and account
+// holds its lock, another exits 3 naming the holder.
+func TestSecondRunExitsWithTheLockMessage(t *testing.T) {
+	path, warehouse := writeConfig(t, backfillConfig)
+	l, err := runlock.Acquire(filepath.Join(warehouse, ".locks"), "nightly", "demo", runlock.Holder{PID: os.Getpid(), Command: "etl run nightly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, errb := newCLI(backfillEnv)
+	if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-01"}); code != exitLocked {
+		t.Errorf("exit %d, want %d", code, exitLocked)
+	}
+	if !strings.Contains(errb.String(), "job nightly, account demo is already running: held by pid "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("stderr: %s", errb)
+	}
+	l.Release()
+	c, _, errb = newCLI(backfillEnv)
+	if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-01"}); code != exitOK {
+		t.Errorf("after release: exit %d: %s", code, errb)
+	}
 }

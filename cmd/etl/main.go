@@ -1,7 +1,8 @@
 // Command etl is ledgerline's command line: it validates jobs.yaml, runs
 // jobs, and serves the built-in 2Checkout sandbox.
 //
-// Exit codes: 0 success, 1 run failed, 2 bad usage or configuration.
+// Exit codes: 0 success, 1 run failed, 2 bad usage or configuration, 3
+// another run of the job and account is in progress.
 package main
 
 import (
@@ -18,6 +19,9 @@ const (
 	exitOK     = 0
 	exitFailed = 1
 	exitUsage  = 2
+	// exitLocked: the run did not start because another run of the same
+	// job and account holds the run lock.
+	exitLocked = 3
 )
 
 func main() {

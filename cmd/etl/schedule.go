@@ -19,10 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// exitLocked is the exit code of a run that did not start because another
-// run of the same job and account holds the run lock.
-const exitLocked = 3
-
 // runEnv is what the commands that run jobs (run, schedule, backfill)
 // share around pipeline.RunAccount.
 type runEnv struct {
