@@ -302,8 +302,12 @@ func permanent(err error) bool {
 // subject is the message's subject.
 func subject(rep *Report) string {
 	t := &rep.Totals
-	return fmt.Sprintf("Accounting report %s (%s), %s: Total chargeback fee %s %s",
+	s := fmt.Sprintf("Accounting report %s (%s), %s: Total chargeback fee %s %s",
 		rep.Account.Name, rep.Account.MerchantCode, monthName(rep.Month), groupedAmount(t.ChargebackFees, t.FeeCurrency), t.FeeCurrency)
+	if !t.Complete {
+		s = "PROVISIONAL " + s
+	}
+	return s
 }
 
 // message builds the message of rep.
@@ -367,12 +371,13 @@ func bodies(rep *Report) (string, string, error) {
 		}
 		bases = append(bases, s)
 	}
-	period := fmt.Sprintf("%s to %s, %s", rep.Month, lastOfMonth(rep.Month), a.ReportingTimezone)
+	period := fmt.Sprintf("%s to %s, %s", rep.Month, LastOfMonth(rep.Month), a.ReportingTimezone)
 	attached := []string{rep.WorkbookName(), CSVName}
 	generated := rep.GeneratedAt.In(a.ReportingTimezone).Format("2006-01-02 15:04:05 MST")
 
 	var tb strings.Builder
-	fmt.Fprintf(&tb, "Accounting report for %s (merchant %s), %s (%s).\n\n", a.Name, a.MerchantCode, monthName(rep.Month), period)
+	fmt.Fprintf(&tb, "Accounting report for %s (merchant %s), %s (%s).\n", a.Name, a.MerchantCode, monthName(rep.Month), period)
+	fmt.Fprintf(&tb, "Data complete: %s.\n\n", completeness(t))
 	fmt.Fprintf(&tb, "Total chargeback fee: %s (%d disputes opened)\n", fee, t.Disputes)
 	for _, b := range bases {
 		fmt.Fprintf(&tb, "  %s\n", b)
@@ -400,7 +405,7 @@ func bodies(rep *Report) (string, string, error) {
 		"Account": a.Name, "Merchant": a.MerchantCode, "Month": monthName(rep.Month), "Period": period,
 		"Fee": fee, "Disputes": t.Disputes, "Bases": bases, "FeeCurrency": t.FeeCurrency, "Lines": lines,
 		"Statuses": strings.Join(a.TransactionStatuses, " or "), "Attached": attached,
-		"RunID": rep.RunID, "Generated": generated,
+		"RunID": rep.RunID, "Generated": generated, "Complete": completeness(t),
 	})
 	return tb.String(), hb.String(), err
 }
@@ -414,7 +419,8 @@ func percentText(r money.Rate) string {
 
 const htmlBody = `<!DOCTYPE html>
 <html><body style="font-family: Arial, Helvetica, sans-serif; font-size: 14px; color: #222">
-<p>Accounting report for <b>{{.Account}}</b> (merchant {{.Merchant}}), <b>{{.Month}}</b> ({{.Period}}).</p>
+<p>Accounting report for <b>{{.Account}}</b> (merchant {{.Merchant}}), <b>{{.Month}}</b> ({{.Period}}).<br>
+Data complete: {{.Complete}}.</p>
 <p style="font-size: 16px"><b>Total chargeback fee: {{.Fee}}</b> ({{.Disputes}} disputes opened)</p>
 <ul>{{range .Bases}}<li>{{.}}</li>{{end}}</ul>
 <table cellpadding="4" cellspacing="0" style="border-collapse: collapse; font-size: 13px">

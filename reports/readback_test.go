@@ -553,6 +553,9 @@ func TestWorkbookReadBack(t *testing.T) {
 			t.Errorf("Summary %s formatted %q, want %q", label, got.SummaryDates[label], format)
 		}
 	}
+	if c := fmt.Sprint(got.Summary.Labels["Data complete"][0]); !strings.HasPrefix(c, "yes: run run-LLDEMO-2025-03-31 (business date 2025-03-31)") {
+		t.Errorf("Summary Data complete %q", c)
+	}
 	for _, label := range []string{"Report run id", "Warehouse run ids", "Account"} {
 		if len(got.Summary.Labels[label]) == 0 || got.Summary.Labels[label][0] == nil {
 			t.Errorf("Summary has no %s", label)

@@ -125,7 +125,7 @@ func unionKeys[V any](a, b map[string]V) []string {
 // straight from the warehouse.
 func warehouseFigures(ctx context.Context, wh load.Reader, rep *Report) (*figures, error) {
 	a := rep.Account
-	first, last := rep.Month, lastOfMonth(rep.Month)
+	first, last := rep.Month, LastOfMonth(rep.Month)
 	fig := newFigures()
 	fig.hasOrders, fig.hasDisputes, fig.hasFees = true, true, true
 	ot := schemas.Orders()

@@ -113,6 +113,13 @@ type Totals struct {
 	Snapshot civil.Date
 	// Subscriptions are the subscription figures of Snapshot, by product.
 	Subscriptions []ProductSubscriptions
+	// Complete says that a successful run read the whole month after it
+	// ended: CoveredBy, for business date CoveredThrough. Otherwise the
+	// report is provisional: orders or disputes of the month may be
+	// missing from the warehouse.
+	Complete       bool
+	CoveredBy      string
+	CoveredThrough civil.Date
 }
 
 // Currency returns the totals of currency c.
@@ -237,7 +244,7 @@ func writeWorkbook(ctx context.Context, wh load.Reader, rep *Report, data *month
 	if err != nil {
 		return err
 	}
-	err = eachDayOfOrders(ctx, wh, a.MerchantCode, rep.Month, lastOfMonth(rep.Month), func(day []*schemas.Order) error {
+	err = eachDayOfOrders(ctx, wh, a.MerchantCode, rep.Month, LastOfMonth(rep.Month), func(day []*schemas.Order) error {
 		for _, o := range day {
 			if err := ow.write(o); err != nil {
 				return err
@@ -343,6 +350,9 @@ func (b *book) collect(ow *ordersSheet) {
 	rep.WarehouseRuns = slices.Sorted(maps.Keys(runs))
 	t.FeeBases = feeBases(a, rep.Month, b.data)
 	t.Snapshot = b.data.snapshot
+	if c := b.data.covering; c != nil {
+		t.Complete, t.CoveredBy, t.CoveredThrough = true, c.RunID, c.BusinessDate
+	}
 	t.Subscriptions = subscriptionFigures(b.data, rep.Month, a.ReportingTimezone)
 }
 

@@ -36,8 +36,8 @@ func addMonths(d civil.Date, n int) civil.Date {
 	return civil.DateOf(t)
 }
 
-// lastOfMonth returns the last day of d's month.
-func lastOfMonth(d civil.Date) civil.Date { return addMonths(d, 1).AddDays(-1) }
+// LastOfMonth returns the last day of d's month.
+func LastOfMonth(d civil.Date) civil.Date { return addMonths(d, 1).AddDays(-1) }
 
 // partitionsIn returns t's non-empty partitions from first to last.
 func partitionsIn(ctx context.Context, r load.Reader, t schemas.Table, first, last civil.Date) ([]civil.Date, error) {
@@ -70,6 +70,7 @@ func orderMerchant(o *schemas.Order) string               { return o.MerchantCod
 func chargebackMerchant(c *schemas.Chargeback) string     { return c.MerchantCode }
 func rateMerchant(c *schemas.ChargebackRate) string       { return c.MerchantCode }
 func subscriptionMerchant(s *schemas.Subscription) string { return s.MerchantCode }
+func runMerchant(r *schemas.Run) string                   { return r.MerchantCode }
 
 // eachDayOfOrders calls fn with the merchant's orders of each day from first
 // to last that has any, a day at a time, sorted by order time and
@@ -117,6 +118,10 @@ type monthData struct {
 	// when there is none.
 	snapshot      civil.Date
 	subscriptions []schemas.Subscription
+	// covering is the latest successful run that read the whole month
+	// after it ended; nil when there is none and the month's figures may
+	// be incomplete.
+	covering *schemas.Run
 }
 
 // rateOf returns the rates row of month m.
@@ -132,7 +137,7 @@ func (d *monthData) rateOf(m civil.Date) (schemas.ChargebackRate, bool) {
 // readMonth reads the month's disputes, the rates of the twelve months
 // ending with it and the month's last subscriptions snapshot.
 func readMonth(ctx context.Context, r load.Reader, merchant string, month civil.Date) (*monthData, error) {
-	first, last := month, lastOfMonth(month)
+	first, last := month, LastOfMonth(month)
 	var d monthData
 
 	cbt := schemas.Chargebacks()
@@ -191,5 +196,38 @@ func readMonth(ctx context.Context, r load.Reader, merchant string, month civil.
 			d.snapshot = snaps[i]
 		}
 	}
+	if err := d.readCoverage(ctx, r, merchant, first, last); err != nil {
+		return nil, err
+	}
 	return &d, nil
+}
+
+// readCoverage finds in etl_runs the latest successful run of the merchant
+// whose business date is the month's last day or later and whose orders
+// window starts on or before the month's first: a run that read the whole
+// month once it had ended.
+func (d *monthData) readCoverage(ctx context.Context, r load.Reader, merchant string, first, last civil.Date) error {
+	t := schemas.Runs()
+	// A run for a date starts after that date (a day earlier in UTC at
+	// most).
+	days, err := partitionsIn(ctx, r, t, last.AddDays(-1), civil.Date{Year: 9999, Month: 12, Day: 31})
+	if err != nil {
+		return err
+	}
+	for _, day := range days {
+		err := readAccount(ctx, r, t, day, merchant, runMerchant, func(run *schemas.Run) error {
+			if run.Status != "succeeded" || run.BusinessDate.Before(last) || run.WindowFrom == nil ||
+				run.WindowFrom.After(first) || run.Orders == 0 {
+				return nil
+			}
+			if d.covering == nil || run.StartedAt.After(d.covering.StartedAt) {
+				d.covering = run
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

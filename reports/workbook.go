@@ -619,6 +619,14 @@ func (b *book) chargebackRate() error {
 	})
 }
 
+// completeness says whether the month's data is complete, in words.
+func completeness(t *Totals) string {
+	if t.Complete {
+		return fmt.Sprintf("yes: run %s (business date %s) read the whole month after it ended", t.CoveredBy, t.CoveredThrough)
+	}
+	return "NO, PROVISIONAL: no successful run has read the whole month since it ended"
+}
+
 // summary writes the Summary sheet: who, when, the "Total chargeback fee"
 // and what set it, and the month's figures by currency, every figure a
 // formula over the detail sheets with its exact value cached.
@@ -665,12 +673,13 @@ func (b *book) summary() error {
 		{label("Account"), fmt.Sprintf("%s (merchant %s)", a.Name, a.MerchantCode)},
 		{label("Month"), cell(kindLeft, fmtMonth, dateSerial(rep.Month))},
 		{label("From"), cell(kindLeft, fmtDate, dateSerial(rep.Month))},
-		{label("To"), cell(kindLeft, fmtDate, dateSerial(lastOfMonth(rep.Month)))},
+		{label("To"), cell(kindLeft, fmtDate, dateSerial(LastOfMonth(rep.Month)))},
 		{label("Reporting time zone"), loc.String()},
 		{label("Generated (" + loc.String() + ")"), cell(kindLeft, fmtDateTime, timeSerial(rep.GeneratedAt, loc))},
 		{label("Report run id"), rep.RunID},
 		{label("Warehouse run ids"), runs},
 		{label("Account currency"), fc},
+		{label("Data complete"), completeness(t)},
 	}
 	for i, row := range info {
 		skip := 0

@@ -15,7 +15,7 @@ import (
 	"github.com/ledgerline/ledgerline/reports"
 )
 
-const reportSynopsis = "etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml] [--out DIR] [--no-send]"
+const reportSynopsis = "etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml] [--out DIR] [--no-send] [--allow-incomplete]"
 
 // report runs 'etl report accounting': it builds each account's accounting
 // workbook and CSV for a month from the job's warehouse, reconciles them
@@ -32,6 +32,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	jobFlag := fs.String("job", "", "the `job` whose warehouse and report recipients to use (default: the one job with an accounting report)")
 	out := fs.String("out", reports.DefaultDir, "reports `directory`; files go to DIR/ACCOUNT/YYYY-MM/")
 	noSend := fs.Bool("no-send", false, "build and reconcile the files, send nothing")
+	incomplete := fs.Bool("allow-incomplete", false, "send the report even if no successful run has read the whole month since it ended (marked PROVISIONAL)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return usageError(err)
@@ -75,7 +76,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	code := exitOK
 	for _, name := range accounts {
 		acct, _ := f.Account(name) // validated by config.Load
-		if err := c.accountingReport(ctx, log, job, acct, month, *out, !*noSend); err != nil {
+		if err := c.accountingReport(ctx, log, job, acct, month, reportOptions{Dir: *out, Send: !*noSend, AllowIncomplete: *incomplete}); err != nil {
 			fmt.Fprintf(c.stderr, "etl report accounting: account %s, %s: %v\n", acct.Name, reports.MonthLabel(month), err)
 			code = exitFailed
 		}
@@ -130,11 +131,22 @@ func accountingReports(j config.Job) []config.Report {
 	return out
 }
 
-// accountingReport builds, reconciles and (with send) delivers the
+// reportOptions are how accountingReport runs.
+type reportOptions struct {
+	// Dir is the reports directory; empty means reports.DefaultDir.
+	Dir string
+	// Send delivers the report to the job's recipients.
+	Send bool
+	// AllowIncomplete sends a report whose month no successful run has read
+	// whole since it ended; otherwise such a report is built but not sent.
+	AllowIncomplete bool
+}
+
+// accountingReport builds, reconciles and (with o.Send) delivers the
 // accounting report of acct for month from job's warehouse, to each of the
 // job's accounting reports' recipients. It prints what it did to stdout.
 // 'etl run' calls it for jobs with an accounting report.
-func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, month civil.Date, dir string, send bool) error {
+func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, month civil.Date, o reportOptions) error {
 	runID := pipeline.NewRunID(c.clock())
 	log = log.With("report", config.ReportAccounting, "run_id", runID, "job", job.Name, "account", acct.Name, "month", reports.MonthLabel(month))
 	if job.Destination.Type == config.DestinationLocal {
@@ -149,7 +161,7 @@ func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config
 		return err
 	}
 	log.Info("building report")
-	rep, err := reports.Build(ctx, reports.Request{Warehouse: wh, Account: acct, Month: month, RunID: runID, Dir: dir, Now: c.clock})
+	rep, err := reports.Build(ctx, reports.Request{Warehouse: wh, Account: acct, Month: month, RunID: runID, Dir: o.Dir, Now: c.clock})
 	if err != nil {
 		log.Error("report failed", "error", err.Error())
 		return err
@@ -165,8 +177,16 @@ func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config
 		return fmt.Errorf("%w (nothing sent; the files are kept for inspection)", err)
 	}
 	fmt.Fprintln(c.stdout, "  reconciled with the warehouse")
-	if !send {
+	if !t.Complete {
+		fmt.Fprintf(c.stdout, "  PROVISIONAL: no successful run has read the whole of %s since it ended\n", reports.MonthLabel(month))
+	}
+	if !o.Send {
 		return nil
+	}
+	if !t.Complete && !o.AllowIncomplete {
+		log.Error("month incomplete in the warehouse; nothing sent")
+		return fmt.Errorf("no successful run has read the whole of %s since it ended, so its figures may be incomplete; nothing sent "+
+			"(run the job for %s or later, or send a provisional report with --allow-incomplete)", reports.MonthLabel(month), reports.LastOfMonth(month))
 	}
 	var errs []error
 	for _, r := range accountingReports(job) {

@@ -87,10 +87,26 @@ func TestReportAccounting(t *testing.T) {
 	if s := msg.Header.Get("Subject"); !regexp.MustCompile(`^Accounting report demo \(LLCLI\), March 2025: Total chargeback fee [\d,]+\.\d\d USD$`).MatchString(s) {
 		t.Errorf("Subject: %s", s)
 	}
+
+	// April has not been read whole: built, not sent, unless asked.
+	c, out, errb = newCLI(env)
+	if code := c.report(t.Context(), []string{"accounting", "--month", "2025-04", "-c", path, "--out", reportsDir}); code != exitFailed {
+		t.Errorf("report of an incomplete month: exit %d\nstdout: %s\nstderr: %s", code, out, errb)
+	}
+	if !strings.Contains(out.String(), "PROVISIONAL") || !strings.Contains(errb.String(), "nothing sent") {
+		t.Errorf("stdout: %s\nstderr: %s", out, errb)
+	}
+	c, out, errb = newCLI(env)
+	if code := c.report(t.Context(), []string{"accounting", "--month", "2025-04", "-c", path, "--out", reportsDir, "--allow-incomplete"}); code != exitOK {
+		t.Errorf("provisional report: exit %d\nstdout: %s\nstderr: %s", code, out, errb)
+	}
+	if emls, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml")); len(emls) != 2 {
+		t.Errorf("outbox holds %v, want two messages", emls)
+	}
 }
 
 func TestReportAccountingUsage(t *testing.T) {
-	path, _ := writeConfig(t, strings.ReplaceAll(reportConfig, "OUTBOX", t.TempDir()))
+	path, warehouse := writeConfig(t, strings.ReplaceAll(reportConfig, "OUTBOX", t.TempDir()))
 	twoJobs, _ := writeConfig(t, strings.ReplaceAll(reportConfig, "OUTBOX", t.TempDir())+`  - name: monthly-again
     schedule: "0 7 1 * *"
     accounts: [demo]
@@ -98,6 +114,9 @@ func TestReportAccountingUsage(t *testing.T) {
     reports: [{type: accounting, to: [x@example.com]}]
 `)
 	env := map[string]string{"CLI_SECRET": "x"}
+	if err := os.MkdirAll(warehouse, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		args   []string
@@ -115,6 +134,7 @@ func TestReportAccountingUsage(t *testing.T) {
 		{"no job for account", []string{"accounting", "--month", "2025-03", "--account", "other", "-c", path}, exitUsage, `no job in .* has an accounting report for account other`},
 		{"two jobs", []string{"accounting", "--month", "2025-03", "-c", twoJobs}, exitUsage, `jobs monthly-accounting, monthly-again all have an accounting report; choose one with --job`},
 		{"no warehouse", []string{"accounting", "--month", "2025-03", "--job", "monthly-again", "-c", twoJobs}, exitFailed, `account demo, 2025-03: warehouse: .*nonexistent`},
+		{"month not covered", []string{"accounting", "--month", "2025-03", "--job", "monthly-accounting", "-c", path}, exitFailed, `no successful run has read the whole of 2025-03 since it ended.*nothing sent.*2025-03-31 or later.*--allow-incomplete`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
