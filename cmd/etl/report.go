@@ -209,3 +209,16 @@ func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config
 	}
 	return errors.Join(errs...)
 }
+
+// jobReports builds, reconciles and sends the accounting reports of job
+// for acct after its run for business date date: the report of date's
+// month (on the 1st, yesterday is the last day of the previous month). It
+// does nothing for a job without an accounting report. 'etl run' and
+// 'etl schedule' call it after each account's run.
+func (c *cli) jobReports(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, date civil.Date) error {
+	if len(accountingReports(job)) == 0 {
+		return nil
+	}
+	month := civil.Date{Year: date.Year, Month: date.Month, Day: 1}
+	return c.accountingReport(ctx, log, job, acct, month, reportOptions{Send: true})
+}

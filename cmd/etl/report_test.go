@@ -139,7 +139,11 @@ func TestReportAccountingUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, out, errb := newCLI(env)
-			if code := c.report(t.Context(), tt.args); code != tt.code {
+			args := tt.args
+			if len(args) > 0 && args[0] == "accounting" {
+				args = append(args, "--out", t.TempDir())
+			}
+			if code := c.report(t.Context(), args); code != tt.code {
 				t.Errorf("exit code = %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errb)
 			}
 			if !regexp.MustCompile(tt.stderr).MatchString(errb.String()) {
