@@ -105,6 +105,13 @@ func (s *smtpSession) Data(r io.Reader) error {
 func (s *smtpSession) Reset()        { s.from, s.to = "", nil }
 func (s *smtpSession) Logout() error { return nil }
 
+// messages returns what the server has accepted so far.
+func (srv *smtpServer) messages() []receivedMail {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return append([]receivedMail(nil), srv.received...)
+}
+
 // startSMTP starts a server; withTLS offers STARTTLS.
 func startSMTP(t *testing.T, withTLS bool) *smtpServer {
 	t.Helper()
@@ -361,10 +368,10 @@ func TestSendBySMTP(t *testing.T) {
 	if d.Method != "smtp" || d.Attempts != 1 || d.Path != "" {
 		t.Errorf("delivery %+v", d)
 	}
-	if len(srv.received) != 1 {
-		t.Fatalf("server received %d messages", len(srv.received))
+	if len(srv.messages()) != 1 {
+		t.Fatalf("server received %d messages", len(srv.messages()))
 	}
-	got := srv.received[0]
+	got := srv.messages()[0]
 	if !got.tls || got.authed != "reports@example.com" || got.from != "reports@example.com" || strings.Join(got.to, ",") != strings.Join(to, ",") {
 		t.Errorf("envelope: tls %v, authenticated %q, from %q, to %v", got.tls, got.authed, got.from, got.to)
 	}
@@ -418,8 +425,8 @@ func TestSendRetries(t *testing.T) {
 			m := srv.mailer(t, reports.SecuritySTARTTLS, &log)
 			m.Attempts = 3
 			d, err := m.Deliver(t.Context(), rep, []string{"finance@example.com"})
-			if (err != nil) != tt.wantErr || d.Attempts != tt.wantAttempts || len(srv.received) != tt.wantReceived {
-				t.Errorf("err %v, attempts %d, received %d; want error %v, %d attempts, %d received", err, d.Attempts, len(srv.received), tt.wantErr, tt.wantAttempts, tt.wantReceived)
+			if (err != nil) != tt.wantErr || d.Attempts != tt.wantAttempts || len(srv.messages()) != tt.wantReceived {
+				t.Errorf("err %v, attempts %d, received %d; want error %v, %d attempts, %d received", err, d.Attempts, len(srv.messages()), tt.wantErr, tt.wantAttempts, tt.wantReceived)
 			}
 			if err != nil && !strings.Contains(err.Error(), "attempts") {
 				t.Errorf("error %q does not say how many attempts", err)
@@ -454,7 +461,7 @@ func TestSTARTTLSRequired(t *testing.T) {
 	if _, err := m.Deliver(t.Context(), rep, []string{"finance@example.com"}); err == nil {
 		t.Fatal("sent without TLS")
 	}
-	if len(srv.received) != 0 {
+	if len(srv.messages()) != 0 {
 		t.Error("the server received the message in plain text")
 	}
 	// Plain text only when asked for, e.g. a relay on the same host, and
@@ -475,8 +482,8 @@ func TestSTARTTLSRequired(t *testing.T) {
 	if _, err := m.Deliver(t.Context(), rep, []string{"finance@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(srv.received) != 1 || srv.received[0].tls {
-		t.Errorf("received %d messages", len(srv.received))
+	if len(srv.messages()) != 1 || srv.messages()[0].tls {
+		t.Errorf("received %d messages", len(srv.messages()))
 	}
 }
 
