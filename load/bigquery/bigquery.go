@@ -108,6 +108,7 @@ type Warehouse struct {
 	mu       sync.Mutex
 	datasets map[string]bool              // datasets known to exist
 	tables   map[string]*bq.TableMetadata // target tables checked against the contract
+	read     map[string]*bq.TableMetadata // target tables found by readers
 }
 
 // New connects to the dataset of cfg. It does not touch the dataset: tables
@@ -138,6 +139,7 @@ func New(ctx context.Context, cfg Config) (*Warehouse, error) {
 		now:      time.Now,
 		datasets: make(map[string]bool),
 		tables:   make(map[string]*bq.TableMetadata),
+		read:     make(map[string]*bq.TableMetadata),
 	}, nil
 }
 

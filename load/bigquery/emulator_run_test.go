@@ -34,6 +34,7 @@ const emulatorDigits = 12
 // them after a run begins: the contract's columns, types, modes and
 // descriptions.
 func TestTablesFromContract(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	ctx := t.Context()
@@ -147,6 +148,7 @@ func TestTablesFromContract(t *testing.T) {
 // existing table in place, and changes that cannot be made in place
 // failing with the column and the reason.
 func TestSchemaChange(t *testing.T) {
+	t.Parallel()
 	tab := schemas.Chargebacks()
 	without := func(names ...string) func(md *bq.TableMetadata) {
 		return func(md *bq.TableMetadata) {
@@ -248,6 +250,7 @@ func TestSchemaChange(t *testing.T) {
 // NUMERIC exact to the last decimal, timestamps in UTC (written in another
 // zone), dates as dates, NULLs as nil.
 func TestExactValues(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	for _, tab := range []schemas.Table{schemas.Orders(), schemas.ChargebackRates(), schemas.Subscriptions()} {
@@ -284,6 +287,7 @@ func TestExactValues(t *testing.T) {
 // merchant code) of the partitions it names, and that the same run twice
 // gives the same rows.
 func TestRerunAndSlices(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	tab := schemas.Orders()
@@ -310,6 +314,7 @@ func TestRerunAndSlices(t *testing.T) {
 // commit leaves the target tables unchanged: aborted, cancelled between
 // staging and commit, or gone without a word.
 func TestUncommittedRun(t *testing.T) {
+	t.Parallel()
 	tab := schemas.Orders()
 	for _, end := range []string{"abort", "cancel", "vanish"} {
 		t.Run(end, func(t *testing.T) {
@@ -413,6 +418,7 @@ func countRows(t *testing.T, w *bigquery.Warehouse, dataset, table string) int64
 // not fit the contract's DECIMAL(18,s) exactly (the emulator does not
 // enforce a column's precision, so DML can put one there).
 func TestInexactNumericRefused(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	tab := schemas.ChargebackRates()
@@ -443,6 +449,7 @@ func TestInexactNumericRefused(t *testing.T) {
 // TestReadMissingTable shows that reading a table that does not exist
 // gives no rows and creates nothing.
 func TestReadMissingTable(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t, "dw")
 	w := e.warehouse(t, "dw")
 	dates, err := w.Partitions(t.Context(), schemas.Orders())
@@ -460,6 +467,7 @@ func TestReadMissingTable(t *testing.T) {
 // TestOpen shows a job's bigquery destination opened from the
 // configuration, with an emulator endpoint and no credentials.
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	d := config.Destination{Type: config.DestinationBigQuery, Project: project, Dataset: "warehouse", Location: "US", Endpoint: e.url, StagingDataset: "staging"}
 	dest, err := bigquery.Open(t.Context(), d, "M1", "20240229T010203Z-0a1b2c3d")

@@ -22,13 +22,17 @@ const maxUnits = 999_999_999_999_999_999
 // columns returns the columns of t that its target table has, after
 // checking the table against the contract. A nullable column the table
 // lacks reads as NULL. The target table is not created or changed: a
-// missing table has no rows (ok is false).
+// missing table has no rows (ok is false). The metadata of a table that
+// exists is kept for later reads.
 func (w *Warehouse) columns(ctx context.Context, t schemas.Table) (cols []schemas.Column, ok bool, err error) {
 	if err := checkNames(t); err != nil {
 		return nil, false, err
 	}
 	w.mu.Lock()
 	md := w.tables[t.Name]
+	if md == nil {
+		md = w.read[t.Name]
+	}
 	w.mu.Unlock()
 	if md == nil {
 		md, err = w.table(t.Name).Metadata(ctx)
@@ -38,6 +42,9 @@ func (w *Warehouse) columns(ctx context.Context, t schemas.Table) (cols []schema
 		if err != nil {
 			return nil, false, fmt.Errorf("bigquery: table %s.%s: %w", w.cfg.Dataset, t.Name, err)
 		}
+		w.mu.Lock()
+		w.read[t.Name] = md
+		w.mu.Unlock()
 	}
 	have := make(map[string]*bq.FieldSchema, len(md.Schema))
 	for _, f := range md.Schema {

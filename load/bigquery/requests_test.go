@@ -25,6 +25,7 @@ import (
 // values in the Parquet they upload, the staging tables' expiration and
 // dataset, and the SQL of the commit transaction.
 func TestLoadRequests(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	cfg := e.config("dw")
 	cfg.StagingDataset = "staging"
@@ -216,6 +217,7 @@ func checkDecimalsInt64(t *testing.T, tab schemas.Table, data []byte) {
 // retried with the same job id and, when BigQuery answers that the job
 // exists, attached to that job: the load and the commit run once.
 func TestRetriedSubmitAttaches(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	tab := schemas.Orders()
@@ -282,6 +284,7 @@ func TestRetriedSubmitAttaches(t *testing.T) {
 // TestJobErrors shows a failed job reported with BigQuery's reason and
 // its first errors, and the targets left unchanged.
 func TestJobErrors(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	tab := schemas.Orders()
@@ -343,6 +346,7 @@ func TestJobErrors(t *testing.T) {
 // TestJobIDs shows that job ids and staging tables depend on the dataset,
 // slice, run and partition, and on nothing else.
 func TestJobIDs(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	begin := func(dataset, slice, runID string) *bigquery.Run {
 		r, err := e.warehouse(t, dataset).Begin(t.Context(), slice, runID)
@@ -373,6 +377,7 @@ func TestJobIDs(t *testing.T) {
 // aborted for a concurrent update of its table (by another slice's commit)
 // run again as a new job.
 func TestCommitAfterConcurrentUpdate(t *testing.T) {
+	t.Parallel()
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	tab := schemas.Orders()

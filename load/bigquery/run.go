@@ -241,7 +241,6 @@ type partitionWriter struct {
 	err    error // writing or loading failed
 	rows   int64
 	done   chan struct{} // closed when the load has ended (or was never needed)
-	loaded bool          // the load job succeeded
 }
 
 // Write appends row, which must belong to the writer's partition and the
@@ -308,13 +307,10 @@ func (w *partitionWriter) load() {
 	defer r.loads.Done()
 	defer close(w.done)
 	defer os.Remove(w.f.Name())
-	err := r.loadFile(w.part, w.f.Name())
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err != nil {
+	if err := r.loadFile(w.part, w.f.Name()); err != nil {
+		w.mu.Lock()
 		w.err = err
-	} else {
-		w.loaded = true
+		w.mu.Unlock()
 	}
 }
 
