@@ -168,8 +168,9 @@ func quoteString(s string) string {
 }
 
 var (
-	idPattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	runIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
+	slicePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	namePattern  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
 // checkNames reports an error unless the names of t are plain SQL names.
@@ -186,10 +187,11 @@ func checkNames(t schemas.Table) error {
 }
 
 // runTag names the objects of a run (jobs, staging tables): readable, and
-// unique to the dataset, slice and exact run id even where '-' becomes '_'.
+// unique to the dataset, slice and exact run id even where '.' or '-'
+// becomes '_'.
 func runTag(project, dataset, slice, runID string) string {
 	sum := sha256.Sum256([]byte(project + "\x00" + dataset + "\x00" + slice + "\x00" + runID))
-	return runID + "_" + slice + "_" + hex.EncodeToString(sum[:4])
+	return strings.ReplaceAll(runID, ".", "_") + "_" + slice + "_" + hex.EncodeToString(sum[:4])
 }
 
 // isStatus reports whether err is an HTTP error response with code.

@@ -360,7 +360,7 @@ func TestJobIDs(t *testing.T) {
 		t.Error("the same run has different job ids")
 	}
 	ids := map[string]bool{}
-	for _, r := range []*bigquery.Run{a, begin("dw", "M2", "run-1"), begin("dw", "M1", "run-2"), begin("dw2", "M1", "run-1"), begin("dw", "M1", "run_1")} {
+	for _, r := range []*bigquery.Run{a, begin("dw", "M2", "run-1"), begin("dw", "M1", "run-2"), begin("dw2", "M1", "run-1"), begin("dw", "M1", "run_1"), begin("dw", "M1", "run.1"), begin("dw", "M1", "run-1.failure")} {
 		for _, id := range []string{r.LoadJobID("orders", day1), r.LoadJobID("orders", day2), r.LoadJobID("order_items", day1), r.CommitJobID(), r.StagingTable("orders")} {
 			if ids[id] {
 				t.Errorf("id %s used twice", id)

@@ -77,15 +77,17 @@ type staging struct {
 }
 
 // Begin starts the run runID, which replaces the rows of slice (a merchant
-// code) in the partitions it writes or clears. The run id and slice may
-// hold letters, digits, '_' and '-'; the run id must be unique among runs,
-// since it names the run's jobs and staging tables. Begin checks every
+// code) in the partitions it writes or clears. The slice may hold letters,
+// digits, '_' and '-'; the run id may also hold '.', but not first. The
+// run id must be unique among the runs of the slice, since it names the
+// run's jobs and staging tables: a run that reused the id of an earlier
+// one would attach to that run's jobs. Begin checks every
 // table of the contract against the dataset (see EnsureTables).
 func (w *Warehouse) Begin(ctx context.Context, slice, runID string) (*Run, error) {
-	if !idPattern.MatchString(runID) {
-		return nil, fmt.Errorf("bigquery: invalid run id %q (want letters, digits, _ and -)", runID)
+	if !runIDPattern.MatchString(runID) {
+		return nil, fmt.Errorf("bigquery: invalid run id %q (want letters, digits, '.', '_' and '-', not starting with '.')", runID)
 	}
-	if !idPattern.MatchString(slice) {
+	if !slicePattern.MatchString(slice) {
 		return nil, fmt.Errorf("bigquery: invalid slice %q (want letters, digits, _ and -)", slice)
 	}
 	if err := w.EnsureTables(ctx, schemas.All()...); err != nil {
