@@ -37,8 +37,8 @@ Usage:
   etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [-c jobs.yaml]
                                                    run a job for every date of a range; resumable
   etl schedule [-c jobs.yaml] [--addr :9090]       run every job on its schedule until SIGTERM
-  etl report accounting --month YYYY-MM [--account NAME] [-c jobs.yaml]
-                                                   build, check and send the accounting workbook
+  etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml]
+                                                   build, reconcile and send the accounting workbook
   etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N]
                                                    serve the simulated 2Checkout merchant
   etl version                                      print the version
@@ -226,6 +226,10 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			continue
 		}
 		printSummary(c.stdout, s)
+		if err := c.jobReports(ctx, env.log, job, acct, date); err != nil {
+			fmt.Fprintf(c.stderr, "etl run: job %s, account %s: accounting report: %v\n", job.Name, acct.Name, err)
+			code = exitFailed
+		}
 	}
 	return code
 }

@@ -157,6 +157,10 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 			acct, _ := f.Account(name) // validated by config.Load
 			if _, err := c.runLocked(ctx, env, job, acct, date); err != nil {
 				errs = append(errs, fmt.Errorf("account %s, date %s: %w", acct.Name, date, err))
+				continue
+			}
+			if err := c.jobReports(ctx, log, job, acct, date); err != nil {
+				errs = append(errs, fmt.Errorf("account %s: accounting report: %w", acct.Name, err))
 			}
 		}
 		return errors.Join(errs...)
