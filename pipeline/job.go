@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/load"
+	"github.com/ledgerline/ledgerline/load/bigquery"
 	"github.com/ledgerline/ledgerline/load/local"
 )
 
@@ -54,18 +55,20 @@ func RunAccount(ctx context.Context, job config.Job, acct config.Account, date c
 		return Summary{}, err
 	}
 	defer closeSrc()
-	dest, warehouse, err := OpenDestination(ctx, job, acct, runID)
+	dest, warehouse, closeDest, err := OpenDestination(ctx, job, acct, runID)
 	if err != nil {
 		return Summary{}, err
 	}
+	defer closeDest()
 	r := &Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest,
 		Warehouse: warehouse, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer}
 	s, err := r.Execute(ctx)
 	if err != nil {
 		// The data stays as it was; the failure itself is recorded.
-		rec, _, oerr := OpenDestination(context.WithoutCancel(ctx), job, acct, runID+".failure")
+		rec, _, closeRec, oerr := OpenDestination(context.WithoutCancel(ctx), job, acct, runID+".failure")
 		if oerr == nil {
 			oerr = RecordFailure(context.WithoutCancel(ctx), r, rec, s, err)
+			closeRec()
 		}
 		if oerr != nil {
 			o.Logger.Error("could not record the failed run in etl_runs", "run_id", runID, "error", oerr.Error())
@@ -75,17 +78,44 @@ func RunAccount(ctx context.Context, job config.Job, acct config.Account, date c
 }
 
 // OpenDestination opens job's destination for run runID of account acct,
-// and a reader of what is committed there.
-func OpenDestination(ctx context.Context, job config.Job, acct config.Account, runID string) (load.Destination, load.Reader, error) {
+// a reader of what is committed there, and a function that releases them
+// once the run has committed or aborted.
+func OpenDestination(ctx context.Context, job config.Job, acct config.Account, runID string) (load.Destination, load.Reader, func() error, error) {
 	switch job.Destination.Type {
 	case config.DestinationLocal:
 		d, err := local.Open(job.Destination.Path, acct.MerchantCode, runID)
 		if err != nil {
+			return nil, nil, nil, err
+		}
+		return d, d, func() error { return nil }, nil
+	case config.DestinationBigQuery:
+		d, err := bigquery.Open(ctx, job.Destination, acct.MerchantCode, runID)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("job %s: %w", job.Name, err)
+		}
+		return d, d, d.Close, nil
+	}
+	return nil, nil, nil, fmt.Errorf("job %s: unknown destination %q", job.Name, job.Destination.Type)
+}
+
+// OpenWarehouse opens a reader of what is committed at job's destination,
+// and a function that releases it.
+func OpenWarehouse(ctx context.Context, job config.Job) (load.Reader, func() error, error) {
+	switch job.Destination.Type {
+	case config.DestinationLocal:
+		d, err := local.Open(job.Destination.Path, "READER", "reader")
+		if err != nil {
 			return nil, nil, err
 		}
-		return d, d, nil
+		return d, func() error { return nil }, nil
+	case config.DestinationBigQuery:
+		w, err := bigquery.New(ctx, bigquery.ConfigOf(job.Destination))
+		if err != nil {
+			return nil, nil, fmt.Errorf("job %s: %w", job.Name, err)
+		}
+		return w, w.Close, nil
 	}
-	return nil, nil, fmt.Errorf("job %s: destination %s is not supported by this version (use local)", job.Name, job.Destination.Type)
+	return nil, nil, fmt.Errorf("job %s: unknown destination %q", job.Name, job.Destination.Type)
 }
 
 // NewRunID returns a sortable, unique run id: UTC start time and 4 random

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -236,11 +235,11 @@ func (b *backfill) plan(ctx context.Context) ([]*task, error) {
 // succeededDates returns the business dates that runs of job on acct
 // committed successfully, as etl_runs at the job's destination records.
 func succeededDates(ctx context.Context, job config.Job, acct config.Account) (map[civil.Date]bool, error) {
-	dest, reader, err := pipeline.OpenDestination(ctx, job, acct, fmt.Sprintf("backfill-reader-%d", os.Getpid()))
+	reader, closeReader, err := pipeline.OpenWarehouse(ctx, job)
 	if err != nil {
 		return nil, err
 	}
-	defer dest.Abort(context.WithoutCancel(ctx))
+	defer closeReader()
 	t := schemas.Runs()
 	days, err := reader.Partitions(ctx, t)
 	if err != nil {

@@ -155,11 +155,11 @@ func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config
 			return fmt.Errorf("warehouse: %w", err)
 		}
 	}
-	// The report only reads: the destination half is never written.
-	_, wh, err := pipeline.OpenDestination(ctx, job, acct, runID)
+	wh, closeWH, err := pipeline.OpenWarehouse(ctx, job)
 	if err != nil {
 		return err
 	}
+	defer closeWH()
 	log.Info("building report")
 	rep, err := reports.Build(ctx, reports.Request{Warehouse: wh, Account: acct, Month: month, RunID: runID, Dir: o.Dir, Now: c.clock})
 	if err != nil {

@@ -1,3 +1,10 @@
+//go:build bqemulator
+
+// The BigQuery emulator compiles GoogleSQL from Go source, which takes about
+// 15 minutes the first time on two cores: its tests run with
+// 'make test-bigquery' (go test -tags bqemulator), which CI runs after
+// 'make test'.
+
 package bigquery_test
 
 import (

@@ -1,3 +1,10 @@
+//go:build bqemulator
+
+// The BigQuery emulator compiles GoogleSQL from Go source, which takes about
+// 15 minutes the first time on two cores: its tests run with
+// 'make test-bigquery' (go test -tags bqemulator), which CI runs after
+// 'make test'.
+
 // Command bqemulator serves the BigQuery emulator
 // (github.com/goccy/bigquery-emulator, the version in go.mod) on loopback,
 // for running jobs with a bigquery destination without a Google Cloud
