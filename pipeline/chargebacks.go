@@ -63,6 +63,7 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 	dates := slices.SortedFunc(maps.Keys(mergeKeys(committed, fresh)), civil.Date.Compare)
 	for _, d := range dates {
 		if sameRows(cbt, committed[d], fresh[d], "run_id") {
+			parts.keep(cbt)
 			continue
 		}
 		if len(fresh[d]) == 0 {

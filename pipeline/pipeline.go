@@ -72,6 +72,9 @@ type TableSummary struct {
 	// the run emptied because the API no longer has rows for them.
 	Files   int
 	Cleared int
+	// Unchanged is the number of partitions left as they were because the
+	// run would have written the same rows (chargebacks).
+	Unchanged int
 }
 
 // Window returns the reporting dates of the orders window of a run on date
@@ -407,7 +410,7 @@ type partitions struct {
 	done map[partKey]bool // finished or cleared
 	rows map[string]int64
 	// files and cleared count partitions per table.
-	files, cleared map[string]int
+	files, cleared, unchanged map[string]int
 }
 
 type partKey struct {
@@ -417,7 +420,7 @@ type partKey struct {
 
 func newPartitions(dest load.Destination) *partitions {
 	return &partitions{dest: dest, open: map[partKey]load.PartitionWriter{}, done: map[partKey]bool{},
-		rows: map[string]int64{}, files: map[string]int{}, cleared: map[string]int{}}
+		rows: map[string]int64{}, files: map[string]int{}, cleared: map[string]int{}, unchanged: map[string]int{}}
 }
 
 func (p *partitions) write(ctx context.Context, t schemas.Table, date civil.Date, row any) error {
@@ -488,18 +491,21 @@ func (p *partitions) clearUnwritten(ctx context.Context, t schemas.Table, d civi
 // summary counts the run's output by table; etl_runs, the run's own
 // record, is not output.
 func (p *partitions) summary() []TableSummary {
-	var out []TableSummary
-	for name, n := range p.files {
-		if name == schemas.Runs().Name {
-			continue
+	names := map[string]bool{}
+	for _, m := range []map[string]int{p.files, p.cleared, p.unchanged} {
+		for name := range m {
+			names[name] = true
 		}
-		out = append(out, TableSummary{Table: name, Rows: p.rows[name], Files: n, Cleared: p.cleared[name]})
 	}
-	for name, n := range p.cleared {
-		if p.files[name] == 0 {
-			out = append(out, TableSummary{Table: name, Cleared: n})
-		}
+	delete(names, schemas.Runs().Name)
+	var out []TableSummary
+	for name := range names {
+		out = append(out, TableSummary{Table: name, Rows: p.rows[name], Files: p.files[name],
+			Cleared: p.cleared[name], Unchanged: p.unchanged[name]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Table < out[j].Table })
 	return out
 }
+
+// keep records that a partition of t is left as committed.
+func (p *partitions) keep(t schemas.Table) { p.unchanged[t.Name]++ }

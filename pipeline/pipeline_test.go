@@ -422,9 +422,19 @@ func TestChargebackOpenedOnAcrossRuns(t *testing.T) {
 	}
 	t.Logf("%d disputes, %d observed by the second run, %d resolved since the first", len(second), observed, changed)
 
-	run(t, root, job, acct, d2)
+	rerun := run(t, root, job, acct, d2)
 	if again := readChargebacks(t, root); fmt.Sprint(sortedRows(again)) != fmt.Sprint(sortedRows(second)) {
 		t.Error("a rerun of the same date changed the chargebacks")
+	}
+	// Nothing changed, so no chargebacks partition was rewritten.
+	openedOn := map[civil.Date]bool{}
+	for _, c := range second {
+		openedOn[c.OpenedOn] = true
+	}
+	for _, ts := range rerun.Tables {
+		if ts.Table == "chargebacks" && (ts.Files != 0 || ts.Unchanged != len(openedOn)) {
+			t.Errorf("rerun: chargebacks %+v, want 0 files and %d unchanged", ts, len(openedOn))
+		}
 	}
 }
 

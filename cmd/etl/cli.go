@@ -238,15 +238,15 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	fmt.Fprintf(w, "run %s: job %s, account %s, date %s, orders window %s..%s\n",
 		s.RunID, s.Job, s.Account, s.Date, s.Window[0], s.Window[1])
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\trows\tfiles\tcleared\t")
+	fmt.Fprintln(tw, "table\trows\tfiles\tcleared\tunchanged\t")
 	var rows int64
 	var files int
 	for _, t := range s.Tables {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", t.Table, t.Rows, t.Files, t.Cleared)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", t.Table, t.Rows, t.Files, t.Cleared, t.Unchanged)
 		rows += t.Rows
 		files += t.Files
 	}
-	fmt.Fprintf(tw, "total\t%d\t%d\t\t\n", rows, files)
+	fmt.Fprintf(tw, "total\t%d\t%d\t\t\t\n", rows, files)
 	tw.Flush()
 	fmt.Fprintf(w, "duration %s; amounts rounded to 6 decimals: %d; orders outside the window: %d\n",
 		s.Duration.Round(time.Millisecond), s.Rounded, s.Skipped)
