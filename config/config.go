@@ -82,6 +82,19 @@ type File struct {
 	Path     string
 	Accounts []Account
 	Jobs     []Job
+	Metrics  Metrics
+	// LockDir is where run locks live; empty means .locks in a local
+	// warehouse, or under the temporary directory.
+	LockDir string
+}
+
+// Metrics says where run metrics go.
+type Metrics struct {
+	// Pushgateway is the URL of a Prometheus Pushgateway that runs push
+	// their metrics to when they end (the convention for batch jobs).
+	Pushgateway string
+	// Listen is the address etl schedule serves /healthz and /metrics on.
+	Listen string
 }
 
 // Account is one 2Checkout merchant account.

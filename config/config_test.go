@@ -274,6 +274,13 @@ func TestParseValues(t *testing.T) {
 			},
 		},
 		{
+			name: "metrics and lock_dir",
+			old:  "jobs:\n", new: "metrics: {pushgateway: 'http://pushgateway:9091', listen: ':9090'}\nlock_dir: /var/lock/ll\njobs:\n",
+			check: func(f *File) string {
+				return want(fmt.Sprintf("%+v %s", f.Metrics, f.LockDir), "{Pushgateway:http://pushgateway:9091 Listen::9090} /var/lock/ll")
+			},
+		},
+		{
 			name: "retry",
 			old:  "    api: sandbox\n", new: "    api: sandbox\n    retry: {attempts: 3, base_delay: 10ms, max_delay: 1s, max_retry_after: 0s, timeout: 5s}\n",
 			check: func(f *File) string {
@@ -381,6 +388,11 @@ func TestParseErrors(t *testing.T) {
 			name: "bad sandbox protocol",
 			old:  "    api: sandbox\n", new: "    api: sandbox\n    sandbox: {protocol: soap}\n",
 			want: []wantErr{{6, "accounts[0].sandbox.protocol", `unknown sandbox protocol "soap"`}},
+		},
+		{
+			name: "bad pushgateway",
+			old:  "jobs:\n", new: "metrics: {pushgateway: 'pushgateway:9091', port: 1}\njobs:\n",
+			want: []wantErr{{8, "metrics.pushgateway", "absolute http"}, {8, "metrics.port", "unknown key"}},
 		},
 		{
 			name: "unknown key in sandbox",

@@ -384,10 +384,17 @@ func (p *parser) endpoint(o *object, key string) string {
 // parseFile walks the top level: accounts, then jobs.
 func (p *parser) parseFile(root *yaml.Node) *File {
 	f := &File{}
-	o, ok := p.object(root, "", []string{"accounts", "jobs"})
+	o, ok := p.object(root, "", []string{"accounts", "jobs", "metrics", "lock_dir"})
 	if !ok {
 		return f
 	}
+	if n := o.vals["metrics"]; n != nil {
+		if m, ok := p.object(n, "metrics", []string{"pushgateway", "listen"}); ok {
+			f.Metrics.Pushgateway = p.endpoint(m, "pushgateway")
+			f.Metrics.Listen, _, _ = p.str(m, "listen", false)
+		}
+	}
+	f.LockDir, _, _ = p.str(o, "lock_dir", false)
 
 	// Account names, to line of first definition; nil when the accounts
 	// could not be read, so that jobs are not checked against them.

@@ -109,6 +109,13 @@ func (c *cli) parseBackfill(args []string) (*backfill, int) {
 	if !ok {
 		return nil, exitUsage
 	}
+	// Flags win over jobs.yaml.
+	if *pushgateway == "" {
+		*pushgateway = f.Metrics.Pushgateway
+	}
+	if *lockDirFlag == "" {
+		*lockDirFlag = f.LockDir
+	}
 	job, ok := f.Job(pos[0])
 	if !ok {
 		fmt.Fprintf(c.stderr, "etl backfill: no job %q in %s\n", pos[0], *path)

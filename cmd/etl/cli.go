@@ -180,6 +180,13 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if !ok {
 		return exitUsage
 	}
+	// Flags win over jobs.yaml.
+	if *pushgateway == "" {
+		*pushgateway = f.Metrics.Pushgateway
+	}
+	if *lockDirFlag == "" {
+		*lockDirFlag = f.LockDir
+	}
 	job, ok := f.Job(pos[0])
 	if !ok {
 		fmt.Fprintf(c.stderr, "etl run: no job %q in %s\n", pos[0], *path)

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,5 +247,34 @@ func TestSecondRunExitsWithTheLockMessage(t *testing.T) {
 	c, _, errb = newCLI(backfillEnv)
 	if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-01"}); code != exitOK {
 		t.Errorf("after release: exit %d: %s", code, errb)
+	}
+}
+
+// TestRunPushesMetricsFromConfig: with metrics.pushgateway in jobs.yaml, a
+// run pushes its metrics there when it ends, grouped by job and account.
+func TestRunPushesMetricsFromConfig(t *testing.T) {
+	var mu sync.Mutex
+	var paths, bodies []string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer gw.Close()
+	path, _ := writeConfig(t, "metrics: {pushgateway: '"+gw.URL+"'}\n"+testConfig)
+	c, _, errb := newCLI(map[string]string{"CLI_SECRET": "x"})
+	if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-31"}); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) != 1 || paths[0] != "POST /metrics/job/nightly/account/demo" {
+		t.Fatalf("pushes: %v", paths)
+	}
+	if !strings.Contains(bodies[0], "ledgerline_runs_total") {
+		t.Errorf("pushed body lacks ledgerline_runs_total (%d bytes)", len(bodies[0]))
 	}
 }

@@ -130,6 +130,13 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 	if !ok {
 		return exitUsage
 	}
+	// Flags win over jobs.yaml.
+	if *addr == "" {
+		*addr = f.Metrics.Listen
+	}
+	if *lockDirFlag == "" {
+		*lockDirFlag = f.LockDir
+	}
 	jobs := f.Jobs
 	if len(only) > 0 {
 		jobs = nil
