@@ -123,7 +123,7 @@ type Setup struct {
 	// the secret is in none of them.
 	Logger *slog.Logger
 
-	logs     *syncBuffer
+	logs     *SyncBuffer
 	mu       sync.Mutex
 	delays   []time.Duration
 	requests atomic.Int64
@@ -171,7 +171,7 @@ func NewSetup(t testing.TB, faults sandbox.Faults) *Setup {
 		LegacyUser:   LegacyUser,
 		Now:          func() time.Time { return Now },
 		PageSize:     20,
-		logs:         &syncBuffer{},
+		logs:         &SyncBuffer{},
 	}
 	m, err := sandbox.New(sandbox.Config{
 		MerchantCode: MerchantCode,
@@ -243,22 +243,4 @@ func noSecret(t testing.TB, what, text string) {
 			return
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

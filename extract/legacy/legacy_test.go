@@ -20,6 +20,7 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/extracttest"
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
 	"github.com/ledgerline/ledgerline/extract/legacy"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
@@ -36,24 +37,6 @@ const (
 
 var since = civil.Date{Year: 2025, Month: time.January, Day: 1}
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // request is what the harness saw of one request.
 type request struct {
 	method string // sales/list_sales or sales/detail_sale
@@ -66,7 +49,7 @@ type harness struct {
 	m    *sandbox.Merchant
 	now  time.Time
 	srv  *httptest.Server
-	logs *syncBuffer
+	logs *extracttest.SyncBuffer
 
 	// rewrite, if set, may replace the status and body of each response.
 	rewrite func(method string, r *http.Request, status int, body []byte) (int, []byte)
@@ -81,7 +64,7 @@ type harness struct {
 
 func newHarness(t *testing.T, now time.Time, edit func(*sandbox.Config)) *harness {
 	t.Helper()
-	h := &harness{now: now, logs: &syncBuffer{}}
+	h := &harness{now: now, logs: &extracttest.SyncBuffer{}}
 	cfg := sandbox.Config{MerchantCode: merchantCode, SecretKey: password, LegacyUser: user, Seed: 11, Since: since,
 		Now: func() time.Time { return h.now }}
 	if edit != nil {

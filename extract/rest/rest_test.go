@@ -1,7 +1,6 @@
 package rest_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -18,6 +17,7 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/extracttest"
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
 	"github.com/ledgerline/ledgerline/extract/rest"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
@@ -32,48 +32,6 @@ const (
 
 var since = civil.Date{Year: 2025, Month: time.January, Day: 1}
 
-// clock is a settable clock shared by the merchant and the client.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // request is what the harness saw of one request.
 type request struct {
 	path, query, auth string
@@ -83,10 +41,10 @@ type request struct {
 // records the requests made to it.
 type harness struct {
 	m    *sandbox.Merchant
-	clk  *clock
+	clk  *extracttest.Clock
 	srv  *httptest.Server
 	url  string // the REST endpoint
-	logs *syncBuffer
+	logs *extracttest.SyncBuffer
 
 	// after runs after the merchant has answered each request.
 	after func(path string)
@@ -97,7 +55,7 @@ type harness struct {
 
 func newHarness(t *testing.T, now time.Time, edit func(*sandbox.Config)) *harness {
 	t.Helper()
-	h := &harness{clk: &clock{t: now}, logs: &syncBuffer{}}
+	h := &harness{clk: extracttest.NewClock(now), logs: &extracttest.SyncBuffer{}}
 	cfg := sandbox.Config{MerchantCode: merchantCode, SecretKey: secretKey, Seed: 11, Since: since, Now: h.clk.Now}
 	if edit != nil {
 		edit(&cfg)

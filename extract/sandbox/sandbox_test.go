@@ -10,12 +10,12 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/extracttest"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/money"
 )
@@ -27,33 +27,9 @@ const (
 
 var since = civil.Date{Year: 2025, Month: time.January, Day: 1}
 
-// clock is a settable clock shared by a merchant and its clients.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newMerchant(t *testing.T, seed int64, now time.Time) (*sandbox.Merchant, *clock) {
+func newMerchant(t *testing.T, seed int64, now time.Time) (*sandbox.Merchant, *extracttest.Clock) {
 	t.Helper()
-	clk := &clock{t: now}
+	clk := extracttest.NewClock(now)
 	m, err := sandbox.New(sandbox.Config{
 		MerchantCode: merchantCode,
 		SecretKey:    secretKey,
