@@ -83,7 +83,6 @@ type ordersSheet struct {
 	cells    [ordColumns]excelize.Cell
 	values   []any // pointers to cells, as SetRow takes them
 	dateID   int
-	textID   int
 	moneyIDs map[string]int
 
 	totals map[string]*CurrencyTotals

@@ -44,12 +44,12 @@ func TestReportAccounting(t *testing.T) {
 	dir := t.TempDir()
 	path, _ := writeConfig(t, strings.ReplaceAll(reportConfig, "OUTBOX", filepath.Join(dir, "outbox")))
 	env := map[string]string{"CLI_SECRET": "s3cr3t-value"}
-	c, out, errb := newCLI(env)
+	c, _, errb := newCLI(env)
 	if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-31"}); code != exitOK {
 		t.Fatalf("run: exit %d: %s", code, errb)
 	}
 
-	c, out, errb = newCLI(env)
+	c, out, errb := newCLI(env)
 	reportsDir := filepath.Join(dir, "reports")
 	code := c.report(t.Context(), []string{"accounting", "--month", "2025-03", "-c", path, "--out", reportsDir})
 	if code != exitOK {

@@ -1,3 +1,5 @@
+//go:build bqemulator
+
 package bigquery_test
 
 import (
