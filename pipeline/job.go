@@ -62,6 +62,11 @@ func RunAccount(ctx context.Context, job config.Job, acct config.Account, date c
 	defer closeDest()
 	r := &Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest,
 		Warehouse: warehouse, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer}
+	if job.Destination.Type == config.DestinationLocal {
+		// BigQuery commits in one transaction; a local warehouse needs
+		// this lock to append to etl_runs safely.
+		r.CommitLock = func() (func(), error) { return local.LockSlice(job.Destination.Path, acct.MerchantCode) }
+	}
 	s, err := r.Execute(ctx)
 	if err != nil {
 		// The data stays as it was; the failure itself is recorded.

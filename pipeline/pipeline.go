@@ -43,6 +43,10 @@ type Run struct {
 	Version string
 	// Observer hears the run's progress; nil for none.
 	Observer Observer
+	// CommitLock, if set, is held from reading the account's etl_runs
+	// partition until the commit that rewrites it, so that concurrent runs
+	// of other jobs on the account cannot lose each other's rows.
+	CommitLock func() (unlock func(), err error)
 }
 
 // Summary says what a run did.
@@ -177,6 +181,13 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 	// The run's record goes last, into the same commit as its data.
 	s.Tables = parts.summary()
 	s.Duration = now().Sub(started)
+	if r.CommitLock != nil {
+		unlock, err := r.CommitLock()
+		if err != nil {
+			return s, err
+		}
+		defer unlock()
+	}
 	if err := r.appendRun(ctx, parts, r.record(s, nil)); err != nil {
 		return s, err
 	}
@@ -259,6 +270,13 @@ func (r *Run) appendRun(ctx context.Context, parts *partitions, row schemas.Run)
 // to etl_runs through dest, a destination of its own (the run's was
 // aborted), and commits it.
 func RecordFailure(ctx context.Context, r *Run, dest load.Destination, s Summary, runErr error) (err error) {
+	if r.CommitLock != nil {
+		unlock, err := r.CommitLock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	parts := newPartitions(dest)
 	defer func() {
 		if err != nil {

@@ -518,3 +518,48 @@ func deref(o schemas.Order) string {
 	return fmt.Sprintf("%+v no=%s fin=%s ext=%s appr=%s country=%s cust=%s aff=%s reason=%s", o2, no, fin,
 		s(o.ExternalReference), s(o.ApproveStatus), s(o.Country), s(o.CustomerReference), s(o.AffiliateCode), s(o.ChargebackReasonCode))
 }
+
+// TestConcurrentJobsKeepEveryRunRecord: two jobs on one account commit to
+// one warehouse at the same time; etl_runs keeps both runs' rows.
+func TestConcurrentJobsKeepEveryRunRecord(t *testing.T) {
+	root := t.TempDir()
+	acct := testAccount(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	errs := make(chan error, 4)
+	for _, name := range []string{"nightly", "monthly", "extra", "more"} {
+		job := testJob(3)
+		job.Name = name
+		job.Streams = []string{"orders"}
+		job.Destination = config.Destination{Type: config.DestinationLocal, Path: root}
+		go func() {
+			_, err := pipeline.RunAccount(t.Context(), job, acct, businessDate, pipeline.Options{Logger: log})
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := local.Open(root, "READER", "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := map[string]int{}
+	dates, err := d.Partitions(t.Context(), schemas.Runs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, date := range dates {
+		err := d.ReadPartition(t.Context(), schemas.Runs(), date, func(row any) error {
+			jobs[row.(*schemas.Run).Job]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(jobs) != 4 || jobs["nightly"] != 1 || jobs["monthly"] != 1 || jobs["extra"] != 1 || jobs["more"] != 1 {
+		t.Errorf("etl_runs rows by job = %v, want one for each of 4 jobs", jobs)
+	}
+}
