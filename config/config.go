@@ -45,18 +45,16 @@ const (
 	HMACMD5      = "md5"
 )
 
-// Streams a job can extract. Chargebacks are read from orders, so a job
-// with StreamChargebacks also has StreamOrders.
-const (
-	StreamOrders        = "orders"
-	StreamSubscriptions = "subscriptions"
-	StreamChargebacks   = "chargebacks"
-)
+// StreamChargebacks is the stream of disputes, read from orders: a job with
+// it also has extract.StreamOrders. The other streams are extract's.
+const StreamChargebacks = "chargebacks"
 
 // ReportAccounting is the accounting workbook report type.
 const ReportAccounting = "accounting"
 
-// Defaults applied by Load to keys that are absent.
+// Defaults Load applies to absent keys. Keys of settings another package
+// defaults (the retry policy, the request rate, the sandbox's orders per
+// day) are left zero, which that package reads as its own default.
 const (
 	// DefaultSourceTimezone is 2Checkout's documented default API time
 	// zone, GMT+02:00 (the sign of Etc/ names is inverted).
@@ -67,86 +65,84 @@ const (
 	DefaultBigQueryLocation  = "US"
 	DefaultOutbox            = "./out/outbox"
 	DefaultSandboxSeed       = 1
-	DefaultOrdersPerDay      = 200
 	DefaultConcurrency       = 4
-	DefaultRequestsPerSecond = 50
-	DefaultRetryAttempts     = 5
-	DefaultRetryBaseDelay    = 500 * time.Millisecond
-	DefaultRetryMaxDelay     = 30 * time.Second
-	DefaultMaxRetryAfter     = 2 * time.Minute
-	DefaultRequestTimeout    = 2 * time.Minute
 )
 
-// File is a loaded, validated jobs.yaml.
+// File is a loaded, validated jobs.yaml. Each key of the file is the yaml
+// tag of a field; Load decodes the file into these structs and each struct
+// checks itself (see validate.go).
 type File struct {
-	Path     string
-	Accounts []Account
-	Jobs     []Job
-	Metrics  Metrics
+	Path     string    `yaml:"-"`
+	Accounts []Account `yaml:"accounts"`
+	Jobs     []Job     `yaml:"jobs"`
+	Metrics  Metrics   `yaml:"metrics"`
 	// LockDir is where run locks live; empty means .locks in a local
 	// warehouse, or under the temporary directory.
-	LockDir string
+	LockDir string `yaml:"lock_dir"`
 }
 
 // Metrics says where run metrics go.
 type Metrics struct {
 	// Pushgateway is the URL of a Prometheus Pushgateway that runs push
 	// their metrics to when they end (the convention for batch jobs).
-	Pushgateway string
+	Pushgateway string `yaml:"pushgateway"`
 	// Listen is the address etl schedule serves /healthz and /metrics on.
-	Listen string
+	Listen string `yaml:"listen"`
 }
 
 // Account is one 2Checkout merchant account.
 type Account struct {
-	Name         string
-	MerchantCode string
+	Name         string `yaml:"name"`
+	MerchantCode string `yaml:"merchant_code"`
 	// SecretKey signs API 6.0 requests (and is the password of the legacy
 	// API user). It comes from the environment; String never prints it.
-	SecretKey Secret
+	SecretKey Secret `yaml:"secret_key"`
 	// LegacyUser is the Back Office API user for api: legacy.
-	LegacyUser string
-	API        string
+	LegacyUser string `yaml:"legacy_user"`
+	API        string `yaml:"api"`
 	// Endpoint overrides the API base URL; empty means the public one.
-	Endpoint string
+	Endpoint string `yaml:"endpoint"`
 	// HMAC is the API 6.0 signature algorithm: sha256, sha3-256 or md5.
-	HMAC string
+	HMAC string `yaml:"hmac"`
 	// SourceTimezone is the time zone the API's zone-less dates are in.
-	SourceTimezone *time.Location
+	SourceTimezone *time.Location `yaml:"source_timezone"`
 	// ReportingTimezone decides order dates and month boundaries.
-	ReportingTimezone *time.Location
+	ReportingTimezone *time.Location `yaml:"reporting_timezone"`
 	// Currency is the account's default currency (ISO 4217), that of
 	// chargeback fees.
-	Currency       string
-	ChargebackFees ChargebackFees
+	Currency       string         `yaml:"currency"`
+	ChargebackFees ChargebackFees `yaml:"chargeback_fees"`
 	// TransactionStatuses are the order statuses that count as transactions
 	// for the chargeback rate.
-	TransactionStatuses []string
+	TransactionStatuses []string `yaml:"transaction_statuses"`
 	// Sandbox configures the simulated merchant of api: sandbox.
-	Sandbox Sandbox
+	Sandbox Sandbox `yaml:"sandbox"`
 	// Concurrency caps the API requests in flight for the account, and the
 	// days of a window read at once.
-	Concurrency int
+	Concurrency int `yaml:"concurrency"`
 	// Retry is how the account's API requests are retried.
-	Retry Retry
+	Retry Retry `yaml:"retry"`
 	// RequestsPerSecond caps the account's API request rate (the legacy
-	// API makes one request per sale). The sandbox is not limited.
-	RequestsPerSecond int
+	// API makes one request per sale); zero means the transport's default.
+	// The sandbox is not limited.
+	RequestsPerSecond int `yaml:"requests_per_second"`
 }
 
 // Retry configures retries of failed API requests (429, 5xx, timeouts,
 // broken connections, unreadable pages) with jittered exponential back-off.
+// A zero field means the default of package extract/transport.
 type Retry struct {
 	// Attempts is the most tries of one request, the first included.
-	Attempts int
+	Attempts int `yaml:"attempts"`
 	// BaseDelay is the first back-off; each later one doubles, up to
 	// MaxDelay.
-	BaseDelay, MaxDelay time.Duration
+	BaseDelay time.Duration `yaml:"base_delay"`
+	MaxDelay  time.Duration `yaml:"max_delay"`
 	// MaxRetryAfter caps how long a Retry-After header can make the job
 	// wait.
-	MaxRetryAfter time.Duration
+	MaxRetryAfter time.Duration `yaml:"max_retry_after"`
 	// Timeout bounds one attempt, until its body is read.
-	Timeout time.Duration
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // LogValue implements slog.LogValuer: the account's identity, never its
@@ -194,79 +190,87 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Sandbox configures the built-in simulated merchant.
 type Sandbox struct {
-	Seed         int64
-	OrdersPerDay int
+	Seed int64 `yaml:"seed"`
+	// OrdersPerDay is the simulated order volume; zero means the
+	// sandbox's default.
+	OrdersPerDay int `yaml:"orders_per_day"`
 	// Since is the merchant's first day of trading.
-	Since civil.Date
+	Since civil.Date `yaml:"since"`
 	// Faults are the failures the sandbox injects, for testing resilience.
-	Faults sandbox.Faults
+	Faults sandbox.Faults `yaml:"faults"`
 	// Protocol is the API the job reads the sandbox through: jsonrpc,
 	// rest or legacy.
-	Protocol string
+	Protocol string `yaml:"protocol"`
 }
 
-// defaultSandboxSince returns the sandbox merchant's default first day.
-func defaultSandboxSince() civil.Date { return civil.Date{Year: 2025, Month: time.January, Day: 1} }
+// defaultSandbox is the sandbox of an account with api sandbox and no
+// sandbox key.
+func defaultSandbox() Sandbox {
+	return Sandbox{Seed: DefaultSandboxSeed, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}, Protocol: APIJSONRPC}
+}
 
 // ChargebackFees is an account's chargeback fee model.
 type ChargebackFees struct {
 	// Model is FeeModelFixed or FeeModelThreshold.
-	Model string
+	Model string `yaml:"model"`
 	// Fee is the fee per dispute of the fixed model.
-	Fee money.Amount
+	Fee money.Amount `yaml:"fee"`
 	// Tiers are the threshold model's tiers, in order; the last has no
 	// Below and catches every rate.
-	Tiers []Tier
+	Tiers []Tier `yaml:"tiers"`
 }
 
 // Tier is one threshold tier: rates strictly below Below pay Fee.
 type Tier struct {
 	// Below is the exclusive upper bound as an exact fraction (0.65% is
 	// 13/2000); nil for the catch-all tier.
-	Below *big.Rat
+	Below *big.Rat `yaml:"below"`
 	// BelowText is Below as written in the file, e.g. "0.65%".
-	BelowText string
-	Fee       money.Amount
+	BelowText string       `yaml:"-"`
+	Fee       money.Amount `yaml:"fee"`
 }
 
 // Job is one scheduled job.
 type Job struct {
-	Name     string
-	Schedule string
-	Timezone *time.Location
+	Name     string         `yaml:"name"`
+	Schedule string         `yaml:"schedule"`
+	Timezone *time.Location `yaml:"timezone"`
 	// Accounts names the accounts the job runs on.
-	Accounts     []string
-	Streams      []string
-	LookbackDays int
+	Accounts []string `yaml:"accounts"`
+	// Streams are extract.StreamOrders, extract.StreamSubscriptions and
+	// StreamChargebacks, in that order.
+	Streams      []string `yaml:"streams"`
+	LookbackDays int      `yaml:"lookback_days"`
 	// MaxRejected is the share of a stream's records that may fail
 	// validation (and go to rejected_rows) before the run fails.
-	MaxRejected *big.Rat
-	Destination Destination
-	Reports     []Report
+	MaxRejected *big.Rat    `yaml:"max_rejected"`
+	Destination Destination `yaml:"destination"`
+	Reports     []Report    `yaml:"reports"`
 }
 
-// Destination is where a job writes its tables.
+// Destination is where a job writes its tables. Type decides which of the
+// other keys are allowed.
 type Destination struct {
-	Type string
+	Type string `yaml:"type"`
 	// Path is the local warehouse directory (local).
-	Path string
+	Path string `yaml:"path"`
 	// Project, Dataset, Location and Endpoint address BigQuery; Endpoint is
 	// for an emulator.
-	Project        string
-	Dataset        string
-	Location       string
-	Endpoint       string
-	StagingDataset string
+	Project        string `yaml:"project"`
+	Dataset        string `yaml:"dataset"`
+	Location       string `yaml:"location"`
+	Endpoint       string `yaml:"endpoint"`
+	StagingDataset string `yaml:"staging_dataset"`
 }
 
 // Report is a report a job builds and sends.
 type Report struct {
 	// Type is the report type; "accounting" is the only one.
-	Type string
+	Type string `yaml:"type"`
 	// To lists the recipients.
-	To []string
+	To []string `yaml:"to"`
 	// Outbox is where messages go without SMTP settings.
-	Outbox string
+	Outbox string `yaml:"outbox"`
 }
 
 // Account returns the account called name.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/money"
 )
 
@@ -76,16 +77,15 @@ func TestLoadShippedFile(t *testing.T) {
 		TransactionStatuses: []string{"COMPLETE", "REFUND"},
 		Sandbox:             Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}, Protocol: APIJSONRPC},
 		Concurrency:         DefaultConcurrency,
-		RequestsPerSecond:   50,
-		Retry: Retry{Attempts: 5, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second,
-			MaxRetryAfter: 2 * time.Minute, Timeout: 2 * time.Minute},
+		// Zero: the request rate and retry policy take the defaults of
+		// package extract/transport.
 	}
 	if !reflect.DeepEqual(a, wantAccount) {
 		t.Errorf("account:\n got %#v\nwant %#v", a, wantAccount)
 	}
 
 	warehouse := Destination{Type: DestinationLocal, Path: "./out/warehouse"}
-	all := []string{StreamOrders, StreamSubscriptions, StreamChargebacks}
+	all := []string{extract.StreamOrders, extract.StreamSubscriptions, StreamChargebacks}
 	wantJobs := []Job{
 		{
 			Name: "nightly", Schedule: "0 2 * * *", Accounts: []string{"demo"}, Streams: all,
@@ -187,7 +187,8 @@ func TestParseValues(t *testing.T) {
 					return "time zones"
 				case !reflect.DeepEqual(a.TransactionStatuses, []string{"COMPLETE", "REFUND"}):
 					return fmt.Sprint("statuses ", a.TransactionStatuses)
-				case a.Sandbox != Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: 1, Day: 1}, Protocol: APIJSONRPC}:
+				// OrdersPerDay zero: the sandbox's default.
+				case a.Sandbox != Sandbox{Seed: 1, Since: civil.Date{Year: 2025, Month: 1, Day: 1}, Protocol: APIJSONRPC}:
 					return fmt.Sprint("sandbox ", a.Sandbox)
 				case j.Timezone.String() != "UTC", j.LookbackDays != 120, len(j.Reports) != 0:
 					return fmt.Sprintf("job %+v", j)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // expand interpolates environment variables into a scalar:
@@ -72,4 +74,36 @@ func validVarName(name string) bool {
 		}
 	}
 	return true
+}
+
+// expandTree expands the environment references in every scalar value of
+// the tree at n, in place, before the tree is decoded; keys are kept as
+// written. A scalar shared through aliases is expanded once. It returns the
+// scalars that could not be expanded, with why; the decoder reports them
+// where it meets them, with their key path, and ignores those under unknown
+// keys as it ignores the keys.
+func expandTree(n *yaml.Node, getenv func(string) (string, bool)) map[*yaml.Node]error {
+	errs := map[*yaml.Node]error{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch n.Kind {
+		case yaml.ScalarNode:
+			v, err := expand(n.Value, getenv)
+			if err != nil {
+				errs[n] = err
+				return
+			}
+			n.Value = v
+		case yaml.MappingNode:
+			for i := 1; i < len(n.Content); i += 2 {
+				walk(n.Content[i])
+			}
+		case yaml.SequenceNode, yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return errs
 }
