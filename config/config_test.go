@@ -289,6 +289,15 @@ func TestParseValues(t *testing.T) {
 			},
 		},
 		{
+			// The transport caps the delays; its default max_delay is no
+			// bound on base_delay here.
+			name: "retry base_delay alone",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    retry: {base_delay: 1m}\n",
+			check: func(f *File) string {
+				return want(fmt.Sprintf("%+v", f.Accounts[0].Retry), "{Attempts:0 BaseDelay:1m0s MaxDelay:0s MaxRetryAfter:0s Timeout:0s}")
+			},
+		},
+		{
 			name: "legacy account",
 			old:  "api: sandbox", new: "api: legacy\n    legacy_user: apiuser\n    endpoint: https://example.test/api/",
 			check: func(f *File) string {
@@ -559,6 +568,17 @@ func TestParseErrors(t *testing.T) {
 			old:  `{model: fixed, fee: "25"}`,
 			new:  `{model: threshold, tiers: [{below: "1e-3", fee: "30"}, {fee: "50"}]}`,
 			want: []wantErr{{7, "accounts[0].chargeback_fees.tiers[0].below", "want a rate such as 0.65%"}},
+		},
+		{
+			name: "zero tier",
+			old:  `{model: fixed, fee: "25"}`,
+			new:  `{model: threshold, tiers: [{below: "0%", fee: "30"}, {fee: "50"}]}`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.tiers[0].below", "rate 0% is out of range (want above 0 and at most 100%)"}},
+		},
+		{
+			name: "max_rejected above 100%",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    max_rejected: 101%\n",
+			want: []wantErr{{12, "jobs[0].max_rejected", "rate 101% is out of range"}},
 		},
 		{
 			name: "threshold without tiers",
@@ -931,5 +951,49 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(tt.in, known); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestEveryFieldDecodes checks every field of the file's structs, so that
+// a new one is covered without editing the test: it has a yaml tag (its
+// key, or "-"), and the decoder can read its type.
+func TestEveryFieldDecodes(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var check func(typ reflect.Type, path string)
+	check = func(typ reflect.Type, path string) {
+		if leaf(reflect.New(typ).Elem()) != nil {
+			return
+		}
+		switch typ.Kind() {
+		case reflect.String, reflect.Int, reflect.Int64:
+		case reflect.Slice:
+			check(typ.Elem(), path+"[]")
+		case reflect.Struct:
+			if seen[typ] {
+				return
+			}
+			seen[typ] = true
+			keys := map[string]bool{}
+			for i := range typ.NumField() {
+				f := typ.Field(i)
+				key, ok := f.Tag.Lookup("yaml")
+				switch {
+				case !ok || key == "":
+					t.Errorf("%s.%s has no yaml tag", typ, f.Name)
+				case key == "-":
+				case keys[key]:
+					t.Errorf("%s: key %s is spelled twice", typ, key)
+				default:
+					keys[key] = true
+					check(f.Type, join(path, key))
+				}
+			}
+		default:
+			t.Errorf("%s: the decoder cannot read a %s", path, typ)
+		}
+	}
+	check(reflect.TypeFor[File](), "")
+	if !seen[reflect.TypeFor[Tier]()] || !seen[reflect.TypeFor[Retry]()] {
+		t.Errorf("the walk missed structs: %v", seen)
 	}
 }

@@ -19,20 +19,21 @@ import (
 // knows their keys and lines) and sets the defaults of the keys that are
 // absent or empty.
 
-// transactionStatuses are the order statuses an account can count as
-// transactions; defaultTransactionStatuses those it counts by default.
-var (
-	transactionStatuses        = []string{"AUTHRECEIVED", "PENDING", "COMPLETE", "CANCELED", "REVERSED", "REFUND"}
-	defaultTransactionStatuses = []string{"COMPLETE", "REFUND"}
-)
+// transactionStatuses returns the order statuses an account can count as
+// transactions.
+func transactionStatuses() []string {
+	return []string{"AUTHRECEIVED", "PENDING", "COMPLETE", "CANCELED", "REVERSED", "REFUND"}
+}
 
 // DefaultTransactionStatuses returns the order statuses that count as
 // transactions when an account lists none.
-func DefaultTransactionStatuses() []string { return slices.Clone(defaultTransactionStatuses) }
+func DefaultTransactionStatuses() []string { return []string{"COMPLETE", "REFUND"} }
 
-// streams are the streams of a job in their canonical order: orders before
-// the chargebacks read from them.
-var streams = []string{extract.StreamOrders, extract.StreamSubscriptions, StreamChargebacks}
+// streams returns the streams of a job in their canonical order: orders
+// before the chargebacks read from them.
+func streams() []string {
+	return []string{extract.StreamOrders, extract.StreamSubscriptions, StreamChargebacks}
+}
 
 func (f *File) validate(c *checker) {
 	if !c.missing(&f.Accounts) && c.good(&f.Accounts) && len(f.Accounts) == 0 {
@@ -170,12 +171,13 @@ func (a *Account) checkStatuses(c *checker) {
 		return
 	}
 	c.nonEmpty(&a.TransactionStatuses)
+	known := transactionStatuses()
 	for i, s := range a.TransactionStatuses {
 		up := strings.ToUpper(s)
 		switch {
 		case up == "":
-		case !slices.Contains(transactionStatuses, up):
-			c.errorf(&a.TransactionStatuses[i], "unknown order status %q (want %s)", s, oneOf(transactionStatuses))
+		case !slices.Contains(known, up):
+			c.errorf(&a.TransactionStatuses[i], "unknown order status %q (want %s)", s, oneOf(known))
 		case slices.Contains(a.TransactionStatuses[:i], up):
 			c.errorf(&a.TransactionStatuses[i], "duplicate status %s", up)
 		}
@@ -305,16 +307,17 @@ func (j *Job) validate(c *checker) {
 
 // checkStreams checks the streams and puts them in canonical order.
 func (j *Job) checkStreams(c *checker) {
+	all := streams()
 	if !c.has(&j.Streams) {
-		j.Streams = slices.Clone(streams)
+		j.Streams = all
 		return
 	}
 	c.nonEmpty(&j.Streams)
 	for i, s := range j.Streams {
 		switch {
 		case s == "":
-		case !slices.Contains(streams, s):
-			c.errorf(&j.Streams[i], "unknown stream %q (want %s)", s, oneOf(streams))
+		case !slices.Contains(all, s):
+			c.errorf(&j.Streams[i], "unknown stream %q (want %s)", s, oneOf(all))
 		case slices.Contains(j.Streams[:i], s):
 			c.errorf(&j.Streams[i], "stream %s is listed twice", s)
 		}
@@ -322,7 +325,7 @@ func (j *Job) checkStreams(c *checker) {
 	if slices.Contains(j.Streams, StreamChargebacks) && !slices.Contains(j.Streams, extract.StreamOrders) {
 		c.errorf(&j.Streams, "chargebacks needs orders (chargebacks are read from orders)")
 	}
-	j.Streams = slices.DeleteFunc(slices.Clone(streams), func(s string) bool { return !slices.Contains(j.Streams, s) })
+	j.Streams = slices.DeleteFunc(all, func(s string) bool { return !slices.Contains(j.Streams, s) })
 }
 
 func (d *Destination) validate(c *checker) {

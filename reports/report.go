@@ -58,7 +58,7 @@ func Sheets() []string {
 }
 
 // defaultStatuses are the transaction statuses when an account lists none.
-func defaultStatuses() []string { return []string{"COMPLETE", "REFUND"} }
+func defaultStatuses() []string { return config.DefaultTransactionStatuses() }
 
 // Request says which report to build.
 type Request struct {
