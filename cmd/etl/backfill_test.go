@@ -67,13 +67,13 @@ func TestBackfillInterruptedAndResumed(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var first []civil.Date
-	b.run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
+	b.plan.Run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
 		first = append(first, date)
 		env := b.env
 		if len(first) == 3 {
 			env.observer = &cancelOnPage{cancel: cancel}
 		}
-		return c.runAccount(ctx, env, b.job, acct, date)
+		return c.runAccount(ctx, env, b.plan.Job, acct, date)
 	}
 	if code := c.runBackfill(ctx, b); code != exitFailed {
 		t.Fatalf("interrupted backfill: exit %d, want %d\n%s\n%s", code, exitFailed, out, errb)
@@ -98,8 +98,8 @@ func TestBackfillInterruptedAndResumed(t *testing.T) {
 	c, out, errb = newCLI(backfillEnv)
 	b, _ = c.parseBackfill(args)
 	var second []string
-	run := b.run
-	b.run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
+	run := b.plan.Run
+	b.plan.Run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
 		second = append(second, date.String())
 		return run(ctx, acct, date)
 	}
