@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,30 +32,13 @@ type runEnv struct {
 	command string
 }
 
-// lockDir returns the directory of job's run locks: the override, or
-// .locks in a local warehouse (so that runs loading one warehouse exclude
-// each other whatever their jobs.yaml), or a directory under os.TempDir()
-// named after the BigQuery dataset.
-func lockDir(override string, job config.Job) string {
-	if override != "" {
-		return override
-	}
-	d := job.Destination
-	if d.Type == config.DestinationLocal && d.Path != "" {
-		return filepath.Join(d.Path, ".locks")
-	}
-	name := "default"
-	if d.Project != "" || d.Dataset != "" {
-		name = d.Project + "." + d.Dataset
-	}
-	return filepath.Join(os.TempDir(), "ledgerline-locks", name)
-}
-
 // lock takes the run lock of job and account acct; errors.Is(err,
 // runlock.ErrHeld) when another run holds it.
 func (e runEnv) lock(job config.Job, acct config.Account) (*runlock.Lock, error) {
 	host, _ := os.Hostname()
-	return runlock.Acquire(lockDir(e.lockDir, job), job.Name, acct.Name, runlock.Holder{Host: host, Command: e.command})
+	d := job.Destination
+	dir := runlock.Dir(e.lockDir, runlock.Warehouse{Dir: d.Path, Project: d.Project, Dataset: d.Dataset})
+	return runlock.Acquire(dir, job.Name, acct.Name, runlock.Holder{Host: host, Command: e.command})
 }
 
 // runAccount runs job on acct for date, with the env's observer and
