@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/backfill"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/jobrun"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/runlock"
@@ -23,7 +24,7 @@ const backfillSynopsis = "etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--
 // prints.
 type backfillCmd struct {
 	plan *backfill.Backfill
-	env  runEnv
+	run  jobrun.Runner
 	// push pushes the run metrics at the end; nil for no Pushgateway.
 	push func(ctx context.Context)
 	// display is the terminal's progress line; nil when not a terminal.
@@ -148,10 +149,9 @@ func (c *cli) backfillCmd(b *backfill.Backfill, fl backfillFlags) (*backfillCmd,
 	if progress.Terminal(c.stderr) {
 		bc.display = progress.NewDisplay(c.stderr, nil)
 	}
-	bc.env = runEnv{log: c.displayLogger(bc.display), lockDir: fl.lockDir,
-		command: fmt.Sprintf("etl backfill %s --from %s --to %s", b.Job.Name, b.From, b.To)}
+	bc.run = c.runner(c.displayLogger(bc.display), fl.lockDir, fmt.Sprintf("etl backfill %s --from %s --to %s", b.Job.Name, b.From, b.To))
 	if bc.display != nil {
-		bc.env.observer = bc.display
+		bc.run.Observer = bc.display
 	}
 	if fl.pushgateway != "" {
 		m, err := progress.NewMetrics(nil)
@@ -159,14 +159,14 @@ func (c *cli) backfillCmd(b *backfill.Backfill, fl backfillFlags) (*backfillCmd,
 			fmt.Fprintf(c.stderr, "etl backfill: %v\n", err)
 			return nil, exitFailed
 		}
-		bc.env.metrics = m
+		bc.run.Metrics = m
 		url, job := fl.pushgateway, b.Job.Name
-		bc.push = func(ctx context.Context) { pushMetrics(ctx, bc.env, url, job) }
+		bc.push = func(ctx context.Context) { bc.run.PushMetrics(ctx, url, job) }
 	}
-	b.Log = bc.env.log
+	b.Log = bc.run.Log
 	b.Progress = bc.progress
 	b.Run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
-		return c.runAccount(ctx, bc.env, b.Job, acct, date)
+		return bc.run.Run(ctx, b.Job, acct, date)
 	}
 	return bc, exitOK
 }
@@ -199,7 +199,7 @@ func (c *cli) runBackfill(ctx context.Context, bc *backfillCmd) int {
 	// One lock per account for the whole backfill: no etl run of the job
 	// and account can run in between.
 	for _, acct := range b.Accounts {
-		l, err := bc.env.lock(b.Job, acct)
+		l, err := bc.run.Lock(b.Job, acct)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "etl backfill: %v\n", err)
 			if errors.Is(err, runlock.ErrHeld) {
