@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,13 +66,13 @@ func TestBackfillInterruptedAndResumed(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var first []civil.Date
-	b.run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
+	b.plan.Run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
 		first = append(first, date)
-		env := b.env
+		r := b.run
 		if len(first) == 3 {
-			env.observer = &cancelOnPage{cancel: cancel}
+			r.Observer = &cancelOnPage{cancel: cancel}
 		}
-		return c.runAccount(ctx, env, b.job, acct, date)
+		return r.Run(ctx, b.plan.Job, acct, date)
 	}
 	if code := c.runBackfill(ctx, b); code != exitFailed {
 		t.Fatalf("interrupted backfill: exit %d, want %d\n%s\n%s", code, exitFailed, out, errb)
@@ -98,8 +97,8 @@ func TestBackfillInterruptedAndResumed(t *testing.T) {
 	c, out, errb = newCLI(backfillEnv)
 	b, _ = c.parseBackfill(args)
 	var second []string
-	run := b.run
-	b.run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
+	run := b.plan.Run
+	b.plan.Run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {
 		second = append(second, date.String())
 		return run(ctx, acct, date)
 	}
@@ -291,29 +290,5 @@ func TestBackfillUsage(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", errb, tt.stderr)
 			}
 		})
-	}
-}
-
-func TestRunLockedRefusesASecondRun(t *testing.T) {
-	path, _ := writeConfig(t, backfillConfig)
-	c, _, _ := newCLI(backfillEnv)
-	f, ok := c.load(path)
-	if !ok {
-		t.Fatal("config")
-	}
-	job, _ := f.Job("nightly")
-	acct, _ := f.Account("demo")
-	env := runEnv{log: c.logger(), command: "etl run nightly"}
-	l, err := env.lock(job, acct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.runLocked(t.Context(), env, job, acct, civil.Date{Year: 2025, Month: 3, Day: 1})
-	if !errors.Is(err, runlock.ErrHeld) || !strings.Contains(err.Error(), "(etl run nightly)") {
-		t.Fatalf("second run: %v", err)
-	}
-	l.Release()
-	if _, err := c.runLocked(t.Context(), env, job, acct, civil.Date{Year: 2025, Month: 3, Day: 1}); err != nil {
-		t.Fatalf("after release: %v", err)
 	}
 }

@@ -206,19 +206,19 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		if progress.Terminal(c.stderr) {
 			display = progress.NewDisplay(c.stderr, c.now)
 		}
-		env := runEnv{log: c.displayLogger(display), lockDir: *lockDirFlag, command: "etl run " + job.Name}
+		r := c.runner(c.displayLogger(display), *lockDirFlag, "etl run "+job.Name)
 		if display != nil {
-			env.observer = display
+			r.Observer = display
 		}
 		if *pushgateway != "" {
-			if env.metrics, err = progress.NewMetrics(nil); err != nil {
+			if r.Metrics, err = progress.NewMetrics(nil); err != nil {
 				fmt.Fprintf(c.stderr, "etl run: %v\n", err)
 				return exitFailed
 			}
 		}
-		s, err := c.runLocked(ctx, env, job, acct, date)
+		s, err := r.RunLocked(ctx, job, acct, date)
 		display.Finish()
-		pushMetrics(ctx, env, *pushgateway, job.Name)
+		r.PushMetrics(ctx, *pushgateway, job.Name)
 		switch {
 		case errors.Is(err, runlock.ErrHeld):
 			fmt.Fprintf(c.stderr, "etl run: %v\n", err)
@@ -227,13 +227,13 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			}
 			continue
 		case err != nil:
-			env.log.Error("run failed", "job", job.Name, "account", acct.Name, "date", date.String(), "error", err.Error())
+			r.Log.Error("run failed", "job", job.Name, "account", acct.Name, "date", date.String(), "error", err.Error())
 			fmt.Fprintf(c.stderr, "etl run: job %s, account %s, date %s: %v\n", job.Name, acct.Name, date, err)
 			code = exitFailed
 			continue
 		}
 		printSummary(c.stdout, s)
-		if err := c.jobReports(ctx, env.log, job, acct, date); err != nil {
+		if err := c.jobReports(ctx, r.Log, job, acct, date); err != nil {
 			fmt.Fprintf(c.stderr, "etl run: job %s, account %s: accounting report: %v\n", job.Name, acct.Name, err)
 			code = exitFailed
 		}

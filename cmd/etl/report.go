@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
-	"github.com/ledgerline/ledgerline/pipeline"
+	"github.com/ledgerline/ledgerline/reportjob"
 	"github.com/ledgerline/ledgerline/reports"
 )
 
@@ -55,12 +53,12 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	job, err := reportJob(f, *jobFlag, *accountFlag)
+	job, err := reportjob.Job(f, *jobFlag, *accountFlag)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "etl report accounting: %v\n", err)
 		return exitUsage
 	}
-	if !*noSend && len(accountingReports(job)) == 0 {
+	if !*noSend && len(reportjob.Accounting(job)) == 0 {
 		fmt.Fprintf(c.stderr, "etl report accounting: job %s has no accounting report (no recipients); use --no-send to only build the files\n", job.Name)
 		return exitUsage
 	}
@@ -76,7 +74,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	code := exitOK
 	for _, name := range accounts {
 		acct, _ := f.Account(name) // validated by config.Load
-		if err := c.accountingReport(ctx, log, job, acct, month, reportOptions{Dir: *out, Send: !*noSend, AllowIncomplete: *incomplete}); err != nil {
+		if err := c.accountingReport(ctx, log, job, acct, month, reportjob.Options{Dir: *out, Send: !*noSend, AllowIncomplete: *incomplete}); err != nil {
 			fmt.Fprintf(c.stderr, "etl report accounting: account %s, %s: %v\n", acct.Name, reports.MonthLabel(month), err)
 			code = exitFailed
 		}
@@ -84,122 +82,32 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	return code
 }
 
-// reportJob chooses the job of a report: the one named, or else the only
-// job with an accounting report (that has the account, if one is named).
-func reportJob(f *config.File, name, account string) (config.Job, error) {
-	if name != "" {
-		job, ok := f.Job(name)
-		if !ok {
-			return config.Job{}, fmt.Errorf("no job %q in %s", name, f.Path)
-		}
-		return job, nil
-	}
-	var found []config.Job
-	for _, j := range f.Jobs {
-		if len(accountingReports(j)) > 0 && (account == "" || slices.Contains(j.Accounts, account)) {
-			found = append(found, j)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return config.Job{}, fmt.Errorf("no job in %s has an accounting report%s; name one with --job", f.Path, forAccount(account))
-	}
-	names := make([]string, len(found))
-	for i, j := range found {
-		names[i] = j.Name
-	}
-	return config.Job{}, fmt.Errorf("jobs %s all have an accounting report%s; choose one with --job", strings.Join(names, ", "), forAccount(account))
+// accountingReport runs the accounting report of acct for month (see
+// reportjob.Run) and prints what it did to stdout, also when it fails.
+func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, month civil.Date, o reportjob.Options) error {
+	o.Log, o.Now, o.Getenv = log, c.clock, c.getenv
+	res, err := reportjob.Run(ctx, job, acct, month, o)
+	c.printReport(acct, month, res)
+	return err
 }
 
-func forAccount(a string) string {
-	if a == "" {
-		return ""
-	}
-	return " for account " + a
-}
-
-// accountingReports returns the job's accounting reports.
-func accountingReports(j config.Job) []config.Report {
-	var out []config.Report
-	for _, r := range j.Reports {
-		if r.Type == config.ReportAccounting {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// reportOptions are how accountingReport runs.
-type reportOptions struct {
-	// Dir is the reports directory; empty means reports.DefaultDir.
-	Dir string
-	// Send delivers the report to the job's recipients.
-	Send bool
-	// AllowIncomplete sends a report whose month no successful run has read
-	// whole since it ended; otherwise such a report is built but not sent.
-	AllowIncomplete bool
-}
-
-// accountingReport builds, reconciles and (with o.Send) delivers the
-// accounting report of acct for month from job's warehouse, to each of the
-// job's accounting reports' recipients. It prints what it did to stdout.
-// 'etl run' calls it for jobs with an accounting report.
-func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, month civil.Date, o reportOptions) error {
-	runID := pipeline.NewRunID(c.clock())
-	log = log.With("report", config.ReportAccounting, "run_id", runID, "job", job.Name, "account", acct.Name, "month", reports.MonthLabel(month))
-	if job.Destination.Type == config.DestinationLocal {
-		// Reading must not create an empty warehouse where none is.
-		if _, err := os.Stat(job.Destination.Path); err != nil {
-			return fmt.Errorf("warehouse: %w", err)
-		}
-	}
-	wh, closeWH, err := pipeline.OpenWarehouse(ctx, job)
-	if err != nil {
-		return err
-	}
-	defer closeWH()
-	log.Info("building report")
-	rep, err := reports.Build(ctx, reports.Request{Warehouse: wh, Account: acct, Month: month, RunID: runID, Dir: o.Dir, Now: c.clock})
-	if err != nil {
-		log.Error("report failed", "error", err.Error())
-		return err
+// printReport prints what a report's run did.
+func (c *cli) printReport(acct config.Account, month civil.Date, res reportjob.Result) {
+	rep := res.Report
+	if rep == nil {
+		return
 	}
 	t := &rep.Totals
 	fmt.Fprintf(c.stdout, "report %s: account %s, %s: %d orders, %d disputes, Total chargeback fee %s\n  %s\n  %s\n",
-		runID, acct.Name, reports.MonthLabel(month), t.OrderRows, t.Disputes, reports.FormatAmount(t.ChargebackFees, t.FeeCurrency), rep.Workbook, rep.CSV)
-	if err := reports.Reconcile(ctx, wh, rep); err != nil {
-		var mm *reports.MismatchError
-		if errors.As(err, &mm) {
-			log.Error("report does not reconcile; nothing sent", "differences", len(mm.Mismatches), "error", err.Error())
-		}
-		return fmt.Errorf("%w (nothing sent; the files are kept for inspection)", err)
+		res.RunID, acct.Name, reports.MonthLabel(month), t.OrderRows, t.Disputes, reports.FormatAmount(t.ChargebackFees, t.FeeCurrency), rep.Workbook, rep.CSV)
+	if !res.Reconciled {
+		return
 	}
 	fmt.Fprintln(c.stdout, "  reconciled with the warehouse")
 	if !t.Complete {
 		fmt.Fprintf(c.stdout, "  PROVISIONAL: no successful run has read the whole of %s since it ended\n", reports.MonthLabel(month))
 	}
-	if !o.Send {
-		return nil
-	}
-	if !t.Complete && !o.AllowIncomplete {
-		log.Error("month incomplete in the warehouse; nothing sent")
-		return fmt.Errorf("no successful run has read the whole of %s since it ended, so its figures may be incomplete; nothing sent "+
-			"(run the job for %s or later, or send a provisional report with --allow-incomplete)", reports.MonthLabel(month), reports.LastOfMonth(month))
-	}
-	var errs []error
-	for _, r := range accountingReports(job) {
-		m, err := reports.MailerFromEnv(c.getenv, r.Outbox, log)
-		if err != nil {
-			return err
-		}
-		d, err := m.Deliver(ctx, rep, r.To)
-		if err != nil {
-			log.Error("delivery failed", "to", strings.Join(r.To, ", "), "error", err.Error())
-			errs = append(errs, err)
-			continue
-		}
+	for _, d := range res.Deliveries {
 		switch d.Method {
 		case "outbox":
 			fmt.Fprintf(c.stdout, "  no SMTP settings (%s): message to %s written to %s\n", reports.EnvSMTPHost, strings.Join(d.To, ", "), d.Path)
@@ -207,18 +115,15 @@ func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config
 			fmt.Fprintf(c.stdout, "  sent to %s by SMTP (%d attempts)\n", strings.Join(d.To, ", "), d.Attempts)
 		}
 	}
-	return errors.Join(errs...)
 }
 
-// jobReports builds, reconciles and sends the accounting reports of job
-// for acct after its run for business date date: the report of date's
-// month (on the 1st, yesterday is the last day of the previous month). It
-// does nothing for a job without an accounting report. 'etl run' and
-// 'etl schedule' call it after each account's run.
+// jobReports runs the accounting reports of job for acct after its run
+// for business date date (see reportjob.AfterRun) and prints what they
+// did. 'etl run' and 'etl schedule' call it after each account's run.
 func (c *cli) jobReports(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, date civil.Date) error {
-	if len(accountingReports(job)) == 0 {
-		return nil
+	res, err := reportjob.AfterRun(ctx, job, acct, date, reportjob.Options{Log: log, Now: c.clock, Getenv: c.getenv})
+	if res.Report != nil {
+		c.printReport(acct, res.Report.Month, res)
 	}
-	month := civil.Date{Year: date.Year, Month: date.Month, Day: 1}
-	return c.accountingReport(ctx, log, job, acct, month, reportOptions{Send: true})
+	return err
 }

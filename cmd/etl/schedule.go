@@ -5,98 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
-	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/jobrun"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
-	"github.com/ledgerline/ledgerline/runlock"
 	"github.com/ledgerline/ledgerline/scheduler"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// runEnv is what the commands that run jobs (run, schedule, backfill)
-// share around pipeline.RunAccount.
-type runEnv struct {
-	log *slog.Logger
-	// lockDir overrides the default lock directory of each job.
-	lockDir string
-	// metrics records each run; nil for none.
-	metrics *progress.Metrics
-	// observer hears each run's progress (a terminal display); nil for none.
-	observer pipeline.Observer
-	// command names the holder of the run locks, e.g. "etl run nightly".
-	command string
-}
-
-// lockDir returns the directory of job's run locks: the override, or
-// .locks in a local warehouse (so that runs loading one warehouse exclude
-// each other whatever their jobs.yaml), or a directory under os.TempDir()
-// named after the BigQuery dataset.
-func lockDir(override string, job config.Job) string {
-	if override != "" {
-		return override
-	}
-	d := job.Destination
-	if d.Type == config.DestinationLocal && d.Path != "" {
-		return filepath.Join(d.Path, ".locks")
-	}
-	name := "default"
-	if d.Project != "" || d.Dataset != "" {
-		name = d.Project + "." + d.Dataset
-	}
-	return filepath.Join(os.TempDir(), "ledgerline-locks", name)
-}
-
-// lock takes the run lock of job and account acct; errors.Is(err,
-// runlock.ErrHeld) when another run holds it.
-func (e runEnv) lock(job config.Job, acct config.Account) (*runlock.Lock, error) {
-	host, _ := os.Hostname()
-	return runlock.Acquire(lockDir(e.lockDir, job), job.Name, acct.Name, runlock.Holder{Host: host, Command: e.command})
-}
-
-// runAccount runs job on acct for date, with the env's observer and
-// metrics. The caller holds the run lock.
-func (c *cli) runAccount(ctx context.Context, e runEnv, job config.Job, acct config.Account, date civil.Date) (pipeline.Summary, error) {
-	var obs pipeline.Observer
-	if e.metrics != nil {
-		obs = progress.Tee(e.observer, e.metrics.Observer(job.Name))
-	} else if e.observer != nil {
-		obs = e.observer
-	}
-	s, err := pipeline.RunAccount(ctx, job, acct, date, pipeline.Options{Logger: e.log, Version: version, Now: c.now, Observer: obs})
-	if e.metrics != nil {
-		e.metrics.RunDone(job.Name, acct.Name, s, err, c.clock())
-	}
-	return s, err
-}
-
-// runLocked runs job on acct for date under the run lock of the job and
-// account.
-func (c *cli) runLocked(ctx context.Context, e runEnv, job config.Job, acct config.Account, date civil.Date) (pipeline.Summary, error) {
-	l, err := e.lock(job, acct)
-	if err != nil {
-		return pipeline.Summary{}, err
-	}
-	defer l.Release()
-	return c.runAccount(ctx, e, job, acct, date)
-}
-
-// pushMetrics pushes the metrics of job's runs to the Pushgateway at url,
-// if any; a failed push is logged, and does not fail the run.
-func pushMetrics(ctx context.Context, e runEnv, url, job string) {
-	if url == "" || e.metrics == nil {
-		return
-	}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := e.metrics.Push(pctx, url, job); err != nil {
-		e.log.Warn("could not push metrics", "job", job, "pushgateway", url, "error", err.Error())
-	}
+// runner returns the runner of the commands that run jobs (run, schedule,
+// backfill): logging to log, the run locks in lockDir (if set) held by
+// command.
+func (c *cli) runner(log *slog.Logger, lockDir, command string) jobrun.Runner {
+	return jobrun.Runner{Log: log, LockDir: lockDir, Command: command, Version: version, Now: c.now}
 }
 
 // jobNames is a repeatable flag of job names.
@@ -156,13 +79,14 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl schedule: %v\n", err)
 		return exitFailed
 	}
-	env := runEnv{log: log, lockDir: *lockDirFlag, metrics: metrics, command: "etl schedule"}
+	r := c.runner(log, *lockDirFlag, "etl schedule")
+	r.Metrics = metrics
 	run := func(ctx context.Context, job config.Job) error {
 		date := pipeline.Yesterday(job, c.clock())
 		var errs []error
 		for _, name := range job.Accounts {
 			acct, _ := f.Account(name) // validated by config.Load
-			if _, err := c.runLocked(ctx, env, job, acct, date); err != nil {
+			if _, err := r.RunLocked(ctx, job, acct, date); err != nil {
 				errs = append(errs, fmt.Errorf("account %s, date %s: %w", acct.Name, date, err))
 				continue
 			}
