@@ -236,6 +236,26 @@ func TestParseValues(t *testing.T) {
 			check: func(f *File) string { return want(f.Accounts[0].Currency, "EUR") },
 		},
 		{
+			name: "current ISO 4217 currency",
+			old:  "currency: USD", new: "currency: ves",
+			check: func(f *File) string { return want(f.Accounts[0].Currency, "VES") },
+		},
+		{
+			name: "schedule every minute",
+			old:  `schedule: "@daily"`, new: `schedule: "* * * * *"`,
+			check: func(f *File) string { return want(f.Jobs[0].Schedule, "* * * * *") },
+		},
+		{
+			name: "schedule @every 1m",
+			old:  `schedule: "@daily"`, new: `schedule: "@every 1m"`,
+			check: func(f *File) string { return want(f.Jobs[0].Schedule, "@every 1m") },
+		},
+		{
+			name: "schedule once a year",
+			old:  `schedule: "@daily"`, new: "schedule: \"0 0 1 1 *\"\n    timezone: Pacific/Kiritimati",
+			check: func(f *File) string { return want(f.Jobs[0].Timezone.String(), "Pacific/Kiritimati") },
+		},
+		{
 			name: "fixed fee",
 			old:  `fee: "25"`, new: `fee: "25.50"`,
 			check: func(f *File) string {
@@ -515,6 +535,36 @@ func TestParseErrors(t *testing.T) {
 			want: []wantErr{{6, "accounts[0].currency", `invalid currency "US"`}},
 		},
 		{
+			name: "currency not in ISO 4217",
+			old:  "currency: USD", new: "currency: XYZ",
+			want: []wantErr{{6, "accounts[0].currency", `invalid currency "XYZ" (want a current ISO 4217 code such as USD)`}},
+		},
+		{
+			name: "withdrawn currency",
+			old:  "currency: USD", new: "currency: dem",
+			want: []wantErr{{6, "accounts[0].currency", `invalid currency "dem"`}},
+		},
+		{
+			name: "fee in exponent form",
+			old:  `fee: "25"`, new: `fee: 1e2`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.fee", `amount "1e2" is in exponent form (write it in full, such as 100 or 0.001)`}},
+		},
+		{
+			name: "quoted fee in exponent form",
+			old:  `fee: "25"`, new: `fee: "1e2"`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.fee", `amount "1e2" is in exponent form`}},
+		},
+		{
+			name: "fee in negative exponent form",
+			old:  `fee: "25"`, new: `fee: "1E-3"`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.fee", `amount "1E-3" is in exponent form`}},
+		},
+		{
+			name: "tier fee in exponent form",
+			old:  `{model: fixed, fee: "25"}`, new: `{model: threshold, tiers: [{below: 1%, fee: 3.5e1}, {fee: "50"}]}`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.tiers[0].fee", `amount "3.5e1" is in exponent form`}},
+		},
+		{
 			name: "bad transaction status",
 			old:  "currency: USD", new: "currency: USD\n    transaction_statuses: [COMPLETE, PAID]",
 			want: []wantErr{{7, "accounts[0].transaction_statuses[1]", `unknown order status "PAID"`}},
@@ -589,6 +639,36 @@ func TestParseErrors(t *testing.T) {
 			name: "invalid cron spec",
 			old:  `schedule: "@daily"`, new: `schedule: "0 2 * *"`,
 			want: []wantErr{{10, "jobs[0].schedule", `invalid cron spec "0 2 * *"`}},
+		},
+		{
+			name: "schedule that never fires",
+			old:  `schedule: "@daily"`, new: `schedule: "0 2 30 2 *"`,
+			want: []wantErr{{10, "jobs[0].schedule", `schedule "0 2 30 2 *" never fires`}},
+		},
+		{
+			name: "schedule that fires only on leap days",
+			old:  `schedule: "@daily"`, new: `schedule: "0 0 29 2 *"`,
+			want: []wantErr{{10, "jobs[0].schedule", `schedule "0 0 29 2 *" does not fire within a year (after 2025-01-01 00:00 UTC it next fires 2028-02-29 00:00 UTC)`}},
+		},
+		{
+			name: "schedule every 0s",
+			old:  `schedule: "@daily"`, new: `schedule: "@every 0s"`,
+			want: []wantErr{{10, "jobs[0].schedule", `schedule "@every 0s" fires more often than once a minute (want @every 1m or longer)`}},
+		},
+		{
+			name: "schedule every 1ms",
+			old:  `schedule: "@daily"`, new: `schedule: "@every 1ms"`,
+			want: []wantErr{{10, "jobs[0].schedule", "fires more often than once a minute"}},
+		},
+		{
+			name: "schedule every 30s",
+			old:  `schedule: "@daily"`, new: `schedule: "@every 30s"`,
+			want: []wantErr{{10, "jobs[0].schedule", "fires more often than once a minute"}},
+		},
+		{
+			name: "schedule every negative duration",
+			old:  `schedule: "@daily"`, new: `schedule: "@every -5m"`,
+			want: []wantErr{{10, "jobs[0].schedule", "fires more often than once a minute"}},
 		},
 		{
 			name: "time zone in cron spec",
