@@ -515,6 +515,21 @@ func TestParseErrors(t *testing.T) {
 			want: []wantErr{{6, "accounts[0].endpoint", "want an absolute http or https URL"}},
 		},
 		{
+			name: "endpoint with userinfo and a bad scheme",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    endpoint: ftp://user-token@host/rpc\n",
+			want: []wantErr{{6, "accounts[0].endpoint", `want an absolute http or https URL, got "ftp://REDACTED@host/rpc"`}},
+		},
+		{
+			name: "endpoint with a password and a bad port",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    endpoint: 'http://user:pass@host:port/rpc'\n",
+			want: []wantErr{{6, "accounts[0].endpoint", `want an absolute http or https URL, got "http://REDACTED@host:port/rpc"`}},
+		},
+		{
+			name: "endpoint with credentials and no scheme",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    endpoint: 'user:pass@host/rpc'\n",
+			want: []wantErr{{6, "accounts[0].endpoint", "want an absolute http or https URL starting http:// or https://"}},
+		},
+		{
 			name: "bad hmac",
 			old:  "    api: sandbox\n", new: "    api: sandbox\n    hmac: sha1\n",
 			want: []wantErr{{6, "accounts[0].hmac", `unknown HMAC algorithm "sha1"`}},
@@ -894,6 +909,49 @@ func TestSecretNeverPrinted(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), value) || strings.Contains(fmt.Sprintf("%#v", err), value) {
 		t.Errorf("error contains the secret: %v", err)
+	}
+}
+
+// TestUserinfoNeverPrinted puts a URL with userinfo, as an environment
+// variable can give, in fields of every kind, each wrong in its own way:
+// no message quotes the userinfo.
+func TestUserinfoNeverPrinted(t *testing.T) {
+	const user, pass = "user-tok3n", "pa55w0rd"
+	tests := []struct {
+		name, old, new string
+	}{
+		{"endpoint", "    api: sandbox\n", "    api: sandbox\n    endpoint: 'ftp://${LL_URL}'\n"},
+		{"endpoint with a space", "    api: sandbox\n", "    api: sandbox\n    endpoint: 'http://user-tok3n pa55w0rd@host'\n"},
+		{"endpoint with a slash in the password", "    api: sandbox\n", "    api: sandbox\n    endpoint: 'http://user-tok3n:pa55/w0rd@host'\n"},
+		{"pushgateway", "jobs:\n", "metrics: {pushgateway: 'ws://${LL_URL}'}\njobs:\n"},
+		{"bigquery endpoint", "destination: {type: local, path: out}", "destination: {type: bigquery, project: p, dataset: d, endpoint: 'gs://${LL_URL}'}"},
+		{"api", "api: sandbox", "api: 'http://${LL_URL}'"},
+		{"hmac", "    api: sandbox\n", "    api: sandbox\n    hmac: 'http://${LL_URL}'\n"},
+		{"schedule", `schedule: "@daily"`, `schedule: "http://${LL_URL}"`},
+		{"time zone", `schedule: "@daily"`, "schedule: '@daily'\n    timezone: 'http://${LL_URL}'"},
+		{"sandbox date", "    api: sandbox\n", "    api: sandbox\n    sandbox: {since: 'http://${LL_URL}'}\n"},
+		{"fee", `fee: "25"`, `fee: "http://${LL_URL}"`},
+		{"integer", "    accounts: [a]\n", "    accounts: [a]\n    lookback_days: 'http://${LL_URL}'\n"},
+		{"account name", "accounts: [a]", "accounts: [a, 'http://${LL_URL}']"},
+		{"email", "destination: {type: local, path: out}", "destination: {type: local, path: out}\n    reports: [{type: accounting, to: ['http://${LL_URL}']}]"},
+		{"mapping where a string belongs", "merchant_code: M1", "merchant_code: {x: 'http://${LL_URL}'}"},
+		{"unknown key", "jobs:\n", "'http://user-tok3n:pa55w0rd@host': 1\njobs:\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := edit(t, tt.old, tt.new)
+			_, err := Parse("jobs.yaml", []byte(data), env(map[string]string{"LL_URL": user + ":" + pass + "@host/rpc"}))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error() + fmt.Sprintf("%#v", err)
+			if strings.Contains(msg, user) || strings.Contains(msg, pass) || strings.Contains(msg, "w0rd") {
+				t.Errorf("error shows the userinfo: %v", err)
+			}
+			if n := strings.Count(err.Error(), "@host"); n != strings.Count(err.Error(), "REDACTED@host") {
+				t.Errorf("error does not show REDACTED where the userinfo was: %v", err)
+			}
+		})
 	}
 }
 

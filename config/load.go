@@ -90,7 +90,7 @@ func (c *checker) document(data []byte) *yaml.Node {
 
 // yamlError records a yaml.v3 syntax error, "yaml: line N: msg".
 func (c *checker) yamlError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg := redactUserinfo(strings.TrimPrefix(err.Error(), "yaml: "), false)
 	e := &Error{File: c.file, Msg: "invalid YAML: " + msg}
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, m, ok := strings.Cut(rest, ": "); ok {

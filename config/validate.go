@@ -103,7 +103,12 @@ func checkURL(c *checker, s *string) {
 		return
 	}
 	u, err := url.Parse(*s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch {
+	case !strings.Contains(*s, "//") && strings.Contains(*s, "@"):
+		// Without "//" there is no userinfo to redact, but what comes
+		// before the "@" is likely a credential: it is not quoted.
+		c.errorf(s, "want an absolute http or https URL starting http:// or https://")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		c.errorf(s, "want an absolute http or https URL, got %q", *s)
 	}
 }
