@@ -236,6 +236,26 @@ func TestParseValues(t *testing.T) {
 			check: func(f *File) string { return want(f.Accounts[0].Currency, "EUR") },
 		},
 		{
+			name: "current ISO 4217 currency",
+			old:  "currency: USD", new: "currency: ves",
+			check: func(f *File) string { return want(f.Accounts[0].Currency, "VES") },
+		},
+		{
+			name: "schedule every minute",
+			old:  `schedule: "@daily"`, new: `schedule: "* * * * *"`,
+			check: func(f *File) string { return want(f.Jobs[0].Schedule, "* * * * *") },
+		},
+		{
+			name: "schedule @every 1m",
+			old:  `schedule: "@daily"`, new: `schedule: "@every 1m"`,
+			check: func(f *File) string { return want(f.Jobs[0].Schedule, "@every 1m") },
+		},
+		{
+			name: "schedule once a year",
+			old:  `schedule: "@daily"`, new: "schedule: \"0 0 1 1 *\"\n    timezone: Pacific/Kiritimati",
+			check: func(f *File) string { return want(f.Jobs[0].Timezone.String(), "Pacific/Kiritimati") },
+		},
+		{
 			name: "fixed fee",
 			old:  `fee: "25"`, new: `fee: "25.50"`,
 			check: func(f *File) string {
@@ -495,6 +515,21 @@ func TestParseErrors(t *testing.T) {
 			want: []wantErr{{6, "accounts[0].endpoint", "want an absolute http or https URL"}},
 		},
 		{
+			name: "endpoint with userinfo and a bad scheme",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    endpoint: ftp://user-token@host/rpc\n",
+			want: []wantErr{{6, "accounts[0].endpoint", `want an absolute http or https URL, got "ftp://REDACTED@host/rpc"`}},
+		},
+		{
+			name: "endpoint with a password and a bad port",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    endpoint: 'http://user:pass@host:port/rpc'\n",
+			want: []wantErr{{6, "accounts[0].endpoint", `want an absolute http or https URL, got "http://REDACTED@host:port/rpc"`}},
+		},
+		{
+			name: "endpoint with credentials and no scheme",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    endpoint: 'user:pass@host/rpc'\n",
+			want: []wantErr{{6, "accounts[0].endpoint", "want an absolute http or https URL starting http:// or https://"}},
+		},
+		{
 			name: "bad hmac",
 			old:  "    api: sandbox\n", new: "    api: sandbox\n    hmac: sha1\n",
 			want: []wantErr{{6, "accounts[0].hmac", `unknown HMAC algorithm "sha1"`}},
@@ -513,6 +548,36 @@ func TestParseErrors(t *testing.T) {
 			name: "bad currency",
 			old:  "currency: USD", new: "currency: US",
 			want: []wantErr{{6, "accounts[0].currency", `invalid currency "US"`}},
+		},
+		{
+			name: "currency not in ISO 4217",
+			old:  "currency: USD", new: "currency: XYZ",
+			want: []wantErr{{6, "accounts[0].currency", `invalid currency "XYZ" (want a current ISO 4217 code such as USD)`}},
+		},
+		{
+			name: "withdrawn currency",
+			old:  "currency: USD", new: "currency: dem",
+			want: []wantErr{{6, "accounts[0].currency", `invalid currency "dem"`}},
+		},
+		{
+			name: "fee in exponent form",
+			old:  `fee: "25"`, new: `fee: 1e2`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.fee", `amount "1e2" is in exponent form (write it in full, such as 100 or 0.001)`}},
+		},
+		{
+			name: "quoted fee in exponent form",
+			old:  `fee: "25"`, new: `fee: "1e2"`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.fee", `amount "1e2" is in exponent form`}},
+		},
+		{
+			name: "fee in negative exponent form",
+			old:  `fee: "25"`, new: `fee: "1E-3"`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.fee", `amount "1E-3" is in exponent form`}},
+		},
+		{
+			name: "tier fee in exponent form",
+			old:  `{model: fixed, fee: "25"}`, new: `{model: threshold, tiers: [{below: 1%, fee: 3.5e1}, {fee: "50"}]}`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.tiers[0].fee", `amount "3.5e1" is in exponent form`}},
 		},
 		{
 			name: "bad transaction status",
@@ -589,6 +654,36 @@ func TestParseErrors(t *testing.T) {
 			name: "invalid cron spec",
 			old:  `schedule: "@daily"`, new: `schedule: "0 2 * *"`,
 			want: []wantErr{{10, "jobs[0].schedule", `invalid cron spec "0 2 * *"`}},
+		},
+		{
+			name: "schedule that never fires",
+			old:  `schedule: "@daily"`, new: `schedule: "0 2 30 2 *"`,
+			want: []wantErr{{10, "jobs[0].schedule", `schedule "0 2 30 2 *" never fires`}},
+		},
+		{
+			name: "schedule that fires only on leap days",
+			old:  `schedule: "@daily"`, new: `schedule: "0 0 29 2 *"`,
+			want: []wantErr{{10, "jobs[0].schedule", `schedule "0 0 29 2 *" does not fire within a year (after 2025-01-01 00:00 UTC it next fires 2028-02-29 00:00 UTC)`}},
+		},
+		{
+			name: "schedule every 0s",
+			old:  `schedule: "@daily"`, new: `schedule: "@every 0s"`,
+			want: []wantErr{{10, "jobs[0].schedule", `schedule "@every 0s" fires more often than once a minute (want @every 1m or longer)`}},
+		},
+		{
+			name: "schedule every 1ms",
+			old:  `schedule: "@daily"`, new: `schedule: "@every 1ms"`,
+			want: []wantErr{{10, "jobs[0].schedule", "fires more often than once a minute"}},
+		},
+		{
+			name: "schedule every 30s",
+			old:  `schedule: "@daily"`, new: `schedule: "@every 30s"`,
+			want: []wantErr{{10, "jobs[0].schedule", "fires more often than once a minute"}},
+		},
+		{
+			name: "schedule every negative duration",
+			old:  `schedule: "@daily"`, new: `schedule: "@every -5m"`,
+			want: []wantErr{{10, "jobs[0].schedule", "fires more often than once a minute"}},
 		},
 		{
 			name: "time zone in cron spec",
@@ -814,6 +909,49 @@ func TestSecretNeverPrinted(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), value) || strings.Contains(fmt.Sprintf("%#v", err), value) {
 		t.Errorf("error contains the secret: %v", err)
+	}
+}
+
+// TestUserinfoNeverPrinted puts a URL with userinfo, as an environment
+// variable can give, in fields of every kind, each wrong in its own way:
+// no message quotes the userinfo.
+func TestUserinfoNeverPrinted(t *testing.T) {
+	const user, pass = "user-tok3n", "pa55w0rd"
+	tests := []struct {
+		name, old, new string
+	}{
+		{"endpoint", "    api: sandbox\n", "    api: sandbox\n    endpoint: 'ftp://${LL_URL}'\n"},
+		{"endpoint with a space", "    api: sandbox\n", "    api: sandbox\n    endpoint: 'http://user-tok3n pa55w0rd@host'\n"},
+		{"endpoint with a slash in the password", "    api: sandbox\n", "    api: sandbox\n    endpoint: 'http://user-tok3n:pa55/w0rd@host'\n"},
+		{"pushgateway", "jobs:\n", "metrics: {pushgateway: 'ws://${LL_URL}'}\njobs:\n"},
+		{"bigquery endpoint", "destination: {type: local, path: out}", "destination: {type: bigquery, project: p, dataset: d, endpoint: 'gs://${LL_URL}'}"},
+		{"api", "api: sandbox", "api: 'http://${LL_URL}'"},
+		{"hmac", "    api: sandbox\n", "    api: sandbox\n    hmac: 'http://${LL_URL}'\n"},
+		{"schedule", `schedule: "@daily"`, `schedule: "http://${LL_URL}"`},
+		{"time zone", `schedule: "@daily"`, "schedule: '@daily'\n    timezone: 'http://${LL_URL}'"},
+		{"sandbox date", "    api: sandbox\n", "    api: sandbox\n    sandbox: {since: 'http://${LL_URL}'}\n"},
+		{"fee", `fee: "25"`, `fee: "http://${LL_URL}"`},
+		{"integer", "    accounts: [a]\n", "    accounts: [a]\n    lookback_days: 'http://${LL_URL}'\n"},
+		{"account name", "accounts: [a]", "accounts: [a, 'http://${LL_URL}']"},
+		{"email", "destination: {type: local, path: out}", "destination: {type: local, path: out}\n    reports: [{type: accounting, to: ['http://${LL_URL}']}]"},
+		{"mapping where a string belongs", "merchant_code: M1", "merchant_code: {x: 'http://${LL_URL}'}"},
+		{"unknown key", "jobs:\n", "'http://user-tok3n:pa55w0rd@host': 1\njobs:\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := edit(t, tt.old, tt.new)
+			_, err := Parse("jobs.yaml", []byte(data), env(map[string]string{"LL_URL": user + ":" + pass + "@host/rpc"}))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error() + fmt.Sprintf("%#v", err)
+			if strings.Contains(msg, user) || strings.Contains(msg, pass) || strings.Contains(msg, "w0rd") {
+				t.Errorf("error shows the userinfo: %v", err)
+			}
+			if n := strings.Count(err.Error(), "@host"); n != strings.Count(err.Error(), "REDACTED@host") {
+				t.Errorf("error does not show REDACTED where the userinfo was: %v", err)
+			}
+		})
 	}
 }
 

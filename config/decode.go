@@ -53,8 +53,12 @@ type loc struct {
 }
 
 // errorAt records a problem at node n (nil: the whole file) and key path.
+// A URL's userinfo in the path or message is redacted: in the arguments,
+// before they are quoted, and in the message, for what the arguments'
+// formatting shows.
 func (c *checker) errorAt(n *yaml.Node, path, format string, args ...any) {
-	e := &Error{File: c.file, Path: path, Msg: fmt.Sprintf(format, args...)}
+	msg := redactUserinfo(fmt.Sprintf(format, redactArgs(args)...), true)
+	e := &Error{File: c.file, Path: redactUserinfo(path, false), Msg: msg}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // An Error is one problem in a configuration file.
@@ -15,7 +16,8 @@ type Error struct {
 	// Path is the key path, such as "jobs[0].destination.type"; empty for
 	// the document itself.
 	Path string
-	// Msg says what is wrong. It never contains a secret's value.
+	// Msg says what is wrong. It never contains a secret's value, nor
+	// the userinfo of a URL (shown as REDACTED).
 	Msg string
 }
 
@@ -55,4 +57,49 @@ func (l ErrorList) Unwrap() []error {
 		errs[i] = e
 	}
 	return errs
+}
+
+// redactUserinfo replaces the userinfo of the URLs in s, which can hold a
+// credential, with REDACTED: "http://user:token@host/x" becomes
+// "http://REDACTED@host/x". The userinfo of a URL runs from "//" to the
+// last "@" before the host; as a mistyped URL can have a "/" or a space in
+// its password, it is taken here to run to the last "@" before the end of
+// s, or with stopAtSpace before the next white space. That can hide more
+// than the userinfo, never less.
+func redactUserinfo(s string, stopAtSpace bool) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "//")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+2])
+		s = s[i+2:]
+		end := len(s)
+		if j := strings.IndexFunc(s, unicode.IsSpace); stopAtSpace && j >= 0 {
+			end = j
+		}
+		if at := strings.LastIndexByte(s[:end], '@'); at >= 0 {
+			b.WriteString("REDACTED")
+			s = s[at:]
+		}
+	}
+}
+
+// redactArgs returns args with the userinfo of URLs in strings and errors
+// redacted (see redactUserinfo), before they are formatted into a message.
+func redactArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = redactUserinfo(v, false)
+		case error:
+			out[i] = redactUserinfo(v.Error(), false)
+		default:
+			out[i] = a
+		}
+	}
+	return out
 }

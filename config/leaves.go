@@ -96,10 +96,17 @@ func (r rate) UnmarshalYAML(n *yaml.Node) error {
 // amount is an exact decimal amount of money, quoted or not.
 type amount money.Amount
 
+// An amount in exponent form, which package money reads, is refused: it
+// is how a float is written, and money in a file is written in full.
 func (a *amount) UnmarshalYAML(n *yaml.Node) error {
-	if err := (*money.Amount)(a).UnmarshalText([]byte(n.Value)); err != nil {
+	var v money.Amount
+	if err := v.UnmarshalText([]byte(n.Value)); err != nil {
 		return fmt.Errorf("want an amount such as 25.00: %w", err)
 	}
+	if strings.ContainsAny(n.Value, "eE") {
+		return fmt.Errorf("amount %q is in exponent form (write it in full, such as 100 or 0.001)", n.Value)
+	}
+	*a = amount(v)
 	return nil
 }
 

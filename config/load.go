@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -13,9 +14,18 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Load reads and validates the configuration file at path; see Parse.
+// Load reads and validates the configuration file at path; see Parse. It
+// waits as long as reading the file takes: a command that must stop on a
+// signal uses LoadContext.
 func Load(path string, getenv func(string) (string, bool)) (*File, error) {
-	data, err := os.ReadFile(path)
+	return LoadContext(context.Background(), path, getenv)
+}
+
+// LoadContext is Load, giving up when ctx is done: a read that waits (the
+// file is a FIFO or a pipe with no writer, or one that writes nothing)
+// then returns an *fs.PathError wrapping ctx.Err().
+func LoadContext(ctx context.Context, path string, getenv func(string) (string, bool)) (*File, error) {
+	data, err := readFile(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +100,7 @@ func (c *checker) document(data []byte) *yaml.Node {
 
 // yamlError records a yaml.v3 syntax error, "yaml: line N: msg".
 func (c *checker) yamlError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg := redactUserinfo(strings.TrimPrefix(err.Error(), "yaml: "), false)
 	e := &Error{File: c.file, Msg: "invalid YAML: " + msg}
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, m, ok := strings.Cut(rest, ": "); ok {
