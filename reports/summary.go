@@ -15,15 +15,53 @@ func completeness(t *Totals) string {
 	return "NO, PROVISIONAL: no successful run has read the whole month since it ended"
 }
 
+// cellMaker makes styled cells and keeps the first error, so that a table
+// of rows can be written as literals and checked once.
+type cellMaker struct {
+	b   *book
+	err error
+}
+
+func (m *cellMaker) cell(kind styleKind, format string, v any) excelize.Cell {
+	c, err := m.b.styled(kind, format, v)
+	if err != nil && m.err == nil {
+		m.err = err
+	}
+	return c
+}
+
+func (m *cellMaker) label(s string) excelize.Cell { return m.cell(kindLabel, "", s) }
+
+// A summaryRow is a row of the Summary: its cells, the blank rows before it
+// and its height (0: the default).
+type summaryRow struct {
+	skip   int
+	height float64
+	cells  []any
+}
+
+// writeRows writes rows to s.
+func writeRows(s *stream, rows []summaryRow) error {
+	for _, r := range rows {
+		var err error
+		if r.height > 0 {
+			err = s.nextOpts(r.skip, excelize.RowOpts{Height: r.height}, r.cells...)
+		} else {
+			err = s.next(r.skip, r.cells...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // summary writes the Summary sheet: who, when, the "Total chargeback fee"
 // and what set it, and the month's figures by currency, every figure a
 // formula over the detail sheets with its exact value cached.
 func (b *book) summary() error {
-	rep, t, a := b.rep, &b.rep.Totals, b.rep.Account
-	fc := a.Currency
-	ncur := len(t.Currencies)
 	widths := []float64{46, 18, 18, 22, 18, 18}
-	for len(widths) < ncur+1 {
+	for len(widths) < len(b.rep.Totals.Currencies)+1 {
 		widths = append(widths, 18)
 	}
 	noGrid := false
@@ -34,21 +72,18 @@ func (b *book) summary() error {
 	if err != nil {
 		return err
 	}
-	cell := func(kind styleKind, format string, v any) excelize.Cell {
-		c, e := b.styled(kind, format, v)
-		if e != nil && err == nil {
-			err = e
+	for _, part := range []func(*stream) error{b.summaryHeading, b.summaryFees, b.summaryByCurrency, b.summaryNotes} {
+		if err := part(s); err != nil {
+			return err
 		}
-		return c
 	}
-	label := func(s string) excelize.Cell { return cell(kindLabel, "", s) }
+	return s.sw.Flush()
+}
 
-	if e := s.nextOpts(0, excelize.RowOpts{Height: 24}, cell(kindTitle, "", fmt.Sprintf("Accounting report: %s (%s), %s", a.Name, a.MerchantCode, monthName(rep.Month)))); e != nil {
-		return e
-	}
-	if e := s.next(0, cell(kindSubtitle, "", "Built from the ledgerline warehouse. Every figure is a formula over the detail sheets; amounts are exact.")); e != nil {
-		return e
-	}
+// summaryHeading writes the title and who and when.
+func (b *book) summaryHeading(s *stream) error {
+	rep, a := b.rep, b.rep.Account
+	m := &cellMaker{b: b}
 	runs := strings.Join(rep.WarehouseRuns, ", ")
 	if len(rep.WarehouseRuns) > 6 {
 		runs = strings.Join(rep.WarehouseRuns[len(rep.WarehouseRuns)-6:], ", ") + fmt.Sprintf(" and %d earlier", len(rep.WarehouseRuns)-6)
@@ -57,155 +92,131 @@ func (b *book) summary() error {
 		runs = "none: the warehouse has no rows for the month"
 	}
 	loc := a.ReportingTimezone
-	info := [][]any{
-		{label("Account"), fmt.Sprintf("%s (merchant %s)", a.Name, a.MerchantCode)},
-		{label("Month"), cell(kindLeft, fmtMonth, dateSerial(rep.Month))},
-		{label("From"), cell(kindLeft, fmtDate, dateSerial(rep.Month))},
-		{label("To"), cell(kindLeft, fmtDate, dateSerial(LastOfMonth(rep.Month)))},
-		{label("Reporting time zone"), loc.String()},
-		{label("Generated (" + loc.String() + ")"), cell(kindLeft, fmtDateTime, timeSerial(rep.GeneratedAt, loc))},
-		{label("Report run id"), rep.RunID},
-		{label("Warehouse run ids"), runs},
-		{label("Account currency"), fc},
-		{label("Data complete"), completeness(t)},
+	rows := []summaryRow{
+		{0, 24, []any{m.cell(kindTitle, "", fmt.Sprintf("Accounting report: %s (%s), %s", a.Name, a.MerchantCode, monthName(rep.Month)))}},
+		{0, 0, []any{m.cell(kindSubtitle, "", "Built from the ledgerline warehouse. Every figure is a formula over the detail sheets; amounts are exact.")}},
+		{1, 0, []any{m.label("Account"), fmt.Sprintf("%s (merchant %s)", a.Name, a.MerchantCode)}},
+		{0, 0, []any{m.label("Month"), m.cell(kindLeft, fmtMonth, dateSerial(rep.Month))}},
+		{0, 0, []any{m.label("From"), m.cell(kindLeft, fmtDate, dateSerial(rep.Month))}},
+		{0, 0, []any{m.label("To"), m.cell(kindLeft, fmtDate, dateSerial(LastOfMonth(rep.Month)))}},
+		{0, 0, []any{m.label("Reporting time zone"), loc.String()}},
+		{0, 0, []any{m.label("Generated (" + loc.String() + ")"), m.cell(kindLeft, fmtDateTime, timeSerial(rep.GeneratedAt, loc))}},
+		{0, 0, []any{m.label("Report run id"), rep.RunID}},
+		{0, 0, []any{m.label("Warehouse run ids"), runs}},
+		{0, 0, []any{m.label("Account currency"), a.Currency}},
+		{0, 0, []any{m.label("Data complete"), completeness(&rep.Totals)}},
 	}
-	for i, row := range info {
-		skip := 0
-		if i == 0 {
-			skip = 1
-		}
-		if e := s.next(skip, row...); e != nil {
-			return e
-		}
+	if m.err != nil {
+		return m.err
 	}
-	if err != nil {
-		return err
-	}
+	return writeRows(s, rows)
+}
 
-	// The fee block.
+// summaryFees writes the "Total chargeback fee", the disputes and what set
+// their fee.
+func (b *book) summaryFees(s *stream) error {
+	t, fc := &b.rep.Totals, b.rep.Account.Currency
+	m := &cellMaker{b: b}
 	total, err := b.formula(kindStrong, moneyFormat(fc), fmt.Sprintf("%s!$%s$%d", sheetRef(SheetChargebackFees), col(cbFee), b.feesTotal), t.ChargebackFees)
 	if err != nil {
 		return err
 	}
-	if e := s.nextOpts(1, excelize.RowOpts{Height: 20}, cell(kindStrong, "", "Total chargeback fee"), total); e != nil {
-		return e
-	}
+	rows := []summaryRow{{1, 20, []any{m.cell(kindStrong, "", labelTotalFee), total}}}
 	disputes, err := b.formula(kindPlain, fmtCount,
 		fmt.Sprintf("COUNTIF(%s,%s)", colRange(SheetChargebackFees, cbFeeCurrency, 2, b.feesLast), quote("?*")), t.Disputes)
 	if err != nil {
 		return err
 	}
-	if e := s.next(0, label("Disputes opened"), disputes); e != nil {
-		return e
-	}
+	rows = append(rows, summaryRow{0, 0, []any{m.label(labelDisputesOpened), disputes}})
 	hdr, err := b.headerRow("Fee set by", "Rate month", "Chargeback rate", "Tier", "Fee per dispute", "Disputes")
 	if err != nil {
 		return err
 	}
-	if e := s.next(1, hdr...); e != nil {
-		return e
-	}
+	rows = append(rows, summaryRow{1, 0, hdr})
 	for _, fb := range t.FeeBases {
 		var rate any
 		if fb.Rate != nil {
-			v, e := cellRate(*fb.Rate)
-			if e != nil {
-				return e
+			v, err := cellRate(*fb.Rate)
+			if err != nil {
+				return err
 			}
-			rate = cell(kindPlain, fmtPercent, v)
+			rate = m.cell(kindPlain, fmtPercent, v)
 		}
 		what := "the chargeback rate of the month before"
-		if a.ChargebackFees.Model == "fixed" {
+		if b.rep.Account.ChargebackFees.Model == "fixed" {
 			what = "the account's fixed fee"
 		}
 		if fb.Disputes == 0 {
 			what = "no dispute opened; would apply"
 		}
-		fee, e := b.moneyCell(kindPlain, fb.Fee, fc)
-		if e != nil {
-			return e
+		fee, err := b.moneyCell(kindPlain, fb.Fee, fc)
+		if err != nil {
+			return err
 		}
-		if e := s.next(0, label(what), fb.RateMonth, rate, fb.Tier, fee, cell(kindPlain, fmtCount, fb.Disputes)); e != nil {
-			return e
-		}
+		rows = append(rows, summaryRow{0, 0, []any{m.label(what), fb.RateMonth, rate, fb.Tier, fee, m.cell(kindPlain, fmtCount, fb.Disputes)}})
 		if fb.HaveCounts {
-			if e := s.next(0, label(""), cell(kindSubtitle, "", fmt.Sprintf("%s: %d disputes opened in %d transactions", fb.RateMonth, fb.Opened, fb.Transactions))); e != nil {
-				return e
-			}
+			rows = append(rows, summaryRow{0, 0, []any{m.label(""),
+				m.cell(kindSubtitle, "", fmt.Sprintf("%s: %d disputes opened in %d transactions", fb.RateMonth, fb.Opened, fb.Transactions))}})
 		}
 	}
-	if err != nil {
+	if m.err != nil {
+		return m.err
+	}
+	return writeRows(s, rows)
+}
+
+// summaryByCurrency writes the table of summaryFigures: a column per
+// currency, a row per figure.
+func (b *book) summaryByCurrency(s *stream) error {
+	m := &cellMaker{b: b}
+	names := []any{m.cell(kindHeader, "", labelByCurrency)}
+	for _, ct := range b.rep.Totals.Currencies {
+		names = append(names, m.cell(kindHeader, "", ct.Currency))
+	}
+	if m.err != nil {
+		return m.err
+	}
+	if err := s.next(1, names...); err != nil {
 		return err
 	}
-
-	// The figures by currency.
-	names := []any{cell(kindHeader, "", "By currency")}
-	for _, ct := range t.Currencies {
-		names = append(names, cell(kindHeader, "", ct.Currency))
-	}
-	if e := s.next(1, names...); e != nil {
-		return e
-	}
 	hdrRow := s.row
-	statuses := a.TransactionStatuses
-	type line struct {
-		label   string
-		formula func(cur string) string
-		value   func(CurrencyTotals) any
-		money   bool   // in the column's currency
-		format  string // otherwise
-		kind    styleKind
-	}
-	lines := []line{
-		{"Sales (orders with status " + strings.Join(statuses, " or ") + ")",
-			func(c string) string { return b.salesFormula(-1, c, statuses) }, func(x CurrencyTotals) any { return x.Orders }, false, fmtCount, kindPlain},
-		{"Gross (incl. VAT, before discounts)", func(c string) string { return b.salesFormula(ordGross, c, statuses) }, func(x CurrencyTotals) any { return x.Gross }, true, "", kindPlain},
-		{"Discounts", func(c string) string { return b.salesFormula(ordDiscount, c, statuses) }, func(x CurrencyTotals) any { return x.Discounts }, true, "", kindPlain},
-		{"VAT", func(c string) string { return b.salesFormula(ordVAT, c, statuses) }, func(x CurrencyTotals) any { return x.VAT }, true, "", kindPlain},
-		{"Net (excl. VAT, after discounts)", func(c string) string { return b.salesFormula(ordNet, c, statuses) }, func(x CurrencyTotals) any { return x.Net }, true, "", kindTotal},
-		{"Affiliate commission", func(c string) string { return b.salesFormula(ordAffiliate, c, statuses) }, func(x CurrencyTotals) any { return x.Affiliate }, true, "", kindPlain},
-		{"2Checkout commission", func(c string) string { return b.salesFormula(ordCommission, c, statuses) }, func(x CurrencyTotals) any { return x.Commission }, true, "", kindPlain},
-		{"Refunded orders", func(c string) string { return b.salesFormula(-1, c, []string{"REFUND"}) }, func(x CurrencyTotals) any { return x.Refunds }, false, fmtCount, kindPlain},
-		{"Refunds (what their shoppers paid)", func(c string) string { return b.salesFormula(ordPaid, c, []string{"REFUND"}) }, func(x CurrencyTotals) any { return x.Refunded }, true, "", kindPlain},
-		{"Chargebacks opened", func(c string) string { return b.disputeFormula(-1, c) }, func(x CurrencyTotals) any { return x.Disputes }, false, fmtCount, kindPlain},
-		{"Disputed amount", func(c string) string { return b.disputeFormula(cbAmount, c) }, func(x CurrencyTotals) any { return x.Disputed }, true, "", kindPlain},
-		{"Total chargeback fee (" + fc + ")", func(c string) string { return b.disputeFormula(cbFee, c) }, func(x CurrencyTotals) any { return x.Fees }, false, moneyFormat(fc), kindTotal},
-	}
-	for _, l := range lines {
-		row := []any{cell(l.kind, "", l.label)}
-		for i, ct := range t.Currencies {
-			curCell := fmt.Sprintf("%s$%d", col(i+1), hdrRow)
-			format := l.format
-			if l.money {
-				format = moneyFormat(ct.Currency)
-			}
-			c, e := b.formula(l.kind, format, l.formula(curCell), l.value(ct))
-			if e != nil {
-				return e
+	for _, p := range b.summaryFigures() {
+		row := []any{m.cell(p.kind, "", p.label)}
+		for i, ct := range b.rep.Totals.Currencies {
+			c, err := p.cell(b, ct, fmt.Sprintf("%s$%d", col(i+1), hdrRow))
+			if err != nil {
+				return err
 			}
 			row = append(row, c)
 		}
-		if e := s.next(0, row...); e != nil {
-			return e
+		if m.err != nil {
+			return m.err
+		}
+		if err := s.next(0, row...); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// summaryNotes writes the footnotes.
+func (b *book) summaryNotes(s *stream) error {
+	t := &b.rep.Totals
 	notes := []string{
-		fmt.Sprintf("Sales are the month's non-test orders whose status counts as a transaction (%s): the orders the chargeback rate counts.", strings.Join(statuses, ", ")),
+		fmt.Sprintf("Sales are the month's non-test orders whose status counts as a transaction (%s): the orders the chargeback rate counts.",
+			strings.Join(b.rep.Account.TransactionStatuses, ", ")),
 		fmt.Sprintf("The Orders sheet lists every non-test order of the month (%d); %d test orders are left out.", t.OrderRows, t.TestOrders),
 		"Disputes are those opened in the month, on orders of any month; their fee is charged in the account currency.",
 		"Month boundaries are in the reporting time zone.",
 	}
+	m := &cellMaker{b: b}
+	rows := make([]summaryRow, len(notes))
 	for i, n := range notes {
-		skip := 0
-		if i == 0 {
-			skip = 1
-		}
-		if e := s.next(skip, cell(kindSubtitle, "", n)); e != nil {
-			return e
-		}
+		rows[i] = summaryRow{cells: []any{m.cell(kindSubtitle, "", n)}}
 	}
-	if err != nil {
-		return err
+	rows[0].skip = 1
+	if m.err != nil {
+		return m.err
 	}
-	return s.sw.Flush()
+	return writeRows(s, rows)
 }
