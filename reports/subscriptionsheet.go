@@ -6,10 +6,37 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// A productColumn is a column of the Subscriptions sheet. Count columns
+// hold an int64 per product and a SUM in the Total row.
+type productColumn struct {
+	header string
+	width  float64
+	text   func(ProductSubscriptions) string
+	count  func(ProductSubscriptions) int64
+}
+
+// productColumns are the Subscriptions sheet's columns.
+func productColumns() []productColumn {
+	return []productColumn{
+		{header: "Product code", width: 16, text: func(p ProductSubscriptions) string { return p.ProductCode }},
+		{header: "Product name", width: 34, text: func(p ProductSubscriptions) string { return p.ProductName }},
+		{header: "Active", width: 12, count: func(p ProductSubscriptions) int64 { return p.Active }},
+		{header: "New", width: 12, count: func(p ProductSubscriptions) int64 { return p.New }},
+		{header: "Expired", width: 12, count: func(p ProductSubscriptions) int64 { return p.Expired }},
+		{header: "Auto-renewing", width: 14, count: func(p ProductSubscriptions) int64 { return p.AutoRenewing }},
+		{header: "Units (active)", width: 12, count: func(p ProductSubscriptions) int64 { return p.Units }},
+	}
+}
+
 // subscriptions writes the snapshot's figures by product.
 func (b *book) subscriptions() error {
 	t := &b.rep.Totals
-	s, err := b.stream(SheetSubscriptions, []float64{16, 34, 12, 12, 12, 14, 12}, 3, 0)
+	cols := productColumns()
+	names, widths := make([]string, len(cols)), make([]float64, len(cols))
+	for i, c := range cols {
+		names[i], widths[i] = c.header, c.width
+	}
+	s, err := b.stream(SheetSubscriptions, widths, 3, 0)
 	if err != nil {
 		return err
 	}
@@ -17,41 +44,38 @@ func (b *book) subscriptions() error {
 	if !t.Snapshot.IsZero() {
 		title = fmt.Sprintf("Subscriptions at %s, the last snapshot of %s", t.Snapshot, monthName(b.rep.Month))
 	}
-	tc, err := b.styled(kindTitle, "", title)
+	m := &cellMaker{b: b}
+	rows := []sheetRow{
+		{cells: []any{m.cell(kindTitle, "", title)}},
+		{cells: []any{m.cell(kindSubtitle, "", "Active: enabled at the snapshot. New: started in the month. "+
+			"Expired: expired in the month and no longer enabled. Auto-renewing: active with automatic renewal. "+
+			"Test subscriptions are left out.")}},
+	}
+	hdr, err := b.headerRow(names...)
 	if err != nil {
 		return err
 	}
-	if err := s.next(0, tc); err != nil {
-		return err
-	}
-	note, err := b.styled(kindSubtitle, "", "Active: enabled at the snapshot. New: started in the month. "+
-		"Expired: expired in the month and no longer enabled. Auto-renewing: active with automatic renewal. "+
-		"Test subscriptions are left out.")
-	if err != nil {
-		return err
-	}
-	if err := s.next(0, note); err != nil {
-		return err
-	}
-	hdr, err := b.headerRow("Product code", "Product name", "Active", "New", "Expired", "Auto-renewing", "Units (active)")
-	if err != nil {
-		return err
-	}
-	if err := s.nextOpts(0, excelize.RowOpts{Height: 30}, hdr...); err != nil {
-		return err
-	}
+	rows = append(rows, sheetRow{height: 30, cells: hdr})
 	cnt, err := b.style(kindPlain, fmtCount)
 	if err != nil {
 		return err
 	}
 	for _, p := range t.Subscriptions {
-		err := s.next(0, p.ProductCode, p.ProductName,
-			excelize.Cell{StyleID: cnt, Value: p.Active}, excelize.Cell{StyleID: cnt, Value: p.New},
-			excelize.Cell{StyleID: cnt, Value: p.Expired}, excelize.Cell{StyleID: cnt, Value: p.AutoRenewing},
-			excelize.Cell{StyleID: cnt, Value: p.Units})
-		if err != nil {
-			return err
+		cells := make([]any, len(cols))
+		for i, c := range cols {
+			if c.count != nil {
+				cells[i] = excelize.Cell{StyleID: cnt, Value: c.count(p)}
+			} else {
+				cells[i] = c.text(p)
+			}
 		}
+		rows = append(rows, sheetRow{cells: cells})
+	}
+	if m.err != nil {
+		return m.err
+	}
+	if err := writeRows(s, rows); err != nil {
+		return err
 	}
 	first, last := 4, s.row
 	if last < first {
@@ -60,34 +84,38 @@ func (b *book) subscriptions() error {
 		}
 		last = s.row
 	}
-	var sums [5]int64
-	for _, p := range t.Subscriptions {
-		for i, v := range [5]int64{p.Active, p.New, p.Expired, p.AutoRenewing, p.Units} {
-			sums[i] += v
+	if err := b.subscriptionsTotal(s, cols, first, last); err != nil {
+		return err
+	}
+	if err := b.f.AutoFilter(SheetSubscriptions, "A3:"+cellRef(len(cols)-1, last), nil); err != nil {
+		return err
+	}
+	return s.sw.Flush()
+}
+
+// subscriptionsTotal writes the Total row: the SUM of rows first to last of
+// each count column.
+func (b *book) subscriptionsTotal(s *stream, cols []productColumn, first, last int) error {
+	m := &cellMaker{b: b}
+	row := []any{m.cell(kindTotal, "", "Total")}
+	for i, c := range cols[1:] {
+		if c.count == nil {
+			row = append(row, m.cell(kindTotal, "", nil))
+			continue
 		}
-	}
-	label, err := b.styled(kindTotal, "", "Total")
-	if err != nil {
-		return err
-	}
-	blank, err := b.styled(kindTotal, "", nil)
-	if err != nil {
-		return err
-	}
-	row := []any{label, blank}
-	for i := range sums {
-		c := 2 + i
-		cell, err := b.formula(kindTotal, fmtCount, fmt.Sprintf("SUM(%s%d:%s%d)", col(c), first, col(c), last), sums[i])
+		var sum int64
+		for _, p := range b.rep.Totals.Subscriptions {
+			sum += c.count(p)
+		}
+		l := col(i + 1)
+		cell, err := b.formula(kindTotal, fmtCount, fmt.Sprintf("SUM(%s%d:%s%d)", l, first, l, last), sum)
 		if err != nil {
 			return err
 		}
 		row = append(row, cell)
 	}
-	if err := s.next(0, row...); err != nil {
-		return err
+	if m.err != nil {
+		return m.err
 	}
-	if err := b.f.AutoFilter(SheetSubscriptions, "A3:"+cellRef(6, last), nil); err != nil {
-		return err
-	}
-	return s.sw.Flush()
+	return s.next(0, row...)
 }

@@ -15,47 +15,6 @@ func completeness(t *Totals) string {
 	return "NO, PROVISIONAL: no successful run has read the whole month since it ended"
 }
 
-// cellMaker makes styled cells and keeps the first error, so that a table
-// of rows can be written as literals and checked once.
-type cellMaker struct {
-	b   *book
-	err error
-}
-
-func (m *cellMaker) cell(kind styleKind, format string, v any) excelize.Cell {
-	c, err := m.b.styled(kind, format, v)
-	if err != nil && m.err == nil {
-		m.err = err
-	}
-	return c
-}
-
-func (m *cellMaker) label(s string) excelize.Cell { return m.cell(kindLabel, "", s) }
-
-// A summaryRow is a row of the Summary: its cells, the blank rows before it
-// and its height (0: the default).
-type summaryRow struct {
-	skip   int
-	height float64
-	cells  []any
-}
-
-// writeRows writes rows to s.
-func writeRows(s *stream, rows []summaryRow) error {
-	for _, r := range rows {
-		var err error
-		if r.height > 0 {
-			err = s.nextOpts(r.skip, excelize.RowOpts{Height: r.height}, r.cells...)
-		} else {
-			err = s.next(r.skip, r.cells...)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // summary writes the Summary sheet: who, when, the "Total chargeback fee"
 // and what set it, and the month's figures by currency, every figure a
 // formula over the detail sheets with its exact value cached.
@@ -92,7 +51,7 @@ func (b *book) summaryHeading(s *stream) error {
 		runs = "none: the warehouse has no rows for the month"
 	}
 	loc := a.ReportingTimezone
-	rows := []summaryRow{
+	rows := []sheetRow{
 		{0, 24, []any{m.cell(kindTitle, "", fmt.Sprintf("Accounting report: %s (%s), %s", a.Name, a.MerchantCode, monthName(rep.Month)))}},
 		{0, 0, []any{m.cell(kindSubtitle, "", "Built from the ledgerline warehouse. Every figure is a formula over the detail sheets; amounts are exact.")}},
 		{1, 0, []any{m.label("Account"), fmt.Sprintf("%s (merchant %s)", a.Name, a.MerchantCode)}},
@@ -121,18 +80,18 @@ func (b *book) summaryFees(s *stream) error {
 	if err != nil {
 		return err
 	}
-	rows := []summaryRow{{1, 20, []any{m.cell(kindStrong, "", labelTotalFee), total}}}
+	rows := []sheetRow{{1, 20, []any{m.cell(kindStrong, "", labelTotalFee), total}}}
 	disputes, err := b.formula(kindPlain, fmtCount,
 		fmt.Sprintf("COUNTIF(%s,%s)", colRange(SheetChargebackFees, cbFeeCurrency, 2, b.feesLast), quote("?*")), t.Disputes)
 	if err != nil {
 		return err
 	}
-	rows = append(rows, summaryRow{0, 0, []any{m.label(labelDisputesOpened), disputes}})
+	rows = append(rows, sheetRow{0, 0, []any{m.label(labelDisputesOpened), disputes}})
 	hdr, err := b.headerRow("Fee set by", "Rate month", "Chargeback rate", "Tier", "Fee per dispute", "Disputes")
 	if err != nil {
 		return err
 	}
-	rows = append(rows, summaryRow{1, 0, hdr})
+	rows = append(rows, sheetRow{1, 0, hdr})
 	for _, fb := range t.FeeBases {
 		var rate any
 		if fb.Rate != nil {
@@ -153,9 +112,9 @@ func (b *book) summaryFees(s *stream) error {
 		if err != nil {
 			return err
 		}
-		rows = append(rows, summaryRow{0, 0, []any{m.label(what), fb.RateMonth, rate, fb.Tier, fee, m.cell(kindPlain, fmtCount, fb.Disputes)}})
+		rows = append(rows, sheetRow{0, 0, []any{m.label(what), fb.RateMonth, rate, fb.Tier, fee, m.cell(kindPlain, fmtCount, fb.Disputes)}})
 		if fb.HaveCounts {
-			rows = append(rows, summaryRow{0, 0, []any{m.label(""),
+			rows = append(rows, sheetRow{0, 0, []any{m.label(""),
 				m.cell(kindSubtitle, "", fmt.Sprintf("%s: %d disputes opened in %d transactions", fb.RateMonth, fb.Opened, fb.Transactions))}})
 		}
 	}
@@ -210,9 +169,9 @@ func (b *book) summaryNotes(s *stream) error {
 		"Month boundaries are in the reporting time zone.",
 	}
 	m := &cellMaker{b: b}
-	rows := make([]summaryRow, len(notes))
+	rows := make([]sheetRow, len(notes))
 	for i, n := range notes {
-		rows[i] = summaryRow{cells: []any{m.cell(kindSubtitle, "", n)}}
+		rows[i] = sheetRow{cells: []any{m.cell(kindSubtitle, "", n)}}
 	}
 	rows[0].skip = 1
 	if m.err != nil {

@@ -154,3 +154,44 @@ func (b *book) headerRow(names ...string) ([]any, error) {
 	}
 	return cells, err
 }
+
+// cellMaker makes styled cells and keeps the first error, so that a table
+// of rows can be written as literals and checked once.
+type cellMaker struct {
+	b   *book
+	err error
+}
+
+func (m *cellMaker) cell(kind styleKind, format string, v any) excelize.Cell {
+	c, err := m.b.styled(kind, format, v)
+	if err != nil && m.err == nil {
+		m.err = err
+	}
+	return c
+}
+
+func (m *cellMaker) label(s string) excelize.Cell { return m.cell(kindLabel, "", s) }
+
+// A sheetRow is a row of a streamed sheet: its cells, the blank rows before it
+// and its height (0: the default).
+type sheetRow struct {
+	skip   int
+	height float64
+	cells  []any
+}
+
+// writeRows writes rows to s.
+func writeRows(s *stream, rows []sheetRow) error {
+	for _, r := range rows {
+		var err error
+		if r.height > 0 {
+			err = s.nextOpts(r.skip, excelize.RowOpts{Height: r.height}, r.cells...)
+		} else {
+			err = s.next(r.skip, r.cells...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
