@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/money"
 	"github.com/ledgerline/ledgerline/schemas"
 	"github.com/xuri/excelize/v2"
@@ -27,28 +28,55 @@ const (
 	ordColumns
 )
 
-// ordersHeader returns the names of the Orders sheet's columns.
-func ordersHeader() [ordColumns]string {
-	return [ordColumns]string{
-		ordRef:        "Order reference",
-		ordDate:       "Order date",
-		ordStatus:     "Status",
-		ordCurrency:   "Currency",
-		ordCountry:    "Country",
-		ordGross:      "Gross price",
-		ordDiscount:   "Discount",
-		ordPaid:       "Paid (gross after discounts)",
-		ordVAT:        "VAT",
-		ordNet:        "Net (after discounts, excl. VAT)",
-		ordAffiliate:  "Affiliate commission",
-		ordCommission: "2Checkout commission",
-		ordChargeback: "Chargeback",
+// An orderColumn is a column of the Orders sheet: its header and width, and
+// an order's cell, one of: an amount in the order's currency, a date, or a
+// value written as it is (nil: blank).
+type orderColumn struct {
+	header string
+	width  float64
+	amount func(*schemas.Order) money.Amount
+	date   func(*schemas.Order) civil.Date
+	value  func(*schemas.Order) any
+}
+
+// orderColumns are the Orders sheet's columns, in the order of the ord
+// constants that the formulas and the reconciliation refer to.
+func orderColumns() [ordColumns]orderColumn {
+	type o = *schemas.Order
+	return [ordColumns]orderColumn{
+		ordRef:      {header: "Order reference", width: 14, value: func(o o) any { return o.RefNo }},
+		ordDate:     {header: "Order date", width: 12, date: func(o o) civil.Date { return o.OrderDate }},
+		ordStatus:   {header: "Status", width: 12, value: func(o o) any { return o.Status }},
+		ordCurrency: {header: "Currency", width: 10, value: func(o o) any { return o.Currency }},
+		ordCountry: {header: "Country", width: 9, value: func(o o) any {
+			if o.Country == nil {
+				return nil
+			}
+			return *o.Country
+		}},
+		ordGross:      {header: "Gross price", width: 16, amount: func(o o) money.Amount { return o.GrossPrice }},
+		ordDiscount:   {header: "Discount", width: 14, amount: func(o o) money.Amount { return o.Discount }},
+		ordPaid:       {header: "Paid (gross after discounts)", width: 18, amount: func(o o) money.Amount { return o.GrossDiscountedPrice }},
+		ordVAT:        {header: "VAT", width: 14, amount: func(o o) money.Amount { return o.VAT }},
+		ordNet:        {header: "Net (after discounts, excl. VAT)", width: 18, amount: func(o o) money.Amount { return o.NetDiscountedPrice }},
+		ordAffiliate:  {header: "Affiliate commission", width: 16, amount: func(o o) money.Amount { return o.AffiliateCommission }},
+		ordCommission: {header: "2Checkout commission", width: 16, amount: func(o o) money.Amount { return o.TwoCheckoutCommission }},
+		ordChargeback: {header: "Chargeback", width: 12, value: func(o o) any {
+			if o.ChargebackResolution == "" || o.ChargebackResolution == "NONE" {
+				return nil
+			}
+			return o.ChargebackResolution
+		}},
 	}
 }
 
-// ordersWidths returns the widths of the Orders sheet's columns.
-func ordersWidths() [ordColumns]float64 {
-	return [ordColumns]float64{14, 12, 12, 10, 9, 16, 14, 18, 14, 18, 16, 16, 12}
+// ordersHeader returns the names of the Orders sheet's columns.
+func ordersHeader() [ordColumns]string {
+	var h [ordColumns]string
+	for i, c := range orderColumns() {
+		h[i] = c.header
+	}
+	return h
 }
 
 // CurrencyTotals are the month's figures in one currency. Sales are the
@@ -79,6 +107,7 @@ type ordersSheet struct {
 	styles   *styles
 	statuses []string // the account's transaction statuses
 
+	cols     [ordColumns]orderColumn
 	row      int // last row written
 	cells    [ordColumns]excelize.Cell
 	values   []any // pointers to cells, as SetRow takes them
@@ -95,7 +124,7 @@ func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []strin
 	if err != nil {
 		return nil, err
 	}
-	w := &ordersSheet{sw: sw, styles: st, statuses: statuses, moneyIDs: map[string]int{},
+	w := &ordersSheet{sw: sw, styles: st, statuses: statuses, cols: orderColumns(), moneyIDs: map[string]int{},
 		totals: map[string]*CurrencyTotals{}, runIDs: map[string]bool{}}
 	w.values = make([]any, ordColumns)
 	for i := range w.cells {
@@ -107,8 +136,8 @@ func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []strin
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight"}); err != nil {
 		return nil, err
 	}
-	for i, wd := range ordersWidths() {
-		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+	for i, c := range w.cols {
+		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
 			return nil, err
 		}
 	}
@@ -117,8 +146,8 @@ func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []strin
 		return nil, err
 	}
 	header := make([]any, ordColumns)
-	for i, h := range ordersHeader() {
-		header[i] = excelize.Cell{StyleID: hid, Value: h}
+	for i, c := range w.cols {
+		header[i] = excelize.Cell{StyleID: hid, Value: c.header}
 	}
 	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
 		return nil, err
@@ -151,32 +180,20 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 	if err != nil {
 		return err
 	}
-	c := &w.cells
-	c[ordRef] = excelize.Cell{Value: o.RefNo}
-	c[ordDate] = excelize.Cell{StyleID: w.dateID, Value: dateSerial(o.OrderDate)}
-	c[ordStatus] = excelize.Cell{Value: o.Status}
-	c[ordCurrency] = excelize.Cell{Value: o.Currency}
-	c[ordCountry] = excelize.Cell{}
-	if o.Country != nil {
-		c[ordCountry].Value = *o.Country
-	}
-	for _, a := range [...]struct {
-		col int
-		v   money.Amount
-	}{
-		{ordGross, o.GrossPrice}, {ordDiscount, o.Discount}, {ordPaid, o.GrossDiscountedPrice},
-		{ordVAT, o.VAT}, {ordNet, o.NetDiscountedPrice}, {ordAffiliate, o.AffiliateCommission},
-		{ordCommission, o.TwoCheckoutCommission},
-	} {
-		v, err := cellAmount(a.v)
-		if err != nil {
-			return fmt.Errorf("order %s %s: %w", o.RefNo, ordersHeader()[a.col], err)
+	for i := range w.cols {
+		oc := &w.cols[i]
+		switch {
+		case oc.amount != nil:
+			v, err := cellAmount(oc.amount(o))
+			if err != nil {
+				return fmt.Errorf("order %s %s: %w", o.RefNo, oc.header, err)
+			}
+			w.cells[i] = excelize.Cell{StyleID: mid, Value: v}
+		case oc.date != nil:
+			w.cells[i] = excelize.Cell{StyleID: w.dateID, Value: dateSerial(oc.date(o))}
+		default:
+			w.cells[i] = excelize.Cell{Value: oc.value(o)}
 		}
-		c[a.col] = excelize.Cell{StyleID: mid, Value: v}
-	}
-	c[ordChargeback] = excelize.Cell{}
-	if o.ChargebackResolution != "" && o.ChargebackResolution != "NONE" {
-		c[ordChargeback].Value = o.ChargebackResolution
 	}
 	w.row++
 	cell, err := excelize.CoordinatesToCellName(1, w.row)

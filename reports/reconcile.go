@@ -214,13 +214,33 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 		return nil, fmt.Errorf("workbook has sheets %q, want %q", x.sheets, Sheets())
 	}
 	statuses := rep.Account.TransactionStatuses
+	orders, ordersLast, err := ordersSheetFigures(x, statuses)
+	if err != nil {
+		return nil, err
+	}
+	fees, feesTotal, err := feesSheetFigures(x)
+	if err != nil {
+		return nil, err
+	}
+	summary, err := summarySheetFigures(x, statuses, ordersLast)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]*figures{
+		"Orders sheet":                orders,
+		"Chargeback fees sheet":       fees,
+		"Chargeback fees sheet total": feesTotal,
+		"Summary sheet":               summary,
+	}, nil
+}
 
-	// The Orders sheet's rows.
+// ordersSheetFigures reads the Orders sheet's rows, and returns the last.
+func ordersSheetFigures(x *xlsxFile, statuses []string) (*figures, int, error) {
 	orders := newFigures()
 	orders.hasOrders = true
 	ordersLast := 1
 	header := ordersHeader()
-	err = x.rows(SheetOrders, func(r int, cells []sheetCell) error {
+	err := x.rows(SheetOrders, func(r int, cells []sheetCell) error {
 		if r == 1 {
 			for i, h := range header {
 				if at(cells, i) != h {
@@ -245,19 +265,20 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
+	return orders, ordersLast, err
+}
 
-	// The Chargeback fees sheet's rows and total.
-	fees := &figures{hasDisputes: true, hasFees: true}
-	feesTotal := &figures{hasFees: true}
+// feesSheetFigures reads the Chargeback fees sheet's rows and its total row,
+// whose formula must cover the rows.
+func feesSheetFigures(x *xlsxFile) (fees, feesTotal *figures, err error) {
+	fees = &figures{hasDisputes: true, hasFees: true}
+	feesTotal = &figures{hasFees: true}
 	feesLast, totalFormula, totalRow := 1, "", 0
 	err = x.rows(SheetChargebackFees, func(r int, cells []sheetCell) error {
 		switch {
 		case r == 1:
 			return nil
-		case at(cells, cbRef) == "Total chargeback fee":
+		case at(cells, cbRef) == labelTotalFee:
 			totalRow = r
 			v, err := parseCell(at(cells, cbFee))
 			if err != nil {
@@ -279,19 +300,53 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if totalRow == 0 {
 		feesTotal.missing = append(feesTotal.missing, "no total row")
 	} else if !strings.Contains(totalFormula, fmt.Sprintf("$%s$2:$%s$%d", col(cbFee), col(cbFee), max(feesLast, 2))) {
 		feesTotal.missing = append(feesTotal.missing, fmt.Sprintf("total formula %q does not cover the rows 2 to %d", totalFormula, feesLast))
 	}
+	return fees, feesTotal, nil
+}
 
-	// The Summary's totals.
+// A summaryRead is a figure of the Summary that reconciliation reads back:
+// the row with label, and where its value goes. Single figures are in
+// column B; figures by currency in the currency's column of the "By
+// currency" table, with formulas that must cover every Orders row.
+type summaryRead struct {
+	label string
+	// name names a figure by currency in messages.
+	name string
+	set  func(f *figures, currency string, v money.Amount)
+}
+
+// count is a count read as an amount.
+func count(v money.Amount) int64 { return v.Units() / money.FromInt(1).Units() }
+
+// summaryReads are the Summary's single figures that are reconciled.
+func summaryReads() []summaryRead {
+	return []summaryRead{
+		{label: labelTotalFee, set: func(f *figures, _ string, v money.Amount) { f.fees = v }},
+		{label: labelDisputesOpened, set: func(f *figures, _ string, v money.Amount) { f.disputes = count(v) }},
+	}
+}
+
+// currencyReads are the Summary's figures by currency that are reconciled.
+func currencyReads(statuses []string) []summaryRead {
+	return []summaryRead{
+		{salesLabel(statuses), "sales", func(f *figures, c string, v money.Amount) { f.sales[c] = count(v) }},
+		{labelGross, "gross", func(f *figures, c string, v money.Amount) { f.gross[c] = v }},
+	}
+}
+
+// summarySheetFigures reads the Summary's totals: summaryReads and, for
+// each currency, currencyReads.
+func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figures, error) {
 	summary := newFigures()
 	summary.hasDisputes, summary.hasFees = true, true
 	var rows [][]sheetCell
-	err = x.rows(SheetSummary, func(_ int, cells []sheetCell) error {
+	err := x.rows(SheetSummary, func(_ int, cells []sheetCell) error {
 		rows = append(rows, slices.Clone(cells))
 		return nil
 	})
@@ -319,30 +374,31 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 		}
 		return v, true
 	}
-	if r := find("Total chargeback fee"); r != nil {
-		summary.fees, _ = value("Total chargeback fee", at(r, 1))
-	}
-	if r := find("Disputes opened"); r != nil {
-		if v, ok := value("Disputes opened", at(r, 1)); ok {
-			summary.disputes = v.Units() / money.FromInt(1).Units()
+	for _, rd := range summaryReads() {
+		if r := find(rd.label); r != nil {
+			if v, ok := value(rd.label, at(r, 1)); ok {
+				rd.set(summary, "", v)
+			}
 		}
 	}
-	hdr := find("By currency")
-	sales := find("Sales (orders with status " + strings.Join(statuses, " or ") + ")")
-	gross := find("Gross (incl. VAT, before discounts)")
+	hdr := find(labelByCurrency)
+	reads := currencyReads(statuses)
+	found := make([][]sheetCell, len(reads))
+	for i, rd := range reads {
+		found[i] = find(rd.label)
+	}
 	rangeEnd := fmt.Sprintf("$%s$2:$%s$%d", col(ordCurrency), col(ordCurrency), max(ordersLast, 2))
 	for i := 1; i < len(hdr); i++ {
 		cur := hdr[i].value
 		if cur == "" {
 			continue
 		}
-		if v, ok := value(cur+" sales", at(sales, i)); ok {
-			summary.sales[cur] = v.Units() / money.FromInt(1).Units()
+		for j, rd := range reads {
+			if v, ok := value(cur+" "+rd.name, at(found[j], i)); ok {
+				rd.set(summary, cur, v)
+			}
 		}
-		if v, ok := value(cur+" gross", at(gross, i)); ok {
-			summary.gross[cur] = v
-		}
-		for _, r := range [][]sheetCell{sales, gross} {
+		for _, r := range found {
 			if i < len(r) && !strings.Contains(r[i].formula, rangeEnd) {
 				summary.missing = append(summary.missing, fmt.Sprintf("%s %s formula %q does not cover the Orders rows 2 to %d", at(r, 0), cur, r[i].formula, ordersLast))
 			}
@@ -356,12 +412,7 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 			delete(summary.gross, c)
 		}
 	}
-	return map[string]*figures{
-		"Orders sheet":                orders,
-		"Chargeback fees sheet":       fees,
-		"Chargeback fees sheet total": feesTotal,
-		"Summary sheet":               summary,
-	}, nil
+	return summary, nil
 }
 
 // at returns the value of cell i of a row, "" when absent.

@@ -145,43 +145,37 @@ func (x *xlsxFile) rows(sheet string, fn func(r int, cells []sheetCell) error) e
 	return nil
 }
 
+// sheetScanner is the state of scan.
+type sheetScanner struct {
+	x        *xlsxFile
+	br       *bufio.Reader
+	fn       func(r int, cells []sheetCell) error
+	cells    []sheetCell
+	row      int
+	col      int // -1 outside a cell
+	cellType string
+	inValue  bool // in <v>, or in <t> of an inline string
+	inFormla bool
+	inInline bool
+	text     []byte
+}
+
 // scan walks the worksheet XML: text and tags alternate, and only the
 // elements row, c, v, f, is/t and their attributes r and t matter.
 func (x *xlsxFile) scan(br *bufio.Reader, fn func(r int, cells []sheetCell) error) error {
-	var (
-		cells    []sheetCell
-		row      int
-		col      = -1
-		cellType string
-		inValue  bool // in <v>, or in <t> of an inline string
-		inFormla bool
-		inInline bool
-		text     []byte
-	)
-	readUntil := func(delim byte) ([]byte, error) {
-		b, err := br.ReadSlice(delim)
-		if err == nil || !errors.Is(err, bufio.ErrBufferFull) {
-			return b, err
-		}
-		long := append([]byte(nil), b...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			b, err = br.ReadSlice(delim)
-			long = append(long, b...)
-		}
-		return long, err
-	}
+	s := &sheetScanner{x: x, br: br, fn: fn, col: -1}
 	for {
-		chunk, err := readUntil('<')
+		chunk, err := s.readUntil('<')
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if inValue || inFormla {
-			text = append(text, chunk[:len(chunk)-1]...)
+		if s.inValue || s.inFormla {
+			s.text = append(s.text, chunk[:len(chunk)-1]...)
 		}
-		tag, err := readUntil('>')
+		tag, err := s.readUntil('>')
 		if err != nil {
 			return fmt.Errorf("unterminated tag: %w", err)
 		}
@@ -191,70 +185,102 @@ func (x *xlsxFile) scan(br *bufio.Reader, fn func(r int, cells []sheetCell) erro
 		if i := bytes.IndexAny(tag[min(1, len(tag)):], " \t\r\n/"); i >= 0 {
 			name = tag[:i+min(1, len(tag))]
 		}
-		switch string(name) {
-		case "row":
-			row, cells = 0, cells[:0]
-			if v, ok := attr(tag, "r"); ok {
-				row, _ = strconv.Atoi(v)
-			}
-		case "/row":
-			if err := fn(row, cells); err != nil {
-				return err
-			}
-		case "c":
-			ref, _ := attr(tag, "r")
-			col = columnIndex(ref)
-			if col < 0 {
-				return fmt.Errorf("row %d: cell reference %q", row, ref)
-			}
-			cellType, _ = attr(tag, "t")
-			for len(cells) <= col {
-				cells = append(cells, sheetCell{})
-			}
-			cells[col] = sheetCell{}
-		case "v":
-			if !selfClosing {
-				inValue, text = true, text[:0]
-			}
-		case "/v":
-			v := unescapeXML(text)
-			if cellType == "s" {
-				i, err := strconv.Atoi(v)
-				if err != nil || i < 0 || i >= len(x.shared) {
-					return fmt.Errorf("row %d: shared string %q", row, v)
-				}
-				v = x.shared[i]
-			}
-			if col >= 0 {
-				cells[col].value = v
-			}
-			inValue = false
-		case "f":
-			if !selfClosing {
-				inFormla, text = true, text[:0]
-			}
-		case "/f":
-			if col >= 0 {
-				cells[col].formula = unescapeXML(text)
-			}
-			inFormla = false
-		case "is":
-			inInline = true
-		case "/is":
-			inInline = false
-		case "t":
-			if inInline && !selfClosing {
-				inValue, text = true, text[:0]
-			}
-		case "/t":
-			if inInline && col >= 0 {
-				cells[col].value += unescapeXML(text)
-				inValue = false
-			}
-		case "/c":
-			col, cellType = -1, ""
+		if err := s.element(name, tag, selfClosing); err != nil {
+			return err
 		}
 	}
+}
+
+// readUntil reads up to and including delim, however far.
+func (s *sheetScanner) readUntil(delim byte) ([]byte, error) {
+	b, err := s.br.ReadSlice(delim)
+	if err == nil || !errors.Is(err, bufio.ErrBufferFull) {
+		return b, err
+	}
+	long := append([]byte(nil), b...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		b, err = s.br.ReadSlice(delim)
+		long = append(long, b...)
+	}
+	return long, err
+}
+
+// element handles the tag name (with its attributes in tag).
+func (s *sheetScanner) element(name, tag []byte, selfClosing bool) error {
+	switch string(name) {
+	case "row":
+		s.row, s.cells = 0, s.cells[:0]
+		if v, ok := attr(tag, "r"); ok {
+			s.row, _ = strconv.Atoi(v)
+		}
+	case "/row":
+		return s.fn(s.row, s.cells)
+	case "c":
+		return s.startCell(tag)
+	case "v":
+		if !selfClosing {
+			s.inValue, s.text = true, s.text[:0]
+		}
+	case "/v":
+		return s.endValue()
+	case "f":
+		if !selfClosing {
+			s.inFormla, s.text = true, s.text[:0]
+		}
+	case "/f":
+		if s.col >= 0 {
+			s.cells[s.col].formula = unescapeXML(s.text)
+		}
+		s.inFormla = false
+	case "is":
+		s.inInline = true
+	case "/is":
+		s.inInline = false
+	case "t":
+		if s.inInline && !selfClosing {
+			s.inValue, s.text = true, s.text[:0]
+		}
+	case "/t":
+		if s.inInline && s.col >= 0 {
+			s.cells[s.col].value += unescapeXML(s.text)
+			s.inValue = false
+		}
+	case "/c":
+		s.col, s.cellType = -1, ""
+	}
+	return nil
+}
+
+// startCell starts the cell of tag <c r="..." t="...">.
+func (s *sheetScanner) startCell(tag []byte) error {
+	ref, _ := attr(tag, "r")
+	s.col = columnIndex(ref)
+	if s.col < 0 {
+		return fmt.Errorf("row %d: cell reference %q", s.row, ref)
+	}
+	s.cellType, _ = attr(tag, "t")
+	for len(s.cells) <= s.col {
+		s.cells = append(s.cells, sheetCell{})
+	}
+	s.cells[s.col] = sheetCell{}
+	return nil
+}
+
+// endValue sets the cell's value from the text of its <v>.
+func (s *sheetScanner) endValue() error {
+	v := unescapeXML(s.text)
+	if s.cellType == "s" {
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 || i >= len(s.x.shared) {
+			return fmt.Errorf("row %d: shared string %q", s.row, v)
+		}
+		v = s.x.shared[i]
+	}
+	if s.col >= 0 {
+		s.cells[s.col].value = v
+	}
+	s.inValue = false
+	return nil
 }
 
 // attr returns the value of attribute name in tag.

@@ -160,55 +160,14 @@ func (c *Chargebacks) Resolve(st State) (chargebacks []schemas.Chargeback, rates
 		return nil, nil, fmt.Errorf("chargebacks: window start %s is not the first of a month", c.From)
 	}
 	first, last := c.From, MonthOf(c.Date)
-	all := map[string]schemas.Chargeback{}
-	for ref, old := range st.Chargebacks {
-		if old.OrderDate.Before(c.From) || old.OrderDate.After(c.Date) {
-			all[ref] = old // outside the window: as last seen
-		}
+	all, err := c.openedOn(st)
+	if err != nil {
+		return nil, nil, err
 	}
-	for ref, d := range c.disputes {
-		if old, ok := st.Chargebacks[ref]; ok {
-			d.OpenedOn, d.OpenedOnBasis = old.OpenedOn, old.OpenedOnBasis
-		} else {
-			seen, err := st.Seen(ref, d.OrderDate)
-			if err != nil {
-				return nil, nil, err
-			}
-			if seen {
-				d.OpenedOn, d.OpenedOnBasis = c.Date, BasisObserved
-			} else {
-				d.OpenedOn, d.OpenedOnBasis = d.OrderDate, BasisOrderDate
-			}
-		}
-		all[ref] = d
+	rates, computed, err := c.rates(all, first, last)
+	if err != nil {
+		return nil, nil, err
 	}
-
-	opened := map[civil.Date]int64{}
-	for _, d := range all {
-		opened[MonthOf(d.OpenedOn)]++
-	}
-	computed := map[civil.Date]*MonthRate{}
-	for m := first; !m.After(last); m = addMonths(m, 1) {
-		r := &MonthRate{Month: m, Opened: opened[m], Transactions: c.transactions[m]}
-		computed[m] = r
-		rounded, _, err := money.RateFromRat(r.Exact())
-		if err != nil {
-			return nil, nil, fmt.Errorf("chargeback rate of %s: %w", monthLabel(m), err)
-		}
-		fee, _ := Fee(c.Fees, c.Currency, m, r)
-		rates = append(rates, schemas.ChargebackRate{
-			MerchantCode:      c.MerchantCode,
-			Month:             m,
-			Transactions:      c.transactions[m],
-			ChargebacksOpened: opened[m],
-			Rate:              rounded,
-			Complete:          !addMonths(m, 1).After(c.Date.AddDays(1)),
-			NextMonthFee:      fee,
-			FeeCurrency:       c.Currency,
-			RunID:             c.RunID,
-		})
-	}
-
 	for _, ref := range slices.Sorted(maps.Keys(all)) {
 		d := all[ref]
 		if _, inWindow := c.disputes[ref]; inWindow {
@@ -239,4 +198,66 @@ func (c *Chargebacks) Resolve(st State) (chargebacks []schemas.Chargeback, rates
 		chargebacks = append(chargebacks, d)
 	}
 	return chargebacks, rates, nil
+}
+
+// openedOn returns the account's disputes by reference: the committed ones
+// of orders outside the window as last seen, and the window's with the
+// opened_on they keep or are given.
+func (c *Chargebacks) openedOn(st State) (map[string]schemas.Chargeback, error) {
+	all := map[string]schemas.Chargeback{}
+	for ref, old := range st.Chargebacks {
+		if old.OrderDate.Before(c.From) || old.OrderDate.After(c.Date) {
+			all[ref] = old // outside the window: as last seen
+		}
+	}
+	for ref, d := range c.disputes {
+		if old, ok := st.Chargebacks[ref]; ok {
+			d.OpenedOn, d.OpenedOnBasis = old.OpenedOn, old.OpenedOnBasis
+		} else {
+			seen, err := st.Seen(ref, d.OrderDate)
+			if err != nil {
+				return nil, err
+			}
+			if seen {
+				d.OpenedOn, d.OpenedOnBasis = c.Date, BasisObserved
+			} else {
+				d.OpenedOn, d.OpenedOnBasis = d.OrderDate, BasisOrderDate
+			}
+		}
+		all[ref] = d
+	}
+	return all, nil
+}
+
+// rates returns the rate rows of the months first to last, and their
+// counts by month, from the disputes' opened_on and the window's
+// transactions.
+func (c *Chargebacks) rates(all map[string]schemas.Chargeback, first, last civil.Date) ([]schemas.ChargebackRate, map[civil.Date]*MonthRate, error) {
+	var rates []schemas.ChargebackRate
+	opened := map[civil.Date]int64{}
+	for _, d := range all {
+		opened[MonthOf(d.OpenedOn)]++
+	}
+	computed := map[civil.Date]*MonthRate{}
+	for m := first; !m.After(last); m = addMonths(m, 1) {
+		r := &MonthRate{Month: m, Opened: opened[m], Transactions: c.transactions[m]}
+		computed[m] = r
+		rounded, _, err := money.RateFromRat(r.Exact())
+		if err != nil {
+			return nil, nil, fmt.Errorf("chargeback rate of %s: %w", monthLabel(m), err)
+		}
+		fee, _ := Fee(c.Fees, c.Currency, m, r)
+		rates = append(rates, schemas.ChargebackRate{
+			MerchantCode:      c.MerchantCode,
+			Month:             m,
+			Transactions:      c.transactions[m],
+			ChargebacksOpened: opened[m],
+			Rate:              rounded,
+			Complete:          !addMonths(m, 1).After(c.Date.AddDays(1)),
+			NextMonthFee:      fee,
+			FeeCurrency:       c.Currency,
+			RunID:             c.RunID,
+		})
+	}
+	return rates, computed, nil
 }

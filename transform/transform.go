@@ -121,6 +121,21 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 	if raw.Affiliate != nil {
 		o.AffiliateCode = optString(raw.Affiliate.AffiliateCode)
 	}
+	if err := c.orderAmounts(raw, o); err != nil {
+		return items, err
+	}
+	for i := range raw.Items {
+		it, err := c.item(o, i, &raw.Items[i])
+		if err != nil {
+			return items[:0], err
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// orderAmounts converts the order's amounts into o.
+func (c *Converter) orderAmounts(raw *extract.Order, o *schemas.Order) error {
 	for _, f := range [...]struct {
 		name string
 		in   json.Number
@@ -136,17 +151,10 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 		{"AvangateCommission", raw.AvangateCommission, &o.TwoCheckoutCommission},
 	} {
 		if err := c.amount(f.name, f.in, f.out); err != nil {
-			return items, err
+			return err
 		}
 	}
-	for i := range raw.Items {
-		it, err := c.item(o, i, &raw.Items[i])
-		if err != nil {
-			return items[:0], err
-		}
-		items = append(items, it)
-	}
-	return items, nil
+	return nil
 }
 
 func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schemas.OrderItem, error) {

@@ -1,0 +1,181 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// completeness says whether the month's data is complete, in words.
+func completeness(t *Totals) string {
+	if t.Complete {
+		return fmt.Sprintf("yes: run %s (business date %s) read the whole month after it ended", t.CoveredBy, t.CoveredThrough)
+	}
+	return "NO, PROVISIONAL: no successful run has read the whole month since it ended"
+}
+
+// summary writes the Summary sheet: who, when, the "Total chargeback fee"
+// and what set it, and the month's figures by currency, every figure a
+// formula over the detail sheets with its exact value cached.
+func (b *book) summary() error {
+	widths := []float64{46, 18, 18, 22, 18, 18}
+	for len(widths) < len(b.rep.Totals.Currencies)+1 {
+		widths = append(widths, 18)
+	}
+	noGrid := false
+	if err := b.f.SetSheetView(SheetSummary, 0, &excelize.ViewOptions{ShowGridLines: &noGrid}); err != nil {
+		return err
+	}
+	s, err := b.stream(SheetSummary, widths, 0, 0)
+	if err != nil {
+		return err
+	}
+	for _, part := range []func(*stream) error{b.summaryHeading, b.summaryFees, b.summaryByCurrency, b.summaryNotes} {
+		if err := part(s); err != nil {
+			return err
+		}
+	}
+	return s.sw.Flush()
+}
+
+// summaryHeading writes the title and who and when.
+func (b *book) summaryHeading(s *stream) error {
+	rep, a := b.rep, b.rep.Account
+	m := &cellMaker{b: b}
+	runs := strings.Join(rep.WarehouseRuns, ", ")
+	if len(rep.WarehouseRuns) > 6 {
+		runs = strings.Join(rep.WarehouseRuns[len(rep.WarehouseRuns)-6:], ", ") + fmt.Sprintf(" and %d earlier", len(rep.WarehouseRuns)-6)
+	}
+	if runs == "" {
+		runs = "none: the warehouse has no rows for the month"
+	}
+	loc := a.ReportingTimezone
+	rows := []sheetRow{
+		{0, 24, []any{m.cell(kindTitle, "", fmt.Sprintf("Accounting report: %s (%s), %s", a.Name, a.MerchantCode, monthName(rep.Month)))}},
+		{0, 0, []any{m.cell(kindSubtitle, "", "Built from the ledgerline warehouse. Every figure is a formula over the detail sheets; amounts are exact.")}},
+		{1, 0, []any{m.label("Account"), fmt.Sprintf("%s (merchant %s)", a.Name, a.MerchantCode)}},
+		{0, 0, []any{m.label("Month"), m.cell(kindLeft, fmtMonth, dateSerial(rep.Month))}},
+		{0, 0, []any{m.label("From"), m.cell(kindLeft, fmtDate, dateSerial(rep.Month))}},
+		{0, 0, []any{m.label("To"), m.cell(kindLeft, fmtDate, dateSerial(LastOfMonth(rep.Month)))}},
+		{0, 0, []any{m.label("Reporting time zone"), loc.String()}},
+		{0, 0, []any{m.label("Generated (" + loc.String() + ")"), m.cell(kindLeft, fmtDateTime, timeSerial(rep.GeneratedAt, loc))}},
+		{0, 0, []any{m.label("Report run id"), rep.RunID}},
+		{0, 0, []any{m.label("Warehouse run ids"), runs}},
+		{0, 0, []any{m.label("Account currency"), a.Currency}},
+		{0, 0, []any{m.label("Data complete"), completeness(&rep.Totals)}},
+	}
+	if m.err != nil {
+		return m.err
+	}
+	return writeRows(s, rows)
+}
+
+// summaryFees writes the "Total chargeback fee", the disputes and what set
+// their fee.
+func (b *book) summaryFees(s *stream) error {
+	t, fc := &b.rep.Totals, b.rep.Account.Currency
+	m := &cellMaker{b: b}
+	total, err := b.formula(kindStrong, moneyFormat(fc), fmt.Sprintf("%s!$%s$%d", sheetRef(SheetChargebackFees), col(cbFee), b.feesTotal), t.ChargebackFees)
+	if err != nil {
+		return err
+	}
+	rows := []sheetRow{{1, 20, []any{m.cell(kindStrong, "", labelTotalFee), total}}}
+	disputes, err := b.formula(kindPlain, fmtCount,
+		fmt.Sprintf("COUNTIF(%s,%s)", colRange(SheetChargebackFees, cbFeeCurrency, 2, b.feesLast), quote("?*")), t.Disputes)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, sheetRow{0, 0, []any{m.label(labelDisputesOpened), disputes}})
+	hdr, err := b.headerRow("Fee set by", "Rate month", "Chargeback rate", "Tier", "Fee per dispute", "Disputes")
+	if err != nil {
+		return err
+	}
+	rows = append(rows, sheetRow{1, 0, hdr})
+	for _, fb := range t.FeeBases {
+		var rate any
+		if fb.Rate != nil {
+			v, err := cellRate(*fb.Rate)
+			if err != nil {
+				return err
+			}
+			rate = m.cell(kindPlain, fmtPercent, v)
+		}
+		what := "the chargeback rate of the month before"
+		if b.rep.Account.ChargebackFees.Model == "fixed" {
+			what = "the account's fixed fee"
+		}
+		if fb.Disputes == 0 {
+			what = "no dispute opened; would apply"
+		}
+		fee, err := b.moneyCell(kindPlain, fb.Fee, fc)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, sheetRow{0, 0, []any{m.label(what), fb.RateMonth, rate, fb.Tier, fee, m.cell(kindPlain, fmtCount, fb.Disputes)}})
+		if fb.HaveCounts {
+			rows = append(rows, sheetRow{0, 0, []any{m.label(""),
+				m.cell(kindSubtitle, "", fmt.Sprintf("%s: %d disputes opened in %d transactions", fb.RateMonth, fb.Opened, fb.Transactions))}})
+		}
+	}
+	if m.err != nil {
+		return m.err
+	}
+	return writeRows(s, rows)
+}
+
+// summaryByCurrency writes the table of summaryFigures: a column per
+// currency, a row per figure.
+func (b *book) summaryByCurrency(s *stream) error {
+	m := &cellMaker{b: b}
+	names := []any{m.cell(kindHeader, "", labelByCurrency)}
+	for _, ct := range b.rep.Totals.Currencies {
+		names = append(names, m.cell(kindHeader, "", ct.Currency))
+	}
+	if m.err != nil {
+		return m.err
+	}
+	if err := s.next(1, names...); err != nil {
+		return err
+	}
+	hdrRow := s.row
+	for _, p := range b.summaryFigures() {
+		row := []any{m.cell(p.kind, "", p.label)}
+		for i, ct := range b.rep.Totals.Currencies {
+			c, err := p.cell(b, ct, fmt.Sprintf("%s$%d", col(i+1), hdrRow))
+			if err != nil {
+				return err
+			}
+			row = append(row, c)
+		}
+		if m.err != nil {
+			return m.err
+		}
+		if err := s.next(0, row...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// summaryNotes writes the footnotes.
+func (b *book) summaryNotes(s *stream) error {
+	t := &b.rep.Totals
+	notes := []string{
+		fmt.Sprintf("Sales are the month's non-test orders whose status counts as a transaction (%s): the orders the chargeback rate counts.",
+			strings.Join(b.rep.Account.TransactionStatuses, ", ")),
+		fmt.Sprintf("The Orders sheet lists every non-test order of the month (%d); %d test orders are left out.", t.OrderRows, t.TestOrders),
+		"Disputes are those opened in the month, on orders of any month; their fee is charged in the account currency.",
+		"Month boundaries are in the reporting time zone.",
+	}
+	m := &cellMaker{b: b}
+	rows := make([]sheetRow, len(notes))
+	for i, n := range notes {
+		rows[i] = sheetRow{cells: []any{m.cell(kindSubtitle, "", n)}}
+	}
+	rows[0].skip = 1
+	if m.err != nil {
+		return m.err
+	}
+	return writeRows(s, rows)
+}
