@@ -42,7 +42,7 @@ type backfillFlags struct {
 }
 
 func (c *cli) backfill(ctx context.Context, args []string) int {
-	b, code := c.parseBackfill(args)
+	b, code := c.parseBackfill(ctx, args)
 	if b == nil {
 		return code
 	}
@@ -51,7 +51,7 @@ func (c *cli) backfill(ctx context.Context, args []string) int {
 
 // parseBackfill reads the flags and the configuration of a backfill; nil
 // and an exit code when they are wrong.
-func (c *cli) parseBackfill(args []string) (*backfillCmd, int) {
+func (c *cli) parseBackfill(ctx context.Context, args []string) (*backfillCmd, int) {
 	var fl backfillFlags
 	fs := c.flagSet("backfill", backfillSynopsis)
 	fs.StringVar(&fl.path, "c", "jobs.yaml", "configuration `file`")
@@ -75,7 +75,7 @@ func (c *cli) parseBackfill(args []string) (*backfillCmd, int) {
 	if !ok {
 		return nil, exitUsage
 	}
-	f, ok := c.load(fl.path)
+	f, ok := c.load(ctx, fl.path)
 	if !ok {
 		return nil, exitUsage
 	}

@@ -59,7 +59,7 @@ func TestBackfillInterruptedAndResumed(t *testing.T) {
 	args := []string{"nightly", "-c", path, "--from", "2025-03-01", "--to", "2025-03-05"}
 
 	c, out, errb := newCLI(backfillEnv)
-	b, code := c.parseBackfill(args)
+	b, code := c.parseBackfill(t.Context(), args)
 	if b == nil {
 		t.Fatalf("exit %d: %s", code, errb)
 	}
@@ -95,7 +95,7 @@ func TestBackfillInterruptedAndResumed(t *testing.T) {
 	}
 
 	c, out, errb = newCLI(backfillEnv)
-	b, _ = c.parseBackfill(args)
+	b, _ = c.parseBackfill(t.Context(), args)
 	var second []string
 	run := b.plan.Run
 	b.plan.Run = func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/runlock"
+	"github.com/robfig/cron/v3"
 )
 
 // cli holds what the commands need from the process, so tests can run them.
@@ -27,6 +28,8 @@ type cli struct {
 	getenv         func(string) (string, bool)
 	// now is the clock; time.Now when nil.
 	now func() time.Time
+	// scheduleParse, when set, replaces the scheduler's cron parser (tests).
+	scheduleParse func(job config.Job) (cron.Schedule, error)
 }
 
 const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
@@ -55,7 +58,7 @@ func (c *cli) main(ctx context.Context, args []string) int {
 	}
 	switch args[0] {
 	case "validate":
-		return c.validate(args[1:])
+		return c.validate(ctx, args[1:])
 	case "run":
 		return c.run(ctx, args[1:])
 	case "backfill":
@@ -127,8 +130,14 @@ func (c *cli) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(c.stderr, opts))
 }
 
-func (c *cli) load(path string) (*config.File, bool) {
-	f, err := config.Load(path, c.getenv)
+// load reads the configuration at path; a SIGTERM or SIGINT (ctx) ends a
+// read that blocks, as on a FIFO.
+func (c *cli) load(ctx context.Context, path string) (*config.File, bool) {
+	f, err := config.LoadContext(ctx, path, c.getenv)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		fmt.Fprintf(c.stderr, "etl: interrupted while reading %s\n", path)
+		return nil, false
+	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "etl: invalid configuration:\n%v\n", err)
 		return nil, false
@@ -136,7 +145,7 @@ func (c *cli) load(path string) (*config.File, bool) {
 	return f, true
 }
 
-func (c *cli) validate(args []string) int {
+func (c *cli) validate(ctx context.Context, args []string) int {
 	fs := c.flagSet("validate", "etl validate [-c jobs.yaml]")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	pos, err := parse(fs, args)
@@ -147,7 +156,7 @@ func (c *cli) validate(args []string) int {
 		fmt.Fprintf(c.stderr, "etl validate: unexpected argument %q\n", pos[0])
 		return exitUsage
 	}
-	f, ok := c.load(*path)
+	f, ok := c.load(ctx, *path)
 	if !ok {
 		return exitUsage
 	}
@@ -176,7 +185,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	f, ok := c.load(*path)
+	f, ok := c.load(ctx, *path)
 	if !ok {
 		return exitUsage
 	}

@@ -49,7 +49,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl report accounting: --month: %v\n", err)
 		return exitUsage
 	}
-	f, ok := c.load(*path)
+	f, ok := c.load(ctx, *path)
 	if !ok {
 		return exitUsage
 	}

@@ -49,7 +49,7 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl schedule: unexpected argument %q\n", pos[0])
 		return exitUsage
 	}
-	f, ok := c.load(*path)
+	f, ok := c.load(ctx, *path)
 	if !ok {
 		return exitUsage
 	}
@@ -96,7 +96,7 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 		}
 		return errors.Join(errs...)
 	}
-	s, err := scheduler.New(scheduler.Config{Jobs: jobs, Run: run, Logger: log, Grace: *grace, Addr: *addr, Registry: reg})
+	s, err := scheduler.New(scheduler.Config{Jobs: jobs, Run: run, Logger: log, Grace: *grace, Addr: *addr, Registry: reg, Parse: c.scheduleParse})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "etl schedule: %v\n", err)
 		return exitUsage
