@@ -54,8 +54,8 @@ func TestScheduleRunsJobsAndServesMetrics(t *testing.T) {
 	c := &cli{stdout: &out, stderr: &errb,
 		// jobs.yaml allows nothing more often than once a minute.
 		scheduleParse: func(config.Job) (cron.Schedule, error) { return cron.Every(time.Second), nil },
-		getenv: func(k string) (string, bool) { v, ok := backfillEnv[k]; return v, ok },
-		now:    func() time.Time { return time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC) }}
+		getenv:        func(k string) (string, bool) { v, ok := backfillEnv[k]; return v, ok },
+		now:           func() time.Time { return time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC) }}
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
