@@ -191,7 +191,7 @@ func (c *cli) displayLogger(d *progress.Display) *slog.Logger {
 	if d == nil {
 		return c.logger()
 	}
-	return slog.New(slog.NewTextHandler(d.LogWriter(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(slog.NewTextHandler(d.LogWriter(), &slog.HandlerOptions{Level: c.level}))
 }
 
 func (c *cli) runBackfill(ctx context.Context, bc *backfillCmd) int {

@@ -30,6 +30,8 @@ type cli struct {
 	now func() time.Time
 	// scheduleParse, when set, replaces the scheduler's cron parser (tests).
 	scheduleParse func(job config.Job) (cron.Schedule, error)
+	// level is the least level logged, set by --log-level (default info).
+	level slog.Level
 }
 
 const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
@@ -88,6 +90,7 @@ func (c *cli) main(ctx context.Context, args []string) int {
 func (c *cli) flagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
+	fs.TextVar(&c.level, "log-level", slog.LevelInfo, "least `level` logged: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
@@ -121,7 +124,7 @@ func usageError(err error) int {
 }
 
 func (c *cli) logger() *slog.Logger {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	opts := &slog.HandlerOptions{Level: c.level}
 	if f, ok := c.stderr.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			return slog.New(slog.NewTextHandler(c.stderr, opts))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -276,5 +277,45 @@ func TestRunPushesMetricsFromConfig(t *testing.T) {
 	}
 	if !strings.Contains(bodies[0], "ledgerline_runs_total") {
 		t.Errorf("pushed body lacks ledgerline_runs_total (%d bytes)", len(bodies[0]))
+	}
+}
+
+// TestLogLevelFlag: every command takes --log-level, refuses an unknown
+// level as a usage error, and the logger it builds logs from that level up.
+func TestLogLevelFlag(t *testing.T) {
+	for _, cmd := range [][]string{{"validate"}, {"run", "nightly"}, {"backfill", "nightly"},
+		{"report", "accounting"}, {"schedule"}, {"sandbox", "serve"}} {
+		t.Run(cmd[0]+" refuses a bad level", func(t *testing.T) {
+			c, _, errb := newCLI(nil)
+			if code := c.main(t.Context(), append(cmd, "--log-level", "loud")); code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if !strings.Contains(errb.String(), "log-level") {
+				t.Errorf("stderr %q does not name --log-level", errb)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		level           string
+		debug, info, ok bool
+	}{
+		{"debug", true, true, true},
+		{"info", false, true, true},
+		{"warn", false, false, true},
+		{"WARN", false, false, true},
+	} {
+		t.Run("validate --log-level "+tt.level, func(t *testing.T) {
+			c, _, errb := newCLI(nil)
+			if code := c.main(t.Context(), []string{"validate", "-c", "../../jobs.yaml", "--log-level", tt.level}); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errb)
+			}
+			log := c.logger()
+			if got := log.Enabled(t.Context(), slog.LevelDebug); got != tt.debug {
+				t.Errorf("debug enabled %v, want %v", got, tt.debug)
+			}
+			if got := log.Enabled(t.Context(), slog.LevelInfo); got != tt.info {
+				t.Errorf("info enabled %v, want %v", got, tt.info)
+			}
+		})
 	}
 }
