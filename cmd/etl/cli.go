@@ -163,7 +163,7 @@ func (c *cli) validate(ctx context.Context, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	fmt.Fprintf(c.stdout, "%s: OK (%d accounts, %d jobs)\n", *path, len(f.Accounts), len(f.Jobs))
+	fmt.Fprintf(c.stdout, "%s: OK (%s, %s)\n", *path, plural(len(f.Accounts), "account"), plural(len(f.Jobs), "job"))
 	return exitOK
 }
 

@@ -305,9 +305,12 @@ func TestLogLevelFlag(t *testing.T) {
 		{"WARN", false, false, true},
 	} {
 		t.Run("validate --log-level "+tt.level, func(t *testing.T) {
-			c, _, errb := newCLI(nil)
+			c, out, errb := newCLI(nil)
 			if code := c.main(t.Context(), []string{"validate", "-c", "../../jobs.yaml", "--log-level", tt.level}); code != exitOK {
 				t.Fatalf("exit %d: %s", code, errb)
+			}
+			if want := "../../jobs.yaml: OK (1 account, 2 jobs)\n"; out.String() != want {
+				t.Errorf("stdout %q, want %q", out, want)
 			}
 			log := c.logger()
 			if got := log.Enabled(t.Context(), slog.LevelDebug); got != tt.debug {
