@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load/destinations"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/reports"
 )
@@ -149,17 +149,11 @@ type reportOptions struct {
 func (c *cli) accountingReport(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, month civil.Date, o reportOptions) error {
 	runID := pipeline.NewRunID(c.clock())
 	log = log.With("report", config.ReportAccounting, "run_id", runID, "job", job.Name, "account", acct.Name, "month", reports.MonthLabel(month))
-	if job.Destination.Type == config.DestinationLocal {
-		// Reading must not create an empty warehouse where none is.
-		if _, err := os.Stat(job.Destination.Path); err != nil {
-			return fmt.Errorf("warehouse: %w", err)
-		}
-	}
-	wh, closeWH, err := pipeline.OpenWarehouse(ctx, job)
+	wh, err := destinations.OpenReader(ctx, job.Destination)
 	if err != nil {
-		return err
+		return fmt.Errorf("warehouse: %w", err)
 	}
-	defer closeWH()
+	defer wh.Close()
 	log.Info("building report")
 	rep, err := reports.Build(ctx, reports.Request{Warehouse: wh, Account: acct, Month: month, RunID: runID, Dir: o.Dir, Now: c.clock})
 	if err != nil {

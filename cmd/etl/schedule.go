@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load/destinations"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/runlock"
@@ -33,30 +33,24 @@ type runEnv struct {
 	command string
 }
 
-// lockDir returns the directory of job's run locks: the override, or
-// .locks in a local warehouse (so that runs loading one warehouse exclude
-// each other whatever their jobs.yaml), or a directory under os.TempDir()
-// named after the BigQuery dataset.
-func lockDir(override string, job config.Job) string {
+// lockDir returns the directory of job's run locks: the override, or the
+// default of the job's kind of destination (see destinations.LockDir).
+func lockDir(override string, job config.Job) (string, error) {
 	if override != "" {
-		return override
+		return override, nil
 	}
-	d := job.Destination
-	if d.Type == config.DestinationLocal && d.Path != "" {
-		return filepath.Join(d.Path, ".locks")
-	}
-	name := "default"
-	if d.Project != "" || d.Dataset != "" {
-		name = d.Project + "." + d.Dataset
-	}
-	return filepath.Join(os.TempDir(), "ledgerline-locks", name)
+	return destinations.LockDir(job.Destination)
 }
 
 // lock takes the run lock of job and account acct; errors.Is(err,
 // runlock.ErrHeld) when another run holds it.
 func (e runEnv) lock(job config.Job, acct config.Account) (*runlock.Lock, error) {
 	host, _ := os.Hostname()
-	return runlock.Acquire(lockDir(e.lockDir, job), job.Name, acct.Name, runlock.Holder{Host: host, Command: e.command})
+	dir, err := lockDir(e.lockDir, job)
+	if err != nil {
+		return nil, err
+	}
+	return runlock.Acquire(dir, job.Name, acct.Name, runlock.Holder{Host: host, Command: e.command})
 }
 
 // runAccount runs job on acct for date, with the env's observer and

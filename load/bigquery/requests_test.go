@@ -45,7 +45,7 @@ func TestLoadRequests(t *testing.T) {
 		orders.Name: sliceRows(orders, day1, 20, 0, "M1", 0),
 		rates.Name:  sliceRows(rates, day1, 7, 0, "M1", 0),
 	}
-	r, err := w.Begin(ctx, "M1", "run-1")
+	r, err := w.BeginRun(ctx, "M1", "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestRetriedSubmitAttaches(t *testing.T) {
 	w := e.warehouse(t, "dw")
 	tab := schemas.Orders()
 	rows := sliceRows(tab, day1, 5, 0, "M1", emulatorDigits)
-	r, err := w.Begin(t.Context(), "M1", "run-1")
+	r, err := w.BeginRun(t.Context(), "M1", "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestJobErrors(t *testing.T) {
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	tab := schemas.Orders()
-	r, err := w.Begin(t.Context(), "M1", "run-1")
+	r, err := w.BeginRun(t.Context(), "M1", "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestJobIDs(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	begin := func(dataset, slice, runID string) *bigquery.Run {
-		r, err := e.warehouse(t, dataset).Begin(t.Context(), slice, runID)
+		r, err := e.warehouse(t, dataset).BeginRun(t.Context(), slice, runID)
 		if err != nil {
 			t.Fatal(err)
 		}
