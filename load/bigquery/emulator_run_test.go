@@ -516,8 +516,11 @@ func TestOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := loadtest.Diff(schemas.Runs(), []any{rec}, []any{&runs[0]}); len(runs) != 1 || d != "" {
-		t.Errorf("etl_runs = %v: %s", runs, d)
+	if len(runs) != 1 {
+		t.Fatalf("etl_runs = %+v, want one record", runs)
+	}
+	if d := loadtest.Diff(schemas.Runs(), []any{rec}, []any{&runs[0]}); d != "" {
+		t.Errorf("etl_runs: %s", d)
 	}
 	if ids := tableIDs(t, w, "staging"); len(ids) != 0 {
 		t.Errorf("staging tables left after the commit: %v", ids)

@@ -84,8 +84,13 @@ func (w *Warehouse) Begin(ctx context.Context, slice, runID string) (load.Destin
 	return w.open(slice, runID)
 }
 
-// Dir is the destination of one run in a local Parquet directory, and a
-// reader of what is committed there.
+var (
+	_ load.Warehouse   = (*Warehouse)(nil)
+	_ load.Destination = (*Dir)(nil)
+)
+
+// Dir is the destination of one run in a local Parquet directory. It
+// embeds the warehouse it belongs to, and so reads what is committed there.
 type Dir struct {
 	*Warehouse
 	slice string
