@@ -30,15 +30,24 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 		return err
 	}
 	seen := map[civil.Date]map[string]bool{}
+	var stored map[civil.Date]schemas.ChargebackRate
 	st := transform.State{
 		Chargebacks: existing,
+		// The account's rates are one row a month: read them all, once,
+		// with one request.
 		Rate: func(month civil.Date) (schemas.ChargebackRate, bool, error) {
-			var found *schemas.ChargebackRate
-			err := r.read(ctx, ratesT, month, func(row any) { found = row.(*schemas.ChargebackRate) })
-			if found == nil {
-				return schemas.ChargebackRate{}, false, err
+			if stored == nil {
+				stored = map[civil.Date]schemas.ChargebackRate{}
+				err := r.readAll(ctx, ratesT, func(row any) {
+					c := row.(*schemas.ChargebackRate)
+					stored[c.Month] = *c
+				})
+				if err != nil {
+					return schemas.ChargebackRate{}, false, err
+				}
 			}
-			return *found, true, err
+			c, ok := stored[month]
+			return c, ok, nil
 		},
 		Seen: func(ref string, d civil.Date) (bool, error) {
 			if seen[d] == nil {
