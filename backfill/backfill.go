@@ -14,8 +14,8 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/pipeline"
-	"github.com/ledgerline/ledgerline/schemas"
 )
 
 // MaxParallel is the most accounts a backfill runs at once.
@@ -117,23 +117,9 @@ func SucceededDates(ctx context.Context, job config.Job, acct config.Account) (m
 		return nil, err
 	}
 	defer closeReader()
-	t := schemas.Runs()
-	days, err := reader.Partitions(ctx, t)
+	done, err := load.SucceededDates(ctx, reader, load.RunQuery{Merchant: acct.MerchantCode, Job: job.Name})
 	if err != nil {
 		return nil, fmt.Errorf("reading etl_runs: %w", err)
-	}
-	done := map[civil.Date]bool{}
-	for _, day := range days {
-		err := reader.ReadPartition(ctx, t, day, func(row any) error {
-			r := row.(*schemas.Run)
-			if r.Job == job.Name && r.MerchantCode == acct.MerchantCode && r.Status == pipeline.StatusSucceeded {
-				done[r.BusinessDate] = true
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading etl_runs: %w", err)
-		}
 	}
 	return done, nil
 }

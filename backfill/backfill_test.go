@@ -215,33 +215,22 @@ func TestCount(t *testing.T) {
 	}
 }
 
-// writeRuns commits runs to etl_runs of the local warehouse at root.
+// writeRuns commits runs to etl_runs of the local warehouse at root, each
+// in a run of its own, as runs append their records.
 func writeRuns(t *testing.T, root string, runs ...schemas.Run) {
 	t.Helper()
-	byDay := map[civil.Date][]schemas.Run{}
+	w := local.New(root)
 	for _, r := range runs {
-		byDay[r.StartedOn] = append(byDay[r.StartedOn], r)
-	}
-	d, err := local.Open(root, "TEST", "writer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for date, rs := range byDay {
-		w, err := d.Partition(t.Context(), schemas.Runs(), date)
+		d, err := w.Begin(t.Context(), r.MerchantCode, r.RunID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range rs {
-			if err := w.Write(&r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
+		if err := d.AppendRun(t.Context(), r); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := d.Commit(t.Context()); err != nil {
-		t.Fatal(err)
+		if _, err := d.Commit(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

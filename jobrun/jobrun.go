@@ -12,6 +12,7 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load/destinations"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/runlock"
@@ -37,18 +38,25 @@ type Runner struct {
 	Now func() time.Time
 }
 
-// LockDir returns the directory of job's run locks: override if set, else
-// where runlock.Dir puts the locks of the job's destination.
-func LockDir(override string, job config.Job) string {
-	d := job.Destination
-	return runlock.Dir(override, runlock.Warehouse{Dir: d.Path, Project: d.Project, Dataset: d.Dataset})
+// LockDir returns the directory of job's run locks: override if set (the
+// --lock-dir flag or lock_dir in jobs.yaml), else the default of the job's
+// kind of destination (see destinations.LockDir).
+func LockDir(override string, job config.Job) (string, error) {
+	if override != "" {
+		return override, nil
+	}
+	return destinations.LockDir(job.Destination)
 }
 
 // Lock takes the run lock of job and account acct; errors.Is(err,
 // runlock.ErrHeld) when another run holds it.
 func (r Runner) Lock(job config.Job, acct config.Account) (*runlock.Lock, error) {
 	host, _ := os.Hostname()
-	return runlock.Acquire(LockDir(r.LockDir, job), job.Name, acct.Name, runlock.Holder{Host: host, Command: r.Command})
+	dir, err := LockDir(r.LockDir, job)
+	if err != nil {
+		return nil, err
+	}
+	return runlock.Acquire(dir, job.Name, acct.Name, runlock.Holder{Host: host, Command: r.Command})
 }
 
 // Run runs job on acct for date, with the runner's observer and metrics.

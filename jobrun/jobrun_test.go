@@ -62,13 +62,14 @@ func TestLockDir(t *testing.T) {
 		want     string
 	}{
 		{"override", "/var/lock/etl", config.Destination{Type: config.DestinationLocal, Path: "/data/wh"}, "/var/lock/etl"},
+		{"override wins over BigQuery", "/var/lock/etl", config.Destination{Type: config.DestinationBigQuery, Project: "p", Dataset: "d"}, "/var/lock/etl"},
 		{"local warehouse", "", config.Destination{Type: config.DestinationLocal, Path: "/data/wh"}, "/data/wh/.locks"},
 		{"BigQuery", "", config.Destination{Type: config.DestinationBigQuery, Project: "acme", Dataset: "ledger"},
 			filepath.Join(os.TempDir(), "ledgerline-locks", "acme.ledger")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := LockDir(tt.override, config.Job{Name: "nightly", Destination: tt.dest}); got != tt.want {
+			if got, err := LockDir(tt.override, config.Job{Name: "nightly", Destination: tt.dest}); err != nil || got != tt.want {
 				t.Errorf("LockDir = %q, want %q", got, tt.want)
 			}
 		})

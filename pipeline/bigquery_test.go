@@ -116,6 +116,11 @@ func (r bigQueryReader) ReadPartition(ctx context.Context, tab schemas.Table, da
 	return r.Warehouse.ReadPartition(ctx, tab, date, fn)
 }
 
+func (r bigQueryReader) Read(ctx context.Context, tab schemas.Table, span load.Span, fn func(row any) error) error {
+	defer forgetJobs(r.t, r.Client())
+	return r.Warehouse.Read(ctx, tab, span, fn)
+}
+
 // twin is the same job writing to a local warehouse and to BigQuery.
 type twin struct {
 	acct      config.Account

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/schemas"
 	"github.com/ledgerline/ledgerline/transform"
 )
@@ -29,15 +30,24 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 		return err
 	}
 	seen := map[civil.Date]map[string]bool{}
+	var stored map[civil.Date]schemas.ChargebackRate
 	st := transform.State{
 		Chargebacks: existing,
+		// The account's rates are one row a month: read them all, once,
+		// with one request.
 		Rate: func(month civil.Date) (schemas.ChargebackRate, bool, error) {
-			var found *schemas.ChargebackRate
-			err := r.read(ctx, ratesT, month, func(row any) { found = row.(*schemas.ChargebackRate) })
-			if found == nil {
-				return schemas.ChargebackRate{}, false, err
+			if stored == nil {
+				stored = map[civil.Date]schemas.ChargebackRate{}
+				err := r.readAll(ctx, ratesT, func(row any) {
+					c := row.(*schemas.ChargebackRate)
+					stored[c.Month] = *c
+				})
+				if err != nil {
+					return schemas.ChargebackRate{}, false, err
+				}
 			}
-			return *found, true, err
+			c, ok := stored[month]
+			return c, ok, nil
 		},
 		Seen: func(ref string, d civil.Date) (bool, error) {
 			if seen[d] == nil {
@@ -88,37 +98,32 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 
 // read calls fn with the account's committed rows of one partition.
 func (r *Run) read(ctx context.Context, t schemas.Table, d civil.Date, fn func(row any)) error {
-	if r.Warehouse == nil {
-		return nil
-	}
-	mc, _ := t.Column("merchant_code")
-	err := r.Warehouse.ReadPartition(ctx, t, d, func(row any) error {
-		if reflect.ValueOf(row).Elem().Field(mc.Field).String() == r.Account.MerchantCode {
-			fn(row)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := r.readSpan(ctx, t, d, d, fn); err != nil {
 		return fmt.Errorf("read %s partition %s: %w", t.Name, d, err)
 	}
 	return nil
 }
 
-// readAll calls fn with the account's committed rows of every partition.
+// readAll calls fn with the account's committed rows of every partition,
+// read in one request where the warehouse can.
 func (r *Run) readAll(ctx context.Context, t schemas.Table, fn func(row any)) error {
+	if err := r.readSpan(ctx, t, civil.Date{}, civil.Date{}, fn); err != nil {
+		return fmt.Errorf("read %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+// readSpan calls fn with the account's committed rows of t from from to
+// to (zero for open ends).
+func (r *Run) readSpan(ctx context.Context, t schemas.Table, from, to civil.Date, fn func(row any)) error {
 	if r.Warehouse == nil {
 		return nil
 	}
-	dates, err := r.Warehouse.Partitions(ctx, t)
-	if err != nil {
-		return fmt.Errorf("list %s partitions: %w", t.Name, err)
-	}
-	for _, d := range dates {
-		if err := r.read(ctx, t, d, fn); err != nil {
-			return err
-		}
-	}
-	return nil
+	span := load.Span{Merchant: r.Account.MerchantCode, From: from, To: to}
+	return load.ReadSpan(ctx, r.Warehouse, t, span, func(row any) error {
+		fn(row)
+		return nil
+	})
 }
 
 func mergeKeys(a, b map[civil.Date][]any) map[civil.Date]bool {

@@ -11,8 +11,7 @@ import (
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/load"
-	"github.com/ledgerline/ledgerline/load/bigquery"
-	"github.com/ledgerline/ledgerline/load/local"
+	"github.com/ledgerline/ledgerline/load/destinations"
 )
 
 // Options are what a run of a job needs besides the job and account.
@@ -46,7 +45,7 @@ func Yesterday(job config.Job, now time.Time) civil.Date {
 }
 
 // RunAccount runs job on account acct for business date date: it opens the
-// account's source and the job's destination, executes the run and, if it
+// account's source and the job's warehouse, executes the run and, if it
 // fails, records the failure in etl_runs.
 func RunAccount(ctx context.Context, job config.Job, acct config.Account, date civil.Date, o Options) (Summary, error) {
 	runID := NewRunID(o.now())
@@ -55,25 +54,23 @@ func RunAccount(ctx context.Context, job config.Job, acct config.Account, date c
 		return Summary{}, err
 	}
 	defer closeSrc()
-	dest, warehouse, closeDest, err := OpenDestination(ctx, job, acct, runID)
+	wh, err := destinations.Open(ctx, job.Destination)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, fmt.Errorf("job %s: %w", job.Name, err)
 	}
-	defer closeDest()
+	defer wh.Close()
+	dest, err := wh.Begin(ctx, acct.MerchantCode, runID)
+	if err != nil {
+		return Summary{}, fmt.Errorf("job %s: %w", job.Name, err)
+	}
 	r := &Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest,
-		Warehouse: warehouse, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer}
-	if job.Destination.Type == config.DestinationLocal {
-		// BigQuery commits in one transaction; a local warehouse needs
-		// this lock to append to etl_runs safely.
-		r.CommitLock = func() (func(), error) { return local.LockSlice(job.Destination.Path, acct.MerchantCode) }
-	}
+		Warehouse: wh, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer}
 	s, err := r.Execute(ctx)
 	if err != nil {
 		// The data stays as it was; the failure itself is recorded.
-		rec, _, closeRec, oerr := OpenDestination(context.WithoutCancel(ctx), job, acct, runID+".failure")
+		rec, oerr := wh.Begin(context.WithoutCancel(ctx), acct.MerchantCode, runID+".failure")
 		if oerr == nil {
 			oerr = RecordFailure(context.WithoutCancel(ctx), r, rec, s, err)
-			closeRec()
 		}
 		if oerr != nil {
 			o.Logger.Error("could not record the failed run in etl_runs", "run_id", runID, "error", oerr.Error())
@@ -82,45 +79,15 @@ func RunAccount(ctx context.Context, job config.Job, acct config.Account, date c
 	return s, err
 }
 
-// OpenDestination opens job's destination for run runID of account acct,
-// a reader of what is committed there, and a function that releases them
-// once the run has committed or aborted.
-func OpenDestination(ctx context.Context, job config.Job, acct config.Account, runID string) (load.Destination, load.Reader, func() error, error) {
-	switch job.Destination.Type {
-	case config.DestinationLocal:
-		d, err := local.Open(job.Destination.Path, acct.MerchantCode, runID)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return d, d, func() error { return nil }, nil
-	case config.DestinationBigQuery:
-		d, err := bigquery.Open(ctx, job.Destination, acct.MerchantCode, runID)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("job %s: %w", job.Name, err)
-		}
-		return d, d, d.Close, nil
-	}
-	return nil, nil, nil, fmt.Errorf("job %s: unknown destination %q", job.Name, job.Destination.Type)
-}
-
 // OpenWarehouse opens a reader of what is committed at job's destination,
-// and a function that releases it.
+// and a function that releases it. It creates nothing; a local warehouse
+// that does not exist yet reads as empty.
 func OpenWarehouse(ctx context.Context, job config.Job) (load.Reader, func() error, error) {
-	switch job.Destination.Type {
-	case config.DestinationLocal:
-		d, err := local.Open(job.Destination.Path, "READER", "reader")
-		if err != nil {
-			return nil, nil, err
-		}
-		return d, func() error { return nil }, nil
-	case config.DestinationBigQuery:
-		w, err := bigquery.New(ctx, bigquery.ConfigOf(job.Destination))
-		if err != nil {
-			return nil, nil, fmt.Errorf("job %s: %w", job.Name, err)
-		}
-		return w, w.Close, nil
+	w, err := destinations.Open(ctx, job.Destination)
+	if err != nil {
+		return nil, nil, fmt.Errorf("job %s: %w", job.Name, err)
 	}
-	return nil, nil, fmt.Errorf("job %s: unknown destination %q", job.Name, job.Destination.Type)
+	return w, w.Close, nil
 }
 
 // NewRunID returns a sortable, unique run id: UTC start time and 4 random

@@ -43,10 +43,6 @@ type Run struct {
 	Version string
 	// Observer hears the run's progress; nil for none.
 	Observer Observer
-	// CommitLock, if set, is held from reading the account's etl_runs
-	// partition until the commit that rewrites it, so that concurrent runs
-	// of other jobs on the account cannot lose each other's rows.
-	CommitLock func() (unlock func(), err error)
 }
 
 // Summary says what a run did.
@@ -89,8 +85,9 @@ func Window(date civil.Date, lookback int) (from, to civil.Date) {
 	return transform.MonthOf(date.AddDays(1 - lookback)), date
 }
 
-// Execute runs r and commits its data. On error nothing is committed and the
-// destination keeps the data of the previous good run.
+// Execute runs r and commits its data, with its record in etl_runs. On
+// error nothing is committed and the destination keeps the data of the
+// previous good run.
 func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 	now := r.Now
 	if now == nil {
@@ -123,73 +120,16 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 		}
 	}()
 	rej := &rejects{run: r, counts: map[string]int64{}}
-	var cb *transform.Chargebacks
-	if r.Job.HasStream(config.StreamChargebacks) {
-		cb = &transform.Chargebacks{
-			MerchantCode: r.Account.MerchantCode, RunID: r.ID, Fees: r.Account.ChargebackFees,
-			Currency: r.Account.Currency, TransactionStatuses: r.Account.TransactionStatuses,
-			Date: r.Date, From: from,
-		}
-	}
-	if r.Job.HasStream(extract.StreamOrders) {
-		olog := log.With("stream", extract.StreamOrders)
-		olog.Info("extracting orders", "from", from.String(), "to", to.String())
-		if err := r.orders(ctx, conv, parts, rej, cb, from, to, &s); err != nil {
-			return s, err
-		}
-		if err := rej.check(extract.StreamOrders); err != nil {
-			return s, err
-		}
-		// A day with no orders must still replace what an earlier run wrote.
-		for _, t := range []schemas.Table{schemas.Orders(), schemas.OrderItems()} {
-			for d := from; !d.After(to); d = d.AddDays(1) {
-				if err := parts.clearUnwritten(ctx, t, d); err != nil {
-					return s, err
-				}
-			}
-		}
-	}
-	if cb != nil {
-		log.With("stream", config.StreamChargebacks).Info("computing chargebacks and rates")
-		if err := r.chargebacks(ctx, cb, parts); err != nil {
-			return s, err
-		}
-	}
-	if r.Job.HasStream(extract.StreamSubscriptions) {
-		slogger := log.With("stream", extract.StreamSubscriptions)
-		slogger.Info("extracting subscriptions")
-		err := r.subscriptions(ctx, conv, parts, rej)
-		switch {
-		case errors.Is(err, extract.ErrUnsupported):
-			// The legacy API has no subscriptions: the job still loads
-			// its orders, and says what it could not do.
-			slogger.Warn("stream not available from this API; skipped", "api", r.Source.API(), "error", err.Error())
-			s.Unsupported = append(s.Unsupported, extract.StreamSubscriptions)
-		case err != nil:
-			return s, err
-		}
-		if err := rej.check(extract.StreamSubscriptions); err != nil {
-			return s, err
-		}
-	}
-	// The run's rejects replace those of any earlier run of the date.
-	if err := parts.clearUnwritten(ctx, schemas.RejectedRows(), r.Date); err != nil {
+	if err := r.streams(ctx, log, conv, parts, rej, &s); err != nil {
 		return s, err
 	}
 	s.Rejected = rej.counts
 	s.Rounded = conv.Rounded
-	// The run's record goes last, into the same commit as its data.
 	s.Tables = parts.summary()
 	s.Duration = now().Sub(started)
-	if r.CommitLock != nil {
-		unlock, err := r.CommitLock()
-		if err != nil {
-			return s, err
-		}
-		defer unlock()
-	}
-	if err := r.appendRun(ctx, parts, r.record(s, nil)); err != nil {
-		return s, err
+	// The run's record goes into the same commit as its data.
+	if err := r.Destination.AppendRun(ctx, r.record(s, nil)); err != nil {
+		return s, fmt.Errorf("append run record: %w", err)
 	}
 	if err := parts.closeAll(); err != nil {
 		return s, err
@@ -200,6 +140,76 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 	s.Tables = parts.summary()
 	log.Info("run committed", "rows", s.rows(), "duration", s.Duration.String())
 	return s, nil
+}
+
+// streams extracts and writes the job's streams, and the state they
+// change.
+func (r *Run) streams(ctx context.Context, log *slog.Logger, conv *transform.Converter, parts *partitions, rej *rejects, s *Summary) error {
+	from, to := s.Window[0], s.Window[1]
+	var cb *transform.Chargebacks
+	if r.Job.HasStream(config.StreamChargebacks) {
+		cb = &transform.Chargebacks{
+			MerchantCode: r.Account.MerchantCode, RunID: r.ID, Fees: r.Account.ChargebackFees,
+			Currency: r.Account.Currency, TransactionStatuses: r.Account.TransactionStatuses,
+			Date: r.Date, From: from,
+		}
+	}
+	if r.Job.HasStream(extract.StreamOrders) {
+		log.With("stream", extract.StreamOrders).Info("extracting orders", "from", from.String(), "to", to.String())
+		if err := r.orderStream(ctx, conv, parts, rej, cb, s); err != nil {
+			return err
+		}
+	}
+	if cb != nil {
+		log.With("stream", config.StreamChargebacks).Info("computing chargebacks and rates")
+		if err := r.chargebacks(ctx, cb, parts); err != nil {
+			return err
+		}
+	}
+	if r.Job.HasStream(extract.StreamSubscriptions) {
+		if err := r.subscriptionStream(ctx, log.With("stream", extract.StreamSubscriptions), conv, parts, rej, s); err != nil {
+			return err
+		}
+	}
+	// The run's rejects replace those of any earlier run of the date.
+	return parts.clearUnwritten(ctx, schemas.RejectedRows(), r.Date)
+}
+
+// orderStream writes the orders and items of the window, and replaces
+// the days that no longer have any with nothing.
+func (r *Run) orderStream(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cb *transform.Chargebacks, s *Summary) error {
+	from, to := s.Window[0], s.Window[1]
+	if err := r.orders(ctx, conv, parts, rej, cb, from, to, s); err != nil {
+		return err
+	}
+	if err := rej.check(extract.StreamOrders); err != nil {
+		return err
+	}
+	// A day with no orders must still replace what an earlier run wrote.
+	for _, t := range []schemas.Table{schemas.Orders(), schemas.OrderItems()} {
+		for d := from; !d.After(to); d = d.AddDays(1) {
+			if err := parts.clearUnwritten(ctx, t, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// subscriptionStream writes the subscriptions as they are now.
+func (r *Run) subscriptionStream(ctx context.Context, log *slog.Logger, conv *transform.Converter, parts *partitions, rej *rejects, s *Summary) error {
+	log.Info("extracting subscriptions")
+	err := r.subscriptions(ctx, conv, parts, rej)
+	switch {
+	case errors.Is(err, extract.ErrUnsupported):
+		// The legacy API has no subscriptions: the job still loads
+		// its orders, and says what it could not do.
+		log.Warn("stream not available from this API; skipped", "api", r.Source.API(), "error", err.Error())
+		s.Unsupported = append(s.Unsupported, extract.StreamSubscriptions)
+	case err != nil:
+		return err
+	}
+	return rej.check(extract.StreamSubscriptions)
 }
 
 // record returns the etl_runs row of a run that ended with err (nil for
@@ -245,49 +255,20 @@ func (r *Run) record(s Summary, err error) schemas.Run {
 
 // Run statuses in etl_runs.
 const (
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
+	StatusSucceeded = load.StatusSucceeded
+	StatusFailed    = load.StatusFailed
 )
-
-// appendRun appends row to the etl_runs partition of its day: the rows
-// committed there for the account, and row.
-func (r *Run) appendRun(ctx context.Context, parts *partitions, row schemas.Run) error {
-	t := schemas.Runs()
-	var rows []schemas.Run
-	if err := r.read(ctx, t, row.StartedOn, func(v any) { rows = append(rows, *v.(*schemas.Run)) }); err != nil {
-		return err
-	}
-	rows = append(rows, row)
-	for i := range rows {
-		if err := parts.write(ctx, t, row.StartedOn, &rows[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // RecordFailure appends the failed run r, which ended with runErr after s,
 // to etl_runs through dest, a destination of its own (the run's was
 // aborted), and commits it.
 func RecordFailure(ctx context.Context, r *Run, dest load.Destination, s Summary, runErr error) (err error) {
-	if r.CommitLock != nil {
-		unlock, err := r.CommitLock()
-		if err != nil {
-			return err
-		}
-		defer unlock()
-	}
-	parts := newPartitions(dest)
 	defer func() {
 		if err != nil {
-			parts.closeAll()
 			dest.Abort(context.WithoutCancel(ctx))
 		}
 	}()
-	if err := r.appendRun(ctx, parts, r.record(s, runErr)); err != nil {
-		return err
-	}
-	if err := parts.closeAll(); err != nil {
+	if err := dest.AppendRun(ctx, r.record(s, runErr)); err != nil {
 		return err
 	}
 	_, err = dest.Commit(ctx)
@@ -506,8 +487,7 @@ func (p *partitions) clearUnwritten(ctx context.Context, t schemas.Table, d civi
 	return nil
 }
 
-// summary counts the run's output by table; etl_runs, the run's own
-// record, is not output.
+// summary counts the run's output by table.
 func (p *partitions) summary() []TableSummary {
 	names := map[string]bool{}
 	for _, m := range []map[string]int{p.files, p.cleared, p.unchanged} {
@@ -515,7 +495,6 @@ func (p *partitions) summary() []TableSummary {
 			names[name] = true
 		}
 	}
-	delete(names, schemas.Runs().Name)
 	var out []TableSummary
 	for name := range names {
 		out = append(out, TableSummary{Table: name, Rows: p.rows[name], Files: p.files[name],

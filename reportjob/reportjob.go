@@ -10,13 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load/destinations"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/reports"
 )
@@ -130,17 +130,12 @@ func Run(ctx context.Context, job config.Job, acct config.Account, month civil.D
 // build builds the report into res.Report and reconciles it with the
 // warehouse.
 func (res *Result) build(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, month civil.Date, o Options) error {
-	if job.Destination.Type == config.DestinationLocal {
-		// Reading must not create an empty warehouse where none is.
-		if _, err := os.Stat(job.Destination.Path); err != nil {
-			return fmt.Errorf("warehouse: %w", err)
-		}
-	}
-	wh, closeWH, err := pipeline.OpenWarehouse(ctx, job)
+	// A read-only reader: a missing warehouse is an error, never created.
+	wh, err := destinations.OpenReader(ctx, job.Destination)
 	if err != nil {
-		return err
+		return fmt.Errorf("warehouse: %w", err)
 	}
-	defer closeWH()
+	defer wh.Close()
 	log.Info("building report")
 	rep, err := reports.Build(ctx, reports.Request{Warehouse: wh, Account: acct, Month: month, RunID: res.RunID, Dir: o.Dir, Now: o.Now})
 	if err != nil {

@@ -70,7 +70,6 @@ func orderMerchant(o *schemas.Order) string               { return o.MerchantCod
 func chargebackMerchant(c *schemas.Chargeback) string     { return c.MerchantCode }
 func rateMerchant(c *schemas.ChargebackRate) string       { return c.MerchantCode }
 func subscriptionMerchant(s *schemas.Subscription) string { return s.MerchantCode }
-func runMerchant(r *schemas.Run) string                   { return r.MerchantCode }
 
 // eachDayOfOrders calls fn with the merchant's orders of each day from first
 // to last that has any, a day at a time, sorted by order time and
@@ -207,26 +206,19 @@ func readMonth(ctx context.Context, r load.Reader, merchant string, month civil.
 // window starts on or before the month's first: a run that read the whole
 // month once it had ended.
 func (d *monthData) readCoverage(ctx context.Context, r load.Reader, merchant string, first, last civil.Date) error {
-	t := schemas.Runs()
 	// A run for a date starts after that date (a day earlier in UTC at
 	// most).
-	days, err := partitionsIn(ctx, r, t, last.AddDays(-1), civil.Date{Year: 9999, Month: 12, Day: 31})
+	runs, err := load.Runs(ctx, r, load.RunQuery{Merchant: merchant, Status: load.StatusSucceeded, From: last, StartedFrom: last.AddDays(-1)})
 	if err != nil {
 		return err
 	}
-	for _, day := range days {
-		err := readAccount(ctx, r, t, day, merchant, runMerchant, func(run *schemas.Run) error {
-			if run.Status != "succeeded" || run.BusinessDate.Before(last) || run.WindowFrom == nil ||
-				run.WindowFrom.After(first) || run.Orders == 0 {
-				return nil
-			}
-			if d.covering == nil || run.StartedAt.After(d.covering.StartedAt) {
-				d.covering = run
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	for i := range runs {
+		run := &runs[i]
+		if run.WindowFrom == nil || run.WindowFrom.After(first) || run.Orders == 0 {
+			continue
+		}
+		if d.covering == nil || run.StartedAt.After(d.covering.StartedAt) {
+			d.covering = run
 		}
 	}
 	return nil

@@ -81,33 +81,6 @@ type Lock struct {
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-// Warehouse locates the warehouse that runs load, for [Dir].
-type Warehouse struct {
-	// Dir is the directory of a local warehouse; empty for a remote one.
-	Dir string
-	// Project and Dataset name a remote (BigQuery) warehouse.
-	Project, Dataset string
-}
-
-// Dir returns the directory of the run locks of runs loading w: override
-// when set (the --lock-dir flag or lock_dir in jobs.yaml); else .locks in
-// a local warehouse, so that runs loading one warehouse exclude each other
-// whatever their jobs.yaml; else a directory under os.TempDir() named
-// after the remote warehouse's project and dataset.
-func Dir(override string, w Warehouse) string {
-	if override != "" {
-		return override
-	}
-	if w.Dir != "" {
-		return filepath.Join(w.Dir, ".locks")
-	}
-	name := "default"
-	if w.Project != "" || w.Dataset != "" {
-		name = w.Project + "." + w.Dataset
-	}
-	return filepath.Join(os.TempDir(), "ledgerline-locks", name)
-}
-
 // Path returns the lock file of job and account in dir.
 func Path(dir, job, account string) string {
 	return filepath.Join(dir, job+"."+account+".lock")

@@ -124,26 +124,3 @@ func TestHelperHoldsLock(t *testing.T) {
 	time.Sleep(time.Minute) // until killed
 }
 
-func TestDir(t *testing.T) {
-	tmp := filepath.Join(os.TempDir(), "ledgerline-locks")
-	tests := []struct {
-		name     string
-		override string
-		w        runlock.Warehouse
-		want     string
-	}{
-		{"override wins over a local warehouse", "/var/lock/etl", runlock.Warehouse{Dir: "/data/warehouse"}, "/var/lock/etl"},
-		{"override wins over BigQuery", "/var/lock/etl", runlock.Warehouse{Project: "p", Dataset: "d"}, "/var/lock/etl"},
-		{"in the local warehouse", "", runlock.Warehouse{Dir: "/data/warehouse"}, "/data/warehouse/.locks"},
-		{"named after the dataset", "", runlock.Warehouse{Project: "acme-etl", Dataset: "ledger"}, filepath.Join(tmp, "acme-etl.ledger")},
-		{"dataset only", "", runlock.Warehouse{Dataset: "ledger"}, filepath.Join(tmp, ".ledger")},
-		{"nothing known", "", runlock.Warehouse{}, filepath.Join(tmp, "default")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := runlock.Dir(tt.override, tt.w); got != tt.want {
-				t.Errorf("Dir = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}

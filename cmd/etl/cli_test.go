@@ -74,7 +74,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, env, exitUsage, "", `unknown command "frobnicate"`},
 		{"help", []string{"--help"}, env, exitOK, "etl run JOB", ""},
 		{"version", []string{"version"}, env, exitOK, `^etl \S+\n$`, ""},
-		{"validate ok", []string{"validate", "-c", good}, env, exitOK, `OK \(1 accounts, 1 jobs\)`, ""},
+		{"validate ok", []string{"validate", "-c", good}, env, exitOK, `OK \(1 account, 1 job\)`, ""},
 		{"validate help", []string{"validate", "--help"}, env, exitOK, "", `-c file`},
 		{"validate bad type", []string{"validate", "-c", bad}, env, exitUsage, "", `jobs\.yaml:14: jobs\[0\]\.lookback_days: .*integer`},
 		{"validate missing env", []string{"validate", "-c", good}, nil, exitUsage, "", `jobs\.yaml:4: accounts\[0\]\.secret_key: .*CLI_SECRET`},

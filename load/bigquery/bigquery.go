@@ -41,7 +41,7 @@ import (
 	"time"
 
 	bq "cloud.google.com/go/bigquery"
-	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/schemas"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
@@ -55,7 +55,8 @@ const (
 	sliceColumn = "merchant_code"
 )
 
-// Config addresses a BigQuery dataset and tunes the loads.
+// Config addresses a BigQuery dataset and tunes the loads. Package
+// destinations makes it from a job's configuration.
 type Config struct {
 	Project  string
 	Dataset  string
@@ -79,17 +80,6 @@ type Config struct {
 	ClientOptions []option.ClientOption
 }
 
-// ConfigOf returns the Config of a job's bigquery destination.
-func ConfigOf(d config.Destination) Config {
-	return Config{
-		Project:        d.Project,
-		Dataset:        d.Dataset,
-		Location:       d.Location,
-		Endpoint:       d.Endpoint,
-		StagingDataset: d.StagingDataset,
-	}
-}
-
 func (c Config) stagingDataset() string {
 	if c.StagingDataset != "" {
 		return c.StagingDataset
@@ -98,7 +88,7 @@ func (c Config) stagingDataset() string {
 }
 
 // Warehouse is a BigQuery dataset holding the contract's tables: a
-// load.Reader of what is committed there, and the start of runs. It is
+// load.Warehouse, where runs begin and what they committed is read. It is
 // safe for concurrent use.
 type Warehouse struct {
 	client *bq.Client
@@ -110,6 +100,8 @@ type Warehouse struct {
 	tables   map[string]*bq.TableMetadata // target tables checked against the contract
 	read     map[string]*bq.TableMetadata // target tables found by readers
 }
+
+var _ load.Warehouse = (*Warehouse)(nil)
 
 // New connects to the dataset of cfg. It does not touch the dataset: tables
 // are checked or created when a run or a read first needs them.
@@ -162,11 +154,6 @@ func qualified(t *bq.Table) string {
 // quoteIdent quotes a column name for SQL.
 func quoteIdent(name string) string { return "`" + name + "`" }
 
-// quoteString quotes s as a SQL string literal.
-func quoteString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
-}
-
 var (
 	runIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
 	slicePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -202,29 +189,3 @@ func isStatus(err error, code int) bool {
 
 // isNotFound reports whether err says the addressed resource does not exist.
 func isNotFound(err error) bool { return isStatus(err, http.StatusNotFound) }
-
-// Dest is the destination of one run together with the warehouse it
-// writes to: a load.Destination and a load.Reader over one connection,
-// which Close closes.
-type Dest struct {
-	*Run
-	*Warehouse
-}
-
-// Open connects to the bigquery destination d (see ConfigOf) and begins the
-// run runID of slice (the account's merchant code); see Warehouse.Begin.
-// The caller closes the Dest when the run has ended.
-func Open(ctx context.Context, d config.Destination, slice, runID string, opts ...option.ClientOption) (*Dest, error) {
-	cfg := ConfigOf(d)
-	cfg.ClientOptions = opts
-	w, err := New(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	r, err := w.Begin(ctx, slice, runID)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	return &Dest{Run: r, Warehouse: w}, nil
-}

@@ -8,10 +8,8 @@
 package bigquery_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/load/loadtest"
 )
 
@@ -26,11 +24,6 @@ func TestConformance(t *testing.T) {
 		// A new emulator for each case: one that has run many jobs
 		// slows down.
 		w := startEmulator(t).warehouse(t, "dw")
-		return loadtest.Warehouse{
-			Begin: func(ctx context.Context, runID string) (load.Destination, error) {
-				return w.Begin(ctx, "M1", runID)
-			},
-			Reader: w,
-		}
+		return loadtest.Warehouse{Begin: w.Begin, Reader: w}
 	})
 }

@@ -20,7 +20,7 @@ import (
 
 	bq "cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
-	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/load/bigquery"
 	"github.com/ledgerline/ledgerline/load/loadtest"
 	"github.com/ledgerline/ledgerline/schemas"
@@ -45,7 +45,7 @@ func TestTablesFromContract(t *testing.T) {
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	ctx := t.Context()
-	if _, err := w.Begin(ctx, "M1", "run-1"); err != nil {
+	if _, err := w.BeginRun(ctx, "M1", "run-1"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tab := range schemas.All() {
@@ -143,7 +143,7 @@ func TestTablesFromContract(t *testing.T) {
 	// A second run finds the tables as the contract wants them: it
 	// creates and changes nothing.
 	e.rec.reset()
-	if _, err := e.warehouse(t, "dw").Begin(ctx, "M1", "run-2"); err != nil {
+	if _, err := e.warehouse(t, "dw").BeginRun(ctx, "M1", "run-2"); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range e.rec.requests(func(r request) bool { return r.Method != http.MethodGet }) {
@@ -332,7 +332,7 @@ func TestUncommittedRun(t *testing.T) {
 
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			r, err := w.Begin(ctx, "M1", "run-2")
+			r, err := w.BeginRun(ctx, "M1", "run-2")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -471,17 +471,25 @@ func TestReadMissingTable(t *testing.T) {
 	}
 }
 
-// TestOpen shows a job's bigquery destination opened from the
-// configuration, with an emulator endpoint and no credentials.
+// TestOpen shows a warehouse opened as a load.Warehouse, with an emulator
+// endpoint and no credentials (package destinations makes its Config
+// from a job's configuration), and a run that commits rows and its
+// record.
 func TestOpen(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
-	d := config.Destination{Type: config.DestinationBigQuery, Project: project, Dataset: "warehouse", Location: "US", Endpoint: e.url, StagingDataset: "staging"}
-	dest, err := bigquery.Open(t.Context(), d, "M1", "20240229T010203Z-0a1b2c3d")
+	cfg := bigquery.Config{Project: project, Dataset: "warehouse", Location: "US", Endpoint: e.url, StagingDataset: "staging"}
+	var wh load.Warehouse
+	w, err := bigquery.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dest.Close()
+	wh = w
+	defer wh.Close()
+	dest, err := wh.Begin(t.Context(), "M1", "20240229T010203Z-0a1b2c3d")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tab := schemas.Orders()
 	rows := sliceRows(tab, day1, 3, 0, "M1", emulatorDigits)
 	pw, err := dest.Partition(t.Context(), tab, day1)
@@ -496,11 +504,25 @@ func TestOpen(t *testing.T) {
 	if err := pw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	rec := sliceRows(schemas.Runs(), day1, 2, 0, "M1", 0)[1].(*schemas.Run)
+	if err := dest.AppendRun(t.Context(), *rec); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := dest.Commit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, dest, tab, day1, rows)
-	if ids := tableIDs(t, dest.Warehouse, "staging"); len(ids) != 0 {
+	expect(t, wh, tab, day1, rows)
+	runs, err := load.Runs(t.Context(), wh, load.RunQuery{Merchant: "M1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("etl_runs = %+v, want one record", runs)
+	}
+	if d := loadtest.Diff(schemas.Runs(), []any{rec}, []any{&runs[0]}); d != "" {
+		t.Errorf("etl_runs: %s", d)
+	}
+	if ids := tableIDs(t, w, "staging"); len(ids) != 0 {
 		t.Errorf("staging tables left after the commit: %v", ids)
 	}
 }

@@ -51,7 +51,7 @@ func sliceRows(t schemas.Table, date civil.Date, n, variant int, slice string, m
 func writeRun(t *testing.T, w *bigquery.Warehouse, slice, runID string, tab schemas.Table, parts map[civil.Date][]any) *bigquery.Run {
 	t.Helper()
 	ctx := t.Context()
-	r, err := w.Begin(ctx, slice, runID)
+	r, err := w.BeginRun(ctx, slice, runID)
 	if err != nil {
 		t.Fatalf("Begin: %v", err)
 	}

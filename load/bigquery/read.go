@@ -11,6 +11,7 @@ import (
 
 	bq "cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/schemas"
 	"google.golang.org/api/iterator"
 )
@@ -104,6 +105,46 @@ func (w *Warehouse) Partitions(ctx context.Context, t schemas.Table) ([]civil.Da
 // (a value that does not fit the column's DECIMAL(18,s) is an error),
 // TIMESTAMP in UTC, DATE as a civil date.
 func (w *Warehouse) ReadPartition(ctx context.Context, t schemas.Table, date civil.Date, fn func(row any) error) error {
+	return w.query(ctx, t, load.Span{From: date, To: date}, fmt.Sprintf("%s partition %v", t.Name, date), fn)
+}
+
+// Read calls fn with every committed row of t in span, read with one
+// query, as ReadPartition does.
+func (w *Warehouse) Read(ctx context.Context, t schemas.Table, span load.Span, fn func(row any) error) error {
+	return w.query(ctx, t, span, fmt.Sprintf("%s %+v", t.Name, span), fn)
+}
+
+// spanQuery returns the WHERE clause and parameters that select span of t.
+func spanQuery(t schemas.Table, span load.Span) (string, []bq.QueryParameter) {
+	var conds []string
+	var params []bq.QueryParameter
+	part := quoteIdent(t.Partition)
+	if span.From == span.To && !span.From.IsZero() {
+		conds = append(conds, part+" = @partition")
+		params = append(params, bq.QueryParameter{Name: "partition", Value: span.From})
+	} else {
+		if !span.From.IsZero() {
+			conds = append(conds, part+" >= @from")
+			params = append(params, bq.QueryParameter{Name: "from", Value: span.From})
+		}
+		if !span.To.IsZero() {
+			conds = append(conds, part+" <= @to")
+			params = append(params, bq.QueryParameter{Name: "to", Value: span.To})
+		}
+	}
+	if span.Merchant != "" {
+		conds = append(conds, quoteIdent(sliceColumn)+" = @merchant")
+		params = append(params, bq.QueryParameter{Name: "merchant", Value: span.Merchant})
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), params
+}
+
+// query reads the rows of t in span with one query and calls fn with
+// each; its errors, but not fn's, say it was reading what.
+func (w *Warehouse) query(ctx context.Context, t schemas.Table, span load.Span, what string, fn func(row any) error) error {
 	cols, ok, err := w.columns(ctx, t)
 	if err != nil || !ok {
 		return err
@@ -112,13 +153,13 @@ func (w *Warehouse) ReadPartition(ctx context.Context, t schemas.Table, date civ
 	for i, c := range cols {
 		names[i] = quoteIdent(c.Name)
 	}
-	q := w.client.Query(fmt.Sprintf("SELECT %s FROM %s WHERE %s = @partition",
-		strings.Join(names, ", "), qualified(w.table(t.Name)), quoteIdent(t.Partition)))
-	q.Parameters = []bq.QueryParameter{{Name: "partition", Value: date}}
+	where, params := spanQuery(t, span)
+	q := w.client.Query(fmt.Sprintf("SELECT %s FROM %s%s", strings.Join(names, ", "), qualified(w.table(t.Name)), where))
+	q.Parameters = params
 	q.Location = w.cfg.Location
 	it, err := q.Read(ctx)
 	if err != nil {
-		return fmt.Errorf("bigquery: reading %s partition %v: %w", t.Name, date, err)
+		return fmt.Errorf("bigquery: reading %s: %w", what, err)
 	}
 	for {
 		var vals []bq.Value
@@ -127,15 +168,15 @@ func (w *Warehouse) ReadPartition(ctx context.Context, t schemas.Table, date civ
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("bigquery: reading %s partition %v: %w", t.Name, date, err)
+			return fmt.Errorf("bigquery: reading %s: %w", what, err)
 		}
 		if len(vals) != len(cols) {
-			return fmt.Errorf("bigquery: reading %s partition %v: got %d columns, want %d", t.Name, date, len(vals), len(cols))
+			return fmt.Errorf("bigquery: reading %s: got %d columns, want %d", what, len(vals), len(cols))
 		}
 		p := reflect.New(t.Row)
 		for i, c := range cols {
 			if err := setField(p.Elem().Field(c.Field), c, vals[i]); err != nil {
-				return fmt.Errorf("bigquery: reading %s partition %v: column %s: %w", t.Name, date, c.Name, err)
+				return fmt.Errorf("bigquery: reading %s: column %s: %w", what, c.Name, err)
 			}
 		}
 		if err := fn(p.Interface()); err != nil {

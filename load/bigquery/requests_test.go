@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	bq "cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
@@ -45,7 +46,7 @@ func TestLoadRequests(t *testing.T) {
 		orders.Name: sliceRows(orders, day1, 20, 0, "M1", 0),
 		rates.Name:  sliceRows(rates, day1, 7, 0, "M1", 0),
 	}
-	r, err := w.Begin(ctx, "M1", "run-1")
+	r, err := w.BeginRun(ctx, "M1", "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +69,14 @@ func TestLoadRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := r.Clear(ctx, items, day2); err != nil {
+		t.Fatal(err)
+	}
+	// The run's record, with what a literal must escape.
+	msg := "page 1:\nit's \"bad\" \\ \t"
+	rec := schemas.Run{RunID: "run-1", Job: "nightly", Account: "demo's", MerchantCode: "M1", BusinessDate: day1, WindowFrom: &day1,
+		Status: load.StatusFailed, Error: &msg, StartedAt: time.Date(2024, 2, 29, 1, 2, 3, 456789000, time.UTC), StartedOn: day2,
+		FinishedAt: time.Date(2024, 2, 29, 1, 2, 4, 0, time.UTC), DurationMS: 1234, Orders: 20, Rejected: -1, Version: "v1"}
+	if err := r.AppendRun(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
 	st, err := r.Commit(ctx)
@@ -174,11 +183,25 @@ func TestLoadRequests(t *testing.T) {
 		"DELETE FROM " + target("orders") + " WHERE `order_date` IN (DATE '2024-02-28') AND `merchant_code` = 'M1';",
 		"INSERT INTO " + target("orders") + " (" + cols(orders) + ")",
 		"SELECT " + cols(orders) + " FROM " + staging("orders") + ";",
+		"INSERT INTO " + target("etl_runs") + " (" + cols(schemas.Runs()) + ") VALUES",
+		`('run-1', 'nightly', 'demo\'s', 'M1', DATE '2024-02-28', DATE '2024-02-28', NULL, 'failed', 'page 1:\nit\'s \"bad\" \\ \u0009', ` +
+			`TIMESTAMP '2024-02-29 01:02:03.456789+00', DATE '2024-02-29', TIMESTAMP '2024-02-29 01:02:04.000000+00', 1234, 20, 0, 0, 0, -1, 0, 'v1');`,
 		"COMMIT TRANSACTION;",
 		"",
 	}, "\n")
 	if got := commit.Configuration.Query.Query; got != want {
 		t.Errorf("commit SQL:\n%s\nwant:\n%s", got, want)
+	}
+	// The record reads back as appended.
+	runs, err := load.Runs(ctx, w, load.RunQuery{Merchant: "M1", Job: "nightly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("etl_runs = %+v, want one record", runs)
+	}
+	if d := loadtest.Diff(schemas.Runs(), []any{&rec}, []any{&runs[0]}); d != "" {
+		t.Errorf("etl_runs: %s", d)
 	}
 
 	// The staging tables are dropped after the commit, not before.
@@ -229,7 +252,7 @@ func TestRetriedSubmitAttaches(t *testing.T) {
 	w := e.warehouse(t, "dw")
 	tab := schemas.Orders()
 	rows := sliceRows(tab, day1, 5, 0, "M1", emulatorDigits)
-	r, err := w.Begin(t.Context(), "M1", "run-1")
+	r, err := w.BeginRun(t.Context(), "M1", "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +318,7 @@ func TestJobErrors(t *testing.T) {
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
 	tab := schemas.Orders()
-	r, err := w.Begin(t.Context(), "M1", "run-1")
+	r, err := w.BeginRun(t.Context(), "M1", "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +379,7 @@ func TestJobIDs(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	begin := func(dataset, slice, runID string) *bigquery.Run {
-		r, err := e.warehouse(t, dataset).Begin(t.Context(), slice, runID)
+		r, err := e.warehouse(t, dataset).BeginRun(t.Context(), slice, runID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -137,70 +137,10 @@ func mode(f *bq.FieldSchema) string {
 // fill it), or different partitioning. Columns of the table that the
 // contract does not have and that are NULLABLE are left alone.
 func Plan(name string, md *bq.TableMetadata, t schemas.Table) (*bq.TableMetadataToUpdate, error) {
-	var errs []error
-	bad := func(column, format string, args ...any) {
-		errs = append(errs, &IncompatibleError{Table: name, Column: column, Reason: fmt.Sprintf(format, args...)})
-	}
-	want := Schema(t)
-	schema := make(bq.Schema, 0, len(md.Schema)+len(want))
-	changed := false
-	inContract := make(map[string]bool)
-	for _, f := range want {
-		inContract[strings.ToLower(f.Name)] = true
-	}
-	for _, have := range md.Schema {
-		i := slices.IndexFunc(want, func(f *bq.FieldSchema) bool { return strings.EqualFold(f.Name, have.Name) })
-		if i < 0 {
-			if have.Required {
-				bad(have.Name, "is REQUIRED in the table but not in the contract, so inserts cannot fill it")
-			}
-			schema = append(schema, have)
-			continue
-		}
-		w := want[i]
-		f := *have
-		switch {
-		case have.Repeated || typeName(have.Type) != typeName(w.Type):
-			bad(w.Name, "is %s %s in the table, the contract has %s", mode(have), describe(have), describe(w))
-		case typeName(w.Type) == "NUMERIC" && have.Precision != 0 && (have.Precision != w.Precision || have.Scale != w.Scale):
-			bad(w.Name, "is %s in the table, the contract has %s", describe(have), describe(w))
-		}
-		switch {
-		case have.Required == w.Required:
-		case w.Required:
-			bad(w.Name, "is NULLABLE in the table, the contract makes it REQUIRED; BigQuery cannot make a column REQUIRED in place")
-		default:
-			f.Required = false // relaxed in place
-			changed = true
-		}
-		if f.Description != w.Description {
-			f.Description = w.Description
-			changed = true
-		}
-		schema = append(schema, &f)
-	}
-	for _, w := range want {
-		if slices.ContainsFunc(md.Schema, func(f *bq.FieldSchema) bool { return strings.EqualFold(f.Name, w.Name) }) {
-			continue
-		}
-		if w.Required {
-			bad(w.Name, "is new and REQUIRED; only NULLABLE columns can be added to an existing table")
-			continue
-		}
-		schema = append(schema, w)
-		changed = true
-	}
-	tp := md.TimePartitioning
-	if tp == nil || tp.Type != bq.DayPartitioningType || !strings.EqualFold(tp.Field, t.Partition) {
-		got := "not partitioned by a column"
-		if tp != nil && tp.Field != "" {
-			got = fmt.Sprintf("partitioned by %s (%s)", tp.Field, tp.Type)
-		} else if tp != nil {
-			got = fmt.Sprintf("partitioned by ingestion time (%s)", tp.Type)
-		}
-		bad("", "it is %s, the contract partitions it by %s (DAY); partitioning cannot change in place", got, t.Partition)
-	}
-	if err := errors.Join(errs...); err != nil {
+	p := planner{name: name}
+	schema, changed := p.columns(md.Schema, Schema(t))
+	p.partitioning(md.TimePartitioning, t.Partition)
+	if err := errors.Join(p.errs...); err != nil {
 		return nil, err
 	}
 	var upd bq.TableMetadataToUpdate
@@ -223,6 +163,89 @@ func Plan(name string, md *bq.TableMetadata, t schemas.Table) (*bq.TableMetadata
 		return nil, nil
 	}
 	return &upd, nil
+}
+
+// planner collects the changes Plan finds BigQuery cannot make in place.
+type planner struct {
+	name string // the table, in messages
+	errs []error
+}
+
+func (p *planner) bad(column, format string, args ...any) {
+	p.errs = append(p.errs, &IncompatibleError{Table: p.name, Column: column, Reason: fmt.Sprintf(format, args...)})
+}
+
+// columns returns the schema that brings the table's columns, have, in
+// line with the contract's, want, and whether it differs from have.
+func (p *planner) columns(have, want bq.Schema) (bq.Schema, bool) {
+	schema := make(bq.Schema, 0, len(have)+len(want))
+	changed := false
+	for _, h := range have {
+		i := slices.IndexFunc(want, func(f *bq.FieldSchema) bool { return strings.EqualFold(f.Name, h.Name) })
+		if i < 0 {
+			if h.Required {
+				p.bad(h.Name, "is REQUIRED in the table but not in the contract, so inserts cannot fill it")
+			}
+			schema = append(schema, h)
+			continue
+		}
+		f, c := p.column(h, want[i])
+		schema = append(schema, f)
+		changed = changed || c
+	}
+	for _, w := range want {
+		if slices.ContainsFunc(have, func(f *bq.FieldSchema) bool { return strings.EqualFold(f.Name, w.Name) }) {
+			continue
+		}
+		if w.Required {
+			p.bad(w.Name, "is new and REQUIRED; only NULLABLE columns can be added to an existing table")
+			continue
+		}
+		schema = append(schema, w)
+		changed = true
+	}
+	return schema, changed
+}
+
+// column returns the field have of the table brought in line with the
+// contract's w, and whether it changed.
+func (p *planner) column(have, w *bq.FieldSchema) (*bq.FieldSchema, bool) {
+	f := *have
+	changed := false
+	switch {
+	case have.Repeated || typeName(have.Type) != typeName(w.Type):
+		p.bad(w.Name, "is %s %s in the table, the contract has %s", mode(have), describe(have), describe(w))
+	case typeName(w.Type) == "NUMERIC" && have.Precision != 0 && (have.Precision != w.Precision || have.Scale != w.Scale):
+		p.bad(w.Name, "is %s in the table, the contract has %s", describe(have), describe(w))
+	}
+	switch {
+	case have.Required == w.Required:
+	case w.Required:
+		p.bad(w.Name, "is NULLABLE in the table, the contract makes it REQUIRED; BigQuery cannot make a column REQUIRED in place")
+	default:
+		f.Required = false // relaxed in place
+		changed = true
+	}
+	if f.Description != w.Description {
+		f.Description = w.Description
+		changed = true
+	}
+	return &f, changed
+}
+
+// partitioning checks the table's partitioning against the contract's
+// partition column.
+func (p *planner) partitioning(tp *bq.TimePartitioning, column string) {
+	if tp != nil && tp.Type == bq.DayPartitioningType && strings.EqualFold(tp.Field, column) {
+		return
+	}
+	got := "not partitioned by a column"
+	if tp != nil && tp.Field != "" {
+		got = fmt.Sprintf("partitioned by %s (%s)", tp.Field, tp.Type)
+	} else if tp != nil {
+		got = fmt.Sprintf("partitioned by ingestion time (%s)", tp.Type)
+	}
+	p.bad("", "it is %s, the contract partitions it by %s (DAY); partitioning cannot change in place", got, column)
 }
 
 // EnsureTables checks the target tables of ts against the contract,

@@ -211,7 +211,7 @@ func TestBeginRefusesNames(t *testing.T) {
 	}
 	defer w.Close()
 	for _, ids := range [][2]string{{"M1", "run 1"}, {"M1", ".run"}, {"M1", ""}, {"M 1", "run"}, {"", "run"}, {"M1", "r/1"}, {"M.1", "run"}} {
-		if _, err := w.Begin(t.Context(), ids[0], ids[1]); err == nil || !strings.Contains(err.Error(), "invalid") {
+		if _, err := w.BeginRun(t.Context(), ids[0], ids[1]); err == nil || !strings.Contains(err.Error(), "invalid") {
 			t.Errorf("Begin(%q, %q) = %v, want an invalid name error", ids[0], ids[1], err)
 		}
 	}

@@ -1,5 +1,5 @@
-// Package loadtest is the conformance suite every load.Destination must
-// pass, and the sample rows it writes.
+// Package loadtest is the conformance suite every load.Warehouse and its
+// load.Destination must pass, and the sample rows it writes.
 package loadtest
 
 import (
@@ -18,17 +18,19 @@ import (
 
 // Warehouse is a destination under test.
 type Warehouse struct {
-	// Begin starts a run with the given id, writing to the warehouse.
-	Begin func(ctx context.Context, runID string) (load.Destination, error)
+	// Begin starts a run of slice (a merchant code) with the given id,
+	// writing to the warehouse.
+	Begin func(ctx context.Context, slice, runID string) (load.Destination, error)
 	// Reader reads what the runs committed.
-	Reader load.Reader
+	Reader load.SpanReader
 }
 
 // Options adapt the suite to a destination.
 type Options struct {
 	// Slice, when set, is the merchant_code of every row the suite writes,
 	// for a destination whose runs replace the rows of one merchant code
-	// (their slice) and refuse rows of another.
+	// (their slice) and refuse rows of another. The suite's runs are of
+	// slice Slice, or "M1" when it is empty.
 	Slice string
 	// MaxDecimalDigits, when positive, caps the significant digits of the
 	// money and rate values the suite writes: a value with more becomes the
@@ -64,12 +66,28 @@ func RunWith(t *testing.T, opts Options, open func(t *testing.T) Warehouse) {
 		{"UseAfterEnd", testUseAfterEnd},
 		{"ConcurrentPartitions", testConcurrentPartitions},
 		{"ManyRows", testManyRows},
+		{"ReadSpan", testReadSpan},
+		{"AppendRun", testAppendRun},
+		{"AppendRunNotVisibleBeforeCommit", testAppendRunNotVisibleBeforeCommit},
+		{"RunRecordsAppendOnly", testRunRecordsAppendOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, &suite{Warehouse: open(t), ctx: t.Context(), opts: opts})
 		})
 	}
+}
+
+// Partitioned returns the tables whose partitions runs replace: every
+// table but etl_runs, which is append-only.
+func Partitioned() []schemas.Table {
+	var out []schemas.Table
+	for _, t := range schemas.All() {
+		if t.Name != schemas.Runs().Name {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // suite is one subtest's warehouse and helpers.
@@ -125,10 +143,23 @@ var (
 	day3 = civil.Date{Year: 2024, Month: 3, Day: 1}
 )
 
+// slice returns the slice of the suite's runs.
+func (s *suite) slice() string {
+	if s.opts.Slice != "" {
+		return s.opts.Slice
+	}
+	return "M1"
+}
+
 func (s *suite) begin(t *testing.T) load.Destination {
 	t.Helper()
+	return s.beginSlice(t, s.slice())
+}
+
+func (s *suite) beginSlice(t *testing.T, slice string) load.Destination {
+	t.Helper()
 	s.runs++
-	d, err := s.Begin(s.ctx, fmt.Sprintf("run-%d", s.runs))
+	d, err := s.Begin(s.ctx, slice, fmt.Sprintf("run-%d", s.runs))
 	if err != nil {
 		t.Fatalf("Begin: %v", err)
 	}
@@ -213,17 +244,17 @@ func testRoundTrip(t *testing.T, s *suite) {
 	d := s.begin(t)
 	written := make(map[string][]any)
 	total := int64(0)
-	for _, tab := range schemas.All() {
+	for _, tab := range Partitioned() {
 		rows := s.rows(tab, day1, 40, 0)
 		s.write(t, d, tab, day1, rows)
 		written[tab.Name] = rows
 		total += int64(len(rows))
 	}
 	st := s.commit(t, d)
-	if want := (load.CommitStats{Partitions: len(schemas.All()), Rows: total}); st != want {
+	if want := (load.CommitStats{Partitions: len(Partitioned()), Rows: total}); st != want {
 		t.Errorf("Commit stats = %+v, want %+v", st, want)
 	}
-	for _, tab := range schemas.All() {
+	for _, tab := range Partitioned() {
 		s.expectPartitions(t, tab, day1)
 		s.expect(t, tab, day1, written[tab.Name])
 	}
@@ -249,7 +280,7 @@ func testNotVisibleBeforeCommit(t *testing.T, s *suite) {
 }
 
 func testRerunReplaces(t *testing.T, s *suite) {
-	for _, tab := range schemas.All() {
+	for _, tab := range Partitioned() {
 		t.Run(tab.Name, func(t *testing.T) {
 			s.run(t, tab, map[civil.Date][]any{day1: s.rows(tab, day1, 30, 0)})
 			fewer := s.rows(tab, day1, 10, 1)
@@ -490,8 +521,8 @@ func testConcurrentPartitions(t *testing.T, s *suite) {
 	d := s.begin(t)
 	dates := []civil.Date{day1, day2, day3, day3.AddDays(1)}
 	var wg sync.WaitGroup
-	errs := make(chan error, len(schemas.All())*len(dates))
-	for _, tab := range schemas.All() {
+	errs := make(chan error, len(Partitioned())*len(dates))
+	for _, tab := range Partitioned() {
 		for _, date := range dates {
 			wg.Go(func() {
 				w, err := d.Partition(s.ctx, tab, date)
@@ -517,7 +548,7 @@ func testConcurrentPartitions(t *testing.T, s *suite) {
 		}
 	}
 	s.commit(t, d)
-	for _, tab := range schemas.All() {
+	for _, tab := range Partitioned() {
 		s.expectPartitions(t, tab, dates...)
 		for _, date := range dates {
 			s.expect(t, tab, date, s.rows(tab, date, 20, date.Day))

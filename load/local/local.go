@@ -5,14 +5,23 @@
 //
 // A slice is the part of a partition one run owns: the job's account, named
 // by its merchant code, so that runs of different accounts never replace
-// each other's rows. Readers read every slice of a partition.
+// each other's rows. Readers read every Parquet file of a partition.
+//
+// etl_runs is append-only: each run's records are a file of their own,
+//
+//	<root>/etl_runs/started_on=<YYYY-MM-DD>/<slice>.<run id>.parquet
+//
+// which no later run replaces, so runs committing at once never lose each
+// other's records. (Warehouses written before kept one <slice>.parquet per
+// etl_runs partition; it is read like any other file and never rewritten.)
 //
 // A run writes each partition to a temporary file beside its slice file whose
 // name holds the run id and starts with a dot, so that readers globbing
 // *.parquet never see it. Commit renames each finished file over the slice
-// file and syncs the directories. Each partition is replaced
-// atomically; a crash during Commit may leave some partitions of the run
-// replaced and others not, which a rerun of the same date repairs.
+// file, then renames the run's records into place, and syncs the
+// directories. Each partition is replaced atomically; a crash during Commit
+// may leave some partitions of the run replaced and others not, which a
+// rerun of the same date repairs.
 package local
 
 import (
@@ -38,17 +47,63 @@ import (
 // FileName returns the name of slice's Parquet file in a partition.
 func FileName(slice string) string { return slice + ".parquet" }
 
-// Dir is a local Parquet directory: the destination of one run, and a
-// reader of what is committed there.
+// Warehouse is a local Parquet directory: runs begin there, and it reads
+// what they committed. Reading creates nothing.
+type Warehouse struct {
+	root string
+}
+
+// New returns the warehouse at root. It touches nothing: the directory is
+// created when a run begins.
+func New(root string) *Warehouse { return &Warehouse{root: root} }
+
+// OpenReader returns the warehouse at root for reading, which must exist.
+// It creates nothing.
+func OpenReader(root string) (*Warehouse, error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("local: warehouse: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("local: warehouse %s is not a directory", root)
+	}
+	return New(root), nil
+}
+
+// Root returns the directory's path.
+func (w *Warehouse) Root() string { return w.root }
+
+// Close does nothing: a local warehouse holds no resources.
+func (w *Warehouse) Close() error { return nil }
+
+// Begin starts the run runID of slice; see Open.
+func (w *Warehouse) Begin(ctx context.Context, slice, runID string) (load.Destination, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return w.open(slice, runID)
+}
+
+var (
+	_ load.Warehouse   = (*Warehouse)(nil)
+	_ load.Destination = (*Dir)(nil)
+)
+
+// Dir is the destination of one run in a local Parquet directory. It
+// embeds the warehouse it belongs to, and so reads what is committed there.
 type Dir struct {
-	root  string
+	*Warehouse
 	slice string
 	runID string
 	ended atomic.Bool // set once Commit or Abort has begun
 
-	mu    sync.Mutex
-	state state
-	parts map[partKey]*part
+	mu      sync.Mutex
+	state   state
+	parts   map[partKey]*part
+	records []schemas.Run // appended to etl_runs at Commit
+	// recordTmps are the temporary files of the records that Abort
+	// removes if a Commit failed before renaming them.
+	recordTmps []string
 }
 
 type state int
@@ -85,25 +140,24 @@ var (
 // id names the run's temporary files, so it must be unique among runs that
 // may overlap; it may hold letters, digits, '.', '_' and '-', and may not
 // start with '.'.
-func Open(root, slice, runID string) (*Dir, error) {
+func Open(root, slice, runID string) (*Dir, error) { return New(root).open(slice, runID) }
+
+func (w *Warehouse) open(slice, runID string) (*Dir, error) {
 	if !runIDPattern.MatchString(runID) {
 		return nil, fmt.Errorf("local: invalid run id %q", runID)
 	}
 	if !slicePattern.MatchString(slice) {
 		return nil, fmt.Errorf("local: invalid slice name %q", slice)
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	if err := os.MkdirAll(w.root, 0o755); err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
-	return &Dir{root: root, slice: slice, runID: runID, parts: make(map[partKey]*part)}, nil
+	return &Dir{Warehouse: w, slice: slice, runID: runID, parts: make(map[partKey]*part)}, nil
 }
 
-// Root returns the directory's path.
-func (d *Dir) Root() string { return d.root }
-
 // PartitionDir returns the directory of partition date of t.
-func (d *Dir) PartitionDir(t schemas.Table, date civil.Date) string {
-	return filepath.Join(d.root, t.Name, t.Partition+"="+date.String())
+func (w *Warehouse) PartitionDir(t schemas.Table, date civil.Date) string {
+	return filepath.Join(w.root, t.Name, t.Partition+"="+date.String())
 }
 
 func (d *Dir) tempName() string { return "." + d.runID + "." + FileName(d.slice) + ".tmp" }
@@ -128,6 +182,9 @@ func (d *Dir) add(t schemas.Table, date civil.Date) (*part, error) {
 	}
 	if !date.IsValid() {
 		return nil, fmt.Errorf("local: %s: invalid partition date %v", t.Name, date)
+	}
+	if t.Name == schemas.Runs().Name {
+		return nil, fmt.Errorf("local: %s is append-only: runs add their records with AppendRun", t.Name)
 	}
 	if err := d.usable(); err != nil {
 		return nil, err
@@ -205,9 +262,9 @@ func (d *Dir) Clear(ctx context.Context, t schemas.Table, date civil.Date) error
 }
 
 // Commit renames every partition file of the run over its slice file,
-// removes the slice file of every cleared or empty partition, and syncs
-// the directories. It fails, changing nothing, if a partition writer is
-// still open or failed.
+// removes the slice file of every cleared or empty partition, then renames
+// the run's records into etl_runs, and syncs the directories. It fails,
+// changing nothing, if a partition writer is still open or failed.
 func (d *Dir) Commit(ctx context.Context) (load.CommitStats, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -230,43 +287,75 @@ func (d *Dir) Commit(ctx context.Context) (load.CommitStats, error) {
 		}
 	}
 	d.ended.Store(true)
-	d.state = failed // until every partition is in place
+	d.state = failed // until every file is in place
+	records, err := d.writeRecords(ctx)
+	if err != nil {
+		return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
+	}
 	var stats load.CommitStats
 	dirs := make(map[string]bool)
 	for _, p := range parts {
-		data := filepath.Join(p.dir, FileName(d.slice))
-		if p.w != nil && p.w.rows > 0 {
-			if err := os.Rename(p.w.path, data); err != nil {
-				return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
-			}
-			p.w.gone = true
-			stats.Partitions++
-			stats.Rows += p.w.rows
-		} else {
-			if p.w != nil {
-				if err := os.Remove(p.w.path); err != nil {
-					return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
-				}
-				p.w.gone = true
-			}
-			if err := os.Remove(data); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
-			}
-			stats.Cleared++
-		}
-		dirs[p.dir] = true
-		dirs[filepath.Dir(p.dir)] = true
-	}
-	if len(dirs) > 0 {
-		dirs[d.root] = true
-	}
-	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
-		if err := syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := d.replace(p, &stats); err != nil {
 			return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
 		}
+		dirs[p.dir] = true
+	}
+	// The run's records go last: a record is never visible before its data.
+	for _, rec := range records {
+		if err := os.Rename(rec.tmp, rec.path); err != nil {
+			return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
+		}
+		dirs[filepath.Dir(rec.path)] = true
+	}
+	if err := d.syncDirs(dirs); err != nil {
+		return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
 	}
 	d.state = committed
 	return stats, nil
+}
+
+// replace puts partition p of the run in place: its file over the slice
+// file, or no slice file when the partition is cleared or empty.
+func (d *Dir) replace(p *part, stats *load.CommitStats) error {
+	data := filepath.Join(p.dir, FileName(d.slice))
+	if p.w != nil && p.w.rows > 0 {
+		if err := os.Rename(p.w.path, data); err != nil {
+			return err
+		}
+		p.w.gone = true
+		stats.Partitions++
+		stats.Rows += p.w.rows
+		return nil
+	}
+	if p.w != nil {
+		if err := os.Remove(p.w.path); err != nil {
+			return err
+		}
+		p.w.gone = true
+	}
+	if err := os.Remove(data); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	stats.Cleared++
+	return nil
+}
+
+// syncDirs makes the entries of the partition directories in dirs durable,
+// and those of their parents and the root.
+func (d *Dir) syncDirs(dirs map[string]bool) error {
+	if len(dirs) == 0 {
+		return nil
+	}
+	for dir := range maps.Clone(dirs) {
+		dirs[filepath.Dir(dir)] = true
+	}
+	dirs[d.root] = true
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
+		if err := syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Dir) sortedParts() []*part {
@@ -317,6 +406,9 @@ func (d *Dir) Abort(ctx context.Context) error {
 		}
 		p.w.gone = true
 	}
+	if err := d.removeRecordTmps(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("local: abort of run %s: %w", d.runID, err)
 	}
@@ -325,14 +417,14 @@ func (d *Dir) Abort(ctx context.Context) error {
 }
 
 // Partitions returns the dates of the committed partitions of t.
-func (d *Dir) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, error) {
+func (w *Warehouse) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if err := checkNames(t); err != nil {
 		return nil, err
 	}
-	tableDir := filepath.Join(d.root, t.Name)
+	tableDir := filepath.Join(w.root, t.Name)
 	entries, err := os.ReadDir(tableDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -364,12 +456,12 @@ func (d *Dir) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, er
 }
 
 // ReadPartition calls fn with every committed row of partition date of t,
-// of every slice: slice by slice in name order, each in file order.
-func (d *Dir) ReadPartition(ctx context.Context, t schemas.Table, date civil.Date, fn func(row any) error) error {
+// of every slice: file by file in name order, each in file order.
+func (w *Warehouse) ReadPartition(ctx context.Context, t schemas.Table, date civil.Date, fn func(row any) error) error {
 	if err := checkNames(t); err != nil {
 		return err
 	}
-	files, err := sliceFiles(d.PartitionDir(t, date))
+	files, err := sliceFiles(w.PartitionDir(t, date))
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 package local_test
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -20,7 +20,7 @@ import (
 func TestConformance(t *testing.T) {
 	loadtest.Run(t, func(t *testing.T) loadtest.Warehouse {
 		root := t.TempDir()
-		r, err := local.Open(root, "READER", "reader")
+		r, err := local.OpenReader(root)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,9 +31,7 @@ func TestConformance(t *testing.T) {
 			}
 		})
 		return loadtest.Warehouse{
-			Begin: func(_ context.Context, runID string) (load.Destination, error) {
-				return local.Open(root, "M1", runID)
-			},
+			Begin:  local.New(root).Begin,
 			Reader: r,
 		}
 	})
@@ -97,10 +95,15 @@ func TestLayout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	rec := schemas.Run{RunID: "20240229T010000Z-1", MerchantCode: "M1", BusinessDate: date, StartedOn: civil.Date{Year: 2024, Month: 3, Day: 1}}
+	if err := d.AppendRun(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := d.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
+		"etl_runs/started_on=2024-03-01/M1.20240229T010000Z-1.parquet",
 		"orders/order_date=2024-02-29/M1.parquet",
 		"subscriptions/snapshot_date=2024-02-29/M1.parquet",
 	}
@@ -215,7 +218,7 @@ func TestSlicesAreIndependent(t *testing.T) {
 	}
 	read := func() []any {
 		t.Helper()
-		r, err := local.Open(root, "READER", "reader")
+		r, err := local.OpenReader(root)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,5 +250,100 @@ func TestSlicesAreIndependent(t *testing.T) {
 	}
 	if _, err := local.Open(root, "../x", "r"); err == nil {
 		t.Error("a slice name with a path separator was accepted")
+	}
+}
+
+// TestReaderCreatesNothing: opening and reading a warehouse creates no
+// file or directory, and a warehouse that is not there is an error.
+func TestReaderCreatesNothing(t *testing.T) {
+	ctx := t.Context()
+	missing := filepath.Join(t.TempDir(), "nonexistent")
+	if _, err := local.OpenReader(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenReader(missing) = %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenReader created %s", missing)
+	}
+	root := t.TempDir()
+	r, err := local.OpenReader(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tab := range schemas.All() {
+		if _, err := r.Partitions(ctx, tab); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Read(ctx, tab, load.Span{Merchant: "M1"}, func(any) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := load.Runs(ctx, r, load.RunQuery{Merchant: "M1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(t, root, all); len(got) != 0 {
+		t.Errorf("files after reading = %v, want none", got)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("entries after reading = %v, want none", entries)
+	}
+}
+
+// TestOldRunRecordsStillRead: a warehouse written before run records had
+// files of their own holds one <slice>.parquet per etl_runs partition;
+// its records are read beside those of later runs, and never rewritten.
+func TestOldRunRecordsStillRead(t *testing.T) {
+	ctx := t.Context()
+	root := t.TempDir()
+	runs := schemas.Runs()
+	day := civil.Date{Year: 2025, Month: 4, Day: 2}
+	old := loadtest.Rows(runs, day, 3, 0)
+	for _, r := range old {
+		r.(*schemas.Run).MerchantCode = "M1"
+	}
+	dir := filepath.Join(root, "etl_runs", "started_on=2025-04-02")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	pw, err := load.NewParquetWriter(&buf, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range old {
+		if err := pw.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "M1.parquet"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := local.Open(root, "M1", "new-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := schemas.Run{RunID: "new-run", Job: "nightly", MerchantCode: "M1", Status: load.StatusSucceeded, BusinessDate: day.AddDays(-1), StartedOn: day}
+	if err := d.AppendRun(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := local.OpenReader(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	if err := r.Read(ctx, runs, load.Span{Merchant: "M1"}, func(row any) error { got = append(got, row); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if d := loadtest.Diff(runs, append(slices.Clone(old), &rec), got); d != "" {
+		t.Error(d)
+	}
+	want := []string{"etl_runs/started_on=2025-04-02/M1.new-run.parquet", "etl_runs/started_on=2025-04-02/M1.parquet"}
+	if got := files(t, root, all); !slices.Equal(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
 	}
 }

@@ -33,7 +33,9 @@ func openDuckDB(t *testing.T) *sql.DB {
 }
 
 // writePartition commits rows as partition date of tab in a new local
-// directory and returns the directory and the partition file's path.
+// directory and returns the directory and the partition file's path. The
+// rows of etl_runs, which is append-only, are appended as run records of
+// merchant M1 (their merchant_code is set to it).
 func writePartition(t *testing.T, tab schemas.Table, rows []any) (root, path string) {
 	t.Helper()
 	ctx := t.Context()
@@ -41,6 +43,19 @@ func writePartition(t *testing.T, tab schemas.Table, rows []any) (root, path str
 	d, err := local.Open(root, "M1", "duckcheck")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tab.Name == schemas.Runs().Name {
+		for _, r := range rows {
+			rec := r.(*schemas.Run)
+			rec.MerchantCode = "M1"
+			if err := d.AppendRun(ctx, *rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := d.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return root, filepath.Join(d.PartitionDir(tab, date), local.RecordFileName("M1", "duckcheck"))
 	}
 	w, err := d.Partition(ctx, tab, date)
 	if err != nil {
