@@ -4,12 +4,9 @@
 // A Client logs in once with the account's HMAC-signed credentials and
 // reuses the session for every call, renewing it before it expires and
 // whenever the API says it has. Searches are paged; each page is decoded
-// from the response body straight into the extract record types, whose
-// numbers are json.Number, so amounts arrive exactly as sent. Pages of
-// orders are decoded by transport/orderjson, which decodes them as
-// encoding/json does, several times faster, and leaves the responses it
-// cannot decode exactly (errors, bodies cut short, unusual shapes) to
-// encoding/json.
+// from the response body straight into the extract record types with
+// apijson, the library the sandbox encodes with; their numbers are
+// json.Number, so amounts arrive exactly as sent.
 //
 // Every call goes through a transport.Transport: attempts are timed out,
 // throttled and failed requests retried with back-off, and the account's
@@ -22,7 +19,6 @@ package jsonrpc
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,8 +30,8 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	json "github.com/ledgerline/ledgerline/extract/apijson"
 	"github.com/ledgerline/ledgerline/extract/transport"
-	"github.com/ledgerline/ledgerline/extract/transport/orderjson"
 )
 
 // DefaultEndpoint is the public JSON-RPC API 6.0 endpoint.
@@ -229,11 +225,6 @@ type searchResult[T any] struct {
 		Limit int `json:"Limit"`
 		Count int `json:"Count"`
 	} `json:"Pagination"`
-
-	// fast decodes pages of orders, when T is extract.Order; body holds
-	// the response it decodes.
-	fast *orderjson.Decoder
-	body []byte
 }
 
 // reset readies r for decoding a page: decoding must not see the values of
@@ -248,9 +239,6 @@ func (r *searchResult[T]) reset() {
 // identified by key. Every page reuses the previous page's items.
 func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
-	if _, orders := any(&res).(*searchResult[extract.Order]); orders {
-		res.fast = new(orderjson.Decoder)
-	}
 	err := transport.Paginate(ctx, transport.Paging[T]{
 		PageSize:  c.pageSize,
 		MaxPasses: c.maxPasses,
@@ -403,41 +391,8 @@ func (c *Client) attempt(ctx context.Context, method string, params []any, resul
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(body)}
 	}
-	if r, ok := result.(*searchResult[extract.Order]); ok && r.fast != nil {
-		return decodeOrders(resp.Body, id, r)
-	}
 	return decodeResponse(resp.Body, id, result)
 }
-
-// decodeOrders reads a response to searchOrders, decoding it with r.fast,
-// or with decodeResponse when r.fast cannot decode it exactly as
-// decodeResponse does: an error response, a body cut short or malformed,
-// an unusual result. The body is read whole into r.body first; if reading
-// fails, decodeResponse sees the bytes read and then the error.
-func decodeOrders(body io.Reader, id int64, r *searchResult[extract.Order]) error {
-	buf := bytes.NewBuffer(r.body[:0])
-	_, rerr := buf.ReadFrom(body)
-	r.body = buf.Bytes()
-	if rerr == nil {
-		var p orderjson.Pagination
-		items, gotID, ok := r.fast.DecodeRPC(r.body, r.Items, &p)
-		if ok {
-			r.Items, r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = items, p.Page, p.Limit, p.Count
-			return checkID(id, gotID)
-		}
-		r.reset()
-	}
-	var src io.Reader = bytes.NewReader(r.body)
-	if rerr != nil {
-		src = io.MultiReader(src, errReader{rerr})
-	}
-	return decodeResponse(src, id, r)
-}
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // bodyError returns the API error a non-200 response body carried, if it
 // is a JSON-RPC error.
@@ -466,53 +421,36 @@ func (e *wireError) apiError() *extract.APIError {
 }
 
 // decodeResponse reads a JSON-RPC response, decoding its result (the result
-// or response member) straight into result. An error member becomes an
+// or response member) into result. An error member becomes an
 // *extract.APIError. A body that is cut short, not JSON, or fails to be
 // read makes an error marked transport.Retryable; id 0 matches any id.
 func decodeResponse(r io.Reader, id int64, result any) error {
-	dec := json.NewDecoder(r)
-	if tok, err := dec.Token(); err != nil {
-		return retryable(fmt.Errorf("decoding response: %w", err))
-	} else if tok != json.Delim('{') {
-		return fmt.Errorf("decoding response: not a JSON object")
+	var env struct {
+		ID       json.RawMessage `json:"id"`
+		Error    *wireError      `json:"error"`
+		Result   json.RawMessage `json:"result"`
+		Response json.RawMessage `json:"response"`
 	}
-	var (
-		rpcErr    *wireError
-		gotResult bool
-		gotID     json.RawMessage
-	)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return retryable(fmt.Errorf("decoding response: %w", err))
+	if err := transport.DecodeJSON(r, &env); err != nil {
+		if json.IsTypeError(err) {
+			return fmt.Errorf("decoding response: not a JSON-RPC response object: %w", err)
 		}
-		switch key, _ := tok.(string); key {
-		case "result", "response":
-			err = dec.Decode(result)
-			gotResult = true
-		case "error":
-			err = dec.Decode(&rpcErr)
-		case "id":
-			err = dec.Decode(&gotID)
-		default: // jsonrpc (a string or a number) and anything else
-			err = dec.Decode(&json.RawMessage{})
-		}
-		if err != nil {
-			return retryable(fmt.Errorf("decoding response %s: %w", tok, err))
-		}
+		return err
 	}
-	// The object must be complete: More reports false at the end of a
-	// body cut short too.
-	if _, err := dec.Token(); err != nil {
-		return retryable(fmt.Errorf("decoding response: %w", err))
+	if env.Error != nil {
+		return env.Error.apiError()
 	}
-	if rpcErr != nil {
-		return rpcErr.apiError()
+	raw := env.Result
+	if raw == nil {
+		raw = env.Response
 	}
-	if !gotResult {
+	if raw == nil {
 		return errors.New("decoding response: neither result nor error")
 	}
-	return checkID(id, gotID)
+	if err := json.Unmarshal(raw, result); err != nil {
+		return fmt.Errorf("decoding response result: %w", err)
+	}
+	return checkID(id, env.ID)
 }
 
 // checkID checks the raw id of a response, nil if it had none, against
@@ -523,13 +461,4 @@ func checkID(id int64, got []byte) error {
 		return fmt.Errorf("response id %s does not match request id %s", got, want)
 	}
 	return nil
-}
-
-// retryable marks a decoding error retryable unless it is a value of the
-// wrong type, which another attempt would only repeat.
-func retryable(err error) error {
-	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		return err
-	}
-	return transport.Retryable(err)
 }

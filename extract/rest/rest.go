@@ -6,8 +6,9 @@
 // session to keep. The header is signed afresh for every attempt, retries
 // included, so that a request retried after a long wait never carries a
 // stale date. Searches are paged by Page and Limit; each page is decoded
-// from the response body straight into the extract record types, whose
-// numbers are json.Number, so amounts arrive exactly as sent.
+// from the response body straight into the extract record types with
+// apijson, the library the sandbox encodes with; their numbers are
+// json.Number, so amounts arrive exactly as sent.
 //
 // Every call goes through a transport.Transport: attempts are timed out,
 // throttled and failed requests retried with back-off (honouring
@@ -25,9 +26,7 @@
 package rest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,8 +38,8 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	json "github.com/ledgerline/ledgerline/extract/apijson"
 	"github.com/ledgerline/ledgerline/extract/transport"
-	"github.com/ledgerline/ledgerline/extract/transport/orderjson"
 )
 
 // DefaultEndpoint is the public REST API 6.0 base URL.
@@ -249,11 +248,6 @@ type searchResult[T any] struct {
 		Limit int `json:"Limit"`
 		Count int `json:"Count"`
 	} `json:"Pagination"`
-
-	// fast decodes pages of orders, when T is extract.Order; body holds
-	// the response it decodes.
-	fast *orderjson.Decoder
-	body []byte
 }
 
 // reset readies r for decoding a page: decoding must not see the values of
@@ -268,9 +262,6 @@ func (r *searchResult[T]) reset() {
 // identified by key. Every page reuses the previous page's items.
 func search[T any](ctx context.Context, c *Client, stream, path string, q url.Values, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
-	if _, orders := any(&res).(*searchResult[extract.Order]); orders {
-		res.fast = new(orderjson.Decoder)
-	}
 	method := "GET /" + path
 	q.Set("Limit", strconv.Itoa(c.pageSize))
 	err := transport.Paginate(ctx, transport.Paging[T]{
@@ -353,39 +344,8 @@ func (c *Client) attempt(ctx context.Context, target string, result any) error {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(resp.StatusCode, body)}
 	}
-	if r, ok := result.(*searchResult[extract.Order]); ok && r.fast != nil {
-		return decodeOrders(resp.Body, r)
-	}
 	return transport.DecodeJSON(resp.Body, result)
 }
-
-// decodeOrders reads a page of orders whole into r.body and decodes it
-// with r.fast, or with decode when r.fast cannot decode it exactly as
-// decode does (a body cut short or malformed, an unusual shape). If
-// reading fails, decode sees the bytes read and then the error.
-func decodeOrders(body io.Reader, r *searchResult[extract.Order]) error {
-	buf := bytes.NewBuffer(r.body[:0])
-	_, rerr := buf.ReadFrom(body)
-	r.body = buf.Bytes()
-	if rerr == nil {
-		var p orderjson.Pagination
-		if items, _, ok := r.fast.Decode(r.body, r.Items, &p); ok {
-			r.Items, r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = items, p.Page, p.Limit, p.Count
-			return nil
-		}
-		r.reset()
-	}
-	var src io.Reader = bytes.NewReader(r.body)
-	if rerr != nil {
-		src = io.MultiReader(src, errReader{rerr})
-	}
-	return transport.DecodeJSON(src, r)
-}
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // bodyError returns the API error a response with status code carried, if
 // any. A 401 wraps extract.ErrAuthentication.

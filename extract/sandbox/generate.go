@@ -590,8 +590,7 @@ func (s *sale) state(now time.Time) orderState {
 	return v
 }
 
-// order renders s as the API shows it at now. appendOrder encodes the
-// same order as JSON without building it.
+// order renders s as the API shows it at now.
 func (m *Merchant) order(s *sale, now time.Time) extract.Order {
 	cur := &currencies[s.cur]
 	o := extract.Order{

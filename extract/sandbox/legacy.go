@@ -55,7 +55,6 @@ package sandbox
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"maps"
 	"net/http"
 	"net/url"
@@ -66,6 +65,7 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apijson"
 )
 
 // LegacyPath is the path the legacy Admin API is served under.
@@ -163,14 +163,19 @@ func (a *legacyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeLegacyError(w, e)
 		return
 	}
+	writeLegacy(w, resp)
+}
+
+// writeLegacy writes a response body of the legacy API.
+func writeLegacy(w http.ResponseWriter, resp any) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(resp)
+	apijson.NewEncoder(w).Encode(resp)
 }
 
 func writeLegacyError(w http.ResponseWriter, e *legacyError) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Status)
-	json.NewEncoder(w).Encode(struct {
+	apijson.NewEncoder(w).Encode(struct {
 		Errors []*legacyError `json:"errors"`
 	}{[]*legacyError{e}})
 }
