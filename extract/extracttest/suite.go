@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/paging"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/extract/transport"
 )
@@ -463,7 +464,7 @@ func (r *runner) persistentServerError(t *testing.T) {
 
 // unsettled checks that a search that keeps changing while it is paged,
 // more often than MaxPasses allows for, fails with an error naming
-// account, stream and page, wrapping a *transport.UnsettledError.
+// account, stream and page, wrapping a *paging.UnsettledError.
 func (r *runner) unsettled(t *testing.T) {
 	_, src := r.source(t, sandbox.Faults{Insert: 3, Seed: 1}, func(s *Setup) {
 		s.PageSize = 10
@@ -477,7 +478,7 @@ func (r *runner) unsettled(t *testing.T) {
 	if !ok || reqErr.Account != Account || reqErr.Stream != extract.StreamOrders || reqErr.Page == 0 {
 		t.Errorf("RequestError %+v, want one for account %s, stream orders and a page", reqErr, Account)
 	}
-	if uerr, ok := errors.AsType[*transport.UnsettledError](err); !ok || uerr.Passes != 1 {
+	if uerr, ok := errors.AsType[*paging.UnsettledError](err); !ok || uerr.Passes != 1 {
 		t.Errorf("error %v, want an UnsettledError after 1 pass", err)
 	}
 	if msg := err.Error(); !strings.HasPrefix(msg, "account "+Account+", stream orders, ") || !strings.Contains(msg, "kept changing") {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
+	"github.com/ledgerline/ledgerline/extract/paging"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/extract/transport"
 )
@@ -248,7 +249,7 @@ func TestOrdersInsertedWhilePaging(t *testing.T) {
 		c := h.client(t, func(cfg *jsonrpc.Config) { cfg.PageSize = 50; cfg.MaxPasses = 1 })
 		_, _, err := collect(t.Context(), c, w)
 		reqErr, ok := errors.AsType[*extract.RequestError](err)
-		if _, unsettled := errors.AsType[*transport.UnsettledError](err); !ok || !unsettled || reqErr.Stream != extract.StreamOrders || reqErr.Page == 0 {
+		if _, unsettled := errors.AsType[*paging.UnsettledError](err); !ok || !unsettled || reqErr.Stream != extract.StreamOrders || reqErr.Page == 0 {
 			t.Fatalf("error %v, want an UnsettledError naming stream and page", err)
 		}
 		if !strings.Contains(err.Error(), "kept changing") {

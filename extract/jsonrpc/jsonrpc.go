@@ -12,7 +12,7 @@
 // throttled and failed requests retried with back-off, and the account's
 // request rate and requests in flight are capped. A response body that
 // turns out truncated or malformed is retried within the same budget.
-// Searches are read with transport.Paginate, so that orders placed while
+// Searches are read with paging.Paginate, so that orders placed while
 // a search is paged are neither lost nor yielded twice.
 package jsonrpc
 
@@ -31,6 +31,7 @@ import (
 
 	"github.com/ledgerline/ledgerline/extract"
 	json "github.com/ledgerline/ledgerline/extract/apijson"
+	"github.com/ledgerline/ledgerline/extract/paging"
 	"github.com/ledgerline/ledgerline/extract/transport"
 )
 
@@ -77,7 +78,7 @@ type Config struct {
 	// transport package's defaults, and a nil Policy.Logger means Logger.
 	Transport transport.Config
 	// MaxPasses bounds how many times a search that changed while it was
-	// paged is read; zero means transport.DefaultMaxPasses.
+	// paged is read; zero means paging.DefaultMaxPasses.
 	MaxPasses int
 	// Now is the clock that signs logins and ages sessions; nil means
 	// time.Now.
@@ -235,11 +236,11 @@ func (r *searchResult[T]) reset() {
 	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
 }
 
-// search pages through a search method with transport.Paginate, items
+// search pages through a search method with paging.Paginate, items
 // identified by key. Every page reuses the previous page's items.
 func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
-	err := transport.Paginate(ctx, transport.Paging[T]{
+	err := paging.Paginate(ctx, paging.Search[T]{
 		PageSize:  c.pageSize,
 		MaxPasses: c.maxPasses,
 		Key:       key,
@@ -255,7 +256,7 @@ func search[T any](ctx context.Context, c *Client, stream, method string, option
 			return res.Items, res.Pagination.Count, nil
 		},
 	}, yield)
-	if uerr, ok := errors.AsType[*transport.UnsettledError](err); ok {
+	if uerr, ok := errors.AsType[*paging.UnsettledError](err); ok {
 		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: uerr.Page, Err: uerr}
 	}
 	return err

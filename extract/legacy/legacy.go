@@ -13,7 +13,7 @@
 // throttled and failed requests retried with back-off (honouring
 // Retry-After), and the account's request rate and requests in flight are
 // capped. A response body that turns out truncated or malformed is retried
-// within the same budget. The list is read with transport.Paginate, keyed
+// within the same budget. The list is read with paging.Paginate, keyed
 // by sale_id and checked against total_entries, so that sales placed while
 // it is paged are neither lost nor yielded twice.
 //
@@ -87,6 +87,7 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/paging"
 	"github.com/ledgerline/ledgerline/extract/transport"
 )
 
@@ -138,7 +139,7 @@ type Config struct {
 	// Mind the rate limit: every sale costs a detail_sale request.
 	Transport transport.Config
 	// MaxPasses bounds how many times a list that changed while it was
-	// paged is read; zero means transport.DefaultMaxPasses.
+	// paged is read; zero means paging.DefaultMaxPasses.
 	MaxPasses int
 	// Logger receives paging events; nil discards them.
 	Logger *slog.Logger
@@ -258,7 +259,7 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 		listPage int // the list page last read, which the yielded sales are from
 		start    time.Time
 	)
-	err := transport.Paginate(ctx, transport.Paging[saleSummary]{
+	err := paging.Paginate(ctx, paging.Search[saleSummary]{
 		PageSize:  c.pageSize,
 		MaxPasses: c.maxPasses,
 		Key:       func(s *saleSummary) string { return string(s.SaleID) },
@@ -292,7 +293,7 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 			"items", len(orders), "count", p.Count, "elapsed", time.Since(start))
 		return yield(extract.Page[extract.Order]{Number: p.Number, Count: p.Count, Items: orders})
 	})
-	if uerr, ok := errors.AsType[*transport.UnsettledError](err); ok {
+	if uerr, ok := errors.AsType[*paging.UnsettledError](err); ok {
 		return &extract.RequestError{Account: c.account, Stream: extract.StreamOrders, Method: "GET " + pathListSales, Page: uerr.Page, Err: uerr}
 	}
 	return err

@@ -4,8 +4,8 @@
 // back-off (honouring Retry-After, up to a cap), limits the request rate
 // and the requests in flight of one account, and stops waiting when the
 // request's context is done; Retry, for the bodies that turn out truncated
-// or malformed; and Paginate, for offset-paged searches over data that
-// changes while they are read.
+// or malformed; and DecodeJSON, which marks those retryable. Paging
+// searches is package paging's.
 //
 // Every API client of an account shares one Transport:
 //
