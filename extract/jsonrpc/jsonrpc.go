@@ -22,16 +22,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apiclient"
 	json "github.com/ledgerline/ledgerline/extract/apijson"
-	"github.com/ledgerline/ledgerline/extract/paging"
 	"github.com/ledgerline/ledgerline/extract/transport"
 )
 
@@ -50,57 +48,22 @@ const sessionMaxAge = 9 * time.Minute
 // session.
 const codeInvalidSession = "INVALID_SESSION"
 
-// maxErrorBody bounds how much of a non-200 response is read.
-const maxErrorBody = 1 << 20
-
 // maxRenewals bounds how many times one call renews a session the API
 // refused.
 const maxRenewals = 3
 
-// Config configures a Client.
-type Config struct {
-	// Account names the account in errors and logs; empty means
-	// MerchantCode.
-	Account string
-	// Endpoint is the JSON-RPC URL; empty means DefaultEndpoint.
-	Endpoint     string
-	MerchantCode string
-	SecretKey    string
-	// HMAC is the login signature algorithm: "sha256" (the default),
-	// "sha3-256" or "md5".
-	HMAC string
-	// PageSize is the Limit of every search page; zero means
-	// DefaultPageSize. The API allows at most 200 and reports an error
-	// for more.
-	PageSize int
-	// Transport configures the timeouts, retries, rate limit and
-	// concurrency cap of the account's requests; its zero value takes the
-	// transport package's defaults, and a nil Policy.Logger means Logger.
-	Transport transport.Config
-	// MaxPasses bounds how many times a search that changed while it was
-	// paged is read; zero means paging.DefaultMaxPasses.
-	MaxPasses int
-	// Now is the clock that signs logins and ages sessions; nil means
-	// time.Now.
-	Now func() time.Time
-	// Logger receives login and paging events; nil discards them.
-	Logger *slog.Logger
-}
+// Config configures a Client: the account, Endpoint (the JSON-RPC URL;
+// empty means DefaultEndpoint), MerchantCode, SecretKey and HMAC, page
+// size, transport, clock and logger. Now is the clock that signs logins
+// and ages sessions.
+type Config = apiclient.Config
 
 // A Client reads one account through the JSON-RPC API. It implements
 // extract.Source and is safe for concurrent use.
 type Client struct {
-	account   string
-	endpoint  string
-	code      string
-	secret    string
-	algo      string
-	pageSize  int
-	maxPasses int
-	http      *http.Client
-	transport *transport.Transport
-	now       func() time.Time
-	log       *slog.Logger
+	*apiclient.Client
+	code, secret, algo string
+	endpoint           string
 
 	nextID atomic.Int64
 
@@ -121,59 +84,16 @@ func New(cfg Config) (*Client, error) {
 	if cfg.SecretKey == "" {
 		return nil, errors.New("jsonrpc: SecretKey is required")
 	}
-	c := &Client{
-		account:   cfg.Account,
-		endpoint:  cfg.Endpoint,
-		code:      cfg.MerchantCode,
-		secret:    cfg.SecretKey,
-		algo:      cfg.HMAC,
-		pageSize:  cfg.PageSize,
-		maxPasses: cfg.MaxPasses,
-		now:       cfg.Now,
-		log:       cfg.Logger,
-		sem:       make(chan struct{}, 1),
-	}
-	if c.account == "" {
-		c.account = c.code
-	}
-	if c.endpoint == "" {
-		c.endpoint = DefaultEndpoint
-	}
-	if u, err := url.Parse(c.endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("jsonrpc: account %s: endpoint %q is not an http(s) URL", c.account, c.endpoint)
-	}
-	if c.algo == "" {
-		c.algo = extract.Algorithms[0]
-	}
-	if _, err := extract.Sign(c.algo, "", "", ""); err != nil {
-		return nil, fmt.Errorf("jsonrpc: account %s: %w", c.account, err)
-	}
-	switch {
-	case c.pageSize == 0:
-		c.pageSize = DefaultPageSize
-	case c.pageSize < 0:
-		return nil, fmt.Errorf("jsonrpc: account %s: negative PageSize %d", c.account, c.pageSize)
-	}
-	if c.maxPasses < 0 {
-		return nil, fmt.Errorf("jsonrpc: account %s: negative MaxPasses %d", c.account, c.maxPasses)
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	tc := cfg.Transport
-	if tc.Policy.Logger == nil {
-		tc.Policy.Logger = c.log.With("account", c.account)
-	}
-	t, err := transport.New(tc)
+	base, err := apiclient.New(cfg, apiclient.Spec{API: "jsonrpc", DefaultEndpoint: DefaultEndpoint, DefaultPageSize: DefaultPageSize, Account: cfg.MerchantCode})
 	if err != nil {
-		return nil, fmt.Errorf("jsonrpc: account %s: %w", c.account, err)
+		return nil, err
 	}
-	c.transport = t
-	c.http = &http.Client{Transport: t}
-	return c, nil
+	algo, err := extract.CheckAlgorithm(cfg.HMAC)
+	if err != nil {
+		return nil, fmt.Errorf("jsonrpc: account %s: %w", base.Account, err)
+	}
+	return &Client{Client: base, code: cfg.MerchantCode, secret: cfg.SecretKey, algo: algo,
+		endpoint: base.Endpoint.String(), sem: make(chan struct{}, 1)}, nil
 }
 
 // API returns "jsonrpc".
@@ -236,30 +156,16 @@ func (r *searchResult[T]) reset() {
 	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
 }
 
-// search pages through a search method with paging.Paginate, items
-// identified by key. Every page reuses the previous page's items.
+// search pages through a search method, items identified by key. Every
+// page reuses the previous page's items.
 func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
-	err := paging.Paginate(ctx, paging.Search[T]{
-		PageSize:  c.pageSize,
-		MaxPasses: c.maxPasses,
-		Key:       key,
-		Logger:    c.log.With("account", c.account, "stream", stream, "method", method),
-		Fetch: func(ctx context.Context, page int) ([]T, int, error) {
-			start := time.Now()
-			if err := c.callSession(ctx, stream, method, page, options(pagination{page, c.pageSize}), &res); err != nil {
-				return nil, 0, err
-			}
-			c.log.DebugContext(ctx, "2checkout page",
-				"account", c.account, "stream", stream, "method", method, "page", page,
-				"items", len(res.Items), "count", res.Pagination.Count, "elapsed", time.Since(start))
-			return res.Items, res.Pagination.Count, nil
-		},
+	return apiclient.Search(ctx, c.Client, stream, method, key, func(ctx context.Context, page int) ([]T, int, error) {
+		if err := c.callSession(ctx, stream, method, page, options(pagination{page, c.PageSize}), &res); err != nil {
+			return nil, 0, err
+		}
+		return res.Items, res.Pagination.Count, nil
 	}, yield)
-	if uerr, ok := errors.AsType[*paging.UnsettledError](err); ok {
-		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: uerr.Page, Err: uerr}
-	}
-	return err
 }
 
 // callSession calls method with the session id and options as its
@@ -275,8 +181,8 @@ func (c *Client) callSession(ctx context.Context, stream, method string, page in
 		if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != codeInvalidSession || renewals == maxRenewals {
 			return err
 		}
-		c.log.InfoContext(ctx, "2checkout session rejected, logging in again",
-			"account", c.account, "stream", stream, "method", method, "page", page)
+		c.Log.InfoContext(ctx, "2checkout session rejected, logging in again",
+			"account", c.Account, "stream", stream, "method", method, "page", page)
 		if sid, err = c.sessionID(ctx, sid); err != nil {
 			return loginFor(err, stream, method, page)
 		}
@@ -304,27 +210,27 @@ func (c *Client) sessionID(ctx context.Context, rejected string) (string, error)
 		select {
 		case c.sem <- struct{}{}:
 		case <-ctx.Done():
-			return "", &extract.RequestError{Account: c.account, Method: "login", Err: context.Cause(ctx)}
+			return "", &extract.RequestError{Account: c.Account, Method: "login", Err: context.Cause(ctx)}
 		}
 	}
 	defer func() { <-c.sem }()
-	now := c.now()
+	now := c.Now()
 	if c.session != "" && c.session != rejected && now.Sub(c.sessionAt) < sessionMaxAge {
 		return c.session, nil
 	}
 	c.session = ""
 	date, hash, err := extract.SignNow(c.algo, c.secret, c.code, now)
 	if err != nil {
-		return "", &extract.RequestError{Account: c.account, Method: "login", Err: err}
+		return "", &extract.RequestError{Account: c.Account, Method: "login", Err: err}
 	}
 	var sid string
 	if err := c.call(ctx, "", "login", 0, []any{c.code, date, hash, c.algo}, &sid); err != nil {
 		return "", err
 	}
 	if sid == "" {
-		return "", &extract.RequestError{Account: c.account, Method: "login", Err: errors.New("no session id in response")}
+		return "", &extract.RequestError{Account: c.Account, Method: "login", Err: errors.New("no session id in response")}
 	}
-	c.log.InfoContext(ctx, "2checkout login", "account", c.account, "merchant", c.code, "hmac", c.algo)
+	c.Log.InfoContext(ctx, "2checkout login", "account", c.Account, "merchant", c.code, "hmac", c.algo)
 	c.session, c.sessionAt = sid, now
 	return sid, nil
 }
@@ -346,16 +252,12 @@ type resetter interface{ reset() }
 // or malformed is retried like a failed request, within the transport's
 // budget. Every error it returns is an *extract.RequestError.
 func (c *Client) call(ctx context.Context, stream, method string, page int, params []any, result any) error {
-	err := c.transport.Retry(ctx, func(ctx context.Context) error {
+	return c.Retry(ctx, stream, method, page, func(ctx context.Context) error {
 		if r, ok := result.(resetter); ok {
 			r.reset()
 		}
 		return c.attempt(ctx, method, params, result)
 	})
-	if err != nil {
-		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: page, Err: err}
-	}
-	return nil
 }
 
 // attempt makes one JSON-RPC request (which the transport may repeat) and
@@ -374,25 +276,8 @@ func (c *Client) attempt(ctx context.Context, method string, params []any, resul
 	transport.MarkIdempotent(req)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if uerr, ok := errors.AsType[*url.Error](err); ok {
-			err = uerr.Err // the URL is the endpoint, which errors need not repeat
-		}
-		if serr, ok := errors.AsType[*transport.StatusError](err); ok {
-			serr.Err = bodyError(serr.Body)
-		}
-		return err
-	}
-	defer func() {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
-	}()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(body)}
-	}
-	return decodeResponse(resp.Body, id, result)
+	return c.Do(req, func(_ int, body []byte) error { return bodyError(body) },
+		func(body io.Reader) error { return decodeResponse(body, id, result) })
 }
 
 // bodyError returns the API error a non-200 response body carried, if it

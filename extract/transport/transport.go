@@ -136,6 +136,11 @@ var defaultBase = sync.OnceValue(func() http.RoundTripper {
 	return t
 })
 
+// DefaultBase returns the Base of transports configured without one, for
+// a RoundTripper layered between a transport and its base (such as one
+// that signs each attempt) to send through.
+func DefaultBase() http.RoundTripper { return defaultBase() }
+
 // Policy returns the transport's retry policy, its defaults applied.
 func (t *Transport) Policy() Policy { return t.policy }
 
