@@ -566,24 +566,31 @@ func (r *runner) cancel(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || pages != 1 {
 			t.Errorf("error %v after %d pages, want context.Canceled after 1", err, pages)
 		}
+		if reqErr, ok := errors.AsType[*extract.RequestError](err); !ok || reqErr.Page != 2 || reqErr.Stream != extract.StreamOrders {
+			t.Errorf("RequestError %+v, want one for orders page 2", reqErr)
+		}
 	})
 }
 
-// yieldError checks that an error from yield stops the extraction and is
-// returned.
+// yieldError checks that an error from yield stops the extraction at
+// once, with no further request, and is returned.
 func (r *runner) yieldError(t *testing.T) {
-	_, src := r.source(t, sandbox.Faults{}, func(s *Setup) { s.PageSize = 10 })
+	s, src := r.source(t, sandbox.Faults{}, func(s *Setup) { s.PageSize = 10 })
 	stop := errors.New("stop")
-	pages := 0
+	pages, requests := 0, 0
 	err := src.Orders(t.Context(), extract.Window{From: Since, To: Since.AddDays(2)}, func(p extract.Page[extract.Order]) error {
 		pages++
 		if p.Number == 2 {
+			requests = s.Requests()
 			return stop
 		}
 		return nil
 	})
 	if !errors.Is(err, stop) || pages != 2 {
 		t.Errorf("error %v after %d pages, want the error yield returned, after 2", err, pages)
+	}
+	if n := s.Requests(); n != requests {
+		t.Errorf("%d requests after yield failed", n-requests)
 	}
 	if r.opts.Subscriptions {
 		pages = 0
