@@ -164,21 +164,8 @@ func (m *Merchant) withFaults(next http.Handler) http.Handler {
 			return
 		}
 		ft := s.draw()
-		if ft.slow > 0 {
-			// Read the body first: the server notices a client that hangs
-			// up, and cancels r's context, only once the body is read.
-			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			if err != nil {
-				return
-			}
-			r.Body = readCloser{bytes.NewReader(body)}
-			t := time.NewTimer(ft.slow)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if ft.slow > 0 && !hold(r, ft.slow) {
+			return
 		}
 		switch ft.kind {
 		case fateTooMany:
@@ -204,42 +191,68 @@ func (m *Merchant) withFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		bw := &bufferedWriter{header: w.Header(), code: http.StatusOK}
-		next.ServeHTTP(bw, r)
-		body := bw.buf.Bytes()
-		if bw.code != http.StatusOK || len(bytes.TrimSpace(body)) < 2 {
-			w.WriteHeader(bw.code)
-			w.Write(body)
-			return
-		}
-		if ft.kind == fateTruncate {
-			s.count(&s.stats.Truncated)
-			// Cut before the last non-space byte, so the JSON is never
-			// complete.
-			n := len(bytes.TrimRight(body, " \t\r\n"))
-			cut := int(ft.at * float64(n-1))
-			if ft.variant {
-				// The connection closes before Content-Length bytes.
-				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			} else {
-				w.Header().Del("Content-Length")
-			}
-			w.WriteHeader(http.StatusOK)
-			w.Write(body[:cut])
-			return
-		}
-		s.count(&s.stats.Malformed)
-		if ft.variant {
-			at := int(ft.at * float64(len(body)))
-			body = slices.Insert(slices.Clone(body), at, 0)
-		} else {
-			body = []byte("<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n")
-			w.Header().Set("Content-Type", "text/html")
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(http.StatusOK)
-		w.Write(body)
+		s.spoil(w, r, next, ft)
 	})
+}
+
+// hold holds request r for d before it is served, and reports whether the
+// client is still waiting for it.
+func hold(r *http.Request, d time.Duration) bool {
+	// Read the body first: the server notices a client that hangs up, and
+	// cancels r's context, only once the body is read.
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return false
+	}
+	r.Body = readCloser{bytes.NewReader(body)}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// spoil serves r with next and writes the response, a 200 OK one cut
+// short or made not JSON as fate ft says.
+func (s *faultState) spoil(w http.ResponseWriter, r *http.Request, next http.Handler, ft fate) {
+	bw := &bufferedWriter{header: w.Header(), code: http.StatusOK}
+	next.ServeHTTP(bw, r)
+	body := bw.buf.Bytes()
+	if bw.code != http.StatusOK || len(bytes.TrimSpace(body)) < 2 {
+		w.WriteHeader(bw.code)
+		w.Write(body)
+		return
+	}
+	if ft.kind == fateTruncate {
+		s.count(&s.stats.Truncated)
+		// Cut before the last non-space byte, so the JSON is never
+		// complete.
+		n := len(bytes.TrimRight(body, " \t\r\n"))
+		cut := int(ft.at * float64(n-1))
+		if ft.variant {
+			// The connection closes before Content-Length bytes.
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		} else {
+			w.Header().Del("Content-Length")
+		}
+		w.WriteHeader(http.StatusOK)
+		w.Write(body[:cut])
+		return
+	}
+	s.count(&s.stats.Malformed)
+	if ft.variant {
+		at := int(ft.at * float64(len(body)))
+		body = slices.Insert(slices.Clone(body), at, 0)
+	} else {
+		body = []byte("<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n")
+		w.Header().Set("Content-Type", "text/html")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
 type readCloser struct{ *bytes.Reader }
