@@ -30,7 +30,7 @@ func TestDecodeResponse(t *testing.T) {
 		{name: "result", body: full, items: 2, page: 1},
 		{name: "response member, string id", body: `{"jsonrpc":2,"id":"7","response":{"Items":[],"Pagination":{"Page":3,"Limit":200,"Count":2}}}`, page: 3},
 		{name: "null id", body: `{"jsonrpc":"2.0","id":null,"result":{"Items":[` + order + `]}}`, items: 1},
-		{name: "null result", body: `{"jsonrpc":"2.0","id":7,"result":null}`},
+		{name: "null result", body: `{"jsonrpc":"2.0","id":7,"result":null}`, err: "decoding response: neither result nor error"},
 		{name: "other id", body: `{"jsonrpc":"2.0","id":8,"result":{"Items":[` + order + `]}}`, err: "response id 8 does not match request id 7"},
 		{name: "API error", body: `{"jsonrpc":"2.0","id":7,"error":{"code":"INVALID_SESSION","message":"session expired"}}`, err: "INVALID_SESSION: session expired", apiCode: "INVALID_SESSION"},
 		{name: "protocol error", body: `{"jsonrpc":"2.0","id":7,"error":{"code":-32700,"message":"parse error"}}`, err: "-32700: parse error", apiCode: "-32700"},

@@ -161,7 +161,7 @@ func (r *searchResult[T]) reset() {
 func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
 	return apiclient.Search(ctx, c.Client, stream, method, key, func(ctx context.Context, page int) ([]T, int, error) {
-		if err := c.callSession(ctx, stream, method, page, options(pagination{page, c.PageSize}), &res); err != nil {
+		if err := callSession(ctx, c, stream, method, page, options(pagination{page, c.PageSize}), &res); err != nil {
 			return nil, 0, err
 		}
 		return res.Items, res.Pagination.Count, nil
@@ -171,13 +171,13 @@ func search[T any](ctx context.Context, c *Client, stream, method string, option
 // callSession calls method with the session id and options as its
 // parameters. A session the API no longer knows is renewed and the call
 // made again, up to maxRenewals times.
-func (c *Client) callSession(ctx context.Context, stream, method string, page int, options, result any) error {
+func callSession[R any](ctx context.Context, c *Client, stream, method string, page int, options any, result *R) error {
 	sid, err := c.sessionID(ctx, "")
 	if err != nil {
 		return loginFor(err, stream, method, page)
 	}
 	for renewals := 0; ; renewals++ {
-		err = c.call(ctx, stream, method, page, []any{sid, options}, result)
+		err = call(ctx, c, stream, method, page, []any{sid, options}, result)
 		if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != codeInvalidSession || renewals == maxRenewals {
 			return err
 		}
@@ -224,7 +224,7 @@ func (c *Client) sessionID(ctx context.Context, rejected string) (string, error)
 		return "", &extract.RequestError{Account: c.Account, Method: "login", Err: err}
 	}
 	var sid string
-	if err := c.call(ctx, "", "login", 0, []any{c.code, date, hash, c.algo}, &sid); err != nil {
+	if err := call(ctx, c, "", "login", 0, []any{c.code, date, hash, c.algo}, &sid); err != nil {
 		return "", err
 	}
 	if sid == "" {
@@ -247,22 +247,22 @@ type request struct {
 // into it.
 type resetter interface{ reset() }
 
-// call makes one JSON-RPC call and decodes its result into result. It is
+// call makes one JSON-RPC call of c and decodes its result into result. It is
 // the only place that talks to the API. A response body that is truncated
 // or malformed is retried like a failed request, within the transport's
 // budget. Every error it returns is an *extract.RequestError.
-func (c *Client) call(ctx context.Context, stream, method string, page int, params []any, result any) error {
+func call[R any](ctx context.Context, c *Client, stream, method string, page int, params []any, result *R) error {
 	return c.Retry(ctx, stream, method, page, func(ctx context.Context) error {
-		if r, ok := result.(resetter); ok {
+		if r, ok := any(result).(resetter); ok {
 			r.reset()
 		}
-		return c.attempt(ctx, method, params, result)
+		return attempt(ctx, c, method, params, result)
 	})
 }
 
 // attempt makes one JSON-RPC request (which the transport may repeat) and
 // decodes its response.
-func (c *Client) attempt(ctx context.Context, method string, params []any, result any) error {
+func attempt[R any](ctx context.Context, c *Client, method string, params []any, result *R) error {
 	id := c.nextID.Add(1)
 	body, err := json.Marshal(request{JSONRPC: "2.0", ID: id, Method: method, Params: params})
 	if err != nil {
@@ -306,36 +306,36 @@ func (e *wireError) apiError() *extract.APIError {
 	return &extract.APIError{Code: code, Message: e.Message}
 }
 
-// decodeResponse reads a JSON-RPC response, decoding its result (the result
-// or response member) into result. An error member becomes an
-// *extract.APIError. A body that is cut short, not JSON, or fails to be
-// read makes an error marked transport.Retryable; id 0 matches any id.
-func decodeResponse(r io.Reader, id int64, result any) error {
-	var env struct {
-		ID       json.RawMessage `json:"id"`
-		Error    *wireError      `json:"error"`
-		Result   json.RawMessage `json:"result"`
-		Response json.RawMessage `json:"response"`
-	}
+// response is a JSON-RPC response whose result (the result or response
+// member) is an R. The result is decoded in the same pass as the rest.
+type response[R any] struct {
+	ID       json.RawMessage `json:"id"`
+	Error    *wireError      `json:"error"`
+	Result   *R              `json:"result"`
+	Response *R              `json:"response"`
+}
+
+// decodeResponse reads a JSON-RPC response, decoding its result (the
+// result or response member) into result. An error member becomes an
+// *extract.APIError; a response with neither, or a null result, is an
+// error. A body that is cut short, not JSON, or fails to be read makes an
+// error marked transport.Retryable; id 0 matches any id.
+func decodeResponse[R any](r io.Reader, id int64, result *R) error {
+	var env response[R]
 	if err := transport.DecodeJSON(r, &env); err != nil {
-		if json.IsTypeError(err) {
-			return fmt.Errorf("decoding response: not a JSON-RPC response object: %w", err)
-		}
 		return err
 	}
 	if env.Error != nil {
 		return env.Error.apiError()
 	}
-	raw := env.Result
-	if raw == nil {
-		raw = env.Response
+	got := env.Result
+	if got == nil {
+		got = env.Response
 	}
-	if raw == nil {
+	if got == nil {
 		return errors.New("decoding response: neither result nor error")
 	}
-	if err := json.Unmarshal(raw, result); err != nil {
-		return fmt.Errorf("decoding response result: %w", err)
-	}
+	*result = *got
 	return checkID(id, env.ID)
 }
 

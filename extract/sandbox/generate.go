@@ -549,23 +549,44 @@ func (m *Merchant) subscriptionRef(ord uint64, i, lineNo int) string {
 // without trailing zeros, as a floating-point encoder would send it:
 // 1990 with 2 places is "19.9", 2000 is "20".
 func decimal(v int64, exp int) json.Number {
+	var buf [40]byte
+	return json.Number(appendDecimal(buf[:0], v, exp))
+}
+
+// appendDecimal appends v minor units with exp decimal places to b,
+// without trailing zeros: 1990 with 2 places is 19.9, 2000 is 20.
+func appendDecimal(b []byte, v int64, exp int) []byte {
 	neg := v < 0
+	u := uint64(v)
 	if neg {
-		v = -v
+		b = append(b, '-')
+		u = -u
 	}
-	s := strconv.FormatInt(v, 10)
-	if exp > 0 {
-		if len(s) <= exp {
-			s = strings.Repeat("0", exp-len(s)+1) + s
+	start := len(b)
+	b = strconv.AppendUint(b, u, 10)
+	if exp <= 0 {
+		return b
+	}
+	if n := len(b) - start; n <= exp {
+		// Pad to one digit before the point: 5 with 2 places is 0.05.
+		pad := exp - n + 1
+		b = append(b, make([]byte, pad)...)
+		copy(b[start+pad:], b[start:start+n])
+		for k := range pad {
+			b[start+k] = '0'
 		}
-		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
-		s = strings.TrimRight(s, "0")
-		s = strings.TrimSuffix(s, ".")
 	}
-	if neg {
-		s = "-" + s
+	point := len(b) - exp
+	b = append(b, 0)
+	copy(b[point+1:], b[point:len(b)-1])
+	b[point] = '.'
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
 	}
-	return json.Number(s)
+	if b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 func integer(v int64) json.Number { return json.Number(strconv.FormatInt(v, 10)) }

@@ -12,6 +12,7 @@ type orderPage struct {
 	store  []sale  // sales generated for the page
 	sales  []*sale // the page's sales: in store, or inserted by the faults
 	orders []extract.Order
+	nums   numbers
 	rng    rng
 }
 
@@ -46,7 +47,7 @@ func (p *orderPage) next() *sale {
 func (m *Merchant) orders(p *orderPage, now time.Time) []extract.Order {
 	p.orders = p.orders[:0]
 	for _, s := range p.sales {
-		p.orders = append(p.orders, m.order(s, now))
+		p.orders = append(p.orders, m.renderOrder(s, now, &p.nums))
 	}
 	return p.orders
 }

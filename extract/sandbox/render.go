@@ -50,16 +50,20 @@ func (s *sale) state(now time.Time) orderState {
 
 // order renders s as the API shows it at now.
 func (m *Merchant) order(s *sale, now time.Time) extract.Order {
+	return m.renderOrder(s, now, new(numbers))
+}
+
+// renderOrder renders s as the API shows it at now, formatting its numbers
+// with nums.
+func (m *Merchant) renderOrder(s *sale, now time.Time, nums *numbers) extract.Order {
 	cur := &currencies[s.cur]
 	o := extract.Order{
 		RefNo:                s.refNo(),
-		OrderNo:              integer(s.orderNo),
 		ExternalReference:    s.externalRef(),
 		OrderDate:            s.placed.In(m.loc).Format(extract.DateLayout),
 		Currency:             cur.code,
 		Country:              s.country,
 		TestOrder:            s.test,
-		CustomerReference:    integer(s.customer),
 		ChargebackResolution: cbNone,
 		Items:                make([]extract.OrderItem, len(s.lines)),
 	}
@@ -74,44 +78,73 @@ func (m *Merchant) order(s *sale, now time.Time) extract.Order {
 		o.Affiliate = &extract.Affiliate{AffiliateCode: s.affiliate}
 	}
 
+	nums.add(&o.OrderNo, s.orderNo, 0)
+	nums.add(&o.CustomerReference, s.customer, 0)
 	var total amounts
 	for k, l := range s.lines {
 		a := l.unit.times(l.qty)
 		total = total.plus(a)
-		d := func(v int64) json.Number { return decimal(v, cur.exp) }
-		o.Items[k] = extract.OrderItem{
+		it := &o.Items[k]
+		*it = extract.OrderItem{
 			Code:           l.product.code,
 			ProductDetails: extract.ProductDetails{Name: l.product.name},
 			SKU:            "SKU-" + l.product.code,
-			Quantity:       integer(l.qty),
-			Price: extract.ItemPrice{
-				Currency:                 cur.code,
-				NetPrice:                 d(a.net),
-				GrossPrice:               d(a.gross),
-				NetDiscountedPrice:       d(a.netDisc),
-				GrossDiscountedPrice:     d(a.grossDisc),
-				Discount:                 d(a.discount),
-				VAT:                      d(a.vat),
-				AffiliateCommission:      d(a.affiliate),
-				UnitNetPrice:             d(l.unit.net),
-				UnitGrossPrice:           d(l.unit.gross),
-				UnitVAT:                  d(l.unit.vat),
-				UnitDiscount:             d(l.unit.discount),
-				UnitNetDiscountedPrice:   d(l.unit.netDisc),
-				UnitGrossDiscountedPrice: d(l.unit.grossDisc),
-				UnitAffiliateCommission:  d(l.unit.affiliate),
-			},
+			Price:          extract.ItemPrice{Currency: cur.code},
+		}
+		nums.add(&it.Quantity, l.qty, 0)
+		p := &it.Price
+		for _, f := range [...]struct {
+			dst *json.Number
+			v   int64
+		}{
+			{&p.NetPrice, a.net}, {&p.GrossPrice, a.gross}, {&p.NetDiscountedPrice, a.netDisc},
+			{&p.GrossDiscountedPrice, a.grossDisc}, {&p.Discount, a.discount}, {&p.VAT, a.vat},
+			{&p.AffiliateCommission, a.affiliate}, {&p.UnitNetPrice, l.unit.net}, {&p.UnitGrossPrice, l.unit.gross},
+			{&p.UnitVAT, l.unit.vat}, {&p.UnitDiscount, l.unit.discount}, {&p.UnitNetDiscountedPrice, l.unit.netDisc},
+			{&p.UnitGrossDiscountedPrice, l.unit.grossDisc}, {&p.UnitAffiliateCommission, l.unit.affiliate},
+		} {
+			nums.add(f.dst, f.v, cur.exp)
 		}
 	}
-	o.NetPrice = decimal(total.net, cur.exp)
-	o.GrossPrice = decimal(total.gross, cur.exp)
-	o.NetDiscountedPrice = decimal(total.netDisc, cur.exp)
-	o.GrossDiscountedPrice = decimal(total.grossDisc, cur.exp)
-	o.Discount = decimal(total.discount, cur.exp)
-	o.VAT = decimal(total.vat, cur.exp)
-	o.AffiliateCommission = decimal(total.affiliate, cur.exp)
-	o.AvangateCommission = decimal(roundDiv(total.grossDisc*490, 10000)+cur.fixedFee, cur.exp)
+	nums.add(&o.NetPrice, total.net, cur.exp)
+	nums.add(&o.GrossPrice, total.gross, cur.exp)
+	nums.add(&o.NetDiscountedPrice, total.netDisc, cur.exp)
+	nums.add(&o.GrossDiscountedPrice, total.grossDisc, cur.exp)
+	nums.add(&o.Discount, total.discount, cur.exp)
+	nums.add(&o.VAT, total.vat, cur.exp)
+	nums.add(&o.AffiliateCommission, total.affiliate, cur.exp)
+	nums.add(&o.AvangateCommission, roundDiv(total.grossDisc*490, 10000)+cur.fixedFee, cur.exp)
+	nums.set()
 	return o
+}
+
+// numbers formats the numbers of a record into one string, one
+// allocation however many there are, and sets each to its part. Its
+// memory is reused from record to record.
+type numbers struct {
+	text []byte
+	ends []int
+	dsts []*json.Number
+}
+
+// add formats v minor units with exp decimal places, to be set to *dst.
+func (n *numbers) add(dst *json.Number, v int64, exp int) {
+	n.text = appendDecimal(n.text, v, exp)
+	n.ends = append(n.ends, len(n.text))
+	n.dsts = append(n.dsts, dst)
+}
+
+// set sets the numbers added to their destinations, and readies n for the
+// next record.
+func (n *numbers) set() {
+	s := string(n.text)
+	start := 0
+	for i, end := range n.ends {
+		*n.dsts[i] = json.Number(s[start:end])
+		start = end
+	}
+	clear(n.dsts)
+	n.text, n.ends, n.dsts = n.text[:0], n.ends[:0], n.dsts[:0]
 }
 
 // createsSubscriptions reports whether s's subscription lines become

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/ledgerline/ledgerline/extract/apijson"
 )
@@ -15,12 +16,27 @@ import (
 // not JSON, or fails to be read makes an error marked Retryable; a value
 // of the wrong type does not, since another attempt would only repeat it.
 func DecodeJSON(body io.Reader, v any) error {
-	data, err := io.ReadAll(body)
-	if err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			buf.Reset()
+			bodyBuffers.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(body); err != nil {
 		return Retryable(fmt.Errorf("decoding response: %w", err))
 	}
-	return UnmarshalJSON(data, v)
+	return UnmarshalJSON(buf.Bytes(), v)
 }
+
+// bodyBuffers are the buffers DecodeJSON reads bodies into: a page of 200
+// orders is about 220 KB, which growing a buffer from nothing for every
+// page would copy several times over. Decoded values hold no reference to
+// a buffer.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer DecodeJSON keeps for reuse.
+const maxPooledBody = 4 << 20
 
 // UnmarshalJSON decodes a whole response body, data, into v, marking the
 // errors Retryable as DecodeJSON does.
