@@ -48,3 +48,15 @@ func SignNow(algo, secret, code string, now time.Time) (date, hash string, err e
 	hash, err = Sign(algo, secret, code, date)
 	return date, hash, err
 }
+
+// CheckAlgorithm returns algo, or the default algorithm if algo is empty,
+// if API 6.0 accepts it.
+func CheckAlgorithm(algo string) (string, error) {
+	if algo == "" {
+		algo = Algorithms[0]
+	}
+	if _, err := Sign(algo, "", "", ""); err != nil {
+		return "", err
+	}
+	return algo, nil
+}

@@ -9,9 +9,7 @@ import (
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/extract"
-	"github.com/ledgerline/ledgerline/extract/jsonrpc"
-	"github.com/ledgerline/ledgerline/extract/legacy"
-	"github.com/ledgerline/ledgerline/extract/rest"
+	"github.com/ledgerline/ledgerline/extract/apis"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/extract/transport"
 	"golang.org/x/time/rate"
@@ -76,23 +74,20 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 	return src, closeFn, nil
 }
 
+// newClient opens a client of api for account a from the API table.
 func newClient(a config.Account, api, endpoint string, tc transport.Config, now func() time.Time, log *slog.Logger) (extract.Source, error) {
-	switch api {
-	case config.APIJSONRPC:
-		return jsonrpc.New(jsonrpc.Config{Account: a.Name, Endpoint: endpoint, MerchantCode: a.MerchantCode,
-			SecretKey: a.SecretKey.Reveal(), HMAC: a.HMAC, Transport: tc, Now: now, Logger: log})
-	case config.APIREST:
-		return rest.New(rest.Config{Account: a.Name, Endpoint: endpoint, MerchantCode: a.MerchantCode,
-			SecretKey: a.SecretKey.Reveal(), HMAC: a.HMAC, Transport: tc, Now: now, Logger: log})
-	case config.APILegacy:
-		user := a.LegacyUser
-		if a.API == config.APISandbox {
-			user = sandbox.DefaultLegacyUser
-		}
-		return legacy.New(legacy.Config{Account: a.Name, Endpoint: endpoint, User: user,
-			Password: a.SecretKey.Reveal(), Concurrency: a.Concurrency, Transport: tc, Logger: log})
+	user := a.LegacyUser
+	if a.API == config.APISandbox {
+		user = sandbox.DefaultLegacyUser
 	}
-	return nil, fmt.Errorf("account %s: unknown api %q", a.Name, api)
+	src, err := apis.Open(api, apis.Config{Account: a.Name, Endpoint: endpoint,
+		MerchantCode: a.MerchantCode, SecretKey: a.SecretKey.Reveal(), HMAC: a.HMAC,
+		User: user, Password: a.SecretKey.Reveal(), Concurrency: a.Concurrency,
+		Transport: tc, Now: now, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	return src, nil
 }
 
 // transportConfig returns the retry, timeout, rate and concurrency settings

@@ -113,7 +113,7 @@ type Setup struct {
 	// PageSize is the page size of every search.
 	PageSize int
 	// MaxPasses bounds how many times a search that changed while it was
-	// paged is read; zero means transport.DefaultMaxPasses.
+	// paged is read; zero means paging.DefaultMaxPasses.
 	MaxPasses int
 	// Transport retries quickly, without a rate limit: its Policy's
 	// Sleep records the waits and, unless a test says otherwise, returns

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/paging"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/extract/transport"
 )
@@ -55,109 +56,6 @@ func (r *runner) project(orders []extract.Order) []extract.Order {
 		out[i] = r.opts.Project(o)
 	}
 	return out
-}
-
-// PageInfo is what a test keeps of a yielded page.
-type PageInfo struct {
-	Number, Count, Items int
-}
-
-// CollectOrders reads the orders of w from src, copying every page.
-func CollectOrders(ctx context.Context, src extract.Source, w extract.Window) ([]extract.Order, []PageInfo, error) {
-	var (
-		orders []extract.Order
-		pages  []PageInfo
-	)
-	err := src.Orders(ctx, w, func(p extract.Page[extract.Order]) error {
-		orders = append(orders, p.Items...)
-		pages = append(pages, PageInfo{p.Number, p.Count, len(p.Items)})
-		return nil
-	})
-	return orders, pages, err
-}
-
-// CollectSubscriptions reads every subscription from src, copying every
-// page.
-func CollectSubscriptions(ctx context.Context, src extract.Source) ([]extract.Subscription, []PageInfo, error) {
-	var (
-		subs  []extract.Subscription
-		pages []PageInfo
-	)
-	err := src.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
-		subs = append(subs, p.Items...)
-		pages = append(pages, PageInfo{p.Number, p.Count, len(p.Items)})
-		return nil
-	})
-	return subs, pages, err
-}
-
-// OrdersOn returns the merchant's orders of w as they are now, in the order
-// searches list them.
-func OrdersOn(m *sandbox.Merchant, w extract.Window) []extract.Order {
-	var orders []extract.Order
-	for d := w.From; !d.After(w.To); d = d.AddDays(1) {
-		orders = append(orders, m.OrdersOn(d)...)
-	}
-	return orders
-}
-
-// ByRefNo returns orders sorted by RefNo, as numbers.
-func ByRefNo(orders []extract.Order) []extract.Order {
-	s := slices.Clone(orders)
-	slices.SortStableFunc(s, func(a, b extract.Order) int {
-		if len(a.RefNo) != len(b.RefNo) {
-			return len(a.RefNo) - len(b.RefNo)
-		}
-		return strings.Compare(a.RefNo, b.RefNo)
-	})
-	return s
-}
-
-// EqualOrders fails t unless got and want are equal, naming the first
-// difference.
-func EqualOrders(t testing.TB, got, want []extract.Order) {
-	t.Helper()
-	for i := range min(len(got), len(want)) {
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Errorf("order %d of %d differs:\n got %+v\nwant %+v", i, len(want), got[i], want[i])
-			return
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("%d orders, want %d", len(got), len(want))
-	}
-}
-
-// noDuplicates fails t if an order is in orders twice.
-func noDuplicates(t testing.TB, orders []extract.Order) {
-	t.Helper()
-	seen := make(map[string]bool, len(orders))
-	for _, o := range orders {
-		if seen[o.RefNo] {
-			t.Errorf("order %s yielded twice", o.RefNo)
-		}
-		seen[o.RefNo] = true
-	}
-}
-
-// checkPages fails t unless pages are numbered from 1, each reports count,
-// and each but the last is full.
-func checkPages(t testing.TB, pages []PageInfo, size, count int) {
-	t.Helper()
-	want := max(1, (count+size-1)/size)
-	if len(pages) != want {
-		t.Errorf("%d pages, want %d: %+v", len(pages), want, pages)
-		return
-	}
-	for i, p := range pages {
-		items := size
-		if i == len(pages)-1 {
-			items = count - i*size
-		}
-		if p != (PageInfo{Number: i + 1, Count: count, Items: items}) {
-			t.Errorf("page %d: %+v, want %+v", i+1, p, PageInfo{i + 1, count, items})
-		}
-	}
 }
 
 // paging checks the pages of one day and of none.
@@ -463,7 +361,7 @@ func (r *runner) persistentServerError(t *testing.T) {
 
 // unsettled checks that a search that keeps changing while it is paged,
 // more often than MaxPasses allows for, fails with an error naming
-// account, stream and page, wrapping a *transport.UnsettledError.
+// account, stream and page, wrapping a *paging.UnsettledError.
 func (r *runner) unsettled(t *testing.T) {
 	_, src := r.source(t, sandbox.Faults{Insert: 3, Seed: 1}, func(s *Setup) {
 		s.PageSize = 10
@@ -477,7 +375,7 @@ func (r *runner) unsettled(t *testing.T) {
 	if !ok || reqErr.Account != Account || reqErr.Stream != extract.StreamOrders || reqErr.Page == 0 {
 		t.Errorf("RequestError %+v, want one for account %s, stream orders and a page", reqErr, Account)
 	}
-	if uerr, ok := errors.AsType[*transport.UnsettledError](err); !ok || uerr.Passes != 1 {
+	if uerr, ok := errors.AsType[*paging.UnsettledError](err); !ok || uerr.Passes != 1 {
 		t.Errorf("error %v, want an UnsettledError after 1 pass", err)
 	}
 	if msg := err.Error(); !strings.HasPrefix(msg, "account "+Account+", stream orders, ") || !strings.Contains(msg, "kept changing") {
@@ -565,24 +463,31 @@ func (r *runner) cancel(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || pages != 1 {
 			t.Errorf("error %v after %d pages, want context.Canceled after 1", err, pages)
 		}
+		if reqErr, ok := errors.AsType[*extract.RequestError](err); !ok || reqErr.Page != 2 || reqErr.Stream != extract.StreamOrders {
+			t.Errorf("RequestError %+v, want one for orders page 2", reqErr)
+		}
 	})
 }
 
-// yieldError checks that an error from yield stops the extraction and is
-// returned.
+// yieldError checks that an error from yield stops the extraction at
+// once, with no further request, and is returned.
 func (r *runner) yieldError(t *testing.T) {
-	_, src := r.source(t, sandbox.Faults{}, func(s *Setup) { s.PageSize = 10 })
+	s, src := r.source(t, sandbox.Faults{}, func(s *Setup) { s.PageSize = 10 })
 	stop := errors.New("stop")
-	pages := 0
+	pages, requests := 0, 0
 	err := src.Orders(t.Context(), extract.Window{From: Since, To: Since.AddDays(2)}, func(p extract.Page[extract.Order]) error {
 		pages++
 		if p.Number == 2 {
+			requests = s.Requests()
 			return stop
 		}
 		return nil
 	})
 	if !errors.Is(err, stop) || pages != 2 {
 		t.Errorf("error %v after %d pages, want the error yield returned, after 2", err, pages)
+	}
+	if n := s.Requests(); n != requests {
+		t.Errorf("%d requests after yield failed", n-requests)
 	}
 	if r.opts.Subscriptions {
 		pages = 0

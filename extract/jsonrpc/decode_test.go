@@ -3,89 +3,85 @@ package jsonrpc
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"math/rand/v2"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/extract/transport"
-	"github.com/ledgerline/ledgerline/extract/transport/orderjson"
 )
 
-// TestDecodeOrders holds decodeOrders, which takes orderjson's fast path
-// when it can, to decodeResponse: the same result or the same error, for
-// responses of every kind and random edits of them.
-func TestDecodeOrders(t *testing.T) {
-	order := `{"RefNo":"20100001","OrderNo":1,"ExternalReference":"","Status":"COMPLETE","ApproveStatus":"OK","OrderDate":"2025-01-01 10:00:00","FinishDate":"","Currency":"USD","Country":"US","TestOrder":false,"CustomerReference":5000001,"Affiliate":{"AffiliateCode":"AFF"},"NetPrice":9,"GrossPrice":9.9,"NetDiscountedPrice":9,"GrossDiscountedPrice":9.9,"Discount":0,"VAT":0.9,"AffiliateCommission":0,"AvangateCommission":0.93,"ChargebackResolution":"NONE","ChargebackReasonCode":"","Items":[{"Code":"P","ProductDetails":{"Name":"Product"},"SKU":"SKU-P","Quantity":1,"Price":{"Currency":"USD","NetPrice":9,"GrossPrice":9.9,"VAT":0.9,"UnitNetPrice":9}}]}`
-	bodies := []string{
-		`{"jsonrpc":"2.0","id":7,"result":{"Items":[` + order + `,` + order + `],"Pagination":{"Page":1,"Limit":200,"Count":2}}}` + "\n",
-		`{"jsonrpc":2,"id":"7","response":{"Items":[],"Pagination":{"Page":3,"Limit":200,"Count":2}}}`,
-		`{"jsonrpc":"2.0","id":8,"result":{"Items":[` + order + `]}}`,
-		`{"jsonrpc":"2.0","id":null,"result":{"Items":[` + order + `]}}`,
-		`{"jsonrpc":"2.0","id":7,"error":{"code":"INVALID_SESSION","message":"session expired"}}`,
-		`{"jsonrpc":"2.0","id":7,"error":{"code":-32700,"message":"parse error"}}`,
-		`{"jsonrpc":"2.0","id":7}`,
-		`{"jsonrpc":"2.0","id":7,"result":null}`,
-		`{"jsonrpc":"2.0","id":7,"result":{"Items":[{"RefNo":1}]}}`,
-		`[1,2]`,
-		`<html>502</html>`,
-		``,
-	}
-	r := rand.New(rand.NewPCG(3, 4))
-	for round := range 3000 {
-		body := []byte(bodies[round%len(bodies)])
-		if round >= len(bodies) && len(body) > 0 {
-			for range 1 + r.IntN(2) {
-				if len(body) == 0 {
-					break
+// TestDecodeResponse holds decodeResponse to JSON-RPC: the result or
+// response member decoded, an error member as an *extract.APIError, the
+// id checked, and bodies cut short, not JSON or failing to be read
+// marked retryable, while values of the wrong shape are not.
+func TestDecodeResponse(t *testing.T) {
+	order := `{"RefNo":"20100001","OrderNo":1,"Status":"COMPLETE","GrossPrice":9.90,"Items":[{"Code":"P","Quantity":1,"Price":{"Currency":"USD","GrossPrice":9.9}}]}`
+	full := `{"jsonrpc":"2.0","id":7,"result":{"Items":[` + order + `,` + order + `],"Pagination":{"Page":1,"Limit":200,"Count":2}}}` + "\n"
+	for _, tt := range []struct {
+		name      string
+		body      string
+		readErr   error
+		items     int
+		page      int
+		err       string // "" when decoding succeeds
+		apiCode   string
+		retryable bool
+	}{
+		{name: "result", body: full, items: 2, page: 1},
+		{name: "response member, string id", body: `{"jsonrpc":2,"id":"7","response":{"Items":[],"Pagination":{"Page":3,"Limit":200,"Count":2}}}`, page: 3},
+		{name: "null id", body: `{"jsonrpc":"2.0","id":null,"result":{"Items":[` + order + `]}}`, items: 1},
+		{name: "null result", body: `{"jsonrpc":"2.0","id":7,"result":null}`, err: "decoding response: neither result nor error"},
+		{name: "other id", body: `{"jsonrpc":"2.0","id":8,"result":{"Items":[` + order + `]}}`, err: "response id 8 does not match request id 7"},
+		{name: "API error", body: `{"jsonrpc":"2.0","id":7,"error":{"code":"INVALID_SESSION","message":"session expired"}}`, err: "INVALID_SESSION: session expired", apiCode: "INVALID_SESSION"},
+		{name: "protocol error", body: `{"jsonrpc":"2.0","id":7,"error":{"code":-32700,"message":"parse error"}}`, err: "-32700: parse error", apiCode: "-32700"},
+		{name: "neither", body: `{"jsonrpc":"2.0","id":7}`, err: "decoding response: neither result nor error"},
+		{name: "wrong type", body: `{"jsonrpc":"2.0","id":7,"result":{"Items":[{"RefNo":1}]}}`, err: "?"},
+		{name: "not an object", body: `[1,2]`, err: "?"},
+		{name: "not JSON", body: `<html>502</html>`, err: "?", retryable: true},
+		{name: "empty", body: ``, err: "?", retryable: true},
+		{name: "cut short", body: full[:len(full)/2], err: "?", retryable: true},
+		{name: "read error", body: full[:len(full)/2], readErr: errors.New("connection reset"), err: "?", retryable: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var src io.Reader = bytes.NewReader([]byte(tt.body))
+			if tt.readErr != nil {
+				src = io.MultiReader(src, errReader{tt.readErr})
+			}
+			var res searchResult[extract.Order]
+			err := decodeResponse(src, 7, &res)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("error %v", err)
+			case tt.err == "":
+				if len(res.Items) != tt.items || res.Pagination.Page != tt.page {
+					t.Errorf("%d items, page %d; want %d, %d", len(res.Items), res.Pagination.Page, tt.items, tt.page)
 				}
-				i := r.IntN(len(body))
-				switch r.IntN(4) {
-				case 0:
-					body = body[:i]
-				case 1:
-					body = append(body[:i:i], body[i+1:]...)
-				case 2:
-					body[i] = `{}[],:"\ 0.n`[r.IntN(12)]
-				default:
-					k := bytes.Index(body, []byte(`"Status":"COMPLETE"`))
-					if k >= 0 {
-						body = append(body[:k:k], append([]byte(`"status":"X","Status":"COMPLETE"`), body[k+len(`"Status":"COMPLETE"`):]...)...)
-					}
+				if tt.items > 0 && (res.Items[0].GrossPrice != "9.90" || res.Items[0].Items[0].Price.GrossPrice != "9.9") {
+					t.Errorf("amounts not exact: %+v", res.Items[0])
 				}
+				return
+			case err == nil:
+				t.Fatalf("no error, want %s", tt.err)
+			case tt.err != "?" && err.Error() != tt.err:
+				t.Errorf("error %q, want %q", err, tt.err)
 			}
-		}
-		for _, readErr := range []error{nil, io.ErrUnexpectedEOF} {
-			var want searchResult[extract.Order]
-			var src io.Reader = bytes.NewReader(body)
-			if readErr != nil {
-				src = io.MultiReader(src, errReader{readErr})
+			if got := transport.IsRetryable(err); got != tt.retryable {
+				t.Errorf("retryable %v, want %v (%v)", got, tt.retryable, err)
 			}
-			werr := decodeResponse(src, 7, &want)
-
-			got := searchResult[extract.Order]{fast: new(orderjson.Decoder)}
-			src = bytes.NewReader(body)
-			if readErr != nil {
-				src = io.MultiReader(src, errReader{readErr})
+			apiErr, ok := errors.AsType[*extract.APIError](err)
+			if code := ""; ok {
+				code = apiErr.Code
+				if code != tt.apiCode {
+					t.Errorf("API error code %q, want %q", code, tt.apiCode)
+				}
+			} else if tt.apiCode != "" {
+				t.Errorf("no API error, want code %q", tt.apiCode)
 			}
-			gerr := decodeOrders(src, 7, &got)
-
-			if fmt.Sprint(gerr) != fmt.Sprint(werr) || transport.IsRetryable(gerr) != transport.IsRetryable(werr) {
-				t.Fatalf("body %q (read error %v):\ndecodeOrders: %v\ndecodeResponse: %v", body, readErr, gerr, werr)
-			}
-			var gAPI, wAPI *extract.APIError
-			if errors.As(gerr, &gAPI) != errors.As(werr, &wAPI) {
-				t.Fatalf("body %q: API errors differ: %v, %v", body, gerr, werr)
-			}
-			if werr == nil && (!reflect.DeepEqual(got.Items, want.Items) || got.Pagination != want.Pagination) {
-				t.Fatalf("body %q:\ndecodeOrders %+v %+v\ndecodeResponse %+v %+v", body, got.Items, got.Pagination, want.Items, want.Pagination)
-			}
-		}
-	}
-	if !strings.Contains(bodies[0], "COMPLETE") {
-		t.Fatal("bad fixture")
+		})
 	}
 }
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
+	"github.com/ledgerline/ledgerline/extract/paging"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/extract/transport"
 )
@@ -185,40 +186,6 @@ func TestTooManyRequestsStorm(t *testing.T) {
 	}
 }
 
-func TestPersistentServerError(t *testing.T) {
-	h := newHarness(t, since.AddDays(10).In(time.UTC), nil)
-	sl := &sleeper{}
-	c := h.client(t, func(cfg *jsonrpc.Config) {
-		cfg.PageSize = 50
-		cfg.Transport.Policy = policy(sl, 4)
-	})
-	err := c.Orders(t.Context(), extract.Window{From: since, To: since.AddDays(5)}, func(p extract.Page[extract.Order]) error {
-		if p.Number == 2 {
-			// From page 3 on, the API fails.
-			h.m.SetFaults(sandbox.Faults{ServerError: 1})
-		}
-		return nil
-	})
-	const want = "account demo, stream orders, searchOrders, page 3: giving up after 4 attempts: HTTP 500 Internal Server Error"
-	if err == nil || err.Error() != want {
-		t.Fatalf("error %v, want %s", err, want)
-	}
-	reqErr, ok := errors.AsType[*extract.RequestError](err)
-	if !ok || reqErr.Account != "demo" || reqErr.Stream != extract.StreamOrders || reqErr.Page != 3 {
-		t.Errorf("RequestError %+v", reqErr)
-	}
-	if terr, ok := errors.AsType[*transport.Error](err); !ok || terr.Attempts != 4 {
-		t.Errorf("transport.Error %+v", terr)
-	}
-	if serr, ok := errors.AsType[*transport.StatusError](err); !ok || serr.StatusCode != 500 {
-		t.Errorf("StatusError %+v", serr)
-	}
-	if n := h.m.FaultStats().ServerErrors; n != 4 {
-		t.Errorf("%d requests failed, want 4", n)
-	}
-	noSecret(t, err)
-}
-
 func TestOrdersInsertedWhilePaging(t *testing.T) {
 	w := extract.Window{From: since.AddDays(2), To: since.AddDays(8)}
 	t.Run("re-read", func(t *testing.T) {
@@ -248,7 +215,7 @@ func TestOrdersInsertedWhilePaging(t *testing.T) {
 		c := h.client(t, func(cfg *jsonrpc.Config) { cfg.PageSize = 50; cfg.MaxPasses = 1 })
 		_, _, err := collect(t.Context(), c, w)
 		reqErr, ok := errors.AsType[*extract.RequestError](err)
-		if _, unsettled := errors.AsType[*transport.UnsettledError](err); !ok || !unsettled || reqErr.Stream != extract.StreamOrders || reqErr.Page == 0 {
+		if _, unsettled := errors.AsType[*paging.UnsettledError](err); !ok || !unsettled || reqErr.Stream != extract.StreamOrders || reqErr.Page == 0 {
 			t.Fatalf("error %v, want an UnsettledError naming stream and page", err)
 		}
 		if !strings.Contains(err.Error(), "kept changing") {

@@ -4,38 +4,33 @@
 // A Client logs in once with the account's HMAC-signed credentials and
 // reuses the session for every call, renewing it before it expires and
 // whenever the API says it has. Searches are paged; each page is decoded
-// from the response body straight into the extract record types, whose
-// numbers are json.Number, so amounts arrive exactly as sent. Pages of
-// orders are decoded by transport/orderjson, which decodes them as
-// encoding/json does, several times faster, and leaves the responses it
-// cannot decode exactly (errors, bodies cut short, unusual shapes) to
-// encoding/json.
+// from the response body straight into the extract record types with
+// apijson, the library the sandbox encodes with; their numbers are
+// json.Number, so amounts arrive exactly as sent.
 //
 // Every call goes through a transport.Transport: attempts are timed out,
 // throttled and failed requests retried with back-off, and the account's
 // request rate and requests in flight are capped. A response body that
 // turns out truncated or malformed is retried within the same budget.
-// Searches are read with transport.Paginate, so that orders placed while
+// Searches are read with paging.Paginate, so that orders placed while
 // a search is paged are neither lost nor yielded twice.
 package jsonrpc
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apiclient"
+	json "github.com/ledgerline/ledgerline/extract/apijson"
 	"github.com/ledgerline/ledgerline/extract/transport"
-	"github.com/ledgerline/ledgerline/extract/transport/orderjson"
 )
 
 // DefaultEndpoint is the public JSON-RPC API 6.0 endpoint.
@@ -53,57 +48,22 @@ const sessionMaxAge = 9 * time.Minute
 // session.
 const codeInvalidSession = "INVALID_SESSION"
 
-// maxErrorBody bounds how much of a non-200 response is read.
-const maxErrorBody = 1 << 20
-
 // maxRenewals bounds how many times one call renews a session the API
 // refused.
 const maxRenewals = 3
 
-// Config configures a Client.
-type Config struct {
-	// Account names the account in errors and logs; empty means
-	// MerchantCode.
-	Account string
-	// Endpoint is the JSON-RPC URL; empty means DefaultEndpoint.
-	Endpoint     string
-	MerchantCode string
-	SecretKey    string
-	// HMAC is the login signature algorithm: "sha256" (the default),
-	// "sha3-256" or "md5".
-	HMAC string
-	// PageSize is the Limit of every search page; zero means
-	// DefaultPageSize. The API allows at most 200 and reports an error
-	// for more.
-	PageSize int
-	// Transport configures the timeouts, retries, rate limit and
-	// concurrency cap of the account's requests; its zero value takes the
-	// transport package's defaults, and a nil Policy.Logger means Logger.
-	Transport transport.Config
-	// MaxPasses bounds how many times a search that changed while it was
-	// paged is read; zero means transport.DefaultMaxPasses.
-	MaxPasses int
-	// Now is the clock that signs logins and ages sessions; nil means
-	// time.Now.
-	Now func() time.Time
-	// Logger receives login and paging events; nil discards them.
-	Logger *slog.Logger
-}
+// Config configures a Client: the account, Endpoint (the JSON-RPC URL;
+// empty means DefaultEndpoint), MerchantCode, SecretKey and HMAC, page
+// size, transport, clock and logger. Now is the clock that signs logins
+// and ages sessions.
+type Config = apiclient.Config
 
 // A Client reads one account through the JSON-RPC API. It implements
 // extract.Source and is safe for concurrent use.
 type Client struct {
-	account   string
-	endpoint  string
-	code      string
-	secret    string
-	algo      string
-	pageSize  int
-	maxPasses int
-	http      *http.Client
-	transport *transport.Transport
-	now       func() time.Time
-	log       *slog.Logger
+	*apiclient.Client
+	code, secret, algo string
+	endpoint           string
 
 	nextID atomic.Int64
 
@@ -124,59 +84,16 @@ func New(cfg Config) (*Client, error) {
 	if cfg.SecretKey == "" {
 		return nil, errors.New("jsonrpc: SecretKey is required")
 	}
-	c := &Client{
-		account:   cfg.Account,
-		endpoint:  cfg.Endpoint,
-		code:      cfg.MerchantCode,
-		secret:    cfg.SecretKey,
-		algo:      cfg.HMAC,
-		pageSize:  cfg.PageSize,
-		maxPasses: cfg.MaxPasses,
-		now:       cfg.Now,
-		log:       cfg.Logger,
-		sem:       make(chan struct{}, 1),
-	}
-	if c.account == "" {
-		c.account = c.code
-	}
-	if c.endpoint == "" {
-		c.endpoint = DefaultEndpoint
-	}
-	if u, err := url.Parse(c.endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("jsonrpc: account %s: endpoint %q is not an http(s) URL", c.account, c.endpoint)
-	}
-	if c.algo == "" {
-		c.algo = extract.Algorithms[0]
-	}
-	if _, err := extract.Sign(c.algo, "", "", ""); err != nil {
-		return nil, fmt.Errorf("jsonrpc: account %s: %w", c.account, err)
-	}
-	switch {
-	case c.pageSize == 0:
-		c.pageSize = DefaultPageSize
-	case c.pageSize < 0:
-		return nil, fmt.Errorf("jsonrpc: account %s: negative PageSize %d", c.account, c.pageSize)
-	}
-	if c.maxPasses < 0 {
-		return nil, fmt.Errorf("jsonrpc: account %s: negative MaxPasses %d", c.account, c.maxPasses)
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	tc := cfg.Transport
-	if tc.Policy.Logger == nil {
-		tc.Policy.Logger = c.log.With("account", c.account)
-	}
-	t, err := transport.New(tc)
+	base, err := apiclient.New(cfg, apiclient.Spec{API: "jsonrpc", DefaultEndpoint: DefaultEndpoint, DefaultPageSize: DefaultPageSize, Account: cfg.MerchantCode})
 	if err != nil {
-		return nil, fmt.Errorf("jsonrpc: account %s: %w", c.account, err)
+		return nil, err
 	}
-	c.transport = t
-	c.http = &http.Client{Transport: t}
-	return c, nil
+	algo, err := extract.CheckAlgorithm(cfg.HMAC)
+	if err != nil {
+		return nil, fmt.Errorf("jsonrpc: account %s: %w", base.Account, err)
+	}
+	return &Client{Client: base, code: cfg.MerchantCode, secret: cfg.SecretKey, algo: algo,
+		endpoint: base.Endpoint.String(), sem: make(chan struct{}, 1)}, nil
 }
 
 // API returns "jsonrpc".
@@ -229,11 +146,6 @@ type searchResult[T any] struct {
 		Limit int `json:"Limit"`
 		Count int `json:"Count"`
 	} `json:"Pagination"`
-
-	// fast decodes pages of orders, when T is extract.Order; body holds
-	// the response it decodes.
-	fast *orderjson.Decoder
-	body []byte
 }
 
 // reset readies r for decoding a page: decoding must not see the values of
@@ -244,50 +156,33 @@ func (r *searchResult[T]) reset() {
 	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
 }
 
-// search pages through a search method with transport.Paginate, items
-// identified by key. Every page reuses the previous page's items.
+// search pages through a search method, items identified by key. Every
+// page reuses the previous page's items.
 func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
-	if _, orders := any(&res).(*searchResult[extract.Order]); orders {
-		res.fast = new(orderjson.Decoder)
-	}
-	err := transport.Paginate(ctx, transport.Paging[T]{
-		PageSize:  c.pageSize,
-		MaxPasses: c.maxPasses,
-		Key:       key,
-		Logger:    c.log.With("account", c.account, "stream", stream, "method", method),
-		Fetch: func(ctx context.Context, page int) ([]T, int, error) {
-			start := time.Now()
-			if err := c.callSession(ctx, stream, method, page, options(pagination{page, c.pageSize}), &res); err != nil {
-				return nil, 0, err
-			}
-			c.log.DebugContext(ctx, "2checkout page",
-				"account", c.account, "stream", stream, "method", method, "page", page,
-				"items", len(res.Items), "count", res.Pagination.Count, "elapsed", time.Since(start))
-			return res.Items, res.Pagination.Count, nil
-		},
+	return apiclient.Search(ctx, c.Client, stream, method, key, func(ctx context.Context, page int) ([]T, int, error) {
+		if err := callSession(ctx, c, stream, method, page, options(pagination{page, c.PageSize}), &res); err != nil {
+			return nil, 0, err
+		}
+		return res.Items, res.Pagination.Count, nil
 	}, yield)
-	if uerr, ok := errors.AsType[*transport.UnsettledError](err); ok {
-		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: uerr.Page, Err: uerr}
-	}
-	return err
 }
 
 // callSession calls method with the session id and options as its
 // parameters. A session the API no longer knows is renewed and the call
 // made again, up to maxRenewals times.
-func (c *Client) callSession(ctx context.Context, stream, method string, page int, options, result any) error {
+func callSession[R any](ctx context.Context, c *Client, stream, method string, page int, options any, result *R) error {
 	sid, err := c.sessionID(ctx, "")
 	if err != nil {
 		return loginFor(err, stream, method, page)
 	}
 	for renewals := 0; ; renewals++ {
-		err = c.call(ctx, stream, method, page, []any{sid, options}, result)
+		err = call(ctx, c, stream, method, page, []any{sid, options}, result)
 		if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != codeInvalidSession || renewals == maxRenewals {
 			return err
 		}
-		c.log.InfoContext(ctx, "2checkout session rejected, logging in again",
-			"account", c.account, "stream", stream, "method", method, "page", page)
+		c.Log.InfoContext(ctx, "2checkout session rejected, logging in again",
+			"account", c.Account, "stream", stream, "method", method, "page", page)
 		if sid, err = c.sessionID(ctx, sid); err != nil {
 			return loginFor(err, stream, method, page)
 		}
@@ -315,27 +210,27 @@ func (c *Client) sessionID(ctx context.Context, rejected string) (string, error)
 		select {
 		case c.sem <- struct{}{}:
 		case <-ctx.Done():
-			return "", &extract.RequestError{Account: c.account, Method: "login", Err: context.Cause(ctx)}
+			return "", &extract.RequestError{Account: c.Account, Method: "login", Err: context.Cause(ctx)}
 		}
 	}
 	defer func() { <-c.sem }()
-	now := c.now()
+	now := c.Now()
 	if c.session != "" && c.session != rejected && now.Sub(c.sessionAt) < sessionMaxAge {
 		return c.session, nil
 	}
 	c.session = ""
 	date, hash, err := extract.SignNow(c.algo, c.secret, c.code, now)
 	if err != nil {
-		return "", &extract.RequestError{Account: c.account, Method: "login", Err: err}
+		return "", &extract.RequestError{Account: c.Account, Method: "login", Err: err}
 	}
 	var sid string
-	if err := c.call(ctx, "", "login", 0, []any{c.code, date, hash, c.algo}, &sid); err != nil {
+	if err := call(ctx, c, "", "login", 0, []any{c.code, date, hash, c.algo}, &sid); err != nil {
 		return "", err
 	}
 	if sid == "" {
-		return "", &extract.RequestError{Account: c.account, Method: "login", Err: errors.New("no session id in response")}
+		return "", &extract.RequestError{Account: c.Account, Method: "login", Err: errors.New("no session id in response")}
 	}
-	c.log.InfoContext(ctx, "2checkout login", "account", c.account, "merchant", c.code, "hmac", c.algo)
+	c.Log.InfoContext(ctx, "2checkout login", "account", c.Account, "merchant", c.code, "hmac", c.algo)
 	c.session, c.sessionAt = sid, now
 	return sid, nil
 }
@@ -352,26 +247,22 @@ type request struct {
 // into it.
 type resetter interface{ reset() }
 
-// call makes one JSON-RPC call and decodes its result into result. It is
+// call makes one JSON-RPC call of c and decodes its result into result. It is
 // the only place that talks to the API. A response body that is truncated
 // or malformed is retried like a failed request, within the transport's
 // budget. Every error it returns is an *extract.RequestError.
-func (c *Client) call(ctx context.Context, stream, method string, page int, params []any, result any) error {
-	err := c.transport.Retry(ctx, func(ctx context.Context) error {
-		if r, ok := result.(resetter); ok {
+func call[R any](ctx context.Context, c *Client, stream, method string, page int, params []any, result *R) error {
+	return c.Retry(ctx, stream, method, page, func(ctx context.Context) error {
+		if r, ok := any(result).(resetter); ok {
 			r.reset()
 		}
-		return c.attempt(ctx, method, params, result)
+		return attempt(ctx, c, method, params, result)
 	})
-	if err != nil {
-		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: page, Err: err}
-	}
-	return nil
 }
 
 // attempt makes one JSON-RPC request (which the transport may repeat) and
 // decodes its response.
-func (c *Client) attempt(ctx context.Context, method string, params []any, result any) error {
+func attempt[R any](ctx context.Context, c *Client, method string, params []any, result *R) error {
 	id := c.nextID.Add(1)
 	body, err := json.Marshal(request{JSONRPC: "2.0", ID: id, Method: method, Params: params})
 	if err != nil {
@@ -385,59 +276,9 @@ func (c *Client) attempt(ctx context.Context, method string, params []any, resul
 	transport.MarkIdempotent(req)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if uerr, ok := errors.AsType[*url.Error](err); ok {
-			err = uerr.Err // the URL is the endpoint, which errors need not repeat
-		}
-		if serr, ok := errors.AsType[*transport.StatusError](err); ok {
-			serr.Err = bodyError(serr.Body)
-		}
-		return err
-	}
-	defer func() {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
-	}()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(body)}
-	}
-	if r, ok := result.(*searchResult[extract.Order]); ok && r.fast != nil {
-		return decodeOrders(resp.Body, id, r)
-	}
-	return decodeResponse(resp.Body, id, result)
+	return c.Do(req, func(_ int, body []byte) error { return bodyError(body) },
+		func(body io.Reader) error { return decodeResponse(body, id, result) })
 }
-
-// decodeOrders reads a response to searchOrders, decoding it with r.fast,
-// or with decodeResponse when r.fast cannot decode it exactly as
-// decodeResponse does: an error response, a body cut short or malformed,
-// an unusual result. The body is read whole into r.body first; if reading
-// fails, decodeResponse sees the bytes read and then the error.
-func decodeOrders(body io.Reader, id int64, r *searchResult[extract.Order]) error {
-	buf := bytes.NewBuffer(r.body[:0])
-	_, rerr := buf.ReadFrom(body)
-	r.body = buf.Bytes()
-	if rerr == nil {
-		var p orderjson.Pagination
-		items, gotID, ok := r.fast.DecodeRPC(r.body, r.Items, &p)
-		if ok {
-			r.Items, r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = items, p.Page, p.Limit, p.Count
-			return checkID(id, gotID)
-		}
-		r.reset()
-	}
-	var src io.Reader = bytes.NewReader(r.body)
-	if rerr != nil {
-		src = io.MultiReader(src, errReader{rerr})
-	}
-	return decodeResponse(src, id, r)
-}
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // bodyError returns the API error a non-200 response body carried, if it
 // is a JSON-RPC error.
@@ -465,54 +306,37 @@ func (e *wireError) apiError() *extract.APIError {
 	return &extract.APIError{Code: code, Message: e.Message}
 }
 
-// decodeResponse reads a JSON-RPC response, decoding its result (the result
-// or response member) straight into result. An error member becomes an
-// *extract.APIError. A body that is cut short, not JSON, or fails to be
-// read makes an error marked transport.Retryable; id 0 matches any id.
-func decodeResponse(r io.Reader, id int64, result any) error {
-	dec := json.NewDecoder(r)
-	if tok, err := dec.Token(); err != nil {
-		return retryable(fmt.Errorf("decoding response: %w", err))
-	} else if tok != json.Delim('{') {
-		return fmt.Errorf("decoding response: not a JSON object")
+// response is a JSON-RPC response whose result (the result or response
+// member) is an R. The result is decoded in the same pass as the rest.
+type response[R any] struct {
+	ID       json.RawMessage `json:"id"`
+	Error    *wireError      `json:"error"`
+	Result   *R              `json:"result"`
+	Response *R              `json:"response"`
+}
+
+// decodeResponse reads a JSON-RPC response, decoding its result (the
+// result or response member) into result. An error member becomes an
+// *extract.APIError; a response with neither, or a null result, is an
+// error. A body that is cut short, not JSON, or fails to be read makes an
+// error marked transport.Retryable; id 0 matches any id.
+func decodeResponse[R any](r io.Reader, id int64, result *R) error {
+	var env response[R]
+	if err := transport.DecodeJSON(r, &env); err != nil {
+		return err
 	}
-	var (
-		rpcErr    *wireError
-		gotResult bool
-		gotID     json.RawMessage
-	)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return retryable(fmt.Errorf("decoding response: %w", err))
-		}
-		switch key, _ := tok.(string); key {
-		case "result", "response":
-			err = dec.Decode(result)
-			gotResult = true
-		case "error":
-			err = dec.Decode(&rpcErr)
-		case "id":
-			err = dec.Decode(&gotID)
-		default: // jsonrpc (a string or a number) and anything else
-			err = dec.Decode(&json.RawMessage{})
-		}
-		if err != nil {
-			return retryable(fmt.Errorf("decoding response %s: %w", tok, err))
-		}
+	if env.Error != nil {
+		return env.Error.apiError()
 	}
-	// The object must be complete: More reports false at the end of a
-	// body cut short too.
-	if _, err := dec.Token(); err != nil {
-		return retryable(fmt.Errorf("decoding response: %w", err))
+	got := env.Result
+	if got == nil {
+		got = env.Response
 	}
-	if rpcErr != nil {
-		return rpcErr.apiError()
-	}
-	if !gotResult {
+	if got == nil {
 		return errors.New("decoding response: neither result nor error")
 	}
-	return checkID(id, gotID)
+	*result = *got
+	return checkID(id, env.ID)
 }
 
 // checkID checks the raw id of a response, nil if it had none, against
@@ -523,13 +347,4 @@ func checkID(id int64, got []byte) error {
 		return fmt.Errorf("response id %s does not match request id %s", got, want)
 	}
 	return nil
-}
-
-// retryable marks a decoding error retryable unless it is a value of the
-// wrong type, which another attempt would only repeat.
-func retryable(err error) error {
-	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		return err
-	}
-	return transport.Retryable(err)
 }

@@ -284,37 +284,6 @@ func TestOrdersPaging(t *testing.T) {
 	}
 }
 
-func TestSubscriptionsEqualSandbox(t *testing.T) {
-	h := newHarness(t, since.AddDays(20).In(time.UTC), nil)
-	c := h.client(t, nil)
-	var got []extract.Subscription
-	pages := 0
-	err := c.Subscriptions(t.Context(), func(p extract.Page[extract.Subscription]) error {
-		pages++
-		if p.Number != pages {
-			t.Errorf("page %d numbered %d", pages, p.Number)
-		}
-		got = append(got, p.Items...)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []extract.Subscription
-	for s := range h.m.Subscriptions() {
-		want = append(want, s)
-	}
-	if len(want) < 400 {
-		t.Fatalf("only %d subscriptions", len(want))
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("read %d subscriptions, want the sandbox's %d", len(got), len(want))
-	}
-	if wantPages := (len(want) + 199) / 200; pages != wantPages {
-		t.Errorf("%d pages, want %d", pages, wantPages)
-	}
-}
-
 func TestAlgorithms(t *testing.T) {
 	for _, algo := range []string{"", "sha256", "sha3-256", "md5"} {
 		t.Run(algo, func(t *testing.T) {
@@ -630,38 +599,6 @@ func fmtErr(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
-}
-
-func TestYieldStops(t *testing.T) {
-	h := newHarness(t, since.AddDays(10).In(time.UTC), nil)
-	c := h.client(t, func(cfg *jsonrpc.Config) { cfg.PageSize = 50 })
-	stop := errors.New("stop")
-	pages := 0
-	err := c.Orders(t.Context(), extract.Window{From: since, To: since.AddDays(3)}, func(p extract.Page[extract.Order]) error {
-		pages++
-		if p.Number == 2 {
-			return stop
-		}
-		return nil
-	})
-	if err != stop {
-		t.Errorf("error %v, want the one yield returned", err)
-	}
-	if pages != 2 || h.count("searchOrders") != 2 {
-		t.Errorf("%d pages yielded, %d searched; want 2, 2", pages, h.count("searchOrders"))
-	}
-
-	ctx, cancel := context.WithCancel(t.Context())
-	err = c.Orders(ctx, extract.Window{From: since, To: since.AddDays(3)}, func(p extract.Page[extract.Order]) error {
-		cancel()
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("error %v, want context.Canceled", err)
-	}
-	if reqErr, ok := errors.AsType[*extract.RequestError](err); !ok || reqErr.Page != 2 {
-		t.Errorf("RequestError %+v, want one for page 2", reqErr)
-	}
 }
 
 func TestNew(t *testing.T) {

@@ -6,14 +6,15 @@
 // session to keep. The header is signed afresh for every attempt, retries
 // included, so that a request retried after a long wait never carries a
 // stale date. Searches are paged by Page and Limit; each page is decoded
-// from the response body straight into the extract record types, whose
-// numbers are json.Number, so amounts arrive exactly as sent.
+// from the response body straight into the extract record types with
+// apijson, the library the sandbox encodes with; their numbers are
+// json.Number, so amounts arrive exactly as sent.
 //
 // Every call goes through a transport.Transport: attempts are timed out,
 // throttled and failed requests retried with back-off (honouring
 // Retry-After), and the account's request rate and requests in flight are
 // capped. A response body that turns out truncated or malformed is retried
-// within the same budget. Searches are read with transport.Paginate, so
+// within the same budget. Searches are read with paging.Paginate, so
 // that orders placed while a search is paged are neither lost nor yielded
 // twice.
 //
@@ -25,22 +26,20 @@
 package rest
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apiclient"
+	json "github.com/ledgerline/ledgerline/extract/apijson"
 	"github.com/ledgerline/ledgerline/extract/transport"
-	"github.com/ledgerline/ledgerline/extract/transport/orderjson"
 )
 
 // DefaultEndpoint is the public REST API 6.0 base URL.
@@ -53,51 +52,17 @@ const DefaultPageSize = 200
 // AuthHeader is the header that authenticates every request.
 const AuthHeader = "X-Avangate-Authentication"
 
-// maxErrorBody bounds how much of a non-200 response is read.
-const maxErrorBody = 1 << 20
-
-// Config configures a Client.
-type Config struct {
-	// Account names the account in errors and logs; empty means
-	// MerchantCode.
-	Account string
-	// Endpoint is the base URL of the API; empty means DefaultEndpoint.
-	Endpoint     string
-	MerchantCode string
-	SecretKey    string
-	// HMAC is the signature algorithm: "sha256" (the default), "sha3-256"
-	// or "md5".
-	HMAC string
-	// PageSize is the Limit of every search page; zero means
-	// DefaultPageSize. The API allows at most 200 and reports an error
-	// for more.
-	PageSize int
-	// Transport configures the timeouts, retries, rate limit and
-	// concurrency cap of the account's requests; its zero value takes the
-	// transport package's defaults, and a nil Policy.Logger means Logger.
-	// The client signs each attempt in a RoundTripper in front of
-	// Transport.Base; nil means a clone of http.DefaultTransport, shared
-	// by all clients, that keeps 64 idle connections per host.
-	Transport transport.Config
-	// MaxPasses bounds how many times a search that changed while it was
-	// paged is read; zero means transport.DefaultMaxPasses.
-	MaxPasses int
-	// Now is the clock that signs requests; nil means time.Now.
-	Now func() time.Time
-	// Logger receives paging events; nil discards them.
-	Logger *slog.Logger
-}
+// Config configures a Client: the account, Endpoint (the base URL of the
+// API; empty means DefaultEndpoint), MerchantCode, SecretKey and HMAC,
+// page size, transport, clock and logger. Now is the clock that signs
+// requests. The client signs each attempt in a RoundTripper in front of
+// Transport.Base; nil means the transport package's shared default.
+type Config = apiclient.Config
 
 // A Client reads one account through the REST API. It implements
 // extract.Source and is safe for concurrent use.
 type Client struct {
-	account   string
-	base      *url.URL
-	pageSize  int
-	maxPasses int
-	http      *http.Client
-	transport *transport.Transport
-	log       *slog.Logger
+	*apiclient.Client
 }
 
 var _ extract.Source = (*Client)(nil)
@@ -110,84 +75,20 @@ func New(cfg Config) (*Client, error) {
 	if cfg.SecretKey == "" {
 		return nil, errors.New("rest: SecretKey is required")
 	}
-	c := &Client{
-		account:   cfg.Account,
-		pageSize:  cfg.PageSize,
-		maxPasses: cfg.MaxPasses,
-		log:       cfg.Logger,
-	}
-	if c.account == "" {
-		c.account = cfg.MerchantCode
-	}
-	endpoint := cfg.Endpoint
-	if endpoint == "" {
-		endpoint = DefaultEndpoint
-	}
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("rest: account %s: endpoint %q is not an http(s) URL without credentials", c.account, redact(endpoint, u))
-	}
-	if u.Path == "" || u.Path[len(u.Path)-1] != '/' {
-		u.Path += "/"
-	}
-	u.RawQuery, u.Fragment = "", ""
-	c.base = u
-	s := &signer{code: cfg.MerchantCode, secret: cfg.SecretKey, algo: cfg.HMAC, now: cfg.Now}
-	if s.algo == "" {
-		s.algo = extract.Algorithms[0]
-	}
-	if _, err := extract.Sign(s.algo, "", "", ""); err != nil {
-		return nil, fmt.Errorf("rest: account %s: %w", c.account, err)
-	}
-	switch {
-	case c.pageSize == 0:
-		c.pageSize = DefaultPageSize
-	case c.pageSize < 0:
-		return nil, fmt.Errorf("rest: account %s: negative PageSize %d", c.account, c.pageSize)
-	}
-	if c.maxPasses < 0 {
-		return nil, fmt.Errorf("rest: account %s: negative MaxPasses %d", c.account, c.maxPasses)
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	tc := cfg.Transport
-	if tc.Policy.Logger == nil {
-		tc.Policy.Logger = c.log.With("account", c.account)
-	}
-	s.next = tc.Base
-	if s.next == nil {
-		s.next = defaultBase()
-	}
-	tc.Base = s
-	t, err := transport.New(tc)
+	account := cmp.Or(cfg.Account, cfg.MerchantCode)
+	algo, err := extract.CheckAlgorithm(cfg.HMAC)
 	if err != nil {
-		return nil, fmt.Errorf("rest: account %s: %w", c.account, err)
+		return nil, fmt.Errorf("rest: account %s: %w", account, err)
 	}
-	c.transport = t
-	c.http = &http.Client{Transport: t}
-	return c, nil
-}
-
-// defaultBase is the RoundTripper under the signer of clients configured
-// without a Transport.Base, shared by them all: a clone of
-// http.DefaultTransport that keeps enough idle connections to a host for
-// the requests in flight to reuse them (http.DefaultTransport keeps 2).
-var defaultBase = sync.OnceValue(func() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	return t
-})
-
-// redact returns the endpoint without a password, for error messages.
-func redact(endpoint string, u *url.URL) string {
-	if u != nil && u.User != nil {
-		return u.Redacted()
+	s := &signer{code: cfg.MerchantCode, secret: cfg.SecretKey, algo: algo}
+	base, err := apiclient.New(cfg, apiclient.Spec{API: "rest", DefaultEndpoint: DefaultEndpoint, DefaultPageSize: DefaultPageSize,
+		Account: cfg.MerchantCode, Directory: true,
+		Wrap: func(next http.RoundTripper) http.RoundTripper { s.next = next; return s }})
+	if err != nil {
+		return nil, err
 	}
-	return endpoint
+	s.now = base.Now
+	return &Client{Client: base}, nil
 }
 
 // signer is the RoundTripper under the transport: it sends every attempt
@@ -249,11 +150,6 @@ type searchResult[T any] struct {
 		Limit int `json:"Limit"`
 		Count int `json:"Count"`
 	} `json:"Pagination"`
-
-	// fast decodes pages of orders, when T is extract.Order; body holds
-	// the response it decodes.
-	fast *orderjson.Decoder
-	body []byte
 }
 
 // reset readies r for decoding a page: decoding must not see the values of
@@ -264,36 +160,18 @@ func (r *searchResult[T]) reset() {
 	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
 }
 
-// search pages through a resource with transport.Paginate, items
-// identified by key. Every page reuses the previous page's items.
+// search pages through a resource, items identified by key. Every page
+// reuses the previous page's items.
 func search[T any](ctx context.Context, c *Client, stream, path string, q url.Values, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
-	if _, orders := any(&res).(*searchResult[extract.Order]); orders {
-		res.fast = new(orderjson.Decoder)
-	}
-	method := "GET /" + path
-	q.Set("Limit", strconv.Itoa(c.pageSize))
-	err := transport.Paginate(ctx, transport.Paging[T]{
-		PageSize:  c.pageSize,
-		MaxPasses: c.maxPasses,
-		Key:       key,
-		Logger:    c.log.With("account", c.account, "stream", stream, "method", method),
-		Fetch: func(ctx context.Context, page int) ([]T, int, error) {
-			q.Set("Page", strconv.Itoa(page))
-			start := time.Now()
-			if err := c.call(ctx, stream, path, page, q, &res); err != nil {
-				return nil, 0, err
-			}
-			c.log.DebugContext(ctx, "2checkout page",
-				"account", c.account, "stream", stream, "method", method, "page", page,
-				"items", len(res.Items), "count", res.Pagination.Count, "elapsed", time.Since(start))
-			return res.Items, res.Pagination.Count, nil
-		},
+	q.Set("Limit", strconv.Itoa(c.PageSize))
+	return apiclient.Search(ctx, c.Client, stream, "GET /"+path, key, func(ctx context.Context, page int) ([]T, int, error) {
+		q.Set("Page", strconv.Itoa(page))
+		if err := c.call(ctx, stream, path, page, q, &res); err != nil {
+			return nil, 0, err
+		}
+		return res.Items, res.Pagination.Count, nil
 	}, yield)
-	if uerr, ok := errors.AsType[*transport.UnsettledError](err); ok {
-		return &extract.RequestError{Account: c.account, Stream: stream, Method: method, Page: uerr.Page, Err: uerr}
-	}
-	return err
 }
 
 // wireError is the body of an error response.
@@ -312,80 +190,17 @@ type resetter interface{ reset() }
 // is retried like a failed request, within the transport's budget. Every
 // error it returns is an *extract.RequestError.
 func (c *Client) call(ctx context.Context, stream, path string, page int, q url.Values, result resetter) error {
-	u := *c.base
-	u.Path += path
-	u.RawPath = ""
-	u.RawQuery = q.Encode()
-	target := u.String()
-	err := c.transport.Retry(ctx, func(ctx context.Context) error {
+	target := c.URL(path, q)
+	return c.Retry(ctx, stream, "GET /"+path, page, func(ctx context.Context) error {
 		result.reset()
-		return c.attempt(ctx, target, result)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Accept", "application/json")
+		return c.Do(req, bodyError, func(body io.Reader) error { return transport.DecodeJSON(body, result) })
 	})
-	if err != nil {
-		return &extract.RequestError{Account: c.account, Stream: stream, Method: "GET /" + path, Page: page, Err: err}
-	}
-	return nil
 }
-
-// attempt makes one GET request of target (which the transport may
-// repeat) and decodes its response.
-func (c *Client) attempt(ctx context.Context, target string, result any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if uerr, ok := errors.AsType[*url.Error](err); ok {
-			err = uerr.Err // the URL is in the RequestError's method and page
-		}
-		if serr, ok := errors.AsType[*transport.StatusError](err); ok {
-			serr.Err = bodyError(serr.StatusCode, serr.Body)
-		}
-		return err
-	}
-	defer func() {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
-	}()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(resp.StatusCode, body)}
-	}
-	if r, ok := result.(*searchResult[extract.Order]); ok && r.fast != nil {
-		return decodeOrders(resp.Body, r)
-	}
-	return transport.DecodeJSON(resp.Body, result)
-}
-
-// decodeOrders reads a page of orders whole into r.body and decodes it
-// with r.fast, or with decode when r.fast cannot decode it exactly as
-// decode does (a body cut short or malformed, an unusual shape). If
-// reading fails, decode sees the bytes read and then the error.
-func decodeOrders(body io.Reader, r *searchResult[extract.Order]) error {
-	buf := bytes.NewBuffer(r.body[:0])
-	_, rerr := buf.ReadFrom(body)
-	r.body = buf.Bytes()
-	if rerr == nil {
-		var p orderjson.Pagination
-		if items, _, ok := r.fast.Decode(r.body, r.Items, &p); ok {
-			r.Items, r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = items, p.Page, p.Limit, p.Count
-			return nil
-		}
-		r.reset()
-	}
-	var src io.Reader = bytes.NewReader(r.body)
-	if rerr != nil {
-		src = io.MultiReader(src, errReader{rerr})
-	}
-	return transport.DecodeJSON(src, r)
-}
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // bodyError returns the API error a response with status code carried, if
 // any. A 401 wraps extract.ErrAuthentication.

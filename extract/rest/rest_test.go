@@ -294,40 +294,6 @@ func TestOrdersPaging(t *testing.T) {
 	}
 }
 
-func TestSubscriptionsEqualJSONRPC(t *testing.T) {
-	h := newHarness(t, since.AddDays(20).In(time.UTC), nil)
-	tests := []struct {
-		name     string
-		pageSize int
-	}{
-		{"default page size", 0},
-		{"small pages", 33},
-	}
-	want, _, err := collectSubscriptions(t.Context(), h.jsonrpcClient(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(want) < 400 {
-		t.Fatalf("only %d subscriptions", len(want))
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := h.client(t, func(cfg *rest.Config) { cfg.PageSize = tt.pageSize })
-			got, pages, err := collectSubscriptions(t.Context(), c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("read %d subscriptions, want JSON-RPC's %d", len(got), len(want))
-			}
-			size := cmp(tt.pageSize, rest.DefaultPageSize)
-			if wantPages := (len(want) + size - 1) / size; pages != wantPages {
-				t.Errorf("%d pages, want %d", pages, wantPages)
-			}
-		})
-	}
-}
-
 // TestFreshSignature checks that every request is signed at its own time,
 // so that a long extraction outlives the 15 minutes a signature is good
 // for.
@@ -591,39 +557,6 @@ func TestConnectionRefused(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 	noSecret(t, err)
-}
-
-func TestYieldStops(t *testing.T) {
-	h := newHarness(t, since.AddDays(10).In(time.UTC), nil)
-	c := h.client(t, func(cfg *rest.Config) { cfg.PageSize = 50 })
-	w := extract.Window{From: since, To: since.AddDays(3)}
-	stop := errors.New("stop")
-	pages := 0
-	err := c.Orders(t.Context(), w, func(p extract.Page[extract.Order]) error {
-		pages++
-		if p.Number == 2 {
-			return stop
-		}
-		return nil
-	})
-	if err != stop {
-		t.Errorf("error %v, want the one yield returned", err)
-	}
-	if n := h.count(sandbox.RESTPath + "orders/"); pages != 2 || n != 2 {
-		t.Errorf("%d pages yielded, %d requested; want 2, 2", pages, n)
-	}
-
-	ctx, cancel := context.WithCancel(t.Context())
-	err = c.Orders(ctx, w, func(p extract.Page[extract.Order]) error {
-		cancel()
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("error %v, want context.Canceled", err)
-	}
-	if reqErr, ok := errors.AsType[*extract.RequestError](err); !ok || reqErr.Page != 2 {
-		t.Errorf("RequestError %+v, want one for page 2", reqErr)
-	}
 }
 
 func TestNew(t *testing.T) {

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -18,213 +17,21 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/faults"
 )
+
+// Faults makes the merchant misbehave the way a real API does now and
+// then; see faults.Spec.
+type Faults = faults.Spec
 
 // Defaults of Faults.
 const (
-	DefaultRetryAfter = time.Second
-	DefaultSlowDelay  = 200 * time.Millisecond
+	DefaultRetryAfter = faults.DefaultRetryAfter
+	DefaultSlowDelay  = faults.DefaultSlowDelay
 )
 
-// Faults makes the merchant misbehave the way a real API does now and then,
-// for every protocol it serves. The zero value injects no faults.
-//
-// Each request draws its fate from (Seed, n), n counting the requests served
-// since the faults were set, so the same sequence of requests meets the same
-// faults in every run. TooManyRequests, ServerError, Truncate and Malformed
-// exclude one another: their shares must add up to at most 1. Slow and
-// Expire are drawn independently and combine with the others.
-type Faults struct {
-	// Seed seeds the draws.
-	Seed int64
-	// TooManyRequests is the share of requests answered 429 Too Many
-	// Requests with a Retry-After header of RetryAfter, in whole seconds
-	// rounded up; zero RetryAfter means DefaultRetryAfter.
-	TooManyRequests float64
-	RetryAfter      time.Duration
-	// ServerError is the share of requests answered 500 Internal Server
-	// Error.
-	ServerError float64
-	// Slow is the share of requests held for SlowDelay before they are
-	// served; zero SlowDelay means DefaultSlowDelay.
-	Slow      float64
-	SlowDelay time.Duration
-	// Truncate is the share of requests whose 200 OK response body is cut
-	// short: either the connection closes before Content-Length bytes, or
-	// the body ends cleanly in the middle of the JSON.
-	Truncate float64
-	// Malformed is the share of requests whose 200 OK response body is
-	// not JSON: a NUL byte is inserted into it, or it is replaced by an
-	// HTML error page.
-	Malformed float64
-	// Expire is the share of JSON-RPC calls other than login whose
-	// session expires just before the call, which then fails with
-	// INVALID_SESSION.
-	Expire float64
-	// Insert is how many orders, at most, are placed while order searches
-	// page through the data. After each page of an order search, until
-	// Insert orders have been, one new order is placed on one of the
-	// searched days, before the last order of that page, so that every
-	// later page shifts by one, as on an offset-paged API. Inserted orders
-	// have RefNos past their day's regular orders and create no
-	// subscriptions.
-	Insert int
-}
-
-// Zero reports whether f injects no faults.
-func (f Faults) Zero() bool {
-	f.Seed, f.RetryAfter, f.SlowDelay = 0, 0, 0
-	return f == Faults{}
-}
-
-// Validate reports whether f's shares and counts are in range.
-func (f Faults) Validate() error {
-	var errs []error
-	for _, s := range []struct {
-		name string
-		p    float64
-	}{{"429", f.TooManyRequests}, {"500", f.ServerError}, {"slow", f.Slow}, {"truncate", f.Truncate}, {"malformed", f.Malformed}, {"expire", f.Expire}} {
-		if !(s.p >= 0 && s.p <= 1) {
-			errs = append(errs, fmt.Errorf("faults: %s share %v is not within 0 to 1", s.name, s.p))
-		}
-	}
-	if sum := f.TooManyRequests + f.ServerError + f.Truncate + f.Malformed; sum > 1+1e-9 {
-		errs = append(errs, fmt.Errorf("faults: the shares of 429, 500, truncate and malformed add up to %v, more than 1", sum))
-	}
-	if f.RetryAfter < 0 || f.SlowDelay < 0 {
-		errs = append(errs, errors.New("faults: negative delay"))
-	}
-	if f.Insert < 0 {
-		errs = append(errs, fmt.Errorf("faults: negative insert count %d", f.Insert))
-	}
-	return errors.Join(errs...)
-}
-
-// ParseFaults parses a fault specification, a comma-separated list of
-// name=value terms, as the --faults flag of the sandbox takes it:
-//
-//	429=P[:D]    share P of requests answered 429, Retry-After D (default 1s)
-//	500=P        share P answered 500
-//	slow=P[:D]   share P held for D (default 200ms) first
-//	truncate=P   share P of bodies cut short
-//	malformed=P  share P of bodies that are not JSON
-//	expire=P     share P of JSON-RPC calls whose session expires first
-//	insert=N     N orders placed while order searches page, at most
-//	seed=N       seed of the draws (default 0)
-//
-// A share P is a decimal from 0 to 1, or a percentage such as 5%; a delay D
-// is a Go duration such as 1s or 250ms. For example
-// "429=0.1,500=0.05,slow=0.05:200ms,truncate=0.02,malformed=0.02,expire=0.01,insert=3".
-// The empty string and "none" mean no faults.
-func ParseFaults(spec string) (Faults, error) {
-	var f Faults
-	spec = strings.TrimSpace(spec)
-	if spec == "" || spec == "none" {
-		return f, nil
-	}
-	seen := map[string]bool{}
-	for term := range strings.SplitSeq(spec, ",") {
-		term = strings.TrimSpace(term)
-		name, value, ok := strings.Cut(term, "=")
-		if !ok || value == "" {
-			return Faults{}, fmt.Errorf("faults: %q: want name=value", term)
-		}
-		if seen[name] {
-			return Faults{}, fmt.Errorf("faults: %s given twice", name)
-		}
-		seen[name] = true
-		share, delay, hasDelay := strings.Cut(value, ":")
-		var err error
-		switch name {
-		case "429", "slow":
-			var p float64
-			var d time.Duration
-			if p, err = parseShare(share); err != nil {
-				break
-			}
-			if hasDelay {
-				if d, err = time.ParseDuration(delay); err == nil && d < 0 {
-					err = errors.New("negative delay")
-				}
-			}
-			if name == "429" {
-				f.TooManyRequests, f.RetryAfter = p, d
-			} else {
-				f.Slow, f.SlowDelay = p, d
-			}
-		case "500", "truncate", "malformed", "expire":
-			if hasDelay {
-				err = errors.New("takes no delay")
-				break
-			}
-			p := map[string]*float64{"500": &f.ServerError, "truncate": &f.Truncate, "malformed": &f.Malformed, "expire": &f.Expire}[name]
-			*p, err = parseShare(value)
-		case "insert":
-			f.Insert, err = strconv.Atoi(value)
-			if err == nil && f.Insert < 0 {
-				err = errors.New("negative count")
-			}
-		case "seed":
-			f.Seed, err = strconv.ParseInt(value, 10, 64)
-		default:
-			return Faults{}, fmt.Errorf("faults: unknown fault %q (want 429, 500, slow, truncate, malformed, expire, insert or seed)", name)
-		}
-		if err != nil {
-			return Faults{}, fmt.Errorf("faults: %s=%s: %w", name, value, err)
-		}
-	}
-	if err := f.Validate(); err != nil {
-		return Faults{}, err
-	}
-	return f, nil
-}
-
-func parseShare(s string) (float64, error) {
-	scale := 1.0
-	if t, ok := strings.CutSuffix(s, "%"); ok {
-		s, scale = t, 100
-	}
-	p, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, errors.New("want a share from 0 to 1, such as 0.05 or 5%")
-	}
-	p /= scale
-	if !(p >= 0 && p <= 1) {
-		return 0, errors.New("share is not within 0 to 1")
-	}
-	return p, nil
-}
-
-// String returns f as ParseFaults takes it, "none" for no faults.
-func (f Faults) String() string {
-	var terms []string
-	share := func(name string, p float64, d time.Duration) {
-		if p == 0 {
-			return
-		}
-		t := name + "=" + strconv.FormatFloat(p, 'g', -1, 64)
-		if d != 0 {
-			t += ":" + d.String()
-		}
-		terms = append(terms, t)
-	}
-	share("429", f.TooManyRequests, f.RetryAfter)
-	share("500", f.ServerError, 0)
-	share("slow", f.Slow, f.SlowDelay)
-	share("truncate", f.Truncate, 0)
-	share("malformed", f.Malformed, 0)
-	share("expire", f.Expire, 0)
-	if f.Insert != 0 {
-		terms = append(terms, "insert="+strconv.Itoa(f.Insert))
-	}
-	if len(terms) == 0 {
-		return "none"
-	}
-	if f.Seed != 0 {
-		terms = append(terms, "seed="+strconv.FormatInt(f.Seed, 10))
-	}
-	return strings.Join(terms, ",")
-}
+// ParseFaults parses a fault specification; see faults.Parse.
+func ParseFaults(spec string) (Faults, error) { return faults.Parse(spec) }
 
 // FaultStats counts the faults a merchant has injected since its faults
 // were last set.
@@ -357,21 +164,8 @@ func (m *Merchant) withFaults(next http.Handler) http.Handler {
 			return
 		}
 		ft := s.draw()
-		if ft.slow > 0 {
-			// Read the body first: the server notices a client that hangs
-			// up, and cancels r's context, only once the body is read.
-			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			if err != nil {
-				return
-			}
-			r.Body = readCloser{bytes.NewReader(body)}
-			t := time.NewTimer(ft.slow)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if ft.slow > 0 && !hold(r, ft.slow) {
+			return
 		}
 		switch ft.kind {
 		case fateTooMany:
@@ -397,42 +191,68 @@ func (m *Merchant) withFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		bw := &bufferedWriter{header: w.Header(), code: http.StatusOK}
-		next.ServeHTTP(bw, r)
-		body := bw.buf.Bytes()
-		if bw.code != http.StatusOK || len(bytes.TrimSpace(body)) < 2 {
-			w.WriteHeader(bw.code)
-			w.Write(body)
-			return
-		}
-		if ft.kind == fateTruncate {
-			s.count(&s.stats.Truncated)
-			// Cut before the last non-space byte, so the JSON is never
-			// complete.
-			n := len(bytes.TrimRight(body, " \t\r\n"))
-			cut := int(ft.at * float64(n-1))
-			if ft.variant {
-				// The connection closes before Content-Length bytes.
-				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			} else {
-				w.Header().Del("Content-Length")
-			}
-			w.WriteHeader(http.StatusOK)
-			w.Write(body[:cut])
-			return
-		}
-		s.count(&s.stats.Malformed)
-		if ft.variant {
-			at := int(ft.at * float64(len(body)))
-			body = slices.Insert(slices.Clone(body), at, 0)
-		} else {
-			body = []byte("<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n")
-			w.Header().Set("Content-Type", "text/html")
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(http.StatusOK)
-		w.Write(body)
+		s.spoil(w, r, next, ft)
 	})
+}
+
+// hold holds request r for d before it is served, and reports whether the
+// client is still waiting for it.
+func hold(r *http.Request, d time.Duration) bool {
+	// Read the body first: the server notices a client that hangs up, and
+	// cancels r's context, only once the body is read.
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return false
+	}
+	r.Body = readCloser{bytes.NewReader(body)}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// spoil serves r with next and writes the response, a 200 OK one cut
+// short or made not JSON as fate ft says.
+func (s *faultState) spoil(w http.ResponseWriter, r *http.Request, next http.Handler, ft fate) {
+	bw := &bufferedWriter{header: w.Header(), code: http.StatusOK}
+	next.ServeHTTP(bw, r)
+	body := bw.buf.Bytes()
+	if bw.code != http.StatusOK || len(bytes.TrimSpace(body)) < 2 {
+		w.WriteHeader(bw.code)
+		w.Write(body)
+		return
+	}
+	if ft.kind == fateTruncate {
+		s.count(&s.stats.Truncated)
+		// Cut before the last non-space byte, so the JSON is never
+		// complete.
+		n := len(bytes.TrimRight(body, " \t\r\n"))
+		cut := int(ft.at * float64(n-1))
+		if ft.variant {
+			// The connection closes before Content-Length bytes.
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		} else {
+			w.Header().Del("Content-Length")
+		}
+		w.WriteHeader(http.StatusOK)
+		w.Write(body[:cut])
+		return
+	}
+	s.count(&s.stats.Malformed)
+	if ft.variant {
+		at := int(ft.at * float64(len(body)))
+		body = slices.Insert(slices.Clone(body), at, 0)
+	} else {
+		body = []byte("<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n")
+		w.Header().Set("Content-Type", "text/html")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
 type readCloser struct{ *bytes.Reader }

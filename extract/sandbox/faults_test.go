@@ -16,57 +16,6 @@ import (
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 )
 
-func TestParseFaults(t *testing.T) {
-	tests := []struct {
-		spec string
-		want sandbox.Faults
-		err  string // in the error; empty for success
-	}{
-		{"", sandbox.Faults{}, ""},
-		{"none", sandbox.Faults{}, ""},
-		{"429=0.1,500=0.05,slow=0.05:200ms,truncate=0.02,malformed=0.02,expire=0.01,insert=3", sandbox.Faults{
-			TooManyRequests: 0.1, ServerError: 0.05, Slow: 0.05, SlowDelay: 200 * time.Millisecond,
-			Truncate: 0.02, Malformed: 0.02, Expire: 0.01, Insert: 3,
-		}, ""},
-		{" 429=5%:3s , seed=-7 ", sandbox.Faults{TooManyRequests: 0.05, RetryAfter: 3 * time.Second, Seed: -7}, ""},
-		{"500=1", sandbox.Faults{ServerError: 1}, ""},
-		{"429", sandbox.Faults{}, "want name=value"},
-		{"429=", sandbox.Faults{}, "want name=value"},
-		{"429=2", sandbox.Faults{}, "not within 0 to 1"},
-		{"429=abc", sandbox.Faults{}, "want a share"},
-		{"500=0.1:1s", sandbox.Faults{}, "takes no delay"},
-		{"slow=0.1:-1s", sandbox.Faults{}, "negative delay"},
-		{"slow=0.1:fast", sandbox.Faults{}, "slow=0.1:fast"},
-		{"insert=-1", sandbox.Faults{}, "negative count"},
-		{"insert=many", sandbox.Faults{}, "insert=many"},
-		{"seed=x", sandbox.Faults{}, "seed=x"},
-		{"teapot=0.1", sandbox.Faults{}, `unknown fault "teapot"`},
-		{"429=0.1,429=0.2", sandbox.Faults{}, "429 given twice"},
-		{"429=0.6,500=0.3,truncate=0.2", sandbox.Faults{}, "more than 1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.spec, func(t *testing.T) {
-			got, err := sandbox.ParseFaults(tt.spec)
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want one containing %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Errorf("got %+v, want %+v", got, tt.want)
-			}
-			again, err := sandbox.ParseFaults(got.String())
-			if err != nil || again != got {
-				t.Errorf("String %q parses as %+v, %v", got.String(), again, err)
-			}
-		})
-	}
-}
-
 func TestFaultsValidate(t *testing.T) {
 	if _, err := sandbox.New(sandbox.Config{MerchantCode: "M", SecretKey: "k", Since: since, Faults: sandbox.Faults{ServerError: 1.5}}); err == nil {
 		t.Error("New accepted a share of 1.5")

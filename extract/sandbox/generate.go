@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/civil"
-	"github.com/ledgerline/ledgerline/extract"
 )
 
 // The generator derives every fact from (Seed, day, index) through a hash,
@@ -367,7 +366,14 @@ func (m *Merchant) fillSale(s *sale, p *dayPlan, i int, g *rng) {
 		lines:   s.lines[:0],
 	}
 
-	// Status and its timeline.
+	drawStatus(s, r)
+	vat := m.drawShopper(s, r)
+	drawLines(s, r, vat)
+	drawChargeback(s, r)
+}
+
+// drawStatus draws the final status of s and its timeline.
+func drawStatus(s *sale, r *rand.Rand) {
 	switch x := r.IntN(1000); {
 	case x < 820:
 		s.final = statusComplete
@@ -404,8 +410,12 @@ func (m *Merchant) fillSale(s *sale, p *dayPlan, i int, g *rng) {
 		s.ended = s.placed.Add(30*time.Minute + time.Duration(r.Int64N(int64(72*time.Hour))))
 		s.reject = [...]string{"FRAUD", "INVALIDDATA", "WAITING"}[r.IntN(3)]
 	}
+}
 
-	// Shopper.
+// drawShopper draws the currency, country, customer, external reference,
+// affiliate and discount of s, and returns the VAT rate of the country, in
+// basis points.
+func (m *Merchant) drawShopper(s *sale, r *rand.Rand) int64 {
 	s.cur = pickCurrency(r)
 	cur := &currencies[s.cur]
 	s.country = cur.countries[r.IntN(len(cur.countries))]
@@ -424,8 +434,12 @@ func (m *Merchant) fillSale(s *sale, p *dayPlan, i int, g *rng) {
 	if r.IntN(100) < 15 {
 		s.discountPct = [...]int64{10, 15, 20, 25, 50}[r.IntN(5)]
 	}
+	return vat
+}
 
-	// Lines.
+// drawLines draws the lines of s, reusing their memory, with VAT at vat
+// basis points.
+func drawLines(s *sale, r *rand.Rand, vat int64) {
 	n := 1
 	switch x := r.IntN(100); {
 	case x >= 92:
@@ -470,8 +484,11 @@ func (m *Merchant) fillSale(s *sale, p *dayPlan, i int, g *rng) {
 		}
 		s.lines = append(s.lines, l)
 	}
+}
 
-	// Chargeback: only on real orders that stay complete.
+// drawChargeback draws the chargeback of s: only on real orders that stay
+// complete.
+func drawChargeback(s *sale, r *rand.Rand) {
 	if s.final == statusComplete && !s.test && r.IntN(1000) < 18 {
 		s.cbOpen = s.finish.Add(day + time.Duration(r.Int64N(int64(20*day))))
 		s.cbResolve = s.cbOpen.Add(3*day + time.Duration(r.Int64N(int64(18*day))))
@@ -532,196 +549,44 @@ func (m *Merchant) subscriptionRef(ord uint64, i, lineNo int) string {
 // without trailing zeros, as a floating-point encoder would send it:
 // 1990 with 2 places is "19.9", 2000 is "20".
 func decimal(v int64, exp int) json.Number {
+	var buf [40]byte
+	return json.Number(appendDecimal(buf[:0], v, exp))
+}
+
+// appendDecimal appends v minor units with exp decimal places to b,
+// without trailing zeros: 1990 with 2 places is 19.9, 2000 is 20.
+func appendDecimal(b []byte, v int64, exp int) []byte {
 	neg := v < 0
+	u := uint64(v)
 	if neg {
-		v = -v
+		b = append(b, '-')
+		u = -u
 	}
-	s := strconv.FormatInt(v, 10)
-	if exp > 0 {
-		if len(s) <= exp {
-			s = strings.Repeat("0", exp-len(s)+1) + s
+	start := len(b)
+	b = strconv.AppendUint(b, u, 10)
+	if exp <= 0 {
+		return b
+	}
+	if n := len(b) - start; n <= exp {
+		// Pad to one digit before the point: 5 with 2 places is 0.05.
+		pad := exp - n + 1
+		b = append(b, make([]byte, pad)...)
+		copy(b[start+pad:], b[start:start+n])
+		for k := range pad {
+			b[start+k] = '0'
 		}
-		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
-		s = strings.TrimRight(s, "0")
-		s = strings.TrimSuffix(s, ".")
 	}
-	if neg {
-		s = "-" + s
+	point := len(b) - exp
+	b = append(b, 0)
+	copy(b[point+1:], b[point:len(b)-1])
+	b[point] = '.'
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
 	}
-	return json.Number(s)
+	if b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 func integer(v int64) json.Number { return json.Number(strconv.FormatInt(v, 10)) }
-
-// orderState is what of an order depends on the clock.
-type orderState struct {
-	status, approve string
-	finished        bool // FinishDate is set
-	cbResolution    string
-	cbReason        string
-}
-
-// state returns the state of s at now.
-func (s *sale) state(now time.Time) orderState {
-	v := orderState{cbResolution: cbNone}
-	v.finished = !s.finish.IsZero() && !now.Before(s.finish)
-	ended := !s.ended.IsZero() && !now.Before(s.ended)
-	switch {
-	case ended:
-		v.status = s.final
-		v.approve = "OK"
-		if s.final == statusCanceled {
-			v.approve = s.reject
-		}
-	case v.finished:
-		v.status, v.approve = statusComplete, "OK"
-	case s.final == statusAuthReceived:
-		v.status, v.approve = statusAuthReceived, "WAITING"
-	default:
-		v.status, v.approve = statusPending, "WAITING"
-	}
-	if !s.cbOpen.IsZero() && !now.Before(s.cbOpen) {
-		v.cbResolution = cbOpen
-		v.cbReason = s.cbReason
-		if !now.Before(s.cbResolve) {
-			v.cbResolution = s.cbResolution
-		}
-	}
-	return v
-}
-
-// order renders s as the API shows it at now. appendOrder encodes the
-// same order as JSON without building it.
-func (m *Merchant) order(s *sale, now time.Time) extract.Order {
-	cur := &currencies[s.cur]
-	o := extract.Order{
-		RefNo:                s.refNo(),
-		OrderNo:              integer(s.orderNo),
-		ExternalReference:    s.externalRef(),
-		OrderDate:            s.placed.In(m.loc).Format(extract.DateLayout),
-		Currency:             cur.code,
-		Country:              s.country,
-		TestOrder:            s.test,
-		CustomerReference:    integer(s.customer),
-		ChargebackResolution: cbNone,
-		Items:                make([]extract.OrderItem, len(s.lines)),
-	}
-
-	v := s.state(now)
-	o.Status, o.ApproveStatus = v.status, v.approve
-	if v.finished {
-		o.FinishDate = s.finish.In(m.loc).Format(extract.DateLayout)
-	}
-	o.ChargebackResolution, o.ChargebackReasonCode = v.cbResolution, v.cbReason
-	if s.affiliate != "" {
-		o.Affiliate = &extract.Affiliate{AffiliateCode: s.affiliate}
-	}
-
-	var total amounts
-	for k, l := range s.lines {
-		a := l.unit.times(l.qty)
-		total = total.plus(a)
-		d := func(v int64) json.Number { return decimal(v, cur.exp) }
-		o.Items[k] = extract.OrderItem{
-			Code:           l.product.code,
-			ProductDetails: extract.ProductDetails{Name: l.product.name},
-			SKU:            "SKU-" + l.product.code,
-			Quantity:       integer(l.qty),
-			Price: extract.ItemPrice{
-				Currency:                 cur.code,
-				NetPrice:                 d(a.net),
-				GrossPrice:               d(a.gross),
-				NetDiscountedPrice:       d(a.netDisc),
-				GrossDiscountedPrice:     d(a.grossDisc),
-				Discount:                 d(a.discount),
-				VAT:                      d(a.vat),
-				AffiliateCommission:      d(a.affiliate),
-				UnitNetPrice:             d(l.unit.net),
-				UnitGrossPrice:           d(l.unit.gross),
-				UnitVAT:                  d(l.unit.vat),
-				UnitDiscount:             d(l.unit.discount),
-				UnitNetDiscountedPrice:   d(l.unit.netDisc),
-				UnitGrossDiscountedPrice: d(l.unit.grossDisc),
-				UnitAffiliateCommission:  d(l.unit.affiliate),
-			},
-		}
-	}
-	o.NetPrice = decimal(total.net, cur.exp)
-	o.GrossPrice = decimal(total.gross, cur.exp)
-	o.NetDiscountedPrice = decimal(total.netDisc, cur.exp)
-	o.GrossDiscountedPrice = decimal(total.grossDisc, cur.exp)
-	o.Discount = decimal(total.discount, cur.exp)
-	o.VAT = decimal(total.vat, cur.exp)
-	o.AffiliateCommission = decimal(total.affiliate, cur.exp)
-	o.AvangateCommission = decimal(roundDiv(total.grossDisc*490, 10000)+cur.fixedFee, cur.exp)
-	return o
-}
-
-// createsSubscriptions reports whether s's subscription lines become
-// subscriptions: the order completes at some point.
-func (s *sale) createsSubscriptions() bool { return !s.finish.IsZero() }
-
-// subscriptionVisibleAt is when s's subscriptions become searchable.
-func (s *sale) subscriptionVisibleAt() time.Time {
-	t := s.placed.Add(subscriptionLag)
-	if s.finish.After(t) {
-		t = s.finish
-	}
-	return t
-}
-
-// subscription renders line k of s as a subscription at now.
-func (m *Merchant) subscription(s *sale, k int, now time.Time) extract.Subscription {
-	l := &s.lines[k]
-	h := mix(m.seed ^ mix(kindCustomer<<56^uint64(s.customer)))
-	first := firstNames[h%uint64(len(firstNames))]
-	last := lastNames[(h>>16)%uint64(len(lastNames))]
-	sub := extract.Subscription{
-		SubscriptionReference:     m.subscriptionRef(ordinal(s.date), s.index, k),
-		StartDate:                 s.placed.In(m.loc).Format(extract.DateLayout),
-		ActivationDate:            s.finish.In(m.loc).Format(extract.DateLayout),
-		SubscriptionEnabled:       true,
-		Product:                   extract.SubscriptionProduct{ProductCode: l.product.code, ProductName: l.product.name, ProductQuantity: integer(l.qty)},
-		AvangateCustomerReference: integer(s.customer),
-		Lifetime:                  l.product.period == lifetime,
-		TestSubscription:          s.test,
-		MerchantCode:              m.code,
-		EndUser: extract.EndUser{
-			FirstName:   first,
-			LastName:    last,
-			CountryCode: s.country,
-			Email:       strings.ToLower(first+"."+last) + strconv.FormatInt(s.customer%1000, 10) + "@example.com",
-		},
-	}
-	if (h>>32)%10 < 4 {
-		sub.ExternalCustomerReference = "CUST-" + strconv.FormatInt(s.customer, 10)
-	}
-	if l.product.period != lifetime {
-		step := func(n int) time.Time {
-			if l.product.period == yearly {
-				return s.placed.In(m.loc).AddDate(n, 0, 0)
-			}
-			return s.placed.In(m.loc).AddDate(0, n, 0)
-		}
-		// Renewals happen at the end of each period while automatic renewal
-		// is on.
-		renewals := 0
-		if l.sub.recurring {
-			for !now.Before(step(renewals+1)) && (l.sub.stopAfter < 0 || renewals < l.sub.stopAfter) {
-				renewals++
-			}
-		}
-		expires := step(renewals + 1)
-		expired := !now.Before(expires)
-		sub.ExpirationDate = expires.Format(extract.DateLayout)
-		sub.NextBillingDate = expires.Format("2006-01-02")
-		sub.RecurringEnabled = l.sub.recurring && !expired && (l.sub.stopAfter < 0 || renewals < l.sub.stopAfter)
-		sub.SubscriptionEnabled = !expired
-	}
-	if !s.ended.IsZero() && !now.Before(s.ended) {
-		// Refunded or reversed: the subscription is canceled.
-		sub.SubscriptionEnabled = false
-		sub.RecurringEnabled = false
-	}
-	return sub
-}

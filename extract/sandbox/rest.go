@@ -39,11 +39,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apijson"
 )
 
 // RESTPath is the path the REST API is served under.
@@ -235,8 +235,7 @@ func (m *Merchant) serveRESTOrders(w http.ResponseWriter, q url.Values, now time
 	pg := getOrderPage()
 	defer putOrderPage(pg)
 	count := m.searchOrders(f, (page-1)*limit, limit, now, pg)
-	m.writeOrders(w, pg, `{"Items":[`,
-		`],"Pagination":{"Page":`+strconv.Itoa(page)+`,"Limit":`+strconv.Itoa(limit)+`,"Count":`+strconv.Itoa(count)+"}}\n", now)
+	writeRESTItems(w, page, limit, count, m.orders(pg, now))
 	return nil
 }
 
@@ -268,7 +267,7 @@ func (m *Merchant) serveRESTSubscriptions(w http.ResponseWriter, q url.Values, n
 func writeRESTError(w http.ResponseWriter, e *restError) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Status)
-	json.NewEncoder(w).Encode(e)
+	apijson.NewEncoder(w).Encode(e)
 }
 
 // writeRESTItems streams a REST search result, encoding one item at a time.
@@ -276,7 +275,7 @@ func writeRESTItems[T any](w http.ResponseWriter, page, limit, count int, items 
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 32<<10)
 	bw.WriteString(`{"Items":[`)
-	enc := json.NewEncoder(bw)
+	enc := apijson.NewEncoder(bw)
 	for i := range items {
 		if i > 0 {
 			bw.WriteByte(',')

@@ -15,6 +15,7 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apijson"
 )
 
 // Error codes the sandbox returns. The API's own codes are strings;
@@ -282,8 +283,7 @@ func (m *Merchant) serveSearchOrders(w http.ResponseWriter, req request, now tim
 	pg := getOrderPage()
 	defer putOrderPage(pg)
 	count := m.searchOrders(f, (page-1)*limit, limit, now, pg)
-	m.writeOrders(w, pg, `{"jsonrpc":"2.0","id":`+string(idOrNull(req.ID))+`,"result":{"Items":[`,
-		`],"Pagination":{"Page":`+strconv.Itoa(page)+`,"Limit":`+strconv.Itoa(limit)+`,"Count":`+strconv.Itoa(count)+"}}}\n", now)
+	writePage(w, req.ID, page, limit, count, m.orders(pg, now))
 }
 
 func (m *Merchant) serveSearchSubscriptions(w http.ResponseWriter, req request, now time.Time) {
@@ -327,7 +327,7 @@ func idOrNull(id json.RawMessage) json.RawMessage {
 
 func writeError(w http.ResponseWriter, id json.RawMessage, e *rpcError) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
+	apijson.NewEncoder(w).Encode(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
 		Error   *rpcError       `json:"error"`
@@ -336,7 +336,7 @@ func writeError(w http.ResponseWriter, id json.RawMessage, e *rpcError) {
 
 func writeResult(w http.ResponseWriter, id json.RawMessage, result any) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
+	apijson.NewEncoder(w).Encode(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
 		Result  any             `json:"result"`
@@ -348,7 +348,7 @@ func writePage[T any](w http.ResponseWriter, id json.RawMessage, page, limit, co
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 32<<10)
 	fmt.Fprintf(bw, `{"jsonrpc":"2.0","id":%s,"result":{"Items":[`, idOrNull(id))
-	enc := json.NewEncoder(bw)
+	enc := apijson.NewEncoder(bw)
 	for i := range items {
 		if i > 0 {
 			bw.WriteByte(',')

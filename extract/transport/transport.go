@@ -4,8 +4,8 @@
 // back-off (honouring Retry-After, up to a cap), limits the request rate
 // and the requests in flight of one account, and stops waiting when the
 // request's context is done; Retry, for the bodies that turn out truncated
-// or malformed; and Paginate, for offset-paged searches over data that
-// changes while they are read.
+// or malformed; and DecodeJSON, which marks those retryable. Paging
+// searches is package paging's.
 //
 // Every API client of an account shares one Transport:
 //
@@ -135,6 +135,11 @@ var defaultBase = sync.OnceValue(func() http.RoundTripper {
 	t.MaxIdleConnsPerHost = maxIdlePerHost
 	return t
 })
+
+// DefaultBase returns the Base of transports configured without one, for
+// a RoundTripper layered between a transport and its base (such as one
+// that signs each attempt) to send through.
+func DefaultBase() http.RoundTripper { return defaultBase() }
 
 // Policy returns the transport's retry policy, its defaults applied.
 func (t *Transport) Policy() Policy { return t.policy }

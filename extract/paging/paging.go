@@ -1,4 +1,8 @@
-package transport
+// Package paging reads offset-paged searches whose results may change
+// while they are read, yielding every item once and losing none. The API
+// clients page their searches with it; package transport keeps the HTTP
+// concerns (retries, rate limit, timeouts).
+package paging
 
 import (
 	"context"
@@ -13,8 +17,8 @@ import (
 // DefaultMaxPasses is how many times, at most, Paginate reads a search.
 const DefaultMaxPasses = 3
 
-// Paging describes an offset-paged search for Paginate.
-type Paging[T any] struct {
+// Search describes an offset-paged search for Paginate.
+type Search[T any] struct {
 	// PageSize is the number of items a full page holds: the limit the
 	// search asks for.
 	PageSize int
@@ -63,7 +67,7 @@ func (e *UnsettledError) Error() string {
 // yielded (the API's page numbers when nothing changed); on a search with
 // no results, one empty page. Errors from Fetch and yield are returned as
 // they are.
-func Paginate[T any](ctx context.Context, p Paging[T], yield func(extract.Page[T]) error) error {
+func Paginate[T any](ctx context.Context, p Search[T], yield func(extract.Page[T]) error) error {
 	maxPasses := p.MaxPasses
 	if maxPasses <= 0 {
 		maxPasses = DefaultMaxPasses

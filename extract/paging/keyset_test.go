@@ -1,4 +1,4 @@
-package transport
+package paging
 
 import (
 	"math/rand/v2"

@@ -1,4 +1,4 @@
-package transport_test
+package paging_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ledgerline/ledgerline/extract"
-	"github.com/ledgerline/ledgerline/extract/transport"
+	"github.com/ledgerline/ledgerline/extract/paging"
 )
 
 type item struct{ Key string }
@@ -90,7 +90,7 @@ func TestPaginate(t *testing.T) {
 			}
 			var got []string
 			pages := 0
-			err := transport.Paginate(t.Context(), transport.Paging[item]{
+			err := paging.Paginate(t.Context(), paging.Search[item]{
 				PageSize:  src.size,
 				MaxPasses: tt.maxPasses,
 				Key:       func(i *item) string { return i.Key },
@@ -106,7 +106,7 @@ func TestPaginate(t *testing.T) {
 				return nil
 			})
 			if tt.unsettled {
-				var uerr *transport.UnsettledError
+				var uerr *paging.UnsettledError
 				if !errors.As(err, &uerr) || uerr.Passes != tt.maxPasses {
 					t.Fatalf("error %v, want an UnsettledError after %d passes", err, tt.maxPasses)
 				}
@@ -145,7 +145,7 @@ func TestPaginate(t *testing.T) {
 func TestPaginateErrors(t *testing.T) {
 	stop := errors.New("stop")
 	src := &source{keys: keys(30), size: 10}
-	err := transport.Paginate(t.Context(), transport.Paging[item]{
+	err := paging.Paginate(t.Context(), paging.Search[item]{
 		PageSize: 10, Key: func(i *item) string { return i.Key }, Fetch: src.fetch,
 	}, func(p extract.Page[item]) error {
 		if p.Number == 2 {
@@ -158,7 +158,7 @@ func TestPaginateErrors(t *testing.T) {
 	}
 
 	boom := errors.New("boom")
-	err = transport.Paginate(t.Context(), transport.Paging[item]{
+	err = paging.Paginate(t.Context(), paging.Search[item]{
 		PageSize: 10, Key: func(i *item) string { return i.Key },
 		Fetch: func(context.Context, int) ([]item, int, error) { return nil, 0, boom },
 	}, func(extract.Page[item]) error { return nil })
