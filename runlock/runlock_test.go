@@ -123,4 +123,3 @@ func TestHelperHoldsLock(t *testing.T) {
 	os.Stdout.WriteString("locked\n")
 	time.Sleep(time.Minute) // until killed
 }
-

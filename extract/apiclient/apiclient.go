@@ -157,7 +157,7 @@ func New(cfg Config, spec Spec) (*Client, error) {
 	}
 	t, err := transport.New(tc)
 	if err != nil {
-		return nil, fail("%w", err)
+		return nil, fmt.Errorf("%s: account %s: %w", spec.API, c.Account, err)
 	}
 	c.transport = t
 	c.HTTP = &http.Client{Transport: t}
