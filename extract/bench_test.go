@@ -81,6 +81,18 @@ var benchAPIs = []benchAPI{
 			Transport:    benchTransport(base),
 		})
 	}},
+	// The clients' default settings, rate limit included (50 requests a
+	// second): what a real account's nightly extraction costs.
+	{"jsonrpc-default-rate", []int{100_000}, func(srv *sandbox.Server, base http.RoundTripper, now func() time.Time) (extract.Source, error) {
+		return jsonrpc.New(jsonrpc.Config{
+			Account:      "bench",
+			Endpoint:     srv.URL(),
+			MerchantCode: benchCode,
+			SecretKey:    benchSecret,
+			Now:          now,
+			Transport:    transport.Config{Base: base},
+		})
+	}},
 	{"legacy", []int{100_000}, func(srv *sandbox.Server, base http.RoundTripper, now func() time.Time) (extract.Source, error) {
 		return legacy.New(legacy.Config{
 			Account:   "bench",
