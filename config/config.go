@@ -14,7 +14,7 @@ import (
 	_ "time/tzdata"
 
 	"cloud.google.com/go/civil"
-	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/extract/faults"
 	"github.com/ledgerline/ledgerline/money"
 )
 
@@ -197,7 +197,7 @@ type Sandbox struct {
 	// Since is the merchant's first day of trading.
 	Since civil.Date `yaml:"since"`
 	// Faults are the failures the sandbox injects, for testing resilience.
-	Faults sandbox.Faults `yaml:"faults"`
+	Faults faults.Spec `yaml:"faults"`
 	// Protocol is the API the job reads the sandbox through: jsonrpc,
 	// rest or legacy.
 	Protocol string `yaml:"protocol"`
