@@ -15,6 +15,7 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apis"
 	"github.com/ledgerline/ledgerline/money"
 )
 
@@ -493,6 +494,16 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown api",
 			old:  "api: sandbox", new: "api: soap",
 			want: []wantErr{{5, "accounts[0].api", `unknown api "soap" (want sandbox, jsonrpc, rest or legacy)`}},
+		},
+		{
+			name: "misspelt api",
+			old:  "api: sandbox", new: "api: json-rpc",
+			want: []wantErr{{5, "accounts[0].api", `unknown api "json-rpc" (did you mean jsonrpc?)`}},
+		},
+		{
+			name: "misspelt sandbox protocol",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    sandbox: {protocol: rset}\n",
+			want: []wantErr{{6, "accounts[0].sandbox.protocol", `unknown sandbox protocol "rset" (did you mean rest?)`}},
 		},
 		{
 			name: "legacy without user",
@@ -1133,5 +1144,28 @@ func TestEveryFieldDecodes(t *testing.T) {
 	check(reflect.TypeFor[File](), "")
 	if !seen[reflect.TypeFor[Tier]()] || !seen[reflect.TypeFor[Retry]()] {
 		t.Errorf("the walk missed structs: %v", seen)
+	}
+}
+
+// TestEveryAPIAccepted checks that config takes its API names from the
+// registry: every API of extract/apis is a valid api and sandbox protocol.
+func TestEveryAPIAccepted(t *testing.T) {
+	for _, name := range apis.Names() {
+		t.Run(name, func(t *testing.T) {
+			user := ""
+			if name == APILegacy {
+				user = "\n    legacy_user: apiuser"
+			}
+			if _, err := Parse("jobs.yaml", []byte(strings.Replace(base, "api: sandbox", "api: "+name+user, 1)), env(nil)); err != nil {
+				t.Errorf("api %s: %v", name, err)
+			}
+			f, err := Parse("jobs.yaml", []byte(strings.Replace(base, "api: sandbox", "api: sandbox\n    sandbox: {protocol: "+name+"}", 1)), env(nil))
+			if err != nil {
+				t.Fatalf("sandbox protocol %s: %v", name, err)
+			}
+			if got := f.Accounts[0].Sandbox.Protocol; got != name {
+				t.Errorf("sandbox protocol = %q, want %q", got, name)
+			}
+		})
 	}
 }

@@ -311,7 +311,11 @@ func (c *checker) oneOf(s *string, noun string, options ...string) bool {
 			return true
 		}
 	}
-	c.errorf(s, "unknown %s %q (want %s)", noun, *s, oneOf(options))
+	if hint := suggest(*s, options); hint != "" {
+		c.errorf(s, "unknown %s %q (did you mean %s?)", noun, *s, hint)
+	} else {
+		c.errorf(s, "unknown %s %q (want %s)", noun, *s, oneOf(options))
+	}
 	c.at(s).bad = true
 	return false
 }

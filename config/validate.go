@@ -11,6 +11,7 @@ import (
 
 	"github.com/bojanz/currency"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apis"
 	"github.com/ledgerline/ledgerline/money"
 )
 
@@ -28,6 +29,11 @@ func transactionStatuses() []string {
 // DefaultTransactionStatuses returns the order statuses that count as
 // transactions when an account lists none.
 func DefaultTransactionStatuses() []string { return []string{"COMPLETE", "REFUND"} }
+
+// apiNames returns the names an account's api key takes: the built-in
+// sandbox, then the APIs of the registry (extract/apis), so that adding an
+// API there is all it takes for config to accept it.
+func apiNames() []string { return append([]string{APISandbox}, apis.Names()...) }
 
 // streams returns the streams of a job in their canonical order: orders
 // before the chargebacks read from them.
@@ -134,7 +140,7 @@ func (a *Account) validate(c *checker) {
 	if strings.ContainsFunc(a.MerchantCode, unicode.IsSpace) {
 		c.errorf(&a.MerchantCode, "must not contain spaces")
 	}
-	if c.oneOf(&a.API, "api", APISandbox, APIJSONRPC, APIREST, APILegacy) {
+	if c.oneOf(&a.API, "api", apiNames()...) {
 		if a.API == APILegacy {
 			c.required(&a.LegacyUser)
 		} else {
@@ -223,7 +229,7 @@ func (s *Sandbox) validate(c *checker) {
 		s.Protocol = def.Protocol
 	}
 	c.intRange(&s.OrdersPerDay, 1, 100_000)
-	c.oneOf(&s.Protocol, "sandbox protocol", APIJSONRPC, APIREST, APILegacy)
+	c.oneOf(&s.Protocol, "sandbox protocol", apis.Names()...)
 }
 
 func (f *ChargebackFees) validate(c *checker) {
