@@ -29,7 +29,8 @@ const (
 	APILegacy  = "legacy"
 )
 
-// Destination types.
+// Destination types: the kind tags of Destination's fields (a test checks
+// they agree).
 const (
 	DestinationLocal    = "local"
 	DestinationBigQuery = "bigquery"
@@ -249,21 +250,6 @@ type Job struct {
 	MaxRejected *big.Rat    `yaml:"max_rejected"`
 	Destination Destination `yaml:"destination"`
 	Reports     []Report    `yaml:"reports"`
-}
-
-// Destination is where a job writes its tables. Type decides which of the
-// other keys are allowed.
-type Destination struct {
-	Type string `yaml:"type"`
-	// Path is the local warehouse directory (local).
-	Path string `yaml:"path"`
-	// Project, Dataset, Location and Endpoint address BigQuery; Endpoint is
-	// for an emulator.
-	Project        string `yaml:"project"`
-	Dataset        string `yaml:"dataset"`
-	Location       string `yaml:"location"`
-	Endpoint       string `yaml:"endpoint"`
-	StagingDataset string `yaml:"staging_dataset"`
 }
 
 // Report is a report a job builds and sends.

@@ -85,7 +85,7 @@ func TestLoadShippedFile(t *testing.T) {
 		t.Errorf("account:\n got %#v\nwant %#v", a, wantAccount)
 	}
 
-	warehouse := Destination{Type: DestinationLocal, Path: "./out/warehouse"}
+	warehouse := Destination{Type: DestinationLocal, Local: &LocalDestination{Path: "./out/warehouse"}}
 	all := []string{extract.StreamOrders, extract.StreamSubscriptions, StreamChargebacks}
 	wantJobs := []Job{
 		{
@@ -332,7 +332,10 @@ func TestParseValues(t *testing.T) {
 			new:  "destination: {type: bigquery, project: my-proj, dataset: ll, endpoint: 'http://127.0.0.1:9050'}",
 			check: func(f *File) string {
 				d := f.Jobs[0].Destination
-				return want(fmt.Sprintf("%+v", d), "{Type:bigquery Path: Project:my-proj Dataset:ll Location:US Endpoint:http://127.0.0.1:9050 StagingDataset:}")
+				if d.Type != DestinationBigQuery || d.Local != nil || d.BigQuery == nil {
+					return fmt.Sprintf("destination %+v", d)
+				}
+				return want(fmt.Sprintf("%+v", *d.BigQuery), "{Project:my-proj Dataset:ll Location:US Endpoint:http://127.0.0.1:9050 StagingDataset:}")
 			},
 		},
 		{
@@ -752,6 +755,31 @@ func TestParseErrors(t *testing.T) {
 			want: []wantErr{{12, "jobs[0].destination.dataset", "not allowed with destination type local"}},
 		},
 		{
+			name: "local key on bigquery destination",
+			old:  "{type: local, path: out}", new: "{type: bigquery, project: p, dataset: d, path: out}",
+			want: []wantErr{{12, "jobs[0].destination.path", "not allowed with destination type bigquery (want type, project, dataset, location, endpoint or staging_dataset)"}},
+		},
+		{
+			name: "destination without type",
+			old:  "{type: local, path: out}", new: "{path: out, project: p}",
+			want: []wantErr{{12, "jobs[0].destination.type", "required key is missing"}},
+		},
+		{
+			name: "destination not a mapping",
+			old:  "{type: local, path: out}", new: "local",
+			want: []wantErr{{12, "jobs[0].destination", `want a mapping, got "local"`}},
+		},
+		{
+			name: "duplicate key in destination",
+			old:  "{type: local, path: out}", new: "{type: local, path: out, path: x}",
+			want: []wantErr{{12, "jobs[0].destination.path", "duplicate key (first at line 12)"}},
+		},
+		{
+			name: "wrong value in a destination kind",
+			old:  "{type: local, path: out}", new: "{type: local, path: [out]}",
+			want: []wantErr{{12, "jobs[0].destination.path", "want a string, got a list"}},
+		},
+		{
 			name: "bad dataset",
 			old:  "{type: local, path: out}", new: "{type: bigquery, project: p, dataset: my-data}",
 			want: []wantErr{{12, "jobs[0].destination.dataset", `invalid dataset name "my-data"`}},
@@ -1130,6 +1158,10 @@ func TestEveryFieldDecodes(t *testing.T) {
 				case !ok || key == "":
 					t.Errorf("%s.%s has no yaml tag", typ, f.Name)
 				case key == "-":
+					// A destination kind: its keys sit beside type.
+					if f.Tag.Get("kind") != "" {
+						check(f.Type.Elem(), path)
+					}
 				case keys[key]:
 					t.Errorf("%s: key %s is spelled twice", typ, key)
 				default:
@@ -1142,7 +1174,7 @@ func TestEveryFieldDecodes(t *testing.T) {
 		}
 	}
 	check(reflect.TypeFor[File](), "")
-	if !seen[reflect.TypeFor[Tier]()] || !seen[reflect.TypeFor[Retry]()] {
+	if !seen[reflect.TypeFor[Tier]()] || !seen[reflect.TypeFor[Retry]()] || !seen[reflect.TypeFor[BigQueryDestination]()] {
 		t.Errorf("the walk missed structs: %v", seen)
 	}
 }
@@ -1167,5 +1199,13 @@ func TestEveryAPIAccepted(t *testing.T) {
 				t.Errorf("sandbox protocol = %q, want %q", got, name)
 			}
 		})
+	}
+}
+
+// TestDestinationTypes checks that the kind tags of Destination's fields
+// are the destination type constants.
+func TestDestinationTypes(t *testing.T) {
+	if got, want := DestinationTypes(), []string{DestinationLocal, DestinationBigQuery}; !reflect.DeepEqual(got, want) {
+		t.Errorf("DestinationTypes() = %q, want %q", got, want)
 	}
 }

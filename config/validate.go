@@ -335,40 +335,19 @@ func (j *Job) checkStreams(c *checker) {
 	j.Streams = slices.DeleteFunc(all, func(s string) bool { return !slices.Contains(j.Streams, s) })
 }
 
-func (d *Destination) validate(c *checker) {
-	c.required(&d.Type)
-	if !c.oneOf(&d.Type, "destination", DestinationLocal, DestinationBigQuery) {
-		return
+func (d *LocalDestination) validate(c *checker) { c.required(&d.Path) }
+
+func (d *BigQueryDestination) validate(c *checker) {
+	c.required(&d.Project, &d.Dataset)
+	if d.Project != "" && !validProject(d.Project) {
+		c.errorf(&d.Project, "invalid project ID %q", d.Project)
 	}
-	// The keys each type takes.
-	allowed := map[string][]any{
-		DestinationLocal:    {&d.Type, &d.Path},
-		DestinationBigQuery: {&d.Type, &d.Project, &d.Dataset, &d.Location, &d.Endpoint, &d.StagingDataset},
-	}[d.Type]
-	keys := make([]string, len(allowed))
-	for i, p := range allowed {
-		keys[i] = c.key(p)
+	checkDataset(c, &d.Dataset)
+	checkDataset(c, &d.StagingDataset)
+	if d.Location == "" {
+		d.Location = DefaultBigQueryLocation
 	}
-	for _, p := range []any{&d.Path, &d.Project, &d.Dataset, &d.Location, &d.Endpoint, &d.StagingDataset} {
-		if c.has(p) && !slices.Contains(allowed, p) {
-			c.keyErrorf(p, "not allowed with destination type %s (want %s)", d.Type, oneOf(keys))
-		}
-	}
-	switch d.Type {
-	case DestinationLocal:
-		c.required(&d.Path)
-	case DestinationBigQuery:
-		c.required(&d.Project, &d.Dataset)
-		if d.Project != "" && !validProject(d.Project) {
-			c.errorf(&d.Project, "invalid project ID %q", d.Project)
-		}
-		checkDataset(c, &d.Dataset)
-		checkDataset(c, &d.StagingDataset)
-		if d.Location == "" {
-			d.Location = DefaultBigQueryLocation
-		}
-		checkURL(c, &d.Endpoint)
-	}
+	checkURL(c, &d.Endpoint)
 }
 
 // checkDataset checks a BigQuery dataset name, if set.
