@@ -14,14 +14,14 @@ import (
 	_ "time/tzdata"
 
 	"cloud.google.com/go/civil"
-	"github.com/ledgerline/ledgerline/extract/apis"
 	"github.com/ledgerline/ledgerline/extract/faults"
 	"github.com/ledgerline/ledgerline/money"
 )
 
 // Names of the APIs that config and the pipeline treat apart: the built-in
-// sandbox, and legacy, which needs legacy_user. The api key accepts
-// sandbox and every API of the registry, extract/apis.
+// sandbox, legacy, which needs legacy_user, and the protocols the sandbox
+// serves. The api key accepts sandbox and every API of the registry,
+// extract/apis.
 const (
 	APISandbox = "sandbox"
 	APIJSONRPC = "jsonrpc"
@@ -202,15 +202,15 @@ type Sandbox struct {
 	Since civil.Date `yaml:"since"`
 	// Faults are the failures the sandbox injects, for testing resilience.
 	Faults faults.Spec `yaml:"faults"`
-	// Protocol is the API the job reads the sandbox through, one of the
-	// registry's (extract/apis); the default is the registry's first.
+	// Protocol is the API the job reads the sandbox through: jsonrpc,
+	// rest or legacy.
 	Protocol string `yaml:"protocol"`
 }
 
 // defaultSandbox is the sandbox of an account with api sandbox and no
 // sandbox key.
 func defaultSandbox() Sandbox {
-	return Sandbox{Seed: DefaultSandboxSeed, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}, Protocol: apis.Names()[0]}
+	return Sandbox{Seed: DefaultSandboxSeed, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}, Protocol: APIJSONRPC}
 }
 
 // ChargebackFees is an account's chargeback fee model.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1180,25 +1181,31 @@ func TestEveryFieldDecodes(t *testing.T) {
 }
 
 // TestEveryAPIAccepted checks that config takes its API names from the
-// registry: every API of extract/apis is a valid api and sandbox protocol.
+// registry: every API of extract/apis is a valid api, and every sandbox
+// protocol is an API of the registry.
 func TestEveryAPIAccepted(t *testing.T) {
 	for _, name := range apis.Names() {
-		t.Run(name, func(t *testing.T) {
-			user := ""
-			if name == APILegacy {
-				user = "\n    legacy_user: apiuser"
-			}
-			if _, err := Parse("jobs.yaml", []byte(strings.Replace(base, "api: sandbox", "api: "+name+user, 1)), env(nil)); err != nil {
-				t.Errorf("api %s: %v", name, err)
-			}
-			f, err := Parse("jobs.yaml", []byte(strings.Replace(base, "api: sandbox", "api: sandbox\n    sandbox: {protocol: "+name+"}", 1)), env(nil))
-			if err != nil {
-				t.Fatalf("sandbox protocol %s: %v", name, err)
-			}
-			if got := f.Accounts[0].Sandbox.Protocol; got != name {
-				t.Errorf("sandbox protocol = %q, want %q", got, name)
-			}
-		})
+		user := ""
+		if name == APILegacy {
+			user = "\n    legacy_user: apiuser"
+		}
+		f, err := Parse("jobs.yaml", []byte(strings.Replace(base, "api: sandbox", "api: "+name+user, 1)), env(nil))
+		if err != nil {
+			t.Errorf("api %s: %v", name, err)
+		} else if got := f.Accounts[0].API; got != name {
+			t.Errorf("api = %q, want %q", got, name)
+		}
+	}
+	for _, name := range sandboxProtocols() {
+		if !slices.Contains(apis.Names(), name) {
+			t.Errorf("sandbox protocol %s is not an API of the registry", name)
+		}
+		f, err := Parse("jobs.yaml", []byte(strings.Replace(base, "api: sandbox", "api: sandbox\n    sandbox: {protocol: "+name+"}", 1)), env(nil))
+		if err != nil {
+			t.Errorf("sandbox protocol %s: %v", name, err)
+		} else if got := f.Accounts[0].Sandbox.Protocol; got != name {
+			t.Errorf("sandbox protocol = %q, want %q", got, name)
+		}
 	}
 }
 

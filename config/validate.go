@@ -35,6 +35,11 @@ func DefaultTransactionStatuses() []string { return []string{"COMPLETE", "REFUND
 // API there is all it takes for config to accept it.
 func apiNames() []string { return append([]string{APISandbox}, apis.Names()...) }
 
+// sandboxProtocols returns the APIs the sandbox merchant serves, which
+// pipeline.OpenSource reads it through: not every API of the registry
+// needs a sandbox handler.
+func sandboxProtocols() []string { return []string{APIJSONRPC, APIREST, APILegacy} }
+
 // streams returns the streams of a job in their canonical order: orders
 // before the chargebacks read from them.
 func streams() []string {
@@ -229,7 +234,7 @@ func (s *Sandbox) validate(c *checker) {
 		s.Protocol = def.Protocol
 	}
 	c.intRange(&s.OrdersPerDay, 1, 100_000)
-	c.oneOf(&s.Protocol, "sandbox protocol", apis.Names()...)
+	c.oneOf(&s.Protocol, "sandbox protocol", sandboxProtocols()...)
 }
 
 func (f *ChargebackFees) validate(c *checker) {
