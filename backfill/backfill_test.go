@@ -248,7 +248,7 @@ func TestSucceededDates(t *testing.T) {
 		run("r5", "weekly", "LLDEMO", day(4), pipeline.StatusSucceeded, day(12)),
 		run("r6", "nightly", "LLTWO", day(5), pipeline.StatusSucceeded, day(12)),
 	)
-	job := config.Job{Name: "nightly", Destination: config.Destination{Type: config.DestinationLocal, Path: root}}
+	job := config.Job{Name: "nightly", Destination: config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: root}}}
 	tests := []struct {
 		name string
 		job  config.Job
@@ -257,7 +257,7 @@ func TestSucceededDates(t *testing.T) {
 	}{
 		{"succeeded after failing, other jobs and merchants not counted", job, demo, []civil.Date{day(1), day(3)}},
 		{"another merchant", job, second, []civil.Date{day(5)}},
-		{"no runs yet", config.Job{Name: "nightly", Destination: config.Destination{Type: config.DestinationLocal, Path: filepath.Join(t.TempDir(), "empty")}}, demo, nil},
+		{"no runs yet", config.Job{Name: "nightly", Destination: config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: filepath.Join(t.TempDir(), "empty")}}}, demo, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,7 +290,7 @@ func TestPlanForce(t *testing.T) {
 		dest  config.Destination
 		want  string
 	}{
-		{"skips what succeeded", false, config.Destination{Type: config.DestinationLocal, Path: root}, "01 demo not run\n02 demo skipped\n03 demo not run\n"},
+		{"skips what succeeded", false, config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: root}}, "01 demo not run\n02 demo skipped\n03 demo not run\n"},
 		{"forced", true, config.Destination{Type: "nowhere"}, "01 demo not run\n02 demo not run\n03 demo not run\n"},
 	}
 	for _, tt := range tests {

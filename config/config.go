@@ -14,11 +14,14 @@ import (
 	_ "time/tzdata"
 
 	"cloud.google.com/go/civil"
-	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/extract/faults"
 	"github.com/ledgerline/ledgerline/money"
 )
 
-// API names accepted in an account's api key.
+// Names of the APIs that config and the pipeline treat apart: the built-in
+// sandbox, legacy, which needs legacy_user, and the protocols the sandbox
+// serves. The api key accepts sandbox and every API of the registry,
+// extract/apis.
 const (
 	APISandbox = "sandbox"
 	APIJSONRPC = "jsonrpc"
@@ -26,7 +29,8 @@ const (
 	APILegacy  = "legacy"
 )
 
-// Destination types.
+// Destination types: the kind tags of Destination's fields (a test checks
+// they agree).
 const (
 	DestinationLocal    = "local"
 	DestinationBigQuery = "bigquery"
@@ -197,7 +201,7 @@ type Sandbox struct {
 	// Since is the merchant's first day of trading.
 	Since civil.Date `yaml:"since"`
 	// Faults are the failures the sandbox injects, for testing resilience.
-	Faults sandbox.Faults `yaml:"faults"`
+	Faults faults.Spec `yaml:"faults"`
 	// Protocol is the API the job reads the sandbox through: jsonrpc,
 	// rest or legacy.
 	Protocol string `yaml:"protocol"`
@@ -246,21 +250,6 @@ type Job struct {
 	MaxRejected *big.Rat    `yaml:"max_rejected"`
 	Destination Destination `yaml:"destination"`
 	Reports     []Report    `yaml:"reports"`
-}
-
-// Destination is where a job writes its tables. Type decides which of the
-// other keys are allowed.
-type Destination struct {
-	Type string `yaml:"type"`
-	// Path is the local warehouse directory (local).
-	Path string `yaml:"path"`
-	// Project, Dataset, Location and Endpoint address BigQuery; Endpoint is
-	// for an emulator.
-	Project        string `yaml:"project"`
-	Dataset        string `yaml:"dataset"`
-	Location       string `yaml:"location"`
-	Endpoint       string `yaml:"endpoint"`
-	StagingDataset string `yaml:"staging_dataset"`
 }
 
 // Report is a report a job builds and sends.

@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"math/big"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apis"
 	"github.com/ledgerline/ledgerline/money"
 )
 
@@ -84,7 +86,7 @@ func TestLoadShippedFile(t *testing.T) {
 		t.Errorf("account:\n got %#v\nwant %#v", a, wantAccount)
 	}
 
-	warehouse := Destination{Type: DestinationLocal, Path: "./out/warehouse"}
+	warehouse := Destination{Type: DestinationLocal, Local: &LocalDestination{Path: "./out/warehouse"}}
 	all := []string{extract.StreamOrders, extract.StreamSubscriptions, StreamChargebacks}
 	wantJobs := []Job{
 		{
@@ -331,7 +333,10 @@ func TestParseValues(t *testing.T) {
 			new:  "destination: {type: bigquery, project: my-proj, dataset: ll, endpoint: 'http://127.0.0.1:9050'}",
 			check: func(f *File) string {
 				d := f.Jobs[0].Destination
-				return want(fmt.Sprintf("%+v", d), "{Type:bigquery Path: Project:my-proj Dataset:ll Location:US Endpoint:http://127.0.0.1:9050 StagingDataset:}")
+				if d.Type != DestinationBigQuery || d.Local != nil || d.BigQuery == nil {
+					return fmt.Sprintf("destination %+v", d)
+				}
+				return want(fmt.Sprintf("%+v", *d.BigQuery), "{Project:my-proj Dataset:ll Location:US Endpoint:http://127.0.0.1:9050 StagingDataset:}")
 			},
 		},
 		{
@@ -493,6 +498,16 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown api",
 			old:  "api: sandbox", new: "api: soap",
 			want: []wantErr{{5, "accounts[0].api", `unknown api "soap" (want sandbox, jsonrpc, rest or legacy)`}},
+		},
+		{
+			name: "misspelt api",
+			old:  "api: sandbox", new: "api: json-rpc",
+			want: []wantErr{{5, "accounts[0].api", `unknown api "json-rpc" (did you mean jsonrpc?)`}},
+		},
+		{
+			name: "misspelt sandbox protocol",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    sandbox: {protocol: rset}\n",
+			want: []wantErr{{6, "accounts[0].sandbox.protocol", `unknown sandbox protocol "rset" (did you mean rest?)`}},
 		},
 		{
 			name: "legacy without user",
@@ -739,6 +754,31 @@ func TestParseErrors(t *testing.T) {
 			name: "bigquery key on local destination",
 			old:  "{type: local, path: out}", new: "{type: local, path: out, dataset: x}",
 			want: []wantErr{{12, "jobs[0].destination.dataset", "not allowed with destination type local"}},
+		},
+		{
+			name: "local key on bigquery destination",
+			old:  "{type: local, path: out}", new: "{type: bigquery, project: p, dataset: d, path: out}",
+			want: []wantErr{{12, "jobs[0].destination.path", "not allowed with destination type bigquery (want type, project, dataset, location, endpoint or staging_dataset)"}},
+		},
+		{
+			name: "destination without type",
+			old:  "{type: local, path: out}", new: "{path: out, project: p}",
+			want: []wantErr{{12, "jobs[0].destination.type", "required key is missing"}},
+		},
+		{
+			name: "destination not a mapping",
+			old:  "{type: local, path: out}", new: "local",
+			want: []wantErr{{12, "jobs[0].destination", `want a mapping, got "local"`}},
+		},
+		{
+			name: "duplicate key in destination",
+			old:  "{type: local, path: out}", new: "{type: local, path: out, path: x}",
+			want: []wantErr{{12, "jobs[0].destination.path", "duplicate key (first at line 12)"}},
+		},
+		{
+			name: "wrong value in a destination kind",
+			old:  "{type: local, path: out}", new: "{type: local, path: [out]}",
+			want: []wantErr{{12, "jobs[0].destination.path", "want a string, got a list"}},
 		},
 		{
 			name: "bad dataset",
@@ -1119,6 +1159,10 @@ func TestEveryFieldDecodes(t *testing.T) {
 				case !ok || key == "":
 					t.Errorf("%s.%s has no yaml tag", typ, f.Name)
 				case key == "-":
+					// A destination kind: its keys sit beside type.
+					if f.Tag.Get("kind") != "" {
+						check(f.Type.Elem(), path)
+					}
 				case keys[key]:
 					t.Errorf("%s: key %s is spelled twice", typ, key)
 				default:
@@ -1131,7 +1175,44 @@ func TestEveryFieldDecodes(t *testing.T) {
 		}
 	}
 	check(reflect.TypeFor[File](), "")
-	if !seen[reflect.TypeFor[Tier]()] || !seen[reflect.TypeFor[Retry]()] {
+	if !seen[reflect.TypeFor[Tier]()] || !seen[reflect.TypeFor[Retry]()] || !seen[reflect.TypeFor[BigQueryDestination]()] {
 		t.Errorf("the walk missed structs: %v", seen)
+	}
+}
+
+// TestEveryAPIAccepted checks that config takes its API names from the
+// registry: every API of extract/apis is a valid api, and every sandbox
+// protocol is an API of the registry.
+func TestEveryAPIAccepted(t *testing.T) {
+	for _, name := range apis.Names() {
+		user := ""
+		if name == APILegacy {
+			user = "\n    legacy_user: apiuser"
+		}
+		f, err := Parse("jobs.yaml", []byte(strings.Replace(base, "api: sandbox", "api: "+name+user, 1)), env(nil))
+		if err != nil {
+			t.Errorf("api %s: %v", name, err)
+		} else if got := f.Accounts[0].API; got != name {
+			t.Errorf("api = %q, want %q", got, name)
+		}
+	}
+	for _, name := range sandboxProtocols() {
+		if !slices.Contains(apis.Names(), name) {
+			t.Errorf("sandbox protocol %s is not an API of the registry", name)
+		}
+		f, err := Parse("jobs.yaml", []byte(strings.Replace(base, "api: sandbox", "api: sandbox\n    sandbox: {protocol: "+name+"}", 1)), env(nil))
+		if err != nil {
+			t.Errorf("sandbox protocol %s: %v", name, err)
+		} else if got := f.Accounts[0].Sandbox.Protocol; got != name {
+			t.Errorf("sandbox protocol = %q, want %q", got, name)
+		}
+	}
+}
+
+// TestDestinationTypes checks that the kind tags of Destination's fields
+// are the destination type constants.
+func TestDestinationTypes(t *testing.T) {
+	if got, want := DestinationTypes(), []string{DestinationLocal, DestinationBigQuery}; !reflect.DeepEqual(got, want) {
+		t.Errorf("DestinationTypes() = %q, want %q", got, want)
 	}
 }

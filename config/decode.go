@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,7 +80,11 @@ func (c *checker) decode(v reflect.Value, l *loc) {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		c.mapping(v, n, l)
+		if d, ok := v.Addr().Interface().(*Destination); ok {
+			c.destination(d, n, l)
+		} else {
+			c.mapping(v, n, l)
+		}
 	case reflect.Slice:
 		c.sequence(v, n, l)
 	case reflect.String:
@@ -139,6 +144,32 @@ func fields(t reflect.Type) []field {
 	return fs
 }
 
+// slot is a key a mapping can hold and the struct field it fills.
+type slot struct {
+	key string
+	v   reflect.Value // the field
+	l   *loc
+}
+
+// slots returns the slots of the fields of struct v, in field order, for
+// the mapping n at l.
+func slots(v reflect.Value, n *yaml.Node, l *loc) []slot {
+	fs := fields(v.Type())
+	ss := make([]slot, len(fs))
+	for i, f := range fs {
+		ss[i] = slot{f.key, v.Field(f.index), &loc{path: join(l.path, f.key), parent: n, tag: f.key}}
+	}
+	return ss
+}
+
+// register records where the fields of ss come from, so that validate
+// methods can name them by pointer.
+func (c *checker) register(ss []slot) {
+	for _, s := range ss {
+		c.locs[addr{s.v.Addr().Pointer(), s.v.Type()}] = s.l
+	}
+}
+
 // mapping reads the mapping n into struct v: every key must be one of the
 // struct's, once. Then the struct validates itself.
 func (c *checker) mapping(v reflect.Value, n *yaml.Node, l *loc) {
@@ -146,16 +177,34 @@ func (c *checker) mapping(v reflect.Value, n *yaml.Node, l *loc) {
 		c.fail(l, "want a mapping, got %s", describe(n))
 		return
 	}
-	fs := fields(v.Type())
-	known := make([]string, len(fs))
-	locs := map[string]*loc{}
-	for i, f := range fs {
-		known[i] = f.key
-		fl := &loc{path: join(l.path, f.key), parent: n, tag: f.key}
-		locs[f.key] = fl
-		c.locs[addr{v.Field(f.index).Addr().Pointer(), v.Field(f.index).Type()}] = fl
+	ss := slots(v, n, l)
+	c.register(ss)
+	for _, s := range c.keys(n, l, ss) {
+		c.decode(s.v, s.l)
 	}
-	var present []field
+	c.validate(v)
+}
+
+// validate lets the struct v check itself, if it can.
+func (c *checker) validate(v reflect.Value) {
+	if val, ok := v.Addr().Interface().(validator); ok {
+		val.validate(c)
+	}
+}
+
+// keys reads the keys of the mapping n at l against the slots ss. It
+// records keys that are not names, merge keys, unknown keys (with a
+// did-you-mean hint) and duplicates; it sets the key and value of the
+// slots of the keys present (every slot of a key two structs share) and
+// returns those slots in file order, the first of each key.
+func (c *checker) keys(n *yaml.Node, l *loc, ss []slot) []slot {
+	var known []string
+	for _, s := range ss {
+		if !slices.Contains(known, s.key) {
+			known = append(known, s.key)
+		}
+	}
+	var present []slot
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
@@ -163,33 +212,28 @@ func (c *checker) mapping(v reflect.Value, n *yaml.Node, l *loc) {
 			continue
 		}
 		kp := join(l.path, k.Value)
-		fl := locs[k.Value]
+		first := slices.IndexFunc(ss, func(s slot) bool { return s.key == k.Value })
 		switch {
 		case k.Value == "<<":
 			c.errorAt(k, kp, "merge keys are not supported (an alias can stand for a whole value)")
-		case fl == nil:
+		case first < 0:
 			if s := suggest(k.Value, known); s != "" {
 				c.errorAt(k, kp, "unknown key (did you mean %s?)", s)
 			} else {
 				c.errorAt(k, kp, "unknown key (want %s)", oneOf(known))
 			}
-		case fl.key != nil:
-			c.errorAt(k, kp, "duplicate key (first at line %d)", fl.key.Line)
+		case ss[first].l.key != nil:
+			c.errorAt(k, kp, "duplicate key (first at line %d)", ss[first].l.key.Line)
 		default:
-			fl.key, fl.val = k, val
-			for _, f := range fs {
-				if f.key == k.Value {
-					present = append(present, f)
+			for _, s := range ss {
+				if s.key == k.Value {
+					s.l.key, s.l.val = k, val
 				}
 			}
+			present = append(present, ss[first])
 		}
 	}
-	for _, f := range present {
-		c.decode(v.Field(f.index), locs[f.key])
-	}
-	if val, ok := v.Addr().Interface().(validator); ok {
-		val.validate(c)
-	}
+	return present
 }
 
 // sequence reads the list n into slice v. A string in a list must not be
@@ -311,7 +355,11 @@ func (c *checker) oneOf(s *string, noun string, options ...string) bool {
 			return true
 		}
 	}
-	c.errorf(s, "unknown %s %q (want %s)", noun, *s, oneOf(options))
+	if hint := suggest(*s, options); hint != "" {
+		c.errorf(s, "unknown %s %q (did you mean %s?)", noun, *s, hint)
+	} else {
+		c.errorf(s, "unknown %s %q (want %s)", noun, *s, oneOf(options))
+	}
 	c.at(s).bad = true
 	return false
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/civil"
-	"github.com/ledgerline/ledgerline/extract/sandbox"
+	"github.com/ledgerline/ledgerline/extract/faults"
 	"github.com/ledgerline/ledgerline/money"
 	"gopkg.in/yaml.v3"
 )
@@ -18,7 +18,7 @@ import (
 // is read by a type implementing yaml.Unmarshaler. Secret is a field type
 // of its own; the others are read into fields of the types consumers use
 // (time.Duration, *time.Location, *big.Rat, money.Amount, civil.Date,
-// sandbox.Faults) through the unexported types below, which leaf picks by
+// faults.Spec) through the unexported types below, which leaf picks by
 // the field's type. The decoder hands them only non-empty scalars, after
 // environment variables are expanded; their errors never quote a secret.
 
@@ -38,8 +38,8 @@ func leaf(v reflect.Value) yaml.Unmarshaler {
 		return (*amount)(p)
 	case *civil.Date:
 		return (*date)(p)
-	case *sandbox.Faults:
-		return (*faults)(p)
+	case *faults.Spec:
+		return (*faultSpec)(p)
 	}
 	return nil
 }
@@ -122,15 +122,15 @@ func (d *date) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// faults is a sandbox fault specification.
-type faults sandbox.Faults
+// faultSpec is a sandbox fault specification.
+type faultSpec faults.Spec
 
-func (f *faults) UnmarshalYAML(n *yaml.Node) error {
-	v, err := sandbox.ParseFaults(n.Value)
+func (f *faultSpec) UnmarshalYAML(n *yaml.Node) error {
+	v, err := faults.Parse(n.Value)
 	if err != nil {
 		return err
 	}
-	*f = faults(v)
+	*f = faultSpec(v)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bojanz/currency"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apis"
 	"github.com/ledgerline/ledgerline/money"
 )
 
@@ -28,6 +29,16 @@ func transactionStatuses() []string {
 // DefaultTransactionStatuses returns the order statuses that count as
 // transactions when an account lists none.
 func DefaultTransactionStatuses() []string { return []string{"COMPLETE", "REFUND"} }
+
+// apiNames returns the names an account's api key takes: the built-in
+// sandbox, then the APIs of the registry (extract/apis), so that adding an
+// API there is all it takes for config to accept it.
+func apiNames() []string { return append([]string{APISandbox}, apis.Names()...) }
+
+// sandboxProtocols returns the APIs the sandbox merchant serves, which
+// pipeline.OpenSource reads it through: not every API of the registry
+// needs a sandbox handler.
+func sandboxProtocols() []string { return []string{APIJSONRPC, APIREST, APILegacy} }
 
 // streams returns the streams of a job in their canonical order: orders
 // before the chargebacks read from them.
@@ -134,7 +145,7 @@ func (a *Account) validate(c *checker) {
 	if strings.ContainsFunc(a.MerchantCode, unicode.IsSpace) {
 		c.errorf(&a.MerchantCode, "must not contain spaces")
 	}
-	if c.oneOf(&a.API, "api", APISandbox, APIJSONRPC, APIREST, APILegacy) {
+	if c.oneOf(&a.API, "api", apiNames()...) {
 		if a.API == APILegacy {
 			c.required(&a.LegacyUser)
 		} else {
@@ -223,7 +234,7 @@ func (s *Sandbox) validate(c *checker) {
 		s.Protocol = def.Protocol
 	}
 	c.intRange(&s.OrdersPerDay, 1, 100_000)
-	c.oneOf(&s.Protocol, "sandbox protocol", APIJSONRPC, APIREST, APILegacy)
+	c.oneOf(&s.Protocol, "sandbox protocol", sandboxProtocols()...)
 }
 
 func (f *ChargebackFees) validate(c *checker) {
@@ -329,40 +340,19 @@ func (j *Job) checkStreams(c *checker) {
 	j.Streams = slices.DeleteFunc(all, func(s string) bool { return !slices.Contains(j.Streams, s) })
 }
 
-func (d *Destination) validate(c *checker) {
-	c.required(&d.Type)
-	if !c.oneOf(&d.Type, "destination", DestinationLocal, DestinationBigQuery) {
-		return
+func (d *LocalDestination) validate(c *checker) { c.required(&d.Path) }
+
+func (d *BigQueryDestination) validate(c *checker) {
+	c.required(&d.Project, &d.Dataset)
+	if d.Project != "" && !validProject(d.Project) {
+		c.errorf(&d.Project, "invalid project ID %q", d.Project)
 	}
-	// The keys each type takes.
-	allowed := map[string][]any{
-		DestinationLocal:    {&d.Type, &d.Path},
-		DestinationBigQuery: {&d.Type, &d.Project, &d.Dataset, &d.Location, &d.Endpoint, &d.StagingDataset},
-	}[d.Type]
-	keys := make([]string, len(allowed))
-	for i, p := range allowed {
-		keys[i] = c.key(p)
+	checkDataset(c, &d.Dataset)
+	checkDataset(c, &d.StagingDataset)
+	if d.Location == "" {
+		d.Location = DefaultBigQueryLocation
 	}
-	for _, p := range []any{&d.Path, &d.Project, &d.Dataset, &d.Location, &d.Endpoint, &d.StagingDataset} {
-		if c.has(p) && !slices.Contains(allowed, p) {
-			c.keyErrorf(p, "not allowed with destination type %s (want %s)", d.Type, oneOf(keys))
-		}
-	}
-	switch d.Type {
-	case DestinationLocal:
-		c.required(&d.Path)
-	case DestinationBigQuery:
-		c.required(&d.Project, &d.Dataset)
-		if d.Project != "" && !validProject(d.Project) {
-			c.errorf(&d.Project, "invalid project ID %q", d.Project)
-		}
-		checkDataset(c, &d.Dataset)
-		checkDataset(c, &d.StagingDataset)
-		if d.Location == "" {
-			d.Location = DefaultBigQueryLocation
-		}
-		checkURL(c, &d.Endpoint)
-	}
+	checkURL(c, &d.Endpoint)
 }
 
 // checkDataset checks a BigQuery dataset name, if set.

@@ -61,10 +61,10 @@ func TestLockDir(t *testing.T) {
 		dest     config.Destination
 		want     string
 	}{
-		{"override", "/var/lock/etl", config.Destination{Type: config.DestinationLocal, Path: "/data/wh"}, "/var/lock/etl"},
-		{"override wins over BigQuery", "/var/lock/etl", config.Destination{Type: config.DestinationBigQuery, Project: "p", Dataset: "d"}, "/var/lock/etl"},
-		{"local warehouse", "", config.Destination{Type: config.DestinationLocal, Path: "/data/wh"}, "/data/wh/.locks"},
-		{"BigQuery", "", config.Destination{Type: config.DestinationBigQuery, Project: "acme", Dataset: "ledger"},
+		{"override", "/var/lock/etl", config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: "/data/wh"}}, "/var/lock/etl"},
+		{"override wins over BigQuery", "/var/lock/etl", config.Destination{Type: config.DestinationBigQuery, BigQuery: &config.BigQueryDestination{Project: "p", Dataset: "d"}}, "/var/lock/etl"},
+		{"local warehouse", "", config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: "/data/wh"}}, "/data/wh/.locks"},
+		{"BigQuery", "", config.Destination{Type: config.DestinationBigQuery, BigQuery: &config.BigQueryDestination{Project: "acme", Dataset: "ledger"}},
 			filepath.Join(os.TempDir(), "ledgerline-locks", "acme.ledger")},
 	}
 	for _, tt := range tests {
@@ -83,7 +83,7 @@ func TestRunLockedRefusesASecondRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.Join(job.Destination.Path, ".locks", "nightly.demo.lock"); l.Path() != want {
+	if want := filepath.Join(job.Destination.Local.Path, ".locks", "nightly.demo.lock"); l.Path() != want {
 		t.Errorf("lock %s, want %s", l.Path(), want)
 	}
 	date := civil.Date{Year: 2025, Month: 3, Day: 1}

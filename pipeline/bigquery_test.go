@@ -282,9 +282,9 @@ func TestBigQueryRuns(t *testing.T) {
 	job := testJob(10)
 	job.Streams = []string{"orders", "subscriptions", "chargebacks"}
 	tw := &twin{acct: acct, local: job, bq: job}
-	tw.local.Destination = config.Destination{Type: config.DestinationLocal, Path: t.TempDir()}
-	tw.bq.Destination = config.Destination{Type: config.DestinationBigQuery, Project: bqProject, Dataset: "ledgerline",
-		Location: "EU", Endpoint: endpoint, StagingDataset: "ledgerline_staging"}
+	tw.local.Destination = config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: t.TempDir()}}
+	tw.bq.Destination = config.Destination{Type: config.DestinationBigQuery, BigQuery: &config.BigQueryDestination{
+		Project: bqProject, Dataset: "ledgerline", Location: "EU", Endpoint: endpoint, StagingDataset: "ledgerline_staging"}}
 	localWH := warehouse(t, tw.local)
 	w, ok := warehouse(t, tw.bq).(*bigquery.Warehouse)
 	if !ok {

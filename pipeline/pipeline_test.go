@@ -530,7 +530,7 @@ func TestConcurrentJobsKeepEveryRunRecord(t *testing.T) {
 		job := testJob(3)
 		job.Name = name
 		job.Streams = []string{"orders"}
-		job.Destination = config.Destination{Type: config.DestinationLocal, Path: root}
+		job.Destination = config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: root}}
 		go func() {
 			_, err := pipeline.RunAccount(t.Context(), job, acct, businessDate, pipeline.Options{Logger: log})
 			errs <- err

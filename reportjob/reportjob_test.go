@@ -182,7 +182,7 @@ func TestAfterRun(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	o := Options{Log: log, Now: now, Getenv: func(string) (string, bool) { return "", false }}
 	missing := job
-	missing.Destination.Path = filepath.Join(t.TempDir(), "none")
+	missing.Destination.Local = &config.LocalDestination{Path: filepath.Join(t.TempDir(), "none")}
 
 	// No accounting report: nothing, not even reading the warehouse.
 	if res, err := AfterRun(t.Context(), nightly, acct, civil.Date{Year: 2025, Month: 3, Day: 31}, o); err != nil || res.Report != nil || res.RunID != "" {
@@ -192,7 +192,7 @@ func TestAfterRun(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "warehouse: ") || res.Report != nil {
 		t.Errorf("no warehouse: %+v, %v", res, err)
 	}
-	if _, err := os.Stat(missing.Destination.Path); !os.IsNotExist(err) {
+	if _, err := os.Stat(missing.Destination.Local.Path); !os.IsNotExist(err) {
 		t.Errorf("reading created the warehouse: %v", err)
 	}
 

@@ -241,12 +241,12 @@ func TestCronJobRunsTheJobSafely(t *testing.T) {
 	if d := j.Destination; d.Type == config.DestinationLocal {
 		mounted := false
 		for i := range 3 {
-			if p := pod.str("containers", 0, "volumeMounts", i, "mountPath"); p != "" && strings.HasPrefix(d.Path, p+"/") {
+			if p := pod.str("containers", 0, "volumeMounts", i, "mountPath"); p != "" && strings.HasPrefix(d.Local.Path, p+"/") {
 				mounted = true
 			}
 		}
 		if !mounted {
-			t.Errorf("the warehouse %s is on no mounted volume", d.Path)
+			t.Errorf("the warehouse %s is on no mounted volume", d.Local.Path)
 		}
 	}
 }

@@ -1,10 +1,13 @@
 // Package destinations holds the table of destination kinds a job can load
 // into (local, bigquery) and opens the one a job's configuration names. It
 // is the only place that chooses an implementation by destination type:
-// adding a kind is one package under load and one entry here.
+// adding a kind is one package under load, its settings struct as a field
+// of config.Destination (which decodes and validates it), and one entry
+// here. A test checks that the table and config's types agree.
 package destinations
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -30,16 +33,19 @@ type Kind struct {
 	LockDir func(d config.Destination) string
 }
 
-// Kinds returns the table of destination kinds.
+// Kinds returns the table of destination kinds. Each opens the settings
+// of its type in config.Destination (Local, BigQuery).
 func Kinds() []Kind {
 	return []Kind{
 		{
 			Type:       config.DestinationLocal,
-			Open:       func(_ context.Context, d config.Destination) (load.Warehouse, error) { return local.New(d.Path), nil },
+			Open:       openLocal,
 			OpenReader: openLocalReader,
 			// In the warehouse itself, so that runs loading it exclude
 			// each other whatever their jobs.yaml.
-			LockDir: func(d config.Destination) string { return filepath.Join(d.Path, ".locks") },
+			LockDir: func(d config.Destination) string {
+				return filepath.Join(cmp.Or(d.Local, &config.LocalDestination{}).Path, ".locks")
+			},
 		},
 		{
 			Type:       config.DestinationBigQuery,
@@ -48,6 +54,15 @@ func Kinds() []Kind {
 			LockDir:    bigQueryLockDir,
 		},
 	}
+}
+
+// settings returns the settings s of destination d's kind, or an error if
+// d, built by hand, lacks them.
+func settings[S any](d config.Destination, s *S) (*S, error) {
+	if s == nil {
+		return nil, fmt.Errorf("destination of type %s has no %s settings", d.Type, d.Type)
+	}
+	return s, nil
 }
 
 // Lookup returns the kind of destination type typ.
@@ -89,8 +104,20 @@ func LockDir(d config.Destination) (string, error) {
 	return k.LockDir(d), nil
 }
 
+func openLocal(_ context.Context, d config.Destination) (load.Warehouse, error) {
+	l, err := settings(d, d.Local)
+	if err != nil {
+		return nil, err
+	}
+	return local.New(l.Path), nil
+}
+
 func openLocalReader(_ context.Context, d config.Destination) (load.ReadCloser, error) {
-	w, err := local.OpenReader(d.Path)
+	l, err := settings(d, d.Local)
+	if err != nil {
+		return nil, err
+	}
+	w, err := local.OpenReader(l.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -99,18 +126,22 @@ func openLocalReader(_ context.Context, d config.Destination) (load.ReadCloser, 
 
 // BigQueryConfig returns the bigquery.Config of a job's bigquery
 // destination.
-func BigQueryConfig(d config.Destination) bigquery.Config {
+func BigQueryConfig(b config.BigQueryDestination) bigquery.Config {
 	return bigquery.Config{
-		Project:        d.Project,
-		Dataset:        d.Dataset,
-		Location:       d.Location,
-		Endpoint:       d.Endpoint,
-		StagingDataset: d.StagingDataset,
+		Project:        b.Project,
+		Dataset:        b.Dataset,
+		Location:       b.Location,
+		Endpoint:       b.Endpoint,
+		StagingDataset: b.StagingDataset,
 	}
 }
 
 func openBigQuery(ctx context.Context, d config.Destination) (load.Warehouse, error) {
-	w, err := bigquery.New(ctx, BigQueryConfig(d))
+	b, err := settings(d, d.BigQuery)
+	if err != nil {
+		return nil, err
+	}
+	w, err := bigquery.New(ctx, BigQueryConfig(*b))
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +152,8 @@ func openBigQuery(ctx context.Context, d config.Destination) (load.Warehouse, er
 // dataset: runs on one host loading one dataset exclude each other.
 func bigQueryLockDir(d config.Destination) string {
 	name := "default"
-	if d.Project != "" || d.Dataset != "" {
-		name = d.Project + "." + d.Dataset
+	if b := d.BigQuery; b != nil && (b.Project != "" || b.Dataset != "") {
+		name = b.Project + "." + b.Dataset
 	}
 	return filepath.Join(os.TempDir(), "ledgerline-locks", name)
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/ledgerline/ledgerline/config"
@@ -22,17 +23,29 @@ func TestEveryConfigTypeHasAKind(t *testing.T) {
 			t.Errorf("type %q twice in the table", k.Type)
 		}
 		seen[k.Type] = true
+		if !slices.Contains(config.DestinationTypes(), k.Type) {
+			t.Errorf("kind %q is no destination type of config", k.Type)
+		}
 		if k.Open == nil || k.OpenReader == nil || k.LockDir == nil {
 			t.Errorf("kind %q lacks a function", k.Type)
 		}
 	}
-	for _, typ := range []string{config.DestinationLocal, config.DestinationBigQuery} {
+	for _, typ := range config.DestinationTypes() {
 		if _, err := destinations.Lookup(typ); err != nil || !seen[typ] {
 			t.Errorf("Lookup(%q): %v", typ, err)
 		}
 	}
 	if _, err := destinations.Open(t.Context(), config.Destination{Type: "s3"}); err == nil {
 		t.Error("Open of an unknown type succeeded")
+	}
+	// A destination built by hand without its kind's settings.
+	for _, typ := range config.DestinationTypes() {
+		if _, err := destinations.Open(t.Context(), config.Destination{Type: typ}); err == nil {
+			t.Errorf("Open of a %s destination without settings succeeded", typ)
+		}
+		if _, err := destinations.OpenReader(t.Context(), config.Destination{Type: typ}); err == nil {
+			t.Errorf("OpenReader of a %s destination without settings succeeded", typ)
+		}
 	}
 }
 
@@ -41,7 +54,7 @@ func TestEveryConfigTypeHasAKind(t *testing.T) {
 func TestLocal(t *testing.T) {
 	ctx := t.Context()
 	root := filepath.Join(t.TempDir(), "wh")
-	d := config.Destination{Type: config.DestinationLocal, Path: root}
+	d := config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: root}}
 	if _, err := destinations.OpenReader(ctx, d); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("OpenReader of a missing warehouse = %v, want fs.ErrNotExist", err)
 	}
@@ -73,10 +86,10 @@ func TestLocal(t *testing.T) {
 }
 
 func TestBigQuery(t *testing.T) {
-	d := config.Destination{Type: config.DestinationBigQuery, Project: "p", Dataset: "ds", Location: "EU",
-		Endpoint: "http://127.0.0.1:1", StagingDataset: "st"}
+	d := config.Destination{Type: config.DestinationBigQuery, BigQuery: &config.BigQueryDestination{Project: "p", Dataset: "ds", Location: "EU",
+		Endpoint: "http://127.0.0.1:1", StagingDataset: "st"}}
 	want := bigquery.Config{Project: "p", Dataset: "ds", Location: "EU", Endpoint: "http://127.0.0.1:1", StagingDataset: "st"}
-	if got := destinations.BigQueryConfig(d); got.Project != want.Project || got.Dataset != want.Dataset ||
+	if got := destinations.BigQueryConfig(*d.BigQuery); got.Project != want.Project || got.Dataset != want.Dataset ||
 		got.Location != want.Location || got.Endpoint != want.Endpoint || got.StagingDataset != want.StagingDataset {
 		t.Errorf("BigQueryConfig = %+v, want %+v", got, want)
 	}
