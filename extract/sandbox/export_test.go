@@ -6,8 +6,8 @@ import (
 )
 
 // The sandbox's encoders and legacy wire types, for the round-trip tests
-// of package sandbox_test (which imports transform, and so config, which
-// imports this package).
+// of package sandbox_test, which read them back through the real clients
+// and transform.
 type (
 	Request              = request
 	LegacySale           = legacySale
