@@ -140,7 +140,9 @@ func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extr
 
 // searchResult is the result of a search method.
 type searchResult[T any] struct {
-	Items      []T `json:"Items"`
+	// Items is nil until decoded, so that a result without Items, or
+	// with Items null, is told from an empty page.
+	Items      *[]T `json:"Items"`
 	Pagination struct {
 		Page  int `json:"Page"`
 		Limit int `json:"Limit"`
@@ -151,20 +153,27 @@ type searchResult[T any] struct {
 // reset readies r for decoding a page: decoding must not see the values of
 // the last page, or of a failed attempt at this one.
 func (r *searchResult[T]) reset() {
-	clear(r.Items[:cap(r.Items)])
-	r.Items = r.Items[:0]
+	r.Items = nil
 	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
 }
 
-// search pages through a search method, items identified by key. Every
-// page reuses the previous page's items.
+// check fails a result without Items, or with Items null, as malformed:
+// taken for an empty page, it would clear the day's committed rows.
+func (r *searchResult[T]) check() error {
+	if r.Items == nil {
+		return transport.Retryable(errors.New("decoding response: the search result has no Items (missing or null)"))
+	}
+	return nil
+}
+
+// search pages through a search method, items identified by key.
 func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
 	return apiclient.Search(ctx, c.Client, stream, method, key, func(ctx context.Context, page int) ([]T, int, error) {
 		if err := callSession(ctx, c, stream, method, page, options(pagination{page, c.PageSize}), &res); err != nil {
 			return nil, 0, err
 		}
-		return res.Items, res.Pagination.Count, nil
+		return *res.Items, res.Pagination.Count, nil
 	}, yield)
 }
 
@@ -247,6 +256,9 @@ type request struct {
 // into it.
 type resetter interface{ reset() }
 
+// checker is a result that can tell, once decoded, that it is incomplete.
+type checker interface{ check() error }
+
 // call makes one JSON-RPC call of c and decodes its result into result. It is
 // the only place that talks to the API. A response body that is truncated
 // or malformed is retried like a failed request, within the transport's
@@ -256,7 +268,13 @@ func call[R any](ctx context.Context, c *Client, stream, method string, page int
 		if r, ok := any(result).(resetter); ok {
 			r.reset()
 		}
-		return attempt(ctx, c, method, params, result)
+		if err := attempt(ctx, c, method, params, result); err != nil {
+			return err
+		}
+		if r, ok := any(result).(checker); ok {
+			return r.check()
+		}
+		return nil
 	})
 }
 
