@@ -105,3 +105,19 @@ func TestHonestServer(t *testing.T) {
 		})
 	}
 }
+
+// TestUnderstatedCountFailsTheRun is F6 on loopback: a Count of 20 for a
+// day of 25 orders fails the search with both numbers, in both APIs,
+// instead of yielding 20 orders.
+func TestUnderstatedCountFailsTheRun(t *testing.T) {
+	for _, api := range apis {
+		t.Run(api, func(t *testing.T) {
+			s := hostile.Start(hostile.Config{Behaviour: hostile.UnderstatedCount, PerDay: 25})
+			defer s.Close()
+			_, err := read(t.Context(), open(t, api, s, fast(), 10, nil), extract.Window{From: day, To: day})
+			if err == nil || !strings.Contains(err.Error(), "read 25 distinct items, the API counts 20") {
+				t.Fatalf("error %v, want one with 25 read and 20 counted", err)
+			}
+		})
+	}
+}
