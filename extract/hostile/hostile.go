@@ -11,6 +11,7 @@
 package hostile
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -137,8 +138,6 @@ func (s *Server) search(from, to civil.Date) []extract.Order {
 	for d := from; !d.After(to); d = d.AddDays(1) {
 		day := s.Orders(d)
 		switch s.cfg.Behaviour {
-		case MissingNetPrice:
-			day[0].NetPrice = ""
 		case NoItems:
 			day[0].Items = nil
 		case LongString:
@@ -154,7 +153,7 @@ func (s *Server) search(from, to civil.Date) []extract.Order {
 
 // page is one page of a search, as the wire carries it.
 type page struct {
-	Items      *[]extract.Order `json:"Items,omitempty"`
+	Items      *[]json.RawMessage `json:"Items,omitempty"`
 	Pagination struct {
 		Page  int `json:"Page"`
 		Limit int `json:"Limit"`
@@ -184,7 +183,19 @@ func (s *Server) result(from, to civil.Date, n, limit int) []byte {
 		return []byte(`{"Items":null,` + string(b[1:]))
 	case MissingItems:
 	default:
-		p.Items = &items
+		raw := make([]json.RawMessage, len(items))
+		for i := range items {
+			b, err := json.Marshal(&items[i])
+			if err != nil {
+				panic(err)
+			}
+			if s.cfg.Behaviour == MissingNetPrice && strings.HasSuffix(items[i].RefNo, "001") {
+				// An empty json.Number encodes as 0: leave the member out.
+				b = bytes.Replace(b, []byte(`"NetPrice":10,`), nil, 1)
+			}
+			raw[i] = b
+		}
+		p.Items = &raw
 	}
 	b, err := json.Marshal(p)
 	if err != nil {

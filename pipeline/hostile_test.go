@@ -1,0 +1,98 @@
+package pipeline_test
+
+import (
+	"io"
+	"log/slog"
+	"math/big"
+	"strings"
+	"testing"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract/hostile"
+	"github.com/ledgerline/ledgerline/extract/jsonrpc"
+	"github.com/ledgerline/ledgerline/extract/transport"
+	"github.com/ledgerline/ledgerline/load/local"
+	"github.com/ledgerline/ledgerline/pipeline"
+	"github.com/ledgerline/ledgerline/schemas"
+	"golang.org/x/time/rate"
+)
+
+var hostileDate = civil.Date{Year: 2026, Month: 10, Day: 31}
+
+// hostileRun runs the orders of hostileDate (the window is October, API
+// days 30 September to 1 November) from a hostile server with behaviour b
+// into a new warehouse, and returns the warehouse root and the result.
+func hostileRun(t *testing.T, b hostile.Behaviour) (string, pipeline.Summary, error) {
+	t.Helper()
+	s := hostile.Start(hostile.Config{Behaviour: b})
+	t.Cleanup(s.Close)
+	acct, job := testAccount(t), testJob(3)
+	acct.API = "jsonrpc"
+	job.Streams = []string{"orders"}
+	job.MaxRejected = big.NewRat(1, 2)
+	src, err := jsonrpc.New(jsonrpc.Config{Account: acct.Name, Endpoint: s.URL(), MerchantCode: acct.MerchantCode,
+		SecretKey: "k", Transport: transport.Config{Rate: rate.Inf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	dest, err := local.Open(root, acct.MerchantCode, "hostile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &pipeline.Run{ID: "hostile", Job: job, Account: acct, Date: hostileDate, Source: src, Destination: dest,
+		Warehouse: dest, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	sum, err := r.Execute(t.Context())
+	return root, sum, err
+}
+
+// TestMissingAmountOrItemsRejected is F4 on loopback: the first order of
+// every API day lacks NetPrice, or Items; each is quarantined in
+// rejected_rows with the field named and none of them is loaded.
+func TestMissingAmountOrItemsRejected(t *testing.T) {
+	for _, tt := range []struct {
+		b     hostile.Behaviour
+		field string
+	}{
+		{hostile.MissingNetPrice, "NetPrice"},
+		{hostile.NoItems, "Items"},
+	} {
+		t.Run(string(tt.b), func(t *testing.T) {
+			root, s, err := hostileRun(t, tt.b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dest, err := local.Open(root, "READER", "reader")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rejected []schemas.RejectedRow
+			err = dest.ReadPartition(t.Context(), schemas.RejectedRows(), hostileDate, func(row any) error {
+				rejected = append(rejected, *row.(*schemas.RejectedRow))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 33 API days, each with one bad order.
+			if len(rejected) != 33 || s.Rejected["orders"] != 33 {
+				t.Fatalf("%d rejected rows, summary %d; want 33", len(rejected), s.Rejected["orders"])
+			}
+			orders := readOrders(t, root)
+			for _, rr := range rejected {
+				if rr.Field == nil || *rr.Field != tt.field || !strings.Contains(rr.Reason, "field "+tt.field+": required value missing") ||
+					rr.RecordKey == nil || !strings.HasSuffix(*rr.RecordKey, "001") {
+					t.Errorf("rejected row %+v", rr)
+					continue
+				}
+				if _, ok := orders[*rr.RecordKey]; ok {
+					t.Errorf("order %s loaded", *rr.RecordKey)
+				}
+			}
+			// October's 31 days of 4 good orders each.
+			if len(orders) != 31*4 {
+				t.Errorf("%d orders loaded, want %d", len(orders), 31*4)
+			}
+		})
+	}
+}
