@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -94,5 +95,27 @@ func TestMissingAmountOrItemsRejected(t *testing.T) {
 				t.Errorf("%d orders loaded, want %d", len(orders), 31*4)
 			}
 		})
+	}
+}
+
+// TestDuplicateRefNoAcrossDaysFailsTheRun is F5: the API returns an order
+// of one day on the next day's search too. The run fails naming the RefNo
+// and both API days, and commits nothing: never two rows for one RefNo.
+func TestDuplicateRefNoAcrossDaysFailsTheRun(t *testing.T) {
+	root, _, err := hostileRun(t, hostile.DuplicateAcrossDays)
+	var dup *pipeline.DuplicateKeyError
+	if !errors.As(err, &dup) {
+		t.Fatalf("error %v, want a DuplicateKeyError", err)
+	}
+	want := pipeline.DuplicateKeyError{Stream: "orders", Key: "20260930001",
+		First: civil.Date{Year: 2026, Month: 9, Day: 30}, Second: civil.Date{Year: 2026, Month: 10, Day: 1}}
+	if *dup != want {
+		t.Errorf("error %+v, want %+v", *dup, want)
+	}
+	if !strings.Contains(err.Error(), "20260930001 on API day 2026-09-30 and again on 2026-10-01") {
+		t.Errorf("error %q", err)
+	}
+	if orders := readOrders(t, root); len(orders) != 0 {
+		t.Errorf("%d orders committed by a failed run", len(orders))
 	}
 }
