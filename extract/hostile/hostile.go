@@ -255,7 +255,9 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	}
 	switch req.Method {
 	case "login":
-		reply([]byte(`"hostile-session"`))
+		// Logins are answered honestly: the behaviours are the searches'.
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(req.ID) + `,"result":"hostile-session"}`))
 	case "searchSubscriptions":
 		reply([]byte(`{"Items":[],"Pagination":{"Page":1,"Limit":200,"Count":0}}`))
 	case "searchOrders":

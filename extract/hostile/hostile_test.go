@@ -121,3 +121,48 @@ func TestUnderstatedCountFailsTheRun(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizedResponsesFail is F7: a body larger than MaxBody and a
+// string longer than MaxString each fail the page, at once (neither is
+// retried), with an error naming the page and, for the string, the record
+// and the field; nothing is yielded.
+func TestOversizedResponsesFail(t *testing.T) {
+	for _, tt := range []struct {
+		b    hostile.Behaviour
+		size int
+		tc   func(*transport.Config)
+		want []string
+	}{
+		{hostile.HugeBody, 4 << 20, func(c *transport.Config) { c.MaxBody = 1 << 20 },
+			[]string{"page 1", "response body is larger than the limit of 1048576 bytes"}},
+		{hostile.LongString, 100 << 10, func(*transport.Config) {},
+			[]string{"page 1", "record 1 (20261031001), field ExternalReference: a string of 102400 bytes, longer than the limit of 65536"}},
+		{hostile.LongString, 2000, func(c *transport.Config) { c.MaxString = 1000 },
+			[]string{"page 1", "field ExternalReference: a string of 2000 bytes, longer than the limit of 1000"}},
+	} {
+		for _, api := range apis {
+			t.Run(string(tt.b)+"/"+api, func(t *testing.T) {
+				s := hostile.Start(hostile.Config{Behaviour: tt.b, Size: tt.size})
+				defer s.Close()
+				tc := fast()
+				tt.tc(&tc)
+				refs, err := read(t.Context(), open(t, api, s, tc, 0, nil), extract.Window{From: day, To: day})
+				if err == nil {
+					t.Fatalf("no error; read %d orders", len(refs))
+				}
+				for _, want := range tt.want {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not say %q", err, want)
+					}
+				}
+				if len(refs) != 0 {
+					t.Errorf("yielded %v", refs)
+				}
+				// A login, for JSON-RPC, and one search request.
+				if n, want := s.Requests(), map[string]int64{"jsonrpc": 2, "rest": 1}[api]; n != want {
+					t.Errorf("%d requests, want %d: the failure was retried", n, want)
+				}
+			})
+		}
+	}
+}

@@ -197,6 +197,9 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 		if err := c.details(ctx, listPage, p.Items, orders); err != nil {
 			return err
 		}
+		if err := apiclient.CheckStrings(orders, c.MaxString, func(o *extract.Order) string { return o.RefNo }); err != nil {
+			return &extract.RequestError{Account: c.Account, Stream: extract.StreamOrders, Method: "GET " + pathDetailSale, Page: listPage, Err: err}
+		}
 		return yield(extract.Page[extract.Order]{Number: p.Number, Count: p.Count, Items: orders})
 	})
 }

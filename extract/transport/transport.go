@@ -18,6 +18,7 @@ package transport
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -37,6 +38,12 @@ const (
 	DefaultRate          = 50 // requests per second
 	DefaultBurst         = 10
 	DefaultMaxConcurrent = 8
+	// DefaultMaxBody bounds a response body: a page of 200 orders is
+	// about 220 KB, so this is 300 times that.
+	DefaultMaxBody = 64 << 20
+	// DefaultMaxString bounds any one string of a record: the longest
+	// real field (a product name, an external reference) is far less.
+	DefaultMaxString = 64 << 10
 )
 
 // maxStatusBody bounds how much of a failed response StatusError keeps.
@@ -62,6 +69,14 @@ type Config struct {
 	// MaxConcurrent caps the requests in flight, from sending to closing
 	// the response body; zero means DefaultMaxConcurrent.
 	MaxConcurrent int
+	// MaxBody bounds the bytes of a response body: a response declaring
+	// more, or a body reading past it, fails with a *BodyTooLargeError,
+	// which is not retried. Zero means DefaultMaxBody.
+	MaxBody int64
+	// MaxString bounds any one string of a record the API clients decode;
+	// they fail a longer one with an error naming the page, the record
+	// and the field. Zero means DefaultMaxString.
+	MaxString int
 }
 
 // A Transport is an http.RoundTripper that retries, rate-limits and caps
@@ -84,6 +99,8 @@ type Transport struct {
 	policy  Policy
 	limiter *rate.Limiter
 	slots   chan struct{}
+	maxBody int64
+	maxStr  int
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -93,13 +110,15 @@ func New(cfg Config) (*Transport, error) {
 	if err := cfg.Policy.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Timeout < 0 || cfg.Rate < 0 || cfg.Burst < 0 || cfg.MaxConcurrent < 0 {
-		return nil, errors.New("transport: negative Timeout, Rate, Burst or MaxConcurrent")
+	if cfg.Timeout < 0 || cfg.Rate < 0 || cfg.Burst < 0 || cfg.MaxConcurrent < 0 || cfg.MaxBody < 0 || cfg.MaxString < 0 {
+		return nil, errors.New("transport: negative Timeout, Rate, Burst, MaxConcurrent, MaxBody or MaxString")
 	}
 	t := &Transport{
 		base:    cfg.Base,
 		timeout: cfg.Timeout,
 		policy:  cfg.Policy.withDefaults(),
+		maxBody: cmp.Or(cfg.MaxBody, DefaultMaxBody),
+		maxStr:  cmp.Or(cfg.MaxString, DefaultMaxString),
 	}
 	if t.base == nil {
 		t.base = defaultBase()
@@ -140,6 +159,10 @@ var defaultBase = sync.OnceValue(func() http.RoundTripper {
 // a RoundTripper layered between a transport and its base (such as one
 // that signs each attempt) to send through.
 func DefaultBase() http.RoundTripper { return defaultBase() }
+
+// MaxString returns the bound on one string of a record, its default
+// applied.
+func (t *Transport) MaxString() int { return t.maxStr }
 
 // Policy returns the transport's retry policy, its defaults applied.
 func (t *Transport) Policy() Policy { return t.policy }
@@ -277,8 +300,27 @@ func (t *Transport) attempt(ctx context.Context, req *http.Request, body io.Read
 		release()
 		return nil, err
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, ctx: actx, parent: ctx, release: release}
+	if resp.ContentLength > t.maxBody {
+		resp.Body.Close()
+		release()
+		return nil, &BodyTooLargeError{Limit: t.maxBody, Declared: resp.ContentLength}
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, ctx: actx, parent: ctx, release: release, left: t.maxBody, limit: t.maxBody}
 	return resp, nil
+}
+
+// BodyTooLargeError is a response body longer than Config.MaxBody. It is
+// not retried: the API would send the same again.
+type BodyTooLargeError struct {
+	Limit    int64
+	Declared int64 // the Content-Length, or -1 when the body ran past Limit
+}
+
+func (e *BodyTooLargeError) Error() string {
+	if e.Declared >= 0 {
+		return fmt.Sprintf("response body of %d bytes is larger than the limit of %d (max_body)", e.Declared, e.Limit)
+	}
+	return fmt.Sprintf("response body is larger than the limit of %d bytes (max_body)", e.Limit)
 }
 
 // TimeoutError is the cause of an attempt that ran out of time.
@@ -289,15 +331,32 @@ func (e *TimeoutError) Error() string { return fmt.Sprintf("attempt timed out af
 // Timeout reports true, as net.Error timeouts do.
 func (e *TimeoutError) Timeout() bool { return true }
 
-// releasingBody frees the attempt's slot and timeout when it is closed.
+// releasingBody frees the attempt's slot and timeout when it is closed,
+// and fails a read past the body limit.
 type releasingBody struct {
 	io.ReadCloser
 	ctx, parent context.Context
 	release     func()
+	left, limit int64 // bytes the body may still have, of limit
 }
 
 func (b *releasingBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One more byte is one too many.
+		var one [1]byte
+		if n, err := io.ReadFull(b.ReadCloser, one[:]); n == 0 {
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
+			return 0, err
+		}
+		return 0, &BodyTooLargeError{Limit: b.limit, Declared: -1}
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
 	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
 	if err != nil && err != io.EOF && b.parent.Err() == nil && b.ctx.Err() != nil {
 		err = fmt.Errorf("reading response body: %w: %w", context.Cause(b.ctx), err)
 	}
@@ -333,9 +392,10 @@ func retryableTransportError(err error) bool {
 		hostname         x509.HostnameError
 		verify           *tls.CertificateVerificationError
 		wait             *waitError
+		large            *BodyTooLargeError
 	)
 	return !errors.As(err, &unknownAuthority) && !errors.As(err, &invalid) &&
-		!errors.As(err, &hostname) && !errors.As(err, &verify) && !errors.As(err, &wait)
+		!errors.As(err, &hostname) && !errors.As(err, &verify) && !errors.As(err, &wait) && !errors.As(err, &large)
 }
 
 // logURL is the request URL without user info, query or fragment.
