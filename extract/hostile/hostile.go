@@ -285,6 +285,9 @@ func (s *Server) write(ctx context.Context, w http.ResponseWriter, body []byte) 
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		f, _ := w.(http.Flusher)
+		if f != nil {
+			f.Flush() // the headers now, the body later
+		}
 		for i := range body {
 			select {
 			case <-ctx.Done():

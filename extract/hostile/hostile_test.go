@@ -166,3 +166,46 @@ func TestOversizedResponsesFail(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowLorisCostsSeconds is F8: a page whose body dribbles a byte at a
+// time is cut by the attempt timeout, one that stalls by the idle
+// timeout, and either gives up after MaxTimeouts timed-out attempts
+// however many MaxAttempts allows, so a stalled page costs a bounded few
+// timeouts. With the defaults that is at most about a minute and a half.
+func TestSlowLorisCostsSeconds(t *testing.T) {
+	if worst := transport.DefaultMaxTimeouts*transport.DefaultTimeout + 3*time.Second; worst > 2*time.Minute {
+		t.Errorf("a stalled page may cost %v with the defaults", worst)
+	}
+	for _, tt := range []struct {
+		name     string
+		interval time.Duration
+		timeout  time.Duration
+		idle     time.Duration
+		want     string
+	}{
+		{"dribbling", 20 * time.Millisecond, 300 * time.Millisecond, time.Second, "attempt timed out after 300ms"},
+		{"stalled", 10 * time.Second, 10 * time.Second, 200 * time.Millisecond, "response body stalled: nothing received for 200ms"},
+	} {
+		for _, api := range apis {
+			t.Run(tt.name+"/"+api, func(t *testing.T) {
+				s := hostile.Start(hostile.Config{Behaviour: hostile.SlowLoris, Interval: tt.interval})
+				defer s.Close()
+				tc := fast()
+				tc.Policy.MaxAttempts = 20
+				tc.Timeout, tc.IdleTimeout = tt.timeout, tt.idle
+				start := time.Now()
+				_, err := read(t.Context(), open(t, api, s, tc, 0, nil), extract.Window{From: day, To: day})
+				elapsed := time.Since(start)
+				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "page 1") {
+					t.Fatalf("error %v, want one saying %q", err, tt.want)
+				}
+				if limit := 3*tt.timeout + time.Second; elapsed > limit && tt.name == "dribbling" || elapsed > 3*time.Second && tt.name == "stalled" {
+					t.Errorf("gave up after %v", elapsed)
+				}
+				if n, want := s.Requests(), map[string]int64{"jsonrpc": 4, "rest": 3}[api]; n != want {
+					t.Errorf("%d requests, want %d (3 timed-out attempts)", n, want)
+				}
+			})
+		}
+	}
+}

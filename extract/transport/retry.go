@@ -19,6 +19,8 @@ const (
 	DefaultBaseDelay     = 500 * time.Millisecond
 	DefaultMaxDelay      = 30 * time.Second
 	DefaultMaxRetryAfter = 2 * time.Minute
+	// DefaultMaxTimeouts bounds the timed-out attempts of one call.
+	DefaultMaxTimeouts = 3
 )
 
 // Policy says how often and how long to retry. The zero value retries with
@@ -40,6 +42,11 @@ type Policy struct {
 	// MaxRetryAfter caps the wait a Retry-After header asks for; zero means
 	// DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
+	// MaxTimeouts is how many of a call's attempts may time out (see
+	// Config.Timeout and IdleTimeout) before it gives up, however many
+	// attempts MaxAttempts leaves: a stalled API costs MaxTimeouts
+	// timeouts, not MaxAttempts. Zero means DefaultMaxTimeouts.
+	MaxTimeouts int
 	// Rand draws the jitter; nil means a randomly seeded source. Give a
 	// NewRand(seed) for a deterministic sequence of delays.
 	Rand *Rand
@@ -70,6 +77,9 @@ func (p Policy) withDefaults() Policy {
 	if p.MaxRetryAfter <= 0 {
 		p.MaxRetryAfter = DefaultMaxRetryAfter
 	}
+	if p.MaxTimeouts <= 0 {
+		p.MaxTimeouts = DefaultMaxTimeouts
+	}
 	if p.Sleep == nil {
 		p.Sleep = sleep
 	}
@@ -84,7 +94,7 @@ func (p Policy) withDefaults() Policy {
 
 // validate reports negative settings.
 func (p Policy) validate() error {
-	if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
+	if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.MaxTimeouts < 0 {
 		return errors.New("transport: negative retry policy setting")
 	}
 	return nil
@@ -213,9 +223,26 @@ func IsRetryable(err error) bool {
 // budget counts the attempts of one call: those Retry makes and those the
 // Transport makes on the requests of its function.
 type budget struct {
-	p    Policy
-	mu   sync.Mutex
-	used int
+	p        Policy
+	mu       sync.Mutex
+	used     int
+	timeouts int
+}
+
+// spent reports whether the call must give up after attempt n failed with
+// cause: its attempts are spent, or cause is a timeout and its timeouts
+// are.
+func (b *budget) spent(n int, cause error) bool {
+	if _, ok := errors.AsType[*TimeoutError](cause); ok {
+		b.mu.Lock()
+		b.timeouts++
+		t := b.timeouts
+		b.mu.Unlock()
+		if t >= b.p.MaxTimeouts {
+			return true
+		}
+	}
+	return n >= b.p.MaxAttempts
 }
 
 func (b *budget) take() int {
@@ -269,7 +296,7 @@ func Retry(ctx context.Context, p Policy, fn func(ctx context.Context) error) er
 		if n == before {
 			n = b.take()
 		}
-		if n >= p.MaxAttempts {
+		if b.spent(n, err) {
 			p.Logger.WarnContext(ctx, "giving up", "attempts", n, "error", err)
 			return &Error{Attempts: n, Err: err}
 		}

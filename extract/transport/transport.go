@@ -34,7 +34,12 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultTimeout       = 2 * time.Minute
+	// DefaultTimeout bounds an attempt: a page of 200 orders comes in
+	// well under a second, so with DefaultMaxTimeouts a stalled page
+	// costs about a minute and a half, not tens of minutes.
+	DefaultTimeout = 30 * time.Second
+	// DefaultIdleTimeout bounds a pause in a response body.
+	DefaultIdleTimeout   = 10 * time.Second
 	DefaultRate          = 50 // requests per second
 	DefaultBurst         = 10
 	DefaultMaxConcurrent = 8
@@ -58,6 +63,10 @@ type Config struct {
 	// Timeout bounds each attempt, from sending the request to closing
 	// the response body; zero means DefaultTimeout.
 	Timeout time.Duration
+	// IdleTimeout fails an attempt whose response body sends nothing for
+	// that long; zero means DefaultIdleTimeout. A body that dribbles
+	// (slow-loris) is cut by Timeout instead.
+	IdleTimeout time.Duration
 	// Policy says how requests are retried.
 	Policy Policy
 	// Rate limits the requests, retries included, to so many a second;
@@ -101,6 +110,7 @@ type Transport struct {
 	slots   chan struct{}
 	maxBody int64
 	maxStr  int
+	idle    time.Duration
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -110,7 +120,7 @@ func New(cfg Config) (*Transport, error) {
 	if err := cfg.Policy.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Timeout < 0 || cfg.Rate < 0 || cfg.Burst < 0 || cfg.MaxConcurrent < 0 || cfg.MaxBody < 0 || cfg.MaxString < 0 {
+	if cfg.Timeout < 0 || cfg.IdleTimeout < 0 || cfg.Rate < 0 || cfg.Burst < 0 || cfg.MaxConcurrent < 0 || cfg.MaxBody < 0 || cfg.MaxString < 0 {
 		return nil, errors.New("transport: negative Timeout, Rate, Burst, MaxConcurrent, MaxBody or MaxString")
 	}
 	t := &Transport{
@@ -119,6 +129,7 @@ func New(cfg Config) (*Transport, error) {
 		policy:  cfg.Policy.withDefaults(),
 		maxBody: cmp.Or(cfg.MaxBody, DefaultMaxBody),
 		maxStr:  cmp.Or(cfg.MaxString, DefaultMaxString),
+		idle:    cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout),
 	}
 	if t.base == nil {
 		t.base = defaultBase()
@@ -251,7 +262,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		log := p.Logger.With("method", req.Method, "url", logURL(req), "attempt", n)
-		if n >= p.MaxAttempts {
+		if b.spent(n, cause) {
 			log.WarnContext(ctx, "giving up", "error", cause)
 			return nil, &Error{Attempts: n, Err: cause}
 		}
@@ -285,17 +296,22 @@ func (t *Transport) attempt(ctx context.Context, req *http.Request, body io.Read
 		closeBody()
 		return nil, &waitError{fmt.Errorf("waiting for a free request slot: %w", context.Cause(ctx))}
 	}
-	actx, cancel := context.WithTimeoutCause(ctx, t.timeout, &TimeoutError{After: t.timeout})
+	actx, cancelAttempt := context.WithTimeoutCause(ctx, t.timeout, &TimeoutError{After: t.timeout})
+	actx, cancelIdle := context.WithCancelCause(actx)
+	idle := time.AfterFunc(t.idle, func() { cancelIdle(&TimeoutError{After: t.idle, Idle: true}) })
+	idle.Stop()
 	release := sync.OnceFunc(func() {
-		cancel()
+		idle.Stop()
+		cancelIdle(nil)
+		cancelAttempt()
 		<-t.slots
 	})
 	r := req.Clone(actx)
 	r.Body = body
 	resp, err := t.base.RoundTrip(r)
 	if err != nil {
-		if ctx.Err() == nil && actx.Err() != nil {
-			err = fmt.Errorf("%w: %w", context.Cause(actx), err)
+		if cause := context.Cause(actx); ctx.Err() == nil && actx.Err() != nil && !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err)
 		}
 		release()
 		return nil, err
@@ -305,7 +321,8 @@ func (t *Transport) attempt(ctx context.Context, req *http.Request, body io.Read
 		release()
 		return nil, &BodyTooLargeError{Limit: t.maxBody, Declared: resp.ContentLength}
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, ctx: actx, parent: ctx, release: release, left: t.maxBody, limit: t.maxBody}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, ctx: actx, parent: ctx, release: release, left: t.maxBody, limit: t.maxBody,
+		idle: idle, idleAfter: t.idle}
 	return resp, nil
 }
 
@@ -323,10 +340,19 @@ func (e *BodyTooLargeError) Error() string {
 	return fmt.Sprintf("response body is larger than the limit of %d bytes (max_body)", e.Limit)
 }
 
-// TimeoutError is the cause of an attempt that ran out of time.
-type TimeoutError struct{ After time.Duration }
+// TimeoutError is the cause of an attempt that ran out of time, or whose
+// response body paused for too long (Idle).
+type TimeoutError struct {
+	After time.Duration
+	Idle  bool
+}
 
-func (e *TimeoutError) Error() string { return fmt.Sprintf("attempt timed out after %v", e.After) }
+func (e *TimeoutError) Error() string {
+	if e.Idle {
+		return fmt.Sprintf("response body stalled: nothing received for %v", e.After)
+	}
+	return fmt.Sprintf("attempt timed out after %v", e.After)
+}
 
 // Timeout reports true, as net.Error timeouts do.
 func (e *TimeoutError) Timeout() bool { return true }
@@ -338,6 +364,8 @@ type releasingBody struct {
 	ctx, parent context.Context
 	release     func()
 	left, limit int64 // bytes the body may still have, of limit
+	idle        *time.Timer
+	idleAfter   time.Duration
 }
 
 func (b *releasingBody) Read(p []byte) (int, error) {
@@ -355,7 +383,9 @@ func (b *releasingBody) Read(p []byte) (int, error) {
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
 	}
+	b.idle.Reset(b.idleAfter)
 	n, err := b.ReadCloser.Read(p)
+	b.idle.Stop()
 	b.left -= int64(n)
 	if err != nil && err != io.EOF && b.parent.Err() == nil && b.ctx.Err() != nil {
 		err = fmt.Errorf("reading response body: %w: %w", context.Cause(b.ctx), err)
