@@ -49,8 +49,16 @@ const sessionMaxAge = 9 * time.Minute
 const codeInvalidSession = "INVALID_SESSION"
 
 // maxRenewals bounds how many times one call renews a session the API
-// refused.
-const maxRenewals = 3
+// refused. It is the re-login budget, apart from the page's attempts:
+// every call made after a renewal has the whole retry budget again.
+// Calls in flight share the session, so one expiry fails them all, and
+// the renewed session may expire again under another call before a
+// call's retry lands: with 8 calls in flight and 10% of calls expiring
+// the session, each renewal failed about half the time, so 3 renewals
+// gave up on about one call in 16 chains of expiry (F12). 30 makes that
+// about one in 10^9. A session the API keeps refusing still fails the
+// call after 30 logins.
+const maxRenewals = 30
 
 // Config configures a Client: the account, Endpoint (the JSON-RPC URL;
 // empty means DefaultEndpoint), MerchantCode, SecretKey and HMAC, page

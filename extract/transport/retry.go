@@ -15,7 +15,9 @@ import (
 
 // Defaults of Policy.
 const (
-	DefaultMaxAttempts   = 5
+	// DefaultMaxAttempts rides out a storm of 30% 429s: ten in a row
+	// happen to one call in 170,000 (5 in a row: one in 400).
+	DefaultMaxAttempts   = 10
 	DefaultBaseDelay     = 500 * time.Millisecond
 	DefaultMaxDelay      = 30 * time.Second
 	DefaultMaxRetryAfter = 2 * time.Minute
