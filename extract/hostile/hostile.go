@@ -59,6 +59,9 @@ const (
 	// LongString gives the first order of each day an ExternalReference
 	// of Config.Size characters.
 	LongString Behaviour = "long-string"
+	// Throttle answers every other search 429 Too Many Requests, with
+	// Retry-After: 1.
+	Throttle Behaviour = "throttle"
 	// SlowLoris sends the headers of every search response at once, then
 	// its body one byte every Config.Interval.
 	SlowLoris Behaviour = "slow-loris"
@@ -78,9 +81,10 @@ type Config struct {
 
 // A Server is a hostile merchant on loopback.
 type Server struct {
-	cfg  Config
-	srv  *httptest.Server
-	hits atomic.Int64
+	cfg    Config
+	srv    *httptest.Server
+	hits   atomic.Int64
+	writes atomic.Int64
 }
 
 // Start starts a server on 127.0.0.1; Close stops it.
@@ -276,6 +280,11 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 // write sends a 200 response with body, padded or dribbled as the
 // behaviour says.
 func (s *Server) write(ctx context.Context, w http.ResponseWriter, body []byte) {
+	if s.cfg.Behaviour == Throttle && s.writes.Add(1)%2 == 1 {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	switch s.cfg.Behaviour {
 	case HugeBody:

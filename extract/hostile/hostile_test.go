@@ -2,8 +2,10 @@ package hostile_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,4 +210,58 @@ func TestSlowLorisCostsSeconds(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestErrorsAndRetriesNameTheCall is F13: a page error names the account,
+// the stream, the API day (or the window), the call, the page and the
+// cause; retries are logged at INFO with the attempt, the status, the
+// wait and the same names.
+func TestErrorsAndRetriesNameTheCall(t *testing.T) {
+	for _, api := range apis {
+		t.Run(api, func(t *testing.T) {
+			for _, tt := range []struct {
+				w    extract.Window
+				want string
+			}{
+				{extract.Window{From: day, To: day}, ", API day 2026-10-31, "},
+				{extract.Window{From: day.AddDays(-2), To: day}, ", API days 2026-10-29..2026-10-31, "},
+			} {
+				s := hostile.Start(hostile.Config{Behaviour: hostile.NullItems})
+				_, err := read(t.Context(), open(t, api, s, fast(), 0, nil), tt.w)
+				s.Close()
+				method := map[string]string{"jsonrpc": "searchOrders", "rest": "GET /orders/"}[api]
+				want := "account hostile, stream orders" + tt.want + method + ", page 1: giving up after 3 attempts: " +
+					"decoding response: the search result has no Items (missing or null)"
+				if err == nil || err.Error() != want {
+					t.Errorf("error\n%v\nwant\n%s", err, want)
+				}
+			}
+
+			var logs strings.Builder
+			log := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			s := hostile.Start(hostile.Config{Behaviour: hostile.Throttle, PerDay: 3})
+			defer s.Close()
+			refs, err := read(t.Context(), open(t, api, s, fast(), 0, log), extract.Window{From: day, To: day})
+			if err != nil || len(refs) != 3 {
+				t.Fatalf("%d orders, error %v", len(refs), err)
+			}
+			for _, want := range []string{"level=INFO msg=retrying", "account=hostile", "window=2026-10-31..2026-10-31",
+				"stream=orders", "page=1", "attempt=1", "status=429", "wait=1s"} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("the logs lack %q:\n%s", want, logs.String())
+				}
+			}
+		})
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

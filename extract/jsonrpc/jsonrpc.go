@@ -128,14 +128,15 @@ type subscriptionSearch struct {
 // page (searchOrders). Each order is yielded once, even if orders are
 // placed while the search is paged.
 func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extract.Page[extract.Order]) error) error {
-	return search(ctx, c, extract.StreamOrders, "searchOrders", func(p pagination) any {
+	ctx = transport.WithLogAttrs(ctx, "window", w.String())
+	return extract.InWindow(search(ctx, c, extract.StreamOrders, "searchOrders", func(p pagination) any {
 		return orderSearch{
 			StartDate:         w.From.String(),
 			EndDate:           w.To.String(),
 			IncludeTestOrders: "YES",
 			Pagination:        p,
 		}
-	}, func(o *extract.Order) string { return o.RefNo }, yield)
+	}, func(o *extract.Order) string { return o.RefNo }, yield), w)
 }
 
 // Subscriptions yields every subscription of the account, page by page

@@ -132,7 +132,8 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 		"EndDate":           {w.To.String()},
 		"IncludeTestOrders": {"YES"},
 	}
-	return search(ctx, c, extract.StreamOrders, "orders/", q, func(o *extract.Order) string { return o.RefNo }, yield)
+	ctx = transport.WithLogAttrs(ctx, "window", w.String())
+	return extract.InWindow(search(ctx, c, extract.StreamOrders, "orders/", q, func(o *extract.Order) string { return o.RefNo }, yield), w)
 }
 
 // Subscriptions yields every subscription of the account, page by page

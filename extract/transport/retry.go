@@ -58,10 +58,12 @@ type Policy struct {
 	// Now reads the clock that Retry-After dates are compared with; nil
 	// means time.Now.
 	Now func() time.Time
-	// Logger receives a Debug record for every retry and a Warn record
-	// when the attempts are spent; nil discards them. Records carry the
+	// Logger receives an Info record for every retry, with the attempt
+	// number, the HTTP status (0 for a failure without one, 200 for a
+	// body that could not be read) and the wait, and a Warn record when
+	// the attempts are spent; nil discards them. Records carry the
 	// request's method, URL (without its query) and status or error,
-	// never headers or bodies.
+	// never headers or bodies, and the attributes of WithLogAttrs.
 	Logger *slog.Logger
 }
 
@@ -298,12 +300,13 @@ func Retry(ctx context.Context, p Policy, fn func(ctx context.Context) error) er
 		if n == before {
 			n = b.take()
 		}
+		log := p.Logger.With(logAttrs(ctx)...)
 		if b.spent(n, err) {
-			p.Logger.WarnContext(ctx, "giving up", "attempts", n, "error", err)
+			log.WarnContext(ctx, "giving up", "attempt", n, "error", err)
 			return &Error{Attempts: n, Err: err}
 		}
 		delay := p.Delay(n, -1)
-		p.Logger.DebugContext(ctx, "retrying", "attempt", n, "delay", delay, "error", err)
+		log.InfoContext(ctx, "retrying", "attempt", n, "status", 200, "wait", delay, "error", err)
 		if werr := p.Sleep(ctx, delay); werr != nil {
 			return fmt.Errorf("waiting to retry after attempt %d (%v): %w", n, err, werr)
 		}
@@ -330,4 +333,20 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return max(t.Sub(now), 0)
 	}
 	return -1
+}
+
+type logAttrsKey struct{}
+
+// WithLogAttrs returns ctx carrying args (slog key-value pairs) after
+// those it carries already; the retry and give-up records of requests made
+// with it carry them, so that they name the call: the API client adds its
+// stream, window, method and page.
+func WithLogAttrs(ctx context.Context, args ...any) context.Context {
+	prev := logAttrs(ctx)
+	return context.WithValue(ctx, logAttrsKey{}, append(prev[:len(prev):len(prev)], args...))
+}
+
+func logAttrs(ctx context.Context) []any {
+	a, _ := ctx.Value(logAttrsKey{}).([]any)
+	return a
 }

@@ -261,13 +261,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		default:
 			return resp, nil
 		}
-		log := p.Logger.With("method", req.Method, "url", logURL(req), "attempt", n)
+		log := p.Logger.With(logAttrs(ctx)...).With("method", req.Method, "url", logURL(req), "attempt", n)
+		status := 0
+		if se, ok := cause.(*StatusError); ok {
+			status = se.StatusCode
+		}
 		if b.spent(n, cause) {
-			log.WarnContext(ctx, "giving up", "error", cause)
+			log.WarnContext(ctx, "giving up", "status", status, "error", cause)
 			return nil, &Error{Attempts: n, Err: cause}
 		}
 		delay := p.Delay(n, wait)
-		log.DebugContext(ctx, "retrying", "delay", delay, "error", cause)
+		log.InfoContext(ctx, "retrying", "status", status, "wait", delay, "error", cause)
 		if werr := p.Sleep(ctx, delay); werr != nil {
 			return nil, fmt.Errorf("waiting to retry after attempt %d (%v): %w", n, cause, werr)
 		}

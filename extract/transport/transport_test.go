@@ -537,7 +537,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	if terr, ok := errors.AsType[*transport.Error](err); !ok || strings.Contains(terr.Error(), secret) {
 		t.Errorf("error %v", terr)
 	}
-	for _, want := range []string{"level=DEBUG msg=retrying", "attempt=1", "delay=", "level=WARN msg=\"giving up\"", "attempt=3", "/orders/"} {
+	for _, want := range []string{"level=INFO msg=retrying", "attempt=1", "wait=", "level=WARN msg=\"giving up\"", "attempt=3", "/orders/"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the logs lack %q:\n%s", want, logs.String())
 		}
