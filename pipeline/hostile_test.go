@@ -1,16 +1,20 @@
 package pipeline_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/extract/hostile"
 	"github.com/ledgerline/ledgerline/extract/jsonrpc"
+	"github.com/ledgerline/ledgerline/extract/rest"
 	"github.com/ledgerline/ledgerline/extract/transport"
 	"github.com/ledgerline/ledgerline/load/local"
 	"github.com/ledgerline/ledgerline/pipeline"
@@ -25,23 +29,38 @@ var hostileDate = civil.Date{Year: 2026, Month: 10, Day: 31}
 // into a new warehouse, and returns the warehouse root and the result.
 func hostileRun(t *testing.T, b hostile.Behaviour) (string, pipeline.Summary, error) {
 	t.Helper()
+	return hostileRunAt(t, t.TempDir(), "jsonrpc", b)
+}
+
+// hostileRunAt is hostileRun into the warehouse at root, through api
+// (jsonrpc or rest).
+func hostileRunAt(t *testing.T, root, api string, b hostile.Behaviour) (string, pipeline.Summary, error) {
+	t.Helper()
 	s := hostile.Start(hostile.Config{Behaviour: b})
 	t.Cleanup(s.Close)
 	acct, job := testAccount(t), testJob(3)
 	acct.API = "jsonrpc"
 	job.Streams = []string{"orders"}
 	job.MaxRejected = big.NewRat(1, 2)
-	src, err := jsonrpc.New(jsonrpc.Config{Account: acct.Name, Endpoint: s.URL(), MerchantCode: acct.MerchantCode,
-		SecretKey: "k", Transport: transport.Config{Rate: rate.Inf}})
+	cfg := jsonrpc.Config{Account: acct.Name, Endpoint: s.URL(), MerchantCode: acct.MerchantCode,
+		SecretKey: "k", Transport: transport.Config{Rate: rate.Inf, Policy: transport.Policy{MaxAttempts: 3,
+			Sleep: func(ctx context.Context, _ time.Duration) error { return context.Cause(ctx) }}}}
+	var src extract.Source
+	var err error
+	if api == "rest" {
+		cfg.Endpoint = s.RESTURL()
+		src, err = rest.New(cfg)
+	} else {
+		src, err = jsonrpc.New(cfg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := t.TempDir()
-	dest, err := local.Open(root, acct.MerchantCode, "hostile")
+	dest, err := local.Open(root, acct.MerchantCode, "hostile-"+string(b))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &pipeline.Run{ID: "hostile", Job: job, Account: acct, Date: hostileDate, Source: src, Destination: dest,
+	r := &pipeline.Run{ID: "hostile-" + string(b), Job: job, Account: acct, Date: hostileDate, Source: src, Destination: dest,
 		Warehouse: dest, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	sum, err := r.Execute(t.Context())
 	return root, sum, err
@@ -117,5 +136,37 @@ func TestDuplicateRefNoAcrossDaysFailsTheRun(t *testing.T) {
 	}
 	if orders := readOrders(t, root); len(orders) != 0 {
 		t.Errorf("%d orders committed by a failed run", len(orders))
+	}
+}
+
+// TestNullResultKeepsCommittedData is F3 in the pipeline: a rerun whose
+// order pages come back with a null result, or null or missing Items,
+// fails and leaves the committed orders as they were, instead of reading
+// empty days and clearing their partitions.
+func TestNullResultKeepsCommittedData(t *testing.T) {
+	for _, tt := range []struct {
+		api string
+		b   hostile.Behaviour
+	}{
+		{"jsonrpc", hostile.NullResult}, {"jsonrpc", hostile.MissingResult}, {"jsonrpc", hostile.NullItems}, {"jsonrpc", hostile.MissingItems},
+		{"rest", hostile.NullResult}, {"rest", hostile.MissingResult}, {"rest", hostile.NullItems}, {"rest", hostile.MissingItems},
+	} {
+		t.Run(tt.api+"/"+string(tt.b), func(t *testing.T) {
+			root := t.TempDir()
+			if _, _, err := hostileRunAt(t, root, tt.api, hostile.Honest); err != nil {
+				t.Fatal(err)
+			}
+			before := readOrders(t, root)
+			if len(before) != 31*5 {
+				t.Fatalf("%d orders committed, want %d", len(before), 31*5)
+			}
+			_, _, err := hostileRunAt(t, root, tt.api, tt.b)
+			if err == nil || !strings.Contains(err.Error(), "stream orders, API day ") {
+				t.Fatalf("error %v, want a page error", err)
+			}
+			if after := readOrders(t, root); len(after) != len(before) {
+				t.Errorf("%d orders after the failed run, %d before", len(after), len(before))
+			}
+		})
 	}
 }
