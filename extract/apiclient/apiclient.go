@@ -211,7 +211,10 @@ func (c *Client) Do(req *http.Request, bodyError func(status int, body []byte) e
 // cut short. Its error is an *extract.RequestError naming the account,
 // stream, method and page.
 func (c *Client) Retry(ctx context.Context, stream, method string, page int, attempt func(context.Context) error) error {
-	ctx = transport.WithLogAttrs(ctx, "stream", stream, "call", method, "page", page)
+	if stream != "" {
+		ctx = transport.WithLogAttrs(ctx, "stream", stream, "page", page)
+	}
+	ctx = transport.WithLogAttrs(ctx, "call", method)
 	if err := c.transport.Retry(ctx, attempt); err != nil {
 		return &extract.RequestError{Account: c.Account, Stream: stream, Method: method, Page: page, Err: err}
 	}
