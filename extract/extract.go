@@ -178,19 +178,31 @@ func (e *APIError) Is(target error) bool {
 	return target == ErrAuthentication && (e.Code == "AUTHENTICATION_FAILED" || e.Code == "AUTHENTICATION_ERROR")
 }
 
-// RequestError says which call of which stream failed, and why.
+// RequestError says which call of which stream failed, and why: the
+// account, the stream, the API day or window searched, the method, the
+// page and the cause.
 type RequestError struct {
 	Account string // account name
 	Stream  string // StreamOrders or StreamSubscriptions; empty for login
-	Method  string // API method or path
-	Page    int    // page number; 0 when not paging
-	Err     error
+	// Window is the orders search's window of API days; zero for
+	// subscriptions and logins.
+	Window Window
+	Method string // API method or path
+	Page   int    // page number; 0 when not paging
+	Err    error
 }
 
 func (e *RequestError) Error() string {
 	msg := "account " + e.Account
 	if e.Stream != "" {
 		msg += ", stream " + e.Stream
+	}
+	switch {
+	case e.Window.From.IsZero():
+	case e.Window.From == e.Window.To:
+		msg += ", API day " + e.Window.From.String()
+	default:
+		msg += ", API days " + e.Window.String()
 	}
 	msg += ", " + e.Method
 	if e.Page > 0 {
@@ -200,3 +212,16 @@ func (e *RequestError) Error() string {
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// InWindow returns err with the window w of the search that failed: a
+// *RequestError is copied with its Window set; other errors, such as the
+// caller's own from yield, are returned as they are.
+func InWindow(err error, w Window) error {
+	re, ok := errors.AsType[*RequestError](err)
+	if !ok || re != err || !re.Window.From.IsZero() {
+		return err
+	}
+	cp := *re
+	cp.Window = w
+	return &cp
+}

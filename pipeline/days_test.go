@@ -109,3 +109,38 @@ func TestInOrderStopsAtFirstError(t *testing.T) {
 		t.Errorf("%d goroutines left running, %d before", n, before)
 	}
 }
+
+// TestWindowKeys checks the window-wide key set of F5: a key on two days
+// fails with both days, on one day twice does not, keys that are not
+// canonical numbers are told apart, and empty keys are ignored.
+func TestWindowKeys(t *testing.T) {
+	d0 := civil.Date{Year: 2026, Month: 9, Day: 30}
+	for _, tt := range []struct {
+		name string
+		days [][]string // keys read on d0, d0+1, ...
+		want *DuplicateKeyError
+	}{
+		{"distinct", [][]string{{"1", "2"}, {"3", "007", "07", "7", "a"}, {"", ""}}, nil},
+		{"same day twice", [][]string{{"1", "1"}, {"2"}}, nil},
+		{"numeric on two days", [][]string{{"1", "2"}, {"3"}, {"2"}}, &DuplicateKeyError{Stream: "orders", Key: "2", First: d0, Second: d0.AddDays(2)}},
+		{"string on two days", [][]string{{"A-1"}, {"A-1"}}, &DuplicateKeyError{Stream: "orders", Key: "A-1", First: d0, Second: d0.AddDays(1)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWindowKeys(d0)
+			var err error
+			for i, keys := range tt.days {
+				if err = w.add("orders", d0.AddDays(i), keys); err != nil {
+					break
+				}
+			}
+			var got *DuplicateKeyError
+			errors.As(err, &got)
+			switch {
+			case tt.want == nil && err != nil:
+				t.Fatalf("error %v", err)
+			case tt.want != nil && (got == nil || *got != *tt.want):
+				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

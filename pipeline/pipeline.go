@@ -303,6 +303,7 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 			b := orderBatch{orders: make([]schemas.Order, 0, len(p.Items)), records: len(p.Items)}
 			for i := range p.Items {
 				raw := &p.Items[i]
+				b.keys = append(b.keys, raw.RefNo)
 				var err error
 				if rowItems, err = c.Order(raw, &row, rowItems); err != nil {
 					b.rejected = append(b.rejected, rejectedRecord(
@@ -319,7 +320,11 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 			return emit(b)
 		})
 	}
-	write := func(_ civil.Date, b orderBatch) error {
+	keys := newWindowKeys(from.AddDays(-1))
+	write := func(day civil.Date, b orderBatch) error {
+		if err := keys.add(extract.StreamOrders, day, b.keys); err != nil {
+			return err
+		}
 		if r.Observer != nil {
 			defer r.Observer.Page(r.Account.Name, extract.StreamOrders, b.records)
 		}
@@ -355,6 +360,7 @@ type orderBatch struct {
 	items    []schemas.OrderItem
 	skipped  int64
 	records  int        // records in the page
+	keys     []string   // their RefNos
 	rejected []rejected // records that failed validation
 }
 

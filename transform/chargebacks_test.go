@@ -315,7 +315,10 @@ func TestMonthBoundaryInReportingZone(t *testing.T) {
 	c := &Chargebacks{MerchantCode: "M1", Fees: fixed25, Currency: "USD", TransactionStatuses: []string{"COMPLETE"},
 		Date: date("2025-11-30"), From: date("2025-03-01")}
 	for i, tt := range tests {
-		raw := extract.Order{RefNo: fmt.Sprint(i), Status: "COMPLETE", OrderDate: tt.utc, Currency: "USD"}
+		raw := extract.Order{RefNo: fmt.Sprint(i), Status: "COMPLETE", OrderDate: tt.utc, Currency: "USD",
+			NetPrice: "1", GrossPrice: "1", NetDiscountedPrice: "1", GrossDiscountedPrice: "1", VAT: "0", AvangateCommission: "0",
+			Items: []extract.OrderItem{{Code: "P", Quantity: "1", Price: extract.ItemPrice{NetPrice: "1", GrossPrice: "1",
+				NetDiscountedPrice: "1", GrossDiscountedPrice: "1", VAT: "0"}}}}
 		var o schemas.Order
 		if _, err := conv.Order(&raw, &o, nil); err != nil {
 			t.Fatal(err)

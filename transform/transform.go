@@ -57,9 +57,31 @@ var (
 	ErrNegative = errors.New("must not be negative")
 )
 
+// SourceLegacy is the SourceAPI of orders read from the legacy Admin API,
+// which sends fewer amounts than API 6.0.
+const SourceLegacy = "legacy"
+
 // Order converts a raw order into o and its lines, appended to items[:0],
 // and returns the lines. o and items are reused between calls so that a page
 // converts without allocating per row.
+//
+// An order missing a required value is rejected with a *FieldError naming
+// the field (ErrMissing), never stored with a zero in its place:
+//
+//   - Required of every order: RefNo, OrderDate, Currency, Status,
+//     GrossPrice, GrossDiscountedPrice, and at least one entry in Items;
+//     of every item: Code, Quantity, Price.GrossPrice.
+//   - Required of API 6.0 orders (JSON-RPC, REST) as well: NetPrice,
+//     NetDiscountedPrice, VAT, AvangateCommission; of their items:
+//     Price.NetPrice, Price.NetDiscountedPrice, Price.GrossDiscountedPrice,
+//     Price.VAT. The legacy API has none of these; they are 0 there.
+//   - May be absent or null (stored as 0 or NULL): Discount and
+//     AffiliateCommission (0 with no discount or affiliate), the items'
+//     Price.Discount, Price.AffiliateCommission and Unit* amounts (0),
+//     and OrderNo, ExternalReference, ApproveStatus, FinishDate, Country,
+//     CustomerReference, Affiliate, ChargebackResolution ("NONE"),
+//     ChargebackReasonCode, and the items' ProductDetails.Name, SKU and
+//     Price.Currency (the order's) (NULL).
 func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.OrderItem) ([]schemas.OrderItem, error) {
 	items = items[:0]
 	if raw.RefNo == "" {
@@ -124,6 +146,9 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 	if err := c.orderAmounts(raw, o); err != nil {
 		return items, err
 	}
+	if len(raw.Items) == 0 {
+		return items, &FieldError{Field: "Items", Err: ErrMissing}
+	}
 	for i := range raw.Items {
 		it, err := c.item(o, i, &raw.Items[i])
 		if err != nil {
@@ -136,21 +161,23 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 
 // orderAmounts converts the order's amounts into o.
 func (c *Converter) orderAmounts(raw *extract.Order, o *schemas.Order) error {
+	api6 := c.SourceAPI != SourceLegacy
 	for _, f := range [...]struct {
-		name string
-		in   json.Number
-		out  *money.Amount
+		name     string
+		in       json.Number
+		out      *money.Amount
+		required bool
 	}{
-		{"NetPrice", raw.NetPrice, &o.NetPrice},
-		{"GrossPrice", raw.GrossPrice, &o.GrossPrice},
-		{"NetDiscountedPrice", raw.NetDiscountedPrice, &o.NetDiscountedPrice},
-		{"GrossDiscountedPrice", raw.GrossDiscountedPrice, &o.GrossDiscountedPrice},
-		{"Discount", raw.Discount, &o.Discount},
-		{"VAT", raw.VAT, &o.VAT},
-		{"AffiliateCommission", raw.AffiliateCommission, &o.AffiliateCommission},
-		{"AvangateCommission", raw.AvangateCommission, &o.TwoCheckoutCommission},
+		{"NetPrice", raw.NetPrice, &o.NetPrice, api6},
+		{"GrossPrice", raw.GrossPrice, &o.GrossPrice, true},
+		{"NetDiscountedPrice", raw.NetDiscountedPrice, &o.NetDiscountedPrice, api6},
+		{"GrossDiscountedPrice", raw.GrossDiscountedPrice, &o.GrossDiscountedPrice, true},
+		{"Discount", raw.Discount, &o.Discount, false},
+		{"VAT", raw.VAT, &o.VAT, api6},
+		{"AffiliateCommission", raw.AffiliateCommission, &o.AffiliateCommission, false},
+		{"AvangateCommission", raw.AvangateCommission, &o.TwoCheckoutCommission, api6},
 	} {
-		if err := c.amount(f.name, f.in, f.out); err != nil {
+		if err := c.amount(f.name, f.in, f.out, f.required); err != nil {
 			return err
 		}
 	}
@@ -193,27 +220,29 @@ func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schem
 		}
 	}
 	p := &raw.Price
+	api6 := c.SourceAPI != SourceLegacy
 	for _, f := range [...]struct {
-		name string
-		in   json.Number
-		out  *money.Amount
+		name     string
+		in       json.Number
+		out      *money.Amount
+		required bool
 	}{
-		{"NetPrice", p.NetPrice, &it.NetPrice},
-		{"GrossPrice", p.GrossPrice, &it.GrossPrice},
-		{"NetDiscountedPrice", p.NetDiscountedPrice, &it.NetDiscountedPrice},
-		{"GrossDiscountedPrice", p.GrossDiscountedPrice, &it.GrossDiscountedPrice},
-		{"Discount", p.Discount, &it.Discount},
-		{"VAT", p.VAT, &it.VAT},
-		{"AffiliateCommission", p.AffiliateCommission, &it.AffiliateCommission},
-		{"UnitNetPrice", p.UnitNetPrice, &it.UnitNetPrice},
-		{"UnitGrossPrice", p.UnitGrossPrice, &it.UnitGrossPrice},
-		{"UnitVAT", p.UnitVAT, &it.UnitVAT},
-		{"UnitDiscount", p.UnitDiscount, &it.UnitDiscount},
-		{"UnitNetDiscountedPrice", p.UnitNetDiscountedPrice, &it.UnitNetDiscountedPrice},
-		{"UnitGrossDiscountedPrice", p.UnitGrossDiscountedPrice, &it.UnitGrossDiscountedPrice},
-		{"UnitAffiliateCommission", p.UnitAffiliateCommission, &it.UnitAffiliateCommission},
+		{"NetPrice", p.NetPrice, &it.NetPrice, api6},
+		{"GrossPrice", p.GrossPrice, &it.GrossPrice, true},
+		{"NetDiscountedPrice", p.NetDiscountedPrice, &it.NetDiscountedPrice, api6},
+		{"GrossDiscountedPrice", p.GrossDiscountedPrice, &it.GrossDiscountedPrice, api6},
+		{"Discount", p.Discount, &it.Discount, false},
+		{"VAT", p.VAT, &it.VAT, api6},
+		{"AffiliateCommission", p.AffiliateCommission, &it.AffiliateCommission, false},
+		{"UnitNetPrice", p.UnitNetPrice, &it.UnitNetPrice, false},
+		{"UnitGrossPrice", p.UnitGrossPrice, &it.UnitGrossPrice, false},
+		{"UnitVAT", p.UnitVAT, &it.UnitVAT, false},
+		{"UnitDiscount", p.UnitDiscount, &it.UnitDiscount, false},
+		{"UnitNetDiscountedPrice", p.UnitNetDiscountedPrice, &it.UnitNetDiscountedPrice, false},
+		{"UnitGrossDiscountedPrice", p.UnitGrossDiscountedPrice, &it.UnitGrossDiscountedPrice, false},
+		{"UnitAffiliateCommission", p.UnitAffiliateCommission, &it.UnitAffiliateCommission, false},
 	} {
-		if err := c.amount(field("Price."+f.name), f.in, f.out); err != nil {
+		if err := c.amount(field("Price."+f.name), f.in, f.out, f.required); err != nil {
 			return it, err
 		}
 	}
@@ -321,10 +350,14 @@ func (c *Converter) timestamp(field, s string) (time.Time, error) {
 	return time.Time{}, &FieldError{Field: field, Value: s, Err: ErrTime}
 }
 
-// amount parses a JSON number exactly; an absent or null amount is 0.
-func (c *Converter) amount(field string, n json.Number, out *money.Amount) error {
+// amount parses a JSON number exactly. An absent or null amount is
+// ErrMissing if required, else 0.
+func (c *Converter) amount(field string, n json.Number, out *money.Amount, required bool) error {
 	if n == "" {
 		*out = 0
+		if required {
+			return &FieldError{Field: field, Err: ErrMissing}
+		}
 		return nil
 	}
 	a, rounded, err := money.Parse(string(n))

@@ -1,7 +1,9 @@
 package transform
 
 import (
+	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -211,5 +213,67 @@ func TestSubscription(t *testing.T) {
 	var fe *FieldError
 	if err := c.Subscription(&raw, snap, &s); !errors.As(err, &fe) || fe.Field != "Product.ProductQuantity" {
 		t.Errorf("negative quantity: err = %v", err)
+	}
+}
+
+// TestOrderRequiresAmountsAndItems is F4: an order missing a required
+// amount, or without Items, is rejected with the field named instead of
+// being stored with 0 or without lines; amounts that may be absent become
+// 0. The legacy API requires fewer amounts, since it has fewer.
+func TestOrderRequiresAmountsAndItems(t *testing.T) {
+	required6 := []string{"NetPrice", "GrossPrice", "NetDiscountedPrice", "GrossDiscountedPrice", "VAT", "AvangateCommission",
+		"Items", "Items[0].Price.NetPrice", "Items[0].Price.GrossPrice", "Items[0].Price.NetDiscountedPrice",
+		"Items[0].Price.GrossDiscountedPrice", "Items[0].Price.VAT"}
+	requiredLegacy := []string{"GrossPrice", "GrossDiscountedPrice", "Items", "Items[0].Price.GrossPrice"}
+	optional := []string{"Discount", "AffiliateCommission", "Items[0].Price.Discount", "Items[0].Price.AffiliateCommission",
+		"Items[0].Price.UnitNetPrice", "Items[0].Price.UnitGrossPrice", "Items[0].Price.UnitVAT", "Items[0].Price.UnitDiscount",
+		"Items[0].Price.UnitNetDiscountedPrice", "Items[0].Price.UnitGrossDiscountedPrice", "Items[0].Price.UnitAffiliateCommission"}
+	drop := func(o *extract.Order, field string) {
+		p := &o.Items[0].Price
+		fields := map[string]*json.Number{"NetPrice": &o.NetPrice, "GrossPrice": &o.GrossPrice,
+			"NetDiscountedPrice": &o.NetDiscountedPrice, "GrossDiscountedPrice": &o.GrossDiscountedPrice, "Discount": &o.Discount,
+			"VAT": &o.VAT, "AffiliateCommission": &o.AffiliateCommission, "AvangateCommission": &o.AvangateCommission,
+			"Items[0].Price.NetPrice": &p.NetPrice, "Items[0].Price.GrossPrice": &p.GrossPrice,
+			"Items[0].Price.NetDiscountedPrice": &p.NetDiscountedPrice, "Items[0].Price.GrossDiscountedPrice": &p.GrossDiscountedPrice,
+			"Items[0].Price.Discount": &p.Discount, "Items[0].Price.VAT": &p.VAT, "Items[0].Price.AffiliateCommission": &p.AffiliateCommission,
+			"Items[0].Price.UnitNetPrice": &p.UnitNetPrice, "Items[0].Price.UnitGrossPrice": &p.UnitGrossPrice,
+			"Items[0].Price.UnitVAT": &p.UnitVAT, "Items[0].Price.UnitDiscount": &p.UnitDiscount,
+			"Items[0].Price.UnitNetDiscountedPrice":   &p.UnitNetDiscountedPrice,
+			"Items[0].Price.UnitGrossDiscountedPrice": &p.UnitGrossDiscountedPrice,
+			"Items[0].Price.UnitAffiliateCommission":  &p.UnitAffiliateCommission}
+		if field == "Items" {
+			o.Items = nil
+			return
+		}
+		*fields[field] = ""
+	}
+	for _, api := range []string{"jsonrpc", "rest", SourceLegacy} {
+		required := required6
+		if api == SourceLegacy {
+			required = requiredLegacy
+		}
+		for _, field := range append(append([]string(nil), required6...), optional...) {
+			t.Run(api+"/"+field, func(t *testing.T) {
+				c := &Converter{SourceAPI: api, Source: time.UTC, Reporting: time.UTC}
+				raw := rawOrder()
+				raw.Items = append([]extract.OrderItem(nil), raw.Items...)
+				drop(&raw, field)
+				var o schemas.Order
+				items, err := c.Order(&raw, &o, nil)
+				if !slices.Contains(required, field) {
+					if err != nil || len(items) != 1 {
+						t.Fatalf("err = %v, %d items; want the order, the absent amount 0", err, len(items))
+					}
+					return
+				}
+				var fe *FieldError
+				if !errors.As(err, &fe) || fe.Field != field || !errors.Is(err, ErrMissing) {
+					t.Fatalf("err = %v, want field %s missing", err, field)
+				}
+				if len(items) != 0 {
+					t.Errorf("items = %d on error, want 0", len(items))
+				}
+			})
+		}
 	}
 }

@@ -94,6 +94,9 @@ type Client struct {
 	Now       func() time.Time
 	Log       *slog.Logger
 	HTTP      *http.Client
+	// MaxString bounds the strings of the records the API sends (see
+	// CheckStrings); from transport.Config.MaxString.
+	MaxString int
 	transport *transport.Transport
 }
 
@@ -160,6 +163,7 @@ func New(cfg Config, spec Spec) (*Client, error) {
 		return nil, fmt.Errorf("%s: account %s: %w", spec.API, c.Account, err)
 	}
 	c.transport = t
+	c.MaxString = t.MaxString()
 	c.HTTP = &http.Client{Transport: t}
 	return c, nil
 }
@@ -207,6 +211,10 @@ func (c *Client) Do(req *http.Request, bodyError func(status int, body []byte) e
 // cut short. Its error is an *extract.RequestError naming the account,
 // stream, method and page.
 func (c *Client) Retry(ctx context.Context, stream, method string, page int, attempt func(context.Context) error) error {
+	if stream != "" {
+		ctx = transport.WithLogAttrs(ctx, "stream", stream, "page", page)
+	}
+	ctx = transport.WithLogAttrs(ctx, "call", method)
 	if err := c.transport.Retry(ctx, attempt); err != nil {
 		return &extract.RequestError{Account: c.Account, Stream: stream, Method: method, Page: page, Err: err}
 	}
@@ -229,6 +237,9 @@ func Search[T any](ctx context.Context, c *Client, stream, method string, key fu
 			items, count, err := fetch(ctx, page)
 			if err != nil {
 				return nil, 0, err
+			}
+			if err := CheckStrings(items, c.MaxString, key); err != nil {
+				return nil, 0, &extract.RequestError{Account: c.Account, Stream: stream, Method: method, Page: page, Err: err}
 			}
 			c.Log.DebugContext(ctx, "2checkout page",
 				"account", c.Account, "stream", stream, "method", method, "page", page,

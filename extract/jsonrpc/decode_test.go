@@ -31,6 +31,12 @@ func TestDecodeResponse(t *testing.T) {
 		{name: "response member, string id", body: `{"jsonrpc":2,"id":"7","response":{"Items":[],"Pagination":{"Page":3,"Limit":200,"Count":2}}}`, page: 3},
 		{name: "null id", body: `{"jsonrpc":"2.0","id":null,"result":{"Items":[` + order + `]}}`, items: 1},
 		{name: "null result", body: `{"jsonrpc":"2.0","id":7,"result":null}`, err: "decoding response: neither result nor error"},
+		{name: "null Items", body: `{"jsonrpc":"2.0","id":7,"result":{"Items":null,"Pagination":{"Page":1,"Limit":200,"Count":2}}}`,
+			err: "decoding response: the search result has no Items (missing or null)", retryable: true},
+		{name: "missing Items", body: `{"jsonrpc":"2.0","id":7,"result":{"Pagination":{"Page":1,"Limit":200,"Count":0}}}`,
+			err: "decoding response: the search result has no Items (missing or null)", retryable: true},
+		{name: "empty result", body: `{"jsonrpc":"2.0","id":7,"result":{}}`,
+			err: "decoding response: the search result has no Items (missing or null)", retryable: true},
 		{name: "other id", body: `{"jsonrpc":"2.0","id":8,"result":{"Items":[` + order + `]}}`, err: "response id 8 does not match request id 7"},
 		{name: "API error", body: `{"jsonrpc":"2.0","id":7,"error":{"code":"INVALID_SESSION","message":"session expired"}}`, err: "INVALID_SESSION: session expired", apiCode: "INVALID_SESSION"},
 		{name: "protocol error", body: `{"jsonrpc":"2.0","id":7,"error":{"code":-32700,"message":"parse error"}}`, err: "-32700: parse error", apiCode: "-32700"},
@@ -49,15 +55,19 @@ func TestDecodeResponse(t *testing.T) {
 			}
 			var res searchResult[extract.Order]
 			err := decodeResponse(src, 7, &res)
+			if err == nil {
+				err = res.check()
+			}
 			switch {
 			case tt.err == "" && err != nil:
 				t.Fatalf("error %v", err)
 			case tt.err == "":
-				if len(res.Items) != tt.items || res.Pagination.Page != tt.page {
-					t.Errorf("%d items, page %d; want %d, %d", len(res.Items), res.Pagination.Page, tt.items, tt.page)
+				items := *res.Items
+				if len(items) != tt.items || res.Pagination.Page != tt.page {
+					t.Errorf("%d items, page %d; want %d, %d", len(items), res.Pagination.Page, tt.items, tt.page)
 				}
-				if tt.items > 0 && (res.Items[0].GrossPrice != "9.90" || res.Items[0].Items[0].Price.GrossPrice != "9.9") {
-					t.Errorf("amounts not exact: %+v", res.Items[0])
+				if tt.items > 0 && (items[0].GrossPrice != "9.90" || items[0].Items[0].Price.GrossPrice != "9.9") {
+					t.Errorf("amounts not exact: %+v", items[0])
 				}
 				return
 			case err == nil:

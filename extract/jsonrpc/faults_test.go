@@ -241,7 +241,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
-	if !strings.HasPrefix(fmtErr(err), "account demo, stream orders, login for searchOrders, page 1: waiting to retry after attempt 1 (HTTP 429 Too Many Requests (Retry-After: 30)): ") {
+	if !strings.HasPrefix(fmtErr(err), "account demo, stream orders, API day 2025-01-01, login for searchOrders, page 1: waiting to retry after attempt 1 (HTTP 429 Too Many Requests (Retry-After: 30)): ") {
 		t.Errorf("error %q", err)
 	}
 	noSecret(t, err)

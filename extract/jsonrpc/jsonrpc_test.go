@@ -301,7 +301,7 @@ func TestAPIError(t *testing.T) {
 	h := newHarness(t, since.AddDays(3).In(time.UTC), nil)
 	c := h.client(t, func(cfg *jsonrpc.Config) { cfg.PageSize = 201 })
 	_, _, err := collect(t.Context(), c, extract.Window{From: since, To: since})
-	const want = "account demo, stream orders, searchOrders, page 1: INVALID_PARAMETER: Limit must be at most 200"
+	const want = "account demo, stream orders, API day 2025-01-01, searchOrders, page 1: INVALID_PARAMETER: Limit must be at most 200"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %s", err, want)
 	}
@@ -345,7 +345,7 @@ func TestAuthenticationFailed(t *testing.T) {
 			if !ok || reqErr.Method != "login for searchOrders" || reqErr.Account != "demo" || reqErr.Stream != extract.StreamOrders || reqErr.Page != 1 {
 				t.Errorf("RequestError %+v, want one for login", reqErr)
 			}
-			if !strings.HasPrefix(err.Error(), "account demo, stream orders, login for searchOrders, page 1: AUTHENTICATION_FAILED: ") {
+			if !strings.HasPrefix(err.Error(), "account demo, stream orders, API day 2025-01-01, login for searchOrders, page 1: AUTHENTICATION_FAILED: ") {
 				t.Errorf("error %q", err)
 			}
 			noSecret(t, err)
@@ -588,7 +588,7 @@ func TestConnectionRefused(t *testing.T) {
 	if _, ok := errors.AsType[*net.OpError](err); !ok {
 		t.Errorf("error %v, want a *net.OpError", err)
 	}
-	if !strings.HasPrefix(fmtErr(err), "account demo, stream orders, login for searchOrders, page 1: ") {
+	if !strings.HasPrefix(fmtErr(err), "account demo, stream orders, API day 2025-01-01, login for searchOrders, page 1: ") {
 		t.Errorf("error %q", err)
 	}
 	noSecret(t, err)

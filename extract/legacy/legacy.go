@@ -161,6 +161,12 @@ func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extr
 // total_entries the API reported. Each sale is yielded once, even if sales
 // are placed while the list is paged.
 func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extract.Page[extract.Order]) error) error {
+	ctx = transport.WithLogAttrs(ctx, "window", w.String())
+	return extract.InWindow(c.orders(ctx, w, yield), w)
+}
+
+// orders is Orders, its errors without the window.
+func (c *Client) orders(ctx context.Context, w extract.Window, yield func(extract.Page[extract.Order]) error) error {
 	q := url.Values{
 		"pagesize":        {strconv.Itoa(c.PageSize)},
 		"sale_date_begin": {w.From.String()},
@@ -196,6 +202,9 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 		}
 		if err := c.details(ctx, listPage, p.Items, orders); err != nil {
 			return err
+		}
+		if err := apiclient.CheckStrings(orders, c.MaxString, func(o *extract.Order) string { return o.RefNo }); err != nil {
+			return &extract.RequestError{Account: c.Account, Stream: extract.StreamOrders, Method: "GET " + pathDetailSale, Page: listPage, Err: err}
 		}
 		return yield(extract.Page[extract.Order]{Number: p.Number, Count: p.Count, Items: orders})
 	})

@@ -436,7 +436,7 @@ func TestAuthenticationFailed(t *testing.T) {
 			if httpErr, ok := errors.AsType[*transport.StatusError](err); !ok || httpErr.StatusCode != http.StatusUnauthorized {
 				t.Errorf("StatusError %+v", httpErr)
 			}
-			const want = "account demo, stream orders, GET sales/list_sales, page 1: HTTP 401 Unauthorized: authentication failed: FORBIDDEN: Access denied to API"
+			const want = "account demo, stream orders, API day 2025-01-01, GET sales/list_sales, page 1: HTTP 401 Unauthorized: authentication failed: FORBIDDEN: Access denied to API"
 			if err.Error() != want {
 				t.Errorf("error %q, want %q", err, want)
 			}
@@ -455,7 +455,7 @@ func TestPageSizeOutOfRange(t *testing.T) {
 	h := newHarness(t, since.AddDays(3).In(time.UTC), nil)
 	c := h.client(t, func(cfg *legacy.Config) { cfg.PageSize = 101 })
 	_, _, err := collect(t.Context(), c, extract.Window{From: since, To: since})
-	const want = "account demo, stream orders, GET sales/list_sales, page 1: HTTP 400 Bad Request: " +
+	const want = "account demo, stream orders, API day 2025-01-01, GET sales/list_sales, page 1: HTTP 400 Bad Request: " +
 		"PARAMETER_INVALID: Invalid value for parameter: pagesize (must be an integer from 1 to 100)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %s", err, want)
@@ -477,7 +477,7 @@ func TestResponseErrors(t *testing.T) {
 		method  string // the method whose response breaks
 		nth     int    // which of its calls, from 1
 		rewrite func(body []byte) (int, []byte)
-		want    string // the error's text after "account demo, stream orders, "
+		want    string // the error's text after "account demo, stream orders, API day 2025-01-01, "
 		check   func(t *testing.T, err error)
 	}{
 		{"errors[] with 200 from list_sales", "sales/list_sales", 2, func([]byte) (int, []byte) {
@@ -587,7 +587,7 @@ func TestResponseErrors(t *testing.T) {
 			}
 			noPassword(t, err)
 			if tt.want != "" {
-				want := "account demo, stream orders, " + strings.ReplaceAll(tt.want, "%s", broken.Load().(string))
+				want := "account demo, stream orders, API day 2025-01-01, " + strings.ReplaceAll(tt.want, "%s", broken.Load().(string))
 				if err.Error() != want {
 					t.Errorf("error\n%s\nwant\n%s", err, want)
 				}
@@ -700,7 +700,7 @@ func TestConnectionRefused(t *testing.T) {
 	if _, ok := errors.AsType[*net.OpError](err); !ok {
 		t.Errorf("error %v, want a *net.OpError", err)
 	}
-	if err == nil || !strings.HasPrefix(err.Error(), "account demo, stream orders, GET sales/list_sales, page 1: giving up after 3 attempts: dial tcp ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "account demo, stream orders, API day 2025-01-01, GET sales/list_sales, page 1: giving up after 3 attempts: dial tcp ") {
 		t.Errorf("error %v", err)
 	}
 	noPassword(t, err)

@@ -37,7 +37,9 @@ type Search[T any] struct {
 	Logger *slog.Logger
 }
 
-// UnsettledError says that a search kept changing while it was read.
+// UnsettledError says that the items a search read disagree with the
+// total the API reported, pass after pass: the search kept changing while
+// it was read, or the API's Count is wrong (understated or overstated).
 type UnsettledError struct {
 	Passes   int // passes read
 	Page     int // the last page read
@@ -46,15 +48,16 @@ type UnsettledError struct {
 }
 
 func (e *UnsettledError) Error() string {
-	return fmt.Sprintf("search results kept changing while paged: the last of %d passes read %d distinct items, the API counts %d",
-		e.Passes, e.Distinct, e.Count)
+	return fmt.Sprintf("search results disagree with the API's Count: the last of %d passes read %d distinct items, the API counts %d "+
+		"(results that kept changing while paged, or a wrong Count)", e.Passes, e.Distinct, e.Count)
 }
 
 // Paginate reads an offset-paged search whose results may change while it
 // is read, so that every item is yielded once and none is lost.
 //
-// It reads pages from 1 until a short page, or the page that reaches the
-// total the API last reported. Items whose key was yielded before are
+// It reads pages from 1 until a short (or empty) page, whatever the total
+// the API reports, so that an understated total loses nothing; a pass
+// whose last page is full costs one more request, for the empty page. Items whose key was yielded before are
 // dropped: an item inserted before the current offset shifts a page's last
 // item onto the next page. At the end of a pass, the number of distinct
 // items the pass read is checked against the total: if they disagree, or
@@ -106,7 +109,10 @@ func Paginate[T any](ctx context.Context, p Search[T], yield func(extract.Page[T
 					return err
 				}
 			}
-			if len(items) == 0 || len(items) < p.PageSize || page*p.PageSize >= count {
+			// Only a short page ends a pass: a Count that understates
+			// the results must not end the read early and lose the rest
+			// silently; the check below fails it instead.
+			if len(items) == 0 || len(items) < p.PageSize {
 				break
 			}
 		}

@@ -3,8 +3,10 @@ package paging_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ledgerline/ledgerline/extract"
@@ -20,6 +22,8 @@ type source struct {
 	size   int
 	change func(s *source, page, fetch int)
 	calls  int
+	// understate is how many fewer items the count says there are.
+	understate int
 }
 
 func (s *source) fetch(_ context.Context, page int) ([]item, int, error) {
@@ -28,7 +32,7 @@ func (s *source) fetch(_ context.Context, page int) ([]item, int, error) {
 	for i := (page - 1) * s.size; i < len(s.keys) && len(items) < s.size; i++ {
 		items = append(items, item{s.keys[i]})
 	}
-	count := len(s.keys)
+	count := len(s.keys) - s.understate
 	if s.change != nil {
 		s.change(s, page, s.calls)
 	}
@@ -55,7 +59,8 @@ func TestPaginate(t *testing.T) {
 		wantKeys  []string
 	}{
 		{"unchanged", 95, nil, 0, 10, 10, false, nil},
-		{"exact pages", 100, nil, 0, 10, 10, false, nil},
+		// A full last page is not the end: the empty 11th page is.
+		{"exact pages", 100, nil, 0, 11, 10, false, nil},
 		{"empty", 0, nil, 0, 1, 1, false, nil},
 		{"appended at the end", 95, func(s *source, page, fetch int) {
 			if fetch <= 3 {
@@ -164,5 +169,41 @@ func TestPaginateErrors(t *testing.T) {
 	}, func(extract.Page[item]) error { return nil })
 	if err != boom {
 		t.Errorf("error %v, want the fetch's", err)
+	}
+}
+
+// TestPaginateWrongCount is F6: a Count that understates the results (200
+// of 250) must not stop the read at 200 and store 200 silently; paging
+// reads on to the short page and fails with both numbers. An overstated
+// Count fails too.
+func TestPaginateWrongCount(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		understate int
+		count      int
+	}{
+		{"understated", 50, 200},
+		{"overstated", -50, 300},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &source{keys: keys(250), size: 20, understate: tt.understate}
+			read := 0
+			err := paging.Paginate(t.Context(), paging.Search[item]{
+				PageSize: src.size,
+				Key:      func(i *item) string { return i.Key },
+				Fetch:    src.fetch,
+			}, func(p extract.Page[item]) error { read += len(p.Items); return nil })
+			var uerr *paging.UnsettledError
+			if !errors.As(err, &uerr) {
+				t.Fatalf("error %v, want an UnsettledError", err)
+			}
+			if uerr.Distinct != 250 || uerr.Count != tt.count || read != 250 {
+				t.Errorf("distinct %d, count %d, yielded %d; want 250, %d, 250", uerr.Distinct, uerr.Count, read, tt.count)
+			}
+			want := fmt.Sprintf("read 250 distinct items, the API counts %d", tt.count)
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		})
 	}
 }

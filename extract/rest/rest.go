@@ -132,7 +132,8 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 		"EndDate":           {w.To.String()},
 		"IncludeTestOrders": {"YES"},
 	}
-	return search(ctx, c, extract.StreamOrders, "orders/", q, func(o *extract.Order) string { return o.RefNo }, yield)
+	ctx = transport.WithLogAttrs(ctx, "window", w.String())
+	return extract.InWindow(search(ctx, c, extract.StreamOrders, "orders/", q, func(o *extract.Order) string { return o.RefNo }, yield), w)
 }
 
 // Subscriptions yields every subscription of the account, page by page
@@ -144,7 +145,9 @@ func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extr
 
 // searchResult is the body of a search response.
 type searchResult[T any] struct {
-	Items      []T `json:"Items"`
+	// Items is nil until decoded, so that a result without Items, or
+	// with Items null, is told from an empty page.
+	Items      *[]T `json:"Items"`
 	Pagination struct {
 		Page  int `json:"Page"`
 		Limit int `json:"Limit"`
@@ -155,13 +158,20 @@ type searchResult[T any] struct {
 // reset readies r for decoding a page: decoding must not see the values of
 // the last page, or of a failed attempt at this one.
 func (r *searchResult[T]) reset() {
-	clear(r.Items[:cap(r.Items)])
-	r.Items = r.Items[:0]
+	r.Items = nil
 	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
 }
 
-// search pages through a resource, items identified by key. Every page
-// reuses the previous page's items.
+// check fails a result without Items, or with Items null, as malformed:
+// taken for an empty page, it would clear the day's committed rows.
+func (r *searchResult[T]) check() error {
+	if r.Items == nil {
+		return transport.Retryable(errors.New("decoding response: the search result has no Items (missing or null)"))
+	}
+	return nil
+}
+
+// search pages through a resource, items identified by key.
 func search[T any](ctx context.Context, c *Client, stream, path string, q url.Values, key func(*T) string, yield func(extract.Page[T]) error) error {
 	var res searchResult[T]
 	q.Set("Limit", strconv.Itoa(c.PageSize))
@@ -170,7 +180,7 @@ func search[T any](ctx context.Context, c *Client, stream, path string, q url.Va
 		if err := c.call(ctx, stream, path, page, q, &res); err != nil {
 			return nil, 0, err
 		}
-		return res.Items, res.Pagination.Count, nil
+		return *res.Items, res.Pagination.Count, nil
 	}, yield)
 }
 
@@ -181,8 +191,11 @@ type wireError struct {
 }
 
 // resetter is a result that must be reset before each attempt at decoding
-// into it.
-type resetter interface{ reset() }
+// into it, and checked after.
+type resetter interface {
+	reset()
+	check() error
+}
 
 // call makes one GET request of path (relative to the base URL) with query
 // q and decodes the 200 response's body into result. It is the only place
@@ -198,7 +211,12 @@ func (c *Client) call(ctx context.Context, stream, path string, page int, q url.
 			return err
 		}
 		req.Header.Set("Accept", "application/json")
-		return c.Do(req, bodyError, func(body io.Reader) error { return transport.DecodeJSON(body, result) })
+		return c.Do(req, bodyError, func(body io.Reader) error {
+			if err := transport.DecodeJSON(body, result); err != nil {
+				return err
+			}
+			return result.check()
+		})
 	})
 }
 

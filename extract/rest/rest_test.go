@@ -413,7 +413,11 @@ func TestAuthenticationFailed(t *testing.T) {
 				if apiErr, ok := errors.AsType[*extract.APIError](err); !ok || apiErr.Code != "AUTHENTICATION_ERROR" {
 					t.Errorf("APIError %+v", apiErr)
 				}
-				want := "account demo, stream " + stream + ", GET /" + stream + "/, page 1: HTTP 401 Unauthorized: authentication failed: AUTHENTICATION_ERROR: "
+				day := ""
+				if stream == "orders" {
+					day = ", API day 2025-01-01"
+				}
+				want := "account demo, stream " + stream + day + ", GET /" + stream + "/, page 1: HTTP 401 Unauthorized: authentication failed: AUTHENTICATION_ERROR: "
 				if !strings.HasPrefix(err.Error(), want) {
 					t.Errorf("error %q, want it to start %q", err, want)
 				}
@@ -430,7 +434,7 @@ func TestLimitTooLarge(t *testing.T) {
 	h := newHarness(t, since.AddDays(3).In(time.UTC), nil)
 	c := h.client(t, func(cfg *rest.Config) { cfg.PageSize = 201 })
 	_, _, err := collect(t.Context(), c, extract.Window{From: since, To: since})
-	const want = "account demo, stream orders, GET /orders/, page 1: HTTP 400 Bad Request: INVALID_PARAMETER: Limit must be at most 200"
+	const want = "account demo, stream orders, API day 2025-01-01, GET /orders/, page 1: HTTP 400 Bad Request: INVALID_PARAMETER: Limit must be at most 200"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %s", err, want)
 	}
@@ -456,7 +460,7 @@ func TestTransportErrors(t *testing.T) {
 			if !ok || httpErr.StatusCode != 503 {
 				t.Errorf("StatusError %+v", httpErr)
 			}
-			const want = "account demo, stream orders, GET /orders/, page 1: giving up after 3 attempts: HTTP 503 Service Unavailable: SERVICE_UNAVAILABLE: try later"
+			const want = "account demo, stream orders, API day 2025-01-01, GET /orders/, page 1: giving up after 3 attempts: HTTP 503 Service Unavailable: SERVICE_UNAVAILABLE: try later"
 			if err.Error() != want {
 				t.Errorf("error %q, want %q", err, want)
 			}
@@ -498,7 +502,7 @@ func TestTransportErrors(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 			io.WriteString(w, `{"error_code":"NOT_FOUND","message":"no such resource"}`)
 		}, func(t *testing.T, err error) {
-			const want = "account demo, stream orders, GET /orders/, page 1: HTTP 404 Not Found: NOT_FOUND: no such resource"
+			const want = "account demo, stream orders, API day 2025-01-01, GET /orders/, page 1: HTTP 404 Not Found: NOT_FOUND: no such resource"
 			if err.Error() != want {
 				t.Errorf("error %q, want %q", err, want)
 			}
@@ -553,7 +557,7 @@ func TestConnectionRefused(t *testing.T) {
 	if _, ok := errors.AsType[*net.OpError](err); !ok {
 		t.Errorf("error %v, want a *net.OpError", err)
 	}
-	if err == nil || !strings.HasPrefix(err.Error(), "account demo, stream orders, GET /orders/, page 1: giving up after 3 attempts: dial tcp ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "account demo, stream orders, API day 2025-01-01, GET /orders/, page 1: giving up after 3 attempts: dial tcp ") {
 		t.Errorf("error %v", err)
 	}
 	noSecret(t, err)

@@ -24,6 +24,9 @@ func DecodeJSON(body io.Reader, v any) error {
 		}
 	}()
 	if _, err := buf.ReadFrom(body); err != nil {
+		if _, ok := errors.AsType[*BodyTooLargeError](err); ok {
+			return fmt.Errorf("reading response: %w", err)
+		}
 		return Retryable(fmt.Errorf("decoding response: %w", err))
 	}
 	return UnmarshalJSON(buf.Bytes(), v)

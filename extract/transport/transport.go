@@ -18,6 +18,7 @@ package transport
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -33,10 +34,21 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultTimeout       = 2 * time.Minute
+	// DefaultTimeout bounds an attempt: a page of 200 orders comes in
+	// well under a second, so with DefaultMaxTimeouts a stalled page
+	// costs about a minute and a half, not tens of minutes.
+	DefaultTimeout = 30 * time.Second
+	// DefaultIdleTimeout bounds a pause in a response body.
+	DefaultIdleTimeout   = 10 * time.Second
 	DefaultRate          = 50 // requests per second
 	DefaultBurst         = 10
 	DefaultMaxConcurrent = 8
+	// DefaultMaxBody bounds a response body: a page of 200 orders is
+	// about 220 KB, so this is 300 times that.
+	DefaultMaxBody = 64 << 20
+	// DefaultMaxString bounds any one string of a record: the longest
+	// real field (a product name, an external reference) is far less.
+	DefaultMaxString = 64 << 10
 )
 
 // maxStatusBody bounds how much of a failed response StatusError keeps.
@@ -51,6 +63,10 @@ type Config struct {
 	// Timeout bounds each attempt, from sending the request to closing
 	// the response body; zero means DefaultTimeout.
 	Timeout time.Duration
+	// IdleTimeout fails an attempt whose response body sends nothing for
+	// that long; zero means DefaultIdleTimeout. A body that dribbles
+	// (slow-loris) is cut by Timeout instead.
+	IdleTimeout time.Duration
 	// Policy says how requests are retried.
 	Policy Policy
 	// Rate limits the requests, retries included, to so many a second;
@@ -62,6 +78,14 @@ type Config struct {
 	// MaxConcurrent caps the requests in flight, from sending to closing
 	// the response body; zero means DefaultMaxConcurrent.
 	MaxConcurrent int
+	// MaxBody bounds the bytes of a response body: a response declaring
+	// more, or a body reading past it, fails with a *BodyTooLargeError,
+	// which is not retried. Zero means DefaultMaxBody.
+	MaxBody int64
+	// MaxString bounds any one string of a record the API clients decode;
+	// they fail a longer one with an error naming the page, the record
+	// and the field. Zero means DefaultMaxString.
+	MaxString int
 }
 
 // A Transport is an http.RoundTripper that retries, rate-limits and caps
@@ -84,6 +108,9 @@ type Transport struct {
 	policy  Policy
 	limiter *rate.Limiter
 	slots   chan struct{}
+	maxBody int64
+	maxStr  int
+	idle    time.Duration
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -93,13 +120,16 @@ func New(cfg Config) (*Transport, error) {
 	if err := cfg.Policy.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Timeout < 0 || cfg.Rate < 0 || cfg.Burst < 0 || cfg.MaxConcurrent < 0 {
-		return nil, errors.New("transport: negative Timeout, Rate, Burst or MaxConcurrent")
+	if cfg.Timeout < 0 || cfg.IdleTimeout < 0 || cfg.Rate < 0 || cfg.Burst < 0 || cfg.MaxConcurrent < 0 || cfg.MaxBody < 0 || cfg.MaxString < 0 {
+		return nil, errors.New("transport: negative Timeout, Rate, Burst, MaxConcurrent, MaxBody or MaxString")
 	}
 	t := &Transport{
 		base:    cfg.Base,
 		timeout: cfg.Timeout,
 		policy:  cfg.Policy.withDefaults(),
+		maxBody: cmp.Or(cfg.MaxBody, DefaultMaxBody),
+		maxStr:  cmp.Or(cfg.MaxString, DefaultMaxString),
+		idle:    cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout),
 	}
 	if t.base == nil {
 		t.base = defaultBase()
@@ -140,6 +170,10 @@ var defaultBase = sync.OnceValue(func() http.RoundTripper {
 // a RoundTripper layered between a transport and its base (such as one
 // that signs each attempt) to send through.
 func DefaultBase() http.RoundTripper { return defaultBase() }
+
+// MaxString returns the bound on one string of a record, its default
+// applied.
+func (t *Transport) MaxString() int { return t.maxStr }
 
 // Policy returns the transport's retry policy, its defaults applied.
 func (t *Transport) Policy() Policy { return t.policy }
@@ -227,13 +261,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		default:
 			return resp, nil
 		}
-		log := p.Logger.With("method", req.Method, "url", logURL(req), "attempt", n)
-		if n >= p.MaxAttempts {
-			log.WarnContext(ctx, "giving up", "error", cause)
+		log := p.Logger.With(logAttrs(ctx)...).With("method", req.Method, "url", logURL(req), "attempt", n)
+		status := 0
+		if se, ok := cause.(*StatusError); ok {
+			status = se.StatusCode
+		}
+		if b.spent(n, cause) {
+			log.WarnContext(ctx, "giving up", "status", status, "error", cause)
 			return nil, &Error{Attempts: n, Err: cause}
 		}
 		delay := p.Delay(n, wait)
-		log.DebugContext(ctx, "retrying", "delay", delay, "error", cause)
+		log.InfoContext(ctx, "retrying", "status", status, "wait", delay, "error", cause)
 		if werr := p.Sleep(ctx, delay); werr != nil {
 			return nil, fmt.Errorf("waiting to retry after attempt %d (%v): %w", n, cause, werr)
 		}
@@ -262,42 +300,97 @@ func (t *Transport) attempt(ctx context.Context, req *http.Request, body io.Read
 		closeBody()
 		return nil, &waitError{fmt.Errorf("waiting for a free request slot: %w", context.Cause(ctx))}
 	}
-	actx, cancel := context.WithTimeoutCause(ctx, t.timeout, &TimeoutError{After: t.timeout})
+	actx, cancelAttempt := context.WithTimeoutCause(ctx, t.timeout, &TimeoutError{After: t.timeout})
+	actx, cancelIdle := context.WithCancelCause(actx)
+	idle := time.AfterFunc(t.idle, func() { cancelIdle(&TimeoutError{After: t.idle, Idle: true}) })
+	idle.Stop()
 	release := sync.OnceFunc(func() {
-		cancel()
+		idle.Stop()
+		cancelIdle(nil)
+		cancelAttempt()
 		<-t.slots
 	})
 	r := req.Clone(actx)
 	r.Body = body
 	resp, err := t.base.RoundTrip(r)
 	if err != nil {
-		if ctx.Err() == nil && actx.Err() != nil {
-			err = fmt.Errorf("%w: %w", context.Cause(actx), err)
+		if cause := context.Cause(actx); ctx.Err() == nil && actx.Err() != nil && !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err)
 		}
 		release()
 		return nil, err
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, ctx: actx, parent: ctx, release: release}
+	if resp.ContentLength > t.maxBody {
+		resp.Body.Close()
+		release()
+		return nil, &BodyTooLargeError{Limit: t.maxBody, Declared: resp.ContentLength}
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, ctx: actx, parent: ctx, release: release, left: t.maxBody, limit: t.maxBody,
+		idle: idle, idleAfter: t.idle}
 	return resp, nil
 }
 
-// TimeoutError is the cause of an attempt that ran out of time.
-type TimeoutError struct{ After time.Duration }
+// BodyTooLargeError is a response body longer than Config.MaxBody. It is
+// not retried: the API would send the same again.
+type BodyTooLargeError struct {
+	Limit    int64
+	Declared int64 // the Content-Length, or -1 when the body ran past Limit
+}
 
-func (e *TimeoutError) Error() string { return fmt.Sprintf("attempt timed out after %v", e.After) }
+func (e *BodyTooLargeError) Error() string {
+	if e.Declared >= 0 {
+		return fmt.Sprintf("response body of %d bytes is larger than the limit of %d (max_body)", e.Declared, e.Limit)
+	}
+	return fmt.Sprintf("response body is larger than the limit of %d bytes (max_body)", e.Limit)
+}
+
+// TimeoutError is the cause of an attempt that ran out of time, or whose
+// response body paused for too long (Idle).
+type TimeoutError struct {
+	After time.Duration
+	Idle  bool
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Idle {
+		return fmt.Sprintf("response body stalled: nothing received for %v", e.After)
+	}
+	return fmt.Sprintf("attempt timed out after %v", e.After)
+}
 
 // Timeout reports true, as net.Error timeouts do.
 func (e *TimeoutError) Timeout() bool { return true }
 
-// releasingBody frees the attempt's slot and timeout when it is closed.
+// releasingBody frees the attempt's slot and timeout when it is closed,
+// and fails a read past the body limit.
 type releasingBody struct {
 	io.ReadCloser
 	ctx, parent context.Context
 	release     func()
+	left, limit int64 // bytes the body may still have, of limit
+	idle        *time.Timer
+	idleAfter   time.Duration
 }
 
 func (b *releasingBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One more byte is one too many.
+		var one [1]byte
+		if n, err := io.ReadFull(b.ReadCloser, one[:]); n == 0 {
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
+			return 0, err
+		}
+		return 0, &BodyTooLargeError{Limit: b.limit, Declared: -1}
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	b.idle.Reset(b.idleAfter)
 	n, err := b.ReadCloser.Read(p)
+	b.idle.Stop()
+	b.left -= int64(n)
 	if err != nil && err != io.EOF && b.parent.Err() == nil && b.ctx.Err() != nil {
 		err = fmt.Errorf("reading response body: %w: %w", context.Cause(b.ctx), err)
 	}
@@ -333,9 +426,10 @@ func retryableTransportError(err error) bool {
 		hostname         x509.HostnameError
 		verify           *tls.CertificateVerificationError
 		wait             *waitError
+		large            *BodyTooLargeError
 	)
 	return !errors.As(err, &unknownAuthority) && !errors.As(err, &invalid) &&
-		!errors.As(err, &hostname) && !errors.As(err, &verify) && !errors.As(err, &wait)
+		!errors.As(err, &hostname) && !errors.As(err, &verify) && !errors.As(err, &wait) && !errors.As(err, &large)
 }
 
 // logURL is the request URL without user info, query or fragment.

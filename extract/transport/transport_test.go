@@ -115,8 +115,8 @@ func TestRoundTripRetries(t *testing.T) {
 		{"400 is final", []reply{{400, "", "bad"}}, true, 400, "", 1},
 		{"404 is final", []reply{{404, "", ""}}, true, 404, "", 1},
 		{"501 is final", []reply{{501, "", ""}}, true, 501, "", 1},
-		{"persistent 500", []reply{{500, "", "boom"}}, true, 0, "giving up after 5 attempts: HTTP 500 Internal Server Error", 5},
-		{"persistent 429", []reply{{429, "1", ""}}, true, 0, "giving up after 5 attempts: HTTP 429 Too Many Requests (Retry-After: 1)", 5},
+		{"persistent 500", []reply{{500, "", "boom"}}, true, 0, "giving up after 10 attempts: HTTP 500 Internal Server Error", 10},
+		{"persistent 429", []reply{{429, "1", ""}}, true, 0, "giving up after 10 attempts: HTTP 429 Too Many Requests (Retry-After: 1)", 10},
 		{"POST not marked is not retried", []reply{{503, "", ""}}, false, 503, "", 1},
 	}
 	for _, tt := range tests {
@@ -537,7 +537,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	if terr, ok := errors.AsType[*transport.Error](err); !ok || strings.Contains(terr.Error(), secret) {
 		t.Errorf("error %v", terr)
 	}
-	for _, want := range []string{"level=DEBUG msg=retrying", "attempt=1", "delay=", "level=WARN msg=\"giving up\"", "attempt=3", "/orders/"} {
+	for _, want := range []string{"level=INFO msg=retrying", "attempt=1", "wait=", "level=WARN msg=\"giving up\"", "attempt=3", "/orders/"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the logs lack %q:\n%s", want, logs.String())
 		}

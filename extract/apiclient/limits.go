@@ -1,0 +1,92 @@
+package apiclient
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// FieldTooLongError says that a string of a record the API sent is longer
+// than the account's transport.Config.MaxString allows. The client's
+// *extract.RequestError around it names the account, stream, call and
+// page.
+type FieldTooLongError struct {
+	Record int    // position of the record in its page, from 1
+	Key    string // the record's key, such as its RefNo
+	Field  string // the field's JSON path, such as Items[0].ProductDetails.Name
+	Len    int    // its length in bytes
+	Limit  int
+}
+
+func (e *FieldTooLongError) Error() string {
+	return fmt.Sprintf("record %d (%s), field %s: a string of %d bytes, longer than the limit of %d (max_string)",
+		e.Record, e.Key, e.Field, e.Len, e.Limit)
+}
+
+// CheckStrings fails the first record of items whose strings (json.Number
+// included) are longer than limit bytes, in fields and nested fields, with
+// a *FieldTooLongError; key names a record. A limit of zero or less checks
+// nothing. It allocates nothing unless a string is too long.
+func CheckStrings[T any](items []T, limit int, key func(*T) string) error {
+	if limit <= 0 {
+		return nil
+	}
+	for i := range items {
+		if field, n, ok := longString(reflect.ValueOf(&items[i]).Elem(), limit); ok {
+			return &FieldTooLongError{Record: i + 1, Key: key(&items[i]), Field: strings.TrimPrefix(field, "."), Len: n, Limit: limit}
+		}
+	}
+	return nil
+}
+
+// longString finds a string longer than limit in v, and returns its path
+// below v.
+func longString(v reflect.Value, limit int) (path string, n int, found bool) {
+	switch v.Kind() {
+	case reflect.String:
+		return "", v.Len(), v.Len() > limit
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return longString(v.Elem(), limit)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "", v.Len(), v.Len() > limit
+		}
+		for i := range v.Len() {
+			if p, n, ok := longString(v.Index(i), limit); ok {
+				return "[" + strconv.Itoa(i) + "]" + p, n, true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if p, n, ok := longString(it.Key(), limit); ok {
+				return "[key]" + p, n, true
+			}
+			if p, n, ok := longString(it.Value(), limit); ok {
+				return "[" + fmt.Sprint(it.Key().Interface()) + "]" + p, n, true
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			if p, n, ok := longString(v.Field(i), limit); ok {
+				return "." + jsonName(sf) + p, n, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// jsonName is the name of a struct field in JSON.
+func jsonName(sf reflect.StructField) string {
+	if tag, _, _ := strings.Cut(sf.Tag.Get("json"), ","); tag != "" && tag != "-" {
+		return tag
+	}
+	return sf.Name
+}
