@@ -247,9 +247,12 @@ type Job struct {
 	LookbackDays int      `yaml:"lookback_days"`
 	// MaxRejected is the share of a stream's records that may fail
 	// validation (and go to rejected_rows) before the run fails.
-	MaxRejected *big.Rat    `yaml:"max_rejected"`
-	Destination Destination `yaml:"destination"`
-	Reports     []Report    `yaml:"reports"`
+	MaxRejected *big.Rat `yaml:"max_rejected"`
+	// RunTimeout bounds one run of the job on one account, from its start
+	// to its commit; zero means the pipeline's default.
+	RunTimeout  time.Duration `yaml:"run_timeout"`
+	Destination Destination   `yaml:"destination"`
+	Reports     []Report      `yaml:"reports"`
 }
 
 // Report is a report a job builds and sends.

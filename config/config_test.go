@@ -284,6 +284,11 @@ func TestParseValues(t *testing.T) {
 			check: func(f *File) string { return want(f.Jobs[0].MaxRejected.RatString(), "1/40") },
 		},
 		{
+			name: "run_timeout",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    run_timeout: 90m\n",
+			check: func(f *File) string { return want(f.Jobs[0].RunTimeout.String(), "1h30m0s") },
+		},
+		{
 			name: "max_rejected zero",
 			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    max_rejected: 0%\n",
 			check: func(f *File) string { return want(f.Jobs[0].MaxRejected.RatString(), "0") },
@@ -443,6 +448,11 @@ func TestParseErrors(t *testing.T) {
 			name: "not an integer",
 			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    lookback_days: abc\n",
 			want: []wantErr{{12, "jobs[0].lookback_days", `want an integer, got "abc"`}},
+		},
+		{
+			name: "run_timeout out of range",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    run_timeout: 10s\n",
+			want: []wantErr{{12, "jobs[0].run_timeout", "out of range (want 1m0s to 48h0m0s)"}},
 		},
 		{
 			name: "integer out of range",

@@ -315,6 +315,7 @@ func (j *Job) validate(c *checker) {
 	if j.MaxRejected == nil {
 		j.MaxRejected = big.NewRat(1, 100)
 	}
+	durationRange(c, &j.RunTimeout, time.Minute, 48*time.Hour)
 }
 
 // checkStreams checks the streams and puts them in canonical order.
