@@ -171,6 +171,12 @@ func (w *Warehouse) begin(ctx context.Context, slice, runID string) (*Dir, error
 			return nil, fmt.Errorf("local: %w", err)
 		}
 	}
+	// The control directories must survive a crash to be found after it.
+	for _, dir := range []string{filepath.Join(w.root, controlDir), w.root} {
+		if err := w.fs.SyncDir(dir); err != nil {
+			return nil, fmt.Errorf("local: %w", err)
+		}
+	}
 	lock, err := w.lockSlice(ctx, slice)
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
