@@ -15,13 +15,62 @@
 // other's records. (Warehouses written before kept one <slice>.parquet per
 // etl_runs partition; it is read like any other file and never rewritten.)
 //
-// A run writes each partition to a temporary file beside its slice file whose
-// name holds the run id and starts with a dot, so that readers globbing
-// *.parquet never see it. Commit renames each finished file over the slice
-// file, then renames the run's records into place, and syncs the
-// directories. Each partition is replaced atomically; a crash during Commit
-// may leave some partitions of the run replaced and others not, which a
-// rerun of the same date repairs.
+// # The account lock
+//
+// A run holds its slice's lock, an flock(2) on
+// <root>/.ledgerline/lock/<slice>.lock, from Begin until it commits or
+// aborts; Begin waits for it while another run of the slice, in any
+// process, holds it. So what a run reads of its account's committed state
+// (the chargebacks and their rates) is what it commits over: two runs of
+// one account, of different jobs or dates, give the result of one serial
+// order. The kernel releases the lock of a process that dies. Lock files
+// stay: removing one would race with its next taker.
+//
+// # The commit
+//
+// A run writes each partition to a temporary file beside its slice file,
+// ".<run id>.<slice>.parquet.tmp", whose leading dot hides it from readers
+// globbing *.parquet, and syncs it when the partition's writer closes.
+// Begin writes the run's marker, <root>/.ledgerline/runs/<slice>.<run
+// id>.json (Started adds the run's record to it). Commit then
+//
+//  1. writes the run's records to temporary files in etl_runs and syncs
+//     them;
+//  2. syncs every directory a temporary file is in, its table directory
+//     and the root, so that every file it is about to rename survives a
+//     crash;
+//  3. writes the journal, the list of the commit's steps, to
+//     <root>/.ledgerline/journal/.<slice>.<run id>.json.tmp, syncs it,
+//     renames it to <slice>.<run id>.json and syncs the journal directory.
+//     The rename is the commit point: before it the run changed nothing
+//     anyone sees, from it on the run is committed;
+//  4. takes the journal's steps, in order: each partition's file renamed
+//     over its slice file; the slice file of every cleared or empty
+//     partition removed; the records renamed into etl_runs; the marker
+//     removed. Each step can be taken again: a rename whose source is gone
+//     was taken, a removal of nothing is done;
+//  5. syncs the directories the steps changed, removes the journal and
+//     syncs the journal directory.
+//
+// A process that dies anywhere in this leaves a warehouse that the next
+// run of the slice repairs when it begins, under the slice's lock, before
+// anything else: it takes the steps of every journal of the slice again
+// and removes the journal (roll forward); for every marker of the slice
+// left (a run that died before its commit point), it appends the run's
+// record with status abandoned (load.StatusAbandoned: the record the run
+// gave Started, or what the marker holds, with finished_at the time it was
+// found) and removes the marker, in a commit of its own; and it removes
+// every temporary file of the slice in the warehouse (a walk of the whole
+// tree). Debris of another slice waits for that slice's next run.
+//
+// Readers (OpenReader, and Warehouse's read methods) change nothing: they
+// resolve every published journal in memory, reading a pending rename's
+// source in place of its target and leaving out a pending removal's path,
+// so that they see a commit whole from its commit point on, even before it
+// is finished. A reader that reads while a live commit takes its steps may
+// see it in part; a crashed one it never sees in part. Readers ignore
+// markers: a dead run's abandoned record appears when the next run of its
+// slice begins.
 package local
 
 import (
