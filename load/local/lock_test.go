@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/load/local"
 )
 
@@ -35,17 +36,18 @@ func TestBeginTakesTheAccountLock(t *testing.T) {
 		t.Fatalf("Begin while the lock is held = %v, want context.DeadlineExceeded", err)
 	}
 	for _, end := range []string{"Commit", "Abort"} {
-		began := make(chan error, 1)
+		type begun struct {
+			d   load.Destination
+			err error
+		}
+		began := make(chan begun, 1)
 		go func() {
 			b, err := local.New(root).Begin(ctx, "M1", "b-"+end)
-			if err == nil {
-				a = b
-			}
-			began <- err
+			began <- begun{b, err}
 		}()
 		select {
-		case err := <-began:
-			t.Fatalf("Begin did not wait for the lock: %v", err)
+		case b := <-began:
+			t.Fatalf("Begin did not wait for the lock: %v", b.err)
 		case <-time.After(200 * time.Millisecond):
 		}
 		var err error
@@ -58,10 +60,11 @@ func TestBeginTakesTheAccountLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		select {
-		case err := <-began:
-			if err != nil {
-				t.Fatal(err)
+		case b := <-began:
+			if b.err != nil {
+				t.Fatal(b.err)
 			}
+			a = b.d
 		case <-time.After(10 * time.Second):
 			t.Fatalf("Begin still waits after the holder's %s", end)
 		}
