@@ -47,6 +47,46 @@ func (w *Warehouse) lockSlice(ctx context.Context, slice string) (*os.File, erro
 	}
 }
 
+// commitLockName is the file in the lock directory (a name no slice's lock
+// file can have: slices hold no dot) that a commit locks exclusively
+// while it publishes and takes the steps of its journal, and a read locks
+// shared while it lists and reads files: a read then sees each commit
+// before or after it, and never opens a file that a step has just renamed
+// or removed.
+const commitLockName = "warehouse.commit.lock"
+
+// commitLock takes the exclusive commit lock, creating its file if needed,
+// and returns the function that releases it.
+func (w *Warehouse) commitLock() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(w.control(lockSub), commitLockName), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockExclusive(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
+// readLock takes the shared commit lock for a read, and returns the
+// function that releases it. It creates nothing: without a lock file no run
+// has begun, and there is nothing to wait for.
+func (w *Warehouse) readLock() (func(), error) {
+	f, err := os.Open(filepath.Join(w.control(lockSub), commitLockName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := lockShared(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}
+
 // runMarker says that a run has begun: it is written at Begin and removed
 // when the run commits (as the last step of its journal) or aborts. A
 // marker found by the next run of the slice is a run that died.
@@ -91,7 +131,7 @@ func (d *Dir) recover(ctx context.Context) error {
 		return err
 	}
 	for _, j := range js {
-		if err := d.finish(j); err != nil {
+		if err := d.locked(func() error { return d.finish(j) }); err != nil {
 			return fmt.Errorf("finishing the commit of run %s: %w", j.RunID, err)
 		}
 	}
@@ -136,13 +176,26 @@ func (d *Dir) abandon(ctx context.Context, path string) error {
 		{From: d.rel(tmp), Path: d.rel(filepath.Join(dir, RecordFileName(d.slice, m.RunID)))},
 		{Path: d.rel(path)},
 	}}
-	if err := d.publish(j); err != nil {
-		return fmt.Errorf("recording abandoned run %s: %w", m.RunID, err)
-	}
-	if err := d.finish(j); err != nil {
+	err = d.locked(func() error {
+		if err := d.publish(j); err != nil {
+			return err
+		}
+		return d.finish(j)
+	})
+	if err != nil {
 		return fmt.Errorf("recording abandoned run %s: %w", m.RunID, err)
 	}
 	return nil
+}
+
+// locked calls fn under the exclusive commit lock.
+func (w *Warehouse) locked(fn func() error) error {
+	unlock, err := w.commitLock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
 }
 
 // abandonedRecord returns the etl_runs record of the run of marker m,

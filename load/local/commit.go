@@ -43,6 +43,11 @@ func (d *Dir) Commit(ctx context.Context) (load.CommitStats, error) {
 		return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
 	}
 	j, stats := d.plan(parts, records)
+	unlock, err := d.commitLock()
+	if err != nil {
+		return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
+	}
+	defer unlock()
 	d.published = true // from the first step on, Abort removes the journal
 	if err := d.publish(j); err != nil {
 		return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %w", d.runID, err)

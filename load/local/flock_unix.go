@@ -24,3 +24,16 @@ func tryLock(f *os.File) (held bool, err error) {
 	}
 	return false, err
 }
+
+// flock takes how (syscall.LOCK_SH or LOCK_EX) on f, waiting for it.
+func flock(f *os.File, how int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}
+
+func lockShared(f *os.File) error    { return flock(f, syscall.LOCK_SH) }
+func lockExclusive(f *os.File) error { return flock(f, syscall.LOCK_EX) }

@@ -66,11 +66,14 @@
 // Readers (OpenReader, and Warehouse's read methods) change nothing: they
 // resolve every published journal in memory, reading a pending rename's
 // source in place of its target and leaving out a pending removal's path,
-// so that they see a commit whole from its commit point on, even before it
-// is finished. A reader that reads while a live commit takes its steps may
-// see it in part; a crashed one it never sees in part. Readers ignore
-// markers: a dead run's abandoned record appears when the next run of its
-// slice begins.
+// so that they see a crashed commit whole from its commit point on, before
+// any run finishes it. A live commit holds the warehouse's commit lock
+// (<root>/.ledgerline/lock/warehouse.commit.lock) exclusively from the
+// journal's write to its removal, and each read call (Partitions,
+// ReadPartition, Read) holds it shared, so a call sees each commit whole
+// before or after it; two calls may see a commit land between them.
+// Readers ignore markers: a dead run's abandoned record appears when the
+// next run of its slice begins.
 package local
 
 import (
@@ -220,6 +223,12 @@ func (w *Warehouse) begin(ctx context.Context, slice, runID string) (*Dir, error
 			return nil, fmt.Errorf("local: %w", err)
 		}
 	}
+	// Readers wait on the commit lock only once its file exists.
+	if f, err := os.OpenFile(filepath.Join(w.control(lockSub), commitLockName), os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	} else {
+		f.Close()
+	}
 	// The control directories must survive a crash to be found after it.
 	for _, dir := range []string{filepath.Join(w.root, controlDir), w.root} {
 		if err := w.fs.SyncDir(dir); err != nil {
@@ -364,6 +373,11 @@ func (w *Warehouse) Partitions(ctx context.Context, t schemas.Table) ([]civil.Da
 	if err := checkNames(t); err != nil {
 		return nil, err
 	}
+	unlock, err := w.readLock()
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	defer unlock()
 	v, err := w.pending()
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
@@ -411,6 +425,11 @@ func (w *Warehouse) ReadPartition(ctx context.Context, t schemas.Table, date civ
 	if err := checkNames(t); err != nil {
 		return err
 	}
+	unlock, err := w.readLock()
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	defer unlock()
 	v, err := w.pending()
 	if err != nil {
 		return fmt.Errorf("local: %w", err)

@@ -134,6 +134,11 @@ func (w *Warehouse) Read(ctx context.Context, t schemas.Table, span load.Span, f
 	if err := checkNames(t); err != nil {
 		return err
 	}
+	unlock, err := w.readLock()
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	defer unlock()
 	v, err := w.pending()
 	if err != nil {
 		return fmt.Errorf("local: %w", err)
