@@ -136,8 +136,12 @@ func (d *Dir) Abort(ctx context.Context) error {
 		// The journal goes first: replayed without the files it renames,
 		// it would take only its removals.
 		jdir := d.control(journalSub)
-		errs = append(errs, removeIfExists(d.fs, filepath.Join(jdir, controlName(d.slice, d.runID))),
-			d.fs.SyncDir(jdir))
+		errs = append(errs, d.locked(func() error {
+			if err := removeIfExists(d.fs, filepath.Join(jdir, controlName(d.slice, d.runID))); err != nil {
+				return err
+			}
+			return d.fs.SyncDir(jdir)
+		}))
 	}
 	for _, p := range d.sortedParts() {
 		if p.w == nil {

@@ -20,7 +20,10 @@ import (
 	"github.com/ledgerline/ledgerline/schemas"
 )
 
-var errCrashed = errors.New("crashed")
+var (
+	errCrashed = errors.New("crashed")
+	errIO      = errors.New("input/output error")
+)
 
 // crashFS is the file system of a process that dies after a given number
 // of steps: the steps before are taken, the rest fail and change nothing.
@@ -33,6 +36,9 @@ type crashFS struct {
 	// pause, when set, is called instead of dying: the process stops there
 	// (and is killed from outside).
 	pause func()
+	// failOnce makes the step after the first after fail with an I/O
+	// error, and the steps after it work: no crash, a failing disk.
+	failOnce bool
 }
 
 func (c *crashFS) arm(after int) {
@@ -43,7 +49,12 @@ func (c *crashFS) arm(after int) {
 
 func (c *crashFS) step(desc string, do func() error) error {
 	c.mu.Lock()
-	if c.dead || (c.after >= 0 && len(c.log) >= c.after) {
+	if c.failOnce && c.after >= 0 && len(c.log) == c.after {
+		c.log = append(c.log, "failed: "+desc)
+		c.mu.Unlock()
+		return fmt.Errorf("%s: %w", desc, errIO)
+	}
+	if !c.failOnce && (c.dead || (c.after >= 0 && len(c.log) >= c.after)) {
 		c.dead = true
 		pause := c.pause
 		c.mu.Unlock()
@@ -388,6 +399,54 @@ func TestCrashAtEveryCommitStep(t *testing.T) {
 			}
 			d.unlock() // the process is dead: the kernel releases its lock
 			checkAfterCrash(t, root, taken, point, old, next)
+		})
+	}
+}
+
+// TestFailureAtEveryCommitStep lets each step of the Commit fail in turn
+// with an I/O error while the process lives on: up to the sync of the
+// journal's directory, Commit fails and Abort leaves the old data; after
+// it, the run is committed and Commit succeeds, the next open finishing
+// what failed. Either way no debris is left after the next open.
+func TestFailureAtEveryCommitStep(t *testing.T) {
+	steps, point := commitSteps(t)
+	for failed := range len(steps) {
+		t.Run(fmt.Sprintf("step %d %s", failed+1, steps[failed]), func(t *testing.T) {
+			root := t.TempDir()
+			old := crashBase(t, root)
+			c := &crashFS{after: -1}
+			w := New(root)
+			w.fs = c
+			d, next := crashNext(t, w, old)
+			c.mu.Lock()
+			c.after, c.log, c.failOnce = failed, nil, true
+			c.mu.Unlock()
+			_, err := d.Commit(t.Context())
+			committed := failed > point+1 // the journal's directory is synced
+			if committed != (err == nil) || (err != nil && !errors.Is(err, errIO)) {
+				t.Fatalf("Commit = %v, want committed %v", err, committed)
+			}
+			if err := d.Abort(t.Context()); err != nil {
+				t.Fatalf("Abort: %v", err)
+			}
+			want := old
+			if committed {
+				want = next
+			}
+			expectContent(t, root, want)
+			after, err := Open(root, "M1", "after")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := after.Abort(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			expectContent(t, root, want)
+			files := crashFiles(committed, false)
+			if !committed { // an aborted run has no record
+				files = slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, "/M1.next.parquet") })
+			}
+			expectNoDebris(t, root, files)
 		})
 	}
 }
