@@ -14,6 +14,9 @@ import (
 const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
+	// StatusAbandoned is the record of a run that died without committing
+	// or aborting, appended by the next run that found it.
+	StatusAbandoned = "abandoned"
 )
 
 // RunQuery selects run records of etl_runs. Empty fields select any value.

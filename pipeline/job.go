@@ -44,9 +44,21 @@ func Yesterday(job config.Job, now time.Time) civil.Date {
 	return civil.DateOf(now.In(job.Timezone)).AddDays(-1)
 }
 
+// failureRecordTimeout bounds the recording of a failed run in etl_runs,
+// which may wait for the account's lock behind another job's run.
+const failureRecordTimeout = 2 * time.Minute
+
 // RunAccount runs job on account acct for business date date: it opens the
 // account's source and the job's warehouse, executes the run and, if it
 // fails, records the failure in etl_runs.
+//
+// The run begins at the warehouse before it reads the account's committed
+// state (the chargebacks and their rates), and a local warehouse holds the
+// account's lock from Begin to the commit: two runs on one account, of
+// different jobs or dates, then give the result of one serial order. A
+// BigQuery commit is one transaction, but the state is read before it and
+// no lock spans the read and the commit, so two such runs on BigQuery can
+// still interleave.
 func RunAccount(ctx context.Context, job config.Job, acct config.Account, date civil.Date, o Options) (Summary, error) {
 	runID := NewRunID(o.now())
 	src, closeSrc, err := OpenSource(ctx, acct, date, job.Timezone, o.Logger)
@@ -67,10 +79,13 @@ func RunAccount(ctx context.Context, job config.Job, acct config.Account, date c
 		Warehouse: wh, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer}
 	s, err := r.Execute(ctx)
 	if err != nil {
-		// The data stays as it was; the failure itself is recorded.
-		rec, oerr := wh.Begin(context.WithoutCancel(ctx), acct.MerchantCode, runID+".failure")
+		// The data stays as it was; the failure itself is recorded, even
+		// when ctx is done, waiting a bounded time for the account's lock.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failureRecordTimeout)
+		defer cancel()
+		rec, oerr := wh.Begin(fctx, acct.MerchantCode, runID+".failure")
 		if oerr == nil {
-			oerr = RecordFailure(context.WithoutCancel(ctx), r, rec, s, err)
+			oerr = RecordFailure(fctx, r, rec, s, err)
 		}
 		if oerr != nil {
 			o.Logger.Error("could not record the failed run in etl_runs", "run_id", runID, "error", oerr.Error())

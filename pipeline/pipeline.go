@@ -119,6 +119,13 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 			}
 		}
 	}()
+	if st, ok := r.Destination.(startRecorder); ok {
+		// A run that dies from here on is recorded as abandoned by the
+		// next run of the account.
+		if err := st.Started(ctx, r.record(s, nil)); err != nil {
+			return s, fmt.Errorf("record the run's start: %w", err)
+		}
+	}
 	rej := &rejects{run: r, counts: map[string]int64{}}
 	if err := r.streams(ctx, log, conv, parts, rej, &s); err != nil {
 		return s, err
@@ -257,7 +264,16 @@ func (r *Run) record(s Summary, err error) schemas.Run {
 const (
 	StatusSucceeded = load.StatusSucceeded
 	StatusFailed    = load.StatusFailed
+	StatusAbandoned = load.StatusAbandoned
 )
+
+// startRecorder is a destination that records a run's start, so that a run
+// whose process dies is recorded as abandoned (the local warehouse; a
+// BigQuery run that dies leaves its staging tables to expire and no
+// record).
+type startRecorder interface {
+	Started(ctx context.Context, rec schemas.Run) error
+}
 
 // RecordFailure appends the failed run r, which ended with runErr after s,
 // to etl_runs through dest, a destination of its own (the run's was

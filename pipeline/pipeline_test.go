@@ -70,7 +70,7 @@ func run(t *testing.T, root string, job config.Job, acct config.Account, date ci
 
 func readOrders(t *testing.T, root string) map[string]schemas.Order {
 	t.Helper()
-	d, err := local.Open(root, "READER", "reader")
+	d, err := local.OpenReader(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +328,7 @@ func TestRejectedRecordsAreQuarantined(t *testing.T) {
 
 func readChargebacks(t *testing.T, root string) map[string]schemas.Chargeback {
 	t.Helper()
-	d, err := local.Open(root, "READER", "reader")
+	d, err := local.OpenReader(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,7 +541,7 @@ func TestConcurrentJobsKeepEveryRunRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d, err := local.Open(root, "READER", "reader")
+	d, err := local.OpenReader(root)
 	if err != nil {
 		t.Fatal(err)
 	}

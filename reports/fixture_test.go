@@ -117,9 +117,9 @@ func runPipeline(ctx context.Context, root string, job config.Job, acct config.A
 }
 
 // warehouse opens the fixture for reading.
-func (fx *fixture) warehouse(t testing.TB) *local.Dir {
+func (fx *fixture) warehouse(t testing.TB) *local.Warehouse {
 	t.Helper()
-	d, err := local.Open(fx.root, "REPORTS", "report-test")
+	d, err := local.OpenReader(fx.root)
 	if err != nil {
 		t.Fatal(err)
 	}

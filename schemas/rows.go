@@ -153,7 +153,7 @@ type Run struct {
 	BusinessDate civil.Date  `col:"business_date" desc:"Business date the run covered."`
 	WindowFrom   *civil.Date `col:"window_from" desc:"First order date of the run's window."`
 	WindowTo     *civil.Date `col:"window_to" desc:"Last order date of the run's window."`
-	Status       string      `col:"status" desc:"succeeded or failed."`
+	Status       string      `col:"status" desc:"succeeded, failed, or abandoned (the run died; recorded by the next run of its account)."`
 	Error        *string     `col:"error" desc:"Why the run failed."`
 	StartedAt    time.Time   `col:"started_at" desc:"When the run started, UTC."`
 	StartedOn    civil.Date  `col:"started_on" desc:"UTC date of started_at; the partition."`

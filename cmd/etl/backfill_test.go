@@ -159,7 +159,7 @@ func TestBackfillInterruptedAndResumed(t *testing.T) {
 // orderKeys counts the orders of the warehouse by partition and key.
 func orderKeys(t *testing.T, warehouse string) map[string]int {
 	t.Helper()
-	d, err := local.Open(warehouse, "READER", "reader")
+	d, err := local.OpenReader(warehouse)
 	if err != nil {
 		t.Fatal(err)
 	}

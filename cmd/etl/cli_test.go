@@ -208,7 +208,7 @@ func TestRunFailsOnPersistentServerErrors(t *testing.T) {
 
 func readRuns(t *testing.T, warehouse string) []schemas.Run {
 	t.Helper()
-	d, err := local.Open(warehouse, "READER", "reader")
+	d, err := local.OpenReader(warehouse)
 	if err != nil {
 		t.Fatal(err)
 	}

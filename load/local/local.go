@@ -15,13 +15,65 @@
 // other's records. (Warehouses written before kept one <slice>.parquet per
 // etl_runs partition; it is read like any other file and never rewritten.)
 //
-// A run writes each partition to a temporary file beside its slice file whose
-// name holds the run id and starts with a dot, so that readers globbing
-// *.parquet never see it. Commit renames each finished file over the slice
-// file, then renames the run's records into place, and syncs the
-// directories. Each partition is replaced atomically; a crash during Commit
-// may leave some partitions of the run replaced and others not, which a
-// rerun of the same date repairs.
+// # The account lock
+//
+// A run holds its slice's lock, an flock(2) on
+// <root>/.ledgerline/lock/<slice>.lock, from Begin until it commits or
+// aborts; Begin waits for it while another run of the slice, in any
+// process, holds it. So what a run reads of its account's committed state
+// (the chargebacks and their rates) is what it commits over: two runs of
+// one account, of different jobs or dates, give the result of one serial
+// order. The kernel releases the lock of a process that dies. Lock files
+// stay: removing one would race with its next taker.
+//
+// # The commit
+//
+// A run writes each partition to a temporary file beside its slice file,
+// ".<run id>.<slice>.parquet.tmp", whose leading dot hides it from readers
+// globbing *.parquet, and syncs it when the partition's writer closes.
+// Begin writes the run's marker, <root>/.ledgerline/runs/<slice>.<run
+// id>.json (Started adds the run's record to it). Commit then
+//
+//  1. writes the run's records to temporary files in etl_runs and syncs
+//     them;
+//  2. syncs every directory a temporary file is in, its table directory
+//     and the root, so that every file it is about to rename survives a
+//     crash;
+//  3. writes the journal, the list of the commit's steps, to
+//     <root>/.ledgerline/journal/.<slice>.<run id>.json.tmp, syncs it,
+//     renames it to <slice>.<run id>.json and syncs the journal directory.
+//     The rename is the commit point: before it the run changed nothing
+//     anyone sees, from it on the run is committed;
+//  4. takes the journal's steps, in order: each partition's file renamed
+//     over its slice file; the slice file of every cleared or empty
+//     partition removed; the records renamed into etl_runs; the marker
+//     removed. Each step can be taken again: a rename whose source is gone
+//     was taken, a removal of nothing is done;
+//  5. syncs the directories the steps changed, removes the journal and
+//     syncs the journal directory.
+//
+// A process that dies anywhere in this leaves a warehouse that the next
+// run of the slice repairs when it begins, under the slice's lock, before
+// anything else: it takes the steps of every journal of the slice again
+// and removes the journal (roll forward); for every marker of the slice
+// left (a run that died before its commit point), it appends the run's
+// record with status abandoned (load.StatusAbandoned: the record the run
+// gave Started, or what the marker holds, with finished_at the time it was
+// found) and removes the marker, in a commit of its own; and it removes
+// every temporary file of the slice in the warehouse (a walk of the whole
+// tree). Debris of another slice waits for that slice's next run.
+//
+// Readers (OpenReader, and Warehouse's read methods) change nothing: they
+// resolve every published journal in memory, reading a pending rename's
+// source in place of its target and leaving out a pending removal's path,
+// so that they see a crashed commit whole from its commit point on, before
+// any run finishes it. A live commit holds the warehouse's commit lock
+// (<root>/.ledgerline/lock/warehouse.commit.lock) exclusively from the
+// journal's write to its removal, and each read call (Partitions,
+// ReadPartition, Read) holds it shared, so a call sees each commit whole
+// before or after it; two calls may see a commit land between them.
+// Readers ignore markers: a dead run's abandoned record appears when the
+// next run of its slice begins.
 package local
 
 import (
@@ -30,7 +82,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,6 +89,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/load"
@@ -51,11 +103,13 @@ func FileName(slice string) string { return slice + ".parquet" }
 // what they committed. Reading creates nothing.
 type Warehouse struct {
 	root string
+	fs   fileSystem
+	now  func() time.Time
 }
 
 // New returns the warehouse at root. It touches nothing: the directory is
 // created when a run begins.
-func New(root string) *Warehouse { return &Warehouse{root: root} }
+func New(root string) *Warehouse { return &Warehouse{root: root, fs: osFS{}, now: time.Now} }
 
 // OpenReader returns the warehouse at root for reading, which must exist.
 // It creates nothing.
@@ -76,12 +130,10 @@ func (w *Warehouse) Root() string { return w.root }
 // Close does nothing: a local warehouse holds no resources.
 func (w *Warehouse) Close() error { return nil }
 
-// Begin starts the run runID of slice; see Open.
+// Begin starts the run runID of slice; see Open. It waits while another
+// run of the slice holds the account lock, until ctx is done.
 func (w *Warehouse) Begin(ctx context.Context, slice, runID string) (load.Destination, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return w.open(slice, runID)
+	return w.begin(ctx, slice, runID)
 }
 
 var (
@@ -96,6 +148,13 @@ type Dir struct {
 	slice string
 	runID string
 	ended atomic.Bool // set once Commit or Abort has begun
+
+	// lock is the open lock file of the slice, held from Begin until the
+	// run ends; begunAt is when it was taken.
+	lock    *os.File
+	begunAt time.Time
+	// published is set when Commit starts to publish the journal.
+	published bool
 
 	mu      sync.Mutex
 	state   state
@@ -140,19 +199,64 @@ var (
 // id names the run's temporary files, so it must be unique among runs that
 // may overlap; it may hold letters, digits, '.', '_' and '-', and may not
 // start with '.'.
-func Open(root, slice, runID string) (*Dir, error) { return New(root).open(slice, runID) }
+//
+// Open takes the account lock of the slice, waiting while another run of
+// it holds the lock, and recovers what runs of the slice that died left:
+// see the package documentation. The run holds the lock until it commits
+// or aborts.
+func Open(root, slice, runID string) (*Dir, error) {
+	return New(root).begin(context.Background(), slice, runID)
+}
 
-func (w *Warehouse) open(slice, runID string) (*Dir, error) {
+func (w *Warehouse) begin(ctx context.Context, slice, runID string) (*Dir, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if !runIDPattern.MatchString(runID) {
 		return nil, fmt.Errorf("local: invalid run id %q", runID)
 	}
 	if !slicePattern.MatchString(slice) {
 		return nil, fmt.Errorf("local: invalid slice name %q", slice)
 	}
-	if err := os.MkdirAll(w.root, 0o755); err != nil {
+	for _, sub := range []string{lockSub, runsSub, journalSub} {
+		if err := os.MkdirAll(w.control(sub), 0o755); err != nil {
+			return nil, fmt.Errorf("local: %w", err)
+		}
+	}
+	// Readers wait on the commit lock only once its file exists.
+	if f, err := os.OpenFile(filepath.Join(w.control(lockSub), commitLockName), os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	} else {
+		f.Close()
+	}
+	// The control directories must survive a crash to be found after it.
+	for _, dir := range []string{filepath.Join(w.root, controlDir), w.root} {
+		if err := w.fs.SyncDir(dir); err != nil {
+			return nil, fmt.Errorf("local: %w", err)
+		}
+	}
+	lock, err := w.lockSlice(ctx, slice)
+	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
-	return &Dir{Warehouse: w, slice: slice, runID: runID, parts: make(map[partKey]*part)}, nil
+	d := &Dir{Warehouse: w, slice: slice, runID: runID, parts: make(map[partKey]*part), lock: lock, begunAt: w.now()}
+	if err := d.recover(ctx); err != nil {
+		d.unlock()
+		return nil, fmt.Errorf("local: recovering the runs of slice %s that died: %w", slice, err)
+	}
+	if err := d.writeMarker(runMarker{RunID: runID, Slice: slice, BegunAt: d.begunAt}); err != nil {
+		d.unlock()
+		return nil, fmt.Errorf("local: run %s: %w", runID, err)
+	}
+	return d, nil
+}
+
+// unlock releases the account lock; closing the file releases the flock.
+func (d *Dir) unlock() {
+	if d.lock != nil {
+		d.lock.Close()
+		d.lock = nil
+	}
 }
 
 // PartitionDir returns the directory of partition date of t.
@@ -261,161 +365,6 @@ func (d *Dir) Clear(ctx context.Context, t schemas.Table, date civil.Date) error
 	return err
 }
 
-// Commit renames every partition file of the run over its slice file,
-// removes the slice file of every cleared or empty partition, then renames
-// the run's records into etl_runs, and syncs the directories. It fails,
-// changing nothing, if a partition writer is still open or failed.
-func (d *Dir) Commit(ctx context.Context) (load.CommitStats, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.usable(); err != nil {
-		return load.CommitStats{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return load.CommitStats{}, err
-	}
-	parts := d.sortedParts()
-	for _, p := range parts {
-		if p.w == nil {
-			continue
-		}
-		switch st, err := p.w.status(); {
-		case st == writerOpen:
-			return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %s partition %v not closed", d.runID, p.table.Name, p.date)
-		case err != nil:
-			return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %s partition %v: %w", d.runID, p.table.Name, p.date, err)
-		}
-	}
-	d.ended.Store(true)
-	d.state = failed // until every file is in place
-	records, err := d.writeRecords(ctx)
-	if err != nil {
-		return load.CommitStats{}, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
-	}
-	var stats load.CommitStats
-	dirs := make(map[string]bool)
-	for _, p := range parts {
-		if err := d.replace(p, &stats); err != nil {
-			return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
-		}
-		dirs[p.dir] = true
-	}
-	// The run's records go last: a record is never visible before its data.
-	for _, rec := range records {
-		if err := os.Rename(rec.tmp, rec.path); err != nil {
-			return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
-		}
-		dirs[filepath.Dir(rec.path)] = true
-	}
-	if err := d.syncDirs(dirs); err != nil {
-		return stats, fmt.Errorf("local: commit of run %s: %w", d.runID, err)
-	}
-	d.state = committed
-	return stats, nil
-}
-
-// replace puts partition p of the run in place: its file over the slice
-// file, or no slice file when the partition is cleared or empty.
-func (d *Dir) replace(p *part, stats *load.CommitStats) error {
-	data := filepath.Join(p.dir, FileName(d.slice))
-	if p.w != nil && p.w.rows > 0 {
-		if err := os.Rename(p.w.path, data); err != nil {
-			return err
-		}
-		p.w.gone = true
-		stats.Partitions++
-		stats.Rows += p.w.rows
-		return nil
-	}
-	if p.w != nil {
-		if err := os.Remove(p.w.path); err != nil {
-			return err
-		}
-		p.w.gone = true
-	}
-	if err := os.Remove(data); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	stats.Cleared++
-	return nil
-}
-
-// syncDirs makes the entries of the partition directories in dirs durable,
-// and those of their parents and the root.
-func (d *Dir) syncDirs(dirs map[string]bool) error {
-	if len(dirs) == 0 {
-		return nil
-	}
-	for dir := range maps.Clone(dirs) {
-		dirs[filepath.Dir(dir)] = true
-	}
-	dirs[d.root] = true
-	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
-		if err := syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d *Dir) sortedParts() []*part {
-	parts := make([]*part, 0, len(d.parts))
-	for _, p := range d.parts {
-		parts = append(parts, p)
-	}
-	slices.SortFunc(parts, func(a, b *part) int {
-		if c := strings.Compare(a.table.Name, b.table.Name); c != 0 {
-			return c
-		}
-		return a.date.Compare(b.date)
-	})
-	return parts
-}
-
-// syncDir makes the entries of directory dir durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// Abort discards the run's temporary files. It is idempotent and does
-// nothing after a successful Commit.
-func (d *Dir) Abort(ctx context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.state == committed || d.state == aborted {
-		return nil
-	}
-	d.ended.Store(true)
-	var errs []error
-	for _, p := range d.sortedParts() {
-		if p.w == nil || p.w.gone {
-			continue
-		}
-		p.w.f.Close() // already closed unless the writer is still open
-		if err := os.Remove(p.w.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-			continue
-		}
-		p.w.gone = true
-	}
-	if err := d.removeRecordTmps(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("local: abort of run %s: %w", d.runID, err)
-	}
-	d.state = aborted
-	return nil
-}
-
 // Partitions returns the dates of the committed partitions of t.
 func (w *Warehouse) Partitions(ctx context.Context, t schemas.Table) ([]civil.Date, error) {
 	if err := ctx.Err(); err != nil {
@@ -424,6 +373,21 @@ func (w *Warehouse) Partitions(ctx context.Context, t schemas.Table) ([]civil.Da
 	if err := checkNames(t); err != nil {
 		return nil, err
 	}
+	unlock, err := w.readLock()
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	defer unlock()
+	v, err := w.pending()
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	return w.partitions(t, v)
+}
+
+// partitions returns the dates of the partitions of t that hold files in
+// view v.
+func (w *Warehouse) partitions(t schemas.Table, v *view) ([]civil.Date, error) {
 	tableDir := filepath.Join(w.root, t.Name)
 	entries, err := os.ReadDir(tableDir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -443,7 +407,7 @@ func (w *Warehouse) Partitions(ctx context.Context, t schemas.Table) ([]civil.Da
 		if err != nil {
 			continue
 		}
-		files, err := sliceFiles(filepath.Join(tableDir, e.Name()))
+		files, err := sliceFiles(filepath.Join(tableDir, e.Name()), v)
 		if err != nil {
 			return nil, err
 		}
@@ -461,7 +425,20 @@ func (w *Warehouse) ReadPartition(ctx context.Context, t schemas.Table, date civ
 	if err := checkNames(t); err != nil {
 		return err
 	}
-	files, err := sliceFiles(w.PartitionDir(t, date))
+	unlock, err := w.readLock()
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	defer unlock()
+	v, err := w.pending()
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	return w.readPartition(ctx, t, date, v, fn)
+}
+
+func (w *Warehouse) readPartition(ctx context.Context, t schemas.Table, date civil.Date, v *view, fn func(row any) error) error {
+	files, err := sliceFiles(w.PartitionDir(t, date), v)
 	if err != nil {
 		return err
 	}
@@ -485,9 +462,10 @@ func readFile(ctx context.Context, name string, t schemas.Table, fn func(row any
 	return nil
 }
 
-// sliceFiles returns the committed slice files of a partition directory,
-// sorted; none if the directory does not exist.
-func sliceFiles(dir string) ([]string, error) {
+// sliceFiles returns the files to read of the committed slice files of a
+// partition directory in view v, in name order; none if the directory does
+// not exist.
+func sliceFiles(dir string, v *view) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -502,14 +480,13 @@ func sliceFiles(dir string) ([]string, error) {
 			files = append(files, filepath.Join(dir, n))
 		}
 	}
-	return files, nil // ReadDir sorts by name
+	return v.files(dir, files), nil // ReadDir sorts by name
 }
 
 // partitionWriter writes one partition to its temporary file.
 type partitionWriter struct {
 	dir   *Dir
 	path  string // the temporary file
-	gone  bool   // the temporary file was renamed or removed; guarded by dir.mu
 	f     *os.File
 	bw    *bufio.Writer
 	pw    *load.ParquetWriter

@@ -83,7 +83,11 @@ func TestLayout(t *testing.T) {
 		}
 		open = append(open, w)
 	}
+	// The run holds its account's lock, and its marker says it has begun.
 	wantTemp := []string{
+		".ledgerline/lock/M1.lock",
+		".ledgerline/lock/warehouse.commit.lock",
+		".ledgerline/runs/M1.20240229T010000Z-1.json",
 		"orders/order_date=2024-02-29/.20240229T010000Z-1.M1.parquet.tmp",
 		"subscriptions/snapshot_date=2024-02-29/.20240229T010000Z-1.M1.parquet.tmp",
 	}
@@ -103,6 +107,8 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
+		".ledgerline/lock/M1.lock", // lock files stay: removing one would race with its next taker
+		".ledgerline/lock/warehouse.commit.lock",
 		"etl_runs/started_on=2024-03-01/M1.20240229T010000Z-1.parquet",
 		"orders/order_date=2024-02-29/M1.parquet",
 		"subscriptions/snapshot_date=2024-02-29/M1.parquet",
@@ -134,8 +140,8 @@ func TestAbortRemovesTempFiles(t *testing.T) {
 	if err := d.Abort(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := files(t, root, all); len(got) != 0 {
-		t.Errorf("files after Abort = %v, want none", got)
+	if got := files(t, root, all); !slices.Equal(got, []string{".ledgerline/lock/M1.lock", ".ledgerline/lock/warehouse.commit.lock"}) {
+		t.Errorf("files after Abort = %v, want only the lock files", got)
 	}
 	if err := w.Close(); err == nil {
 		t.Error("Close after Abort succeeded, want error")
@@ -342,7 +348,7 @@ func TestOldRunRecordsStillRead(t *testing.T) {
 	if d := loadtest.Diff(runs, append(slices.Clone(old), &rec), got); d != "" {
 		t.Error(d)
 	}
-	want := []string{"etl_runs/started_on=2025-04-02/M1.new-run.parquet", "etl_runs/started_on=2025-04-02/M1.parquet"}
+	want := []string{".ledgerline/lock/M1.lock", ".ledgerline/lock/warehouse.commit.lock", "etl_runs/started_on=2025-04-02/M1.new-run.parquet", "etl_runs/started_on=2025-04-02/M1.parquet"}
 	if got := files(t, root, all); !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -59,11 +58,11 @@ func (d *Dir) writeRecords(ctx context.Context) ([]recordFile, error) {
 	for _, day := range slices.SortedFunc(maps.Keys(byDay), civil.Date.Compare) {
 		dir := d.PartitionDir(t, day)
 		f := recordFile{
-			tmp:  filepath.Join(dir, "."+d.runID+".etl_runs."+d.slice+".parquet.tmp"),
+			tmp:  filepath.Join(dir, recordTempName(d.runID, d.slice)),
 			path: filepath.Join(dir, RecordFileName(d.slice, d.runID)),
 		}
 		d.recordTmps = append(d.recordTmps, f.tmp)
-		if err := writeFile(ctx, dir, f.tmp, t, byDay[day]); err != nil {
+		if err := writeFile(ctx, d.fs, dir, f.tmp, t, byDay[day]); err != nil {
 			return nil, err
 		}
 		files = append(files, f)
@@ -71,8 +70,14 @@ func (d *Dir) writeRecords(ctx context.Context) ([]recordFile, error) {
 	return files, nil
 }
 
+// recordTempName returns the name of the temporary file of the records of
+// run runID of slice in an etl_runs partition.
+func recordTempName(runID, slice string) string {
+	return "." + runID + ".etl_runs." + FileName(slice) + ".tmp"
+}
+
 // writeFile writes rows of t as the Parquet file name in dir and syncs it.
-func writeFile[R any](ctx context.Context, dir, name string, t schemas.Table, rows []*R) error {
+func writeFile[R any](ctx context.Context, fsys fileSystem, dir, name string, t schemas.Table, rows []*R) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -95,7 +100,7 @@ func writeFile[R any](ctx context.Context, dir, name string, t schemas.Table, ro
 		err = bw.Flush()
 	}
 	if err == nil {
-		err = f.Sync()
+		err = fsys.Sync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -110,9 +115,7 @@ func writeFile[R any](ctx context.Context, dir, name string, t schemas.Table, ro
 func (d *Dir) removeRecordTmps() error {
 	var errs []error
 	for _, name := range d.recordTmps {
-		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
+		errs = append(errs, removeIfExists(d.fs, name))
 	}
 	d.recordTmps = nil
 	return errors.Join(errs...)
@@ -125,7 +128,22 @@ func (w *Warehouse) Read(ctx context.Context, t schemas.Table, span load.Span, f
 	if err != nil {
 		return err
 	}
-	dates, err := w.Partitions(ctx, t)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkNames(t); err != nil {
+		return err
+	}
+	unlock, err := w.readLock()
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	defer unlock()
+	v, err := w.pending()
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	dates, err := w.partitions(t, v)
 	if err != nil {
 		return err
 	}
@@ -133,7 +151,7 @@ func (w *Warehouse) Read(ctx context.Context, t schemas.Table, span load.Span, f
 		if !span.Contains(date) {
 			continue
 		}
-		err := w.ReadPartition(ctx, t, date, func(row any) error {
+		err := w.readPartition(ctx, t, date, v, func(row any) error {
 			if !keep(row) {
 				return nil
 			}
