@@ -34,7 +34,7 @@ func TestConcurrentJobsGiveASerialResult(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	runInto := func(root string, d civil.Date) error {
 		job := jobs[d]
-		job.Destination = config.Destination{Type: config.DestinationLocal, Path: root}
+		job.Destination = config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: root}}
 		_, err := pipeline.RunAccount(t.Context(), job, acct, d, pipeline.Options{Logger: log})
 		return err
 	}

@@ -66,7 +66,7 @@ func TestKilledRunIsRecordedAbandoned(t *testing.T) {
 	t.Logf("the killed run left %d files", len(left))
 
 	acct, job := testAccount(t), testJob(3)
-	job.Destination = config.Destination{Type: config.DestinationLocal, Path: root}
+	job.Destination = config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: root}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s, err := pipeline.RunAccount(t.Context(), job, acct, businessDate, pipeline.Options{Logger: log})
 	if err != nil {
