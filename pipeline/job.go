@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -44,6 +45,14 @@ func Yesterday(job config.Job, now time.Time) civil.Date {
 	return civil.DateOf(now.In(job.Timezone)).AddDays(-1)
 }
 
+// DefaultRunTimeout bounds a run of a job that sets no run_timeout: long
+// enough for a large backfilled window at the default request rate, short
+// enough that a stuck night is over before the next one.
+const DefaultRunTimeout = 4 * time.Hour
+
+// ErrRunTimeout is the cause of a run ended by its job's run_timeout.
+var ErrRunTimeout = errors.New("run_timeout exceeded")
+
 // failureRecordTimeout bounds the recording of a failed run in etl_runs,
 // which may wait for the account's lock behind another job's run.
 const failureRecordTimeout = 2 * time.Minute
@@ -59,7 +68,19 @@ const failureRecordTimeout = 2 * time.Minute
 // BigQuery commit is one transaction, but the state is read before it and
 // no lock spans the read and the commit, so two such runs on BigQuery can
 // still interleave.
-func RunAccount(ctx context.Context, job config.Job, acct config.Account, date civil.Date, o Options) (Summary, error) {
+func RunAccount(ctx context.Context, job config.Job, acct config.Account, date civil.Date, o Options) (s Summary, err error) {
+	timeout := job.RunTimeout
+	if timeout <= 0 {
+		timeout = DefaultRunTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("job %s, account %s: %w (%s)", job.Name, acct.Name, ErrRunTimeout, timeout))
+	defer cancel()
+	defer func() {
+		// Whatever step the deadline stopped, say why it stopped.
+		if cause := context.Cause(ctx); err != nil && errors.Is(cause, ErrRunTimeout) && !errors.Is(err, ErrRunTimeout) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+	}()
 	runID := NewRunID(o.now())
 	src, closeSrc, err := OpenSource(ctx, acct, date, job.Timezone, o.Logger)
 	if err != nil {
@@ -77,8 +98,11 @@ func RunAccount(ctx context.Context, job config.Job, acct config.Account, date c
 	}
 	r := &Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest,
 		Warehouse: wh, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer}
-	s, err := r.Execute(ctx)
+	s, err = r.Execute(ctx)
 	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, ErrRunTimeout) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
 		// The data stays as it was; the failure itself is recorded, even
 		// when ctx is done, waiting a bounded time for the account's lock.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failureRecordTimeout)
