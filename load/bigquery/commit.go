@@ -42,10 +42,15 @@ type tableCommit struct {
 // commitScript returns the SQL of the commit transaction: for each table,
 // delete the slice's rows of the run's partitions and insert the staged
 // rows; then insert the run's records into etl_runs (runs, qualified), all
-// in one transaction.
-func commitScript(slice string, tables []tableCommit, runs string, records []schemas.Run) string {
+// in one transaction. A transaction that changes tables first checks that
+// etl_runs still holds the seen succeeded runs of slice the run began with
+// (see stateGuard).
+func commitScript(slice string, tables []tableCommit, runs string, records []schemas.Run, seen int64) string {
 	var b strings.Builder
 	b.WriteString("BEGIN TRANSACTION;\n")
+	if len(tables) > 0 {
+		b.WriteString(stateGuard(slice, runs, seen))
+	}
 	for _, tc := range tables {
 		dates := make([]string, len(tc.dates))
 		for i, d := range tc.dates {
@@ -131,7 +136,7 @@ func (r *Run) Commit(ctx context.Context) (load.CommitStats, error) {
 	records := r.records
 	r.mu.Unlock()
 	if len(tables) > 0 || len(records) > 0 {
-		sql := commitScript(r.slice, tables, qualified(r.w.table(schemas.Runs().Name)), records)
+		sql := commitScript(r.slice, tables, qualified(r.w.table(schemas.Runs().Name)), records, r.seen)
 		if err := r.commit(ctx, sql); err != nil {
 			return load.CommitStats{}, err
 		}
@@ -186,7 +191,9 @@ const commitAttempts = 3
 
 // commit runs the commit transaction sql. A transaction that BigQuery
 // aborted because another one updated the same table meanwhile changed
-// nothing, and runs again as a new job.
+// nothing, and runs again as a new job. One that failed on a state
+// conflict changed nothing either, and fails with ErrStateConflict: only a
+// new run, which reads the new state, can commit.
 func (r *Run) commit(ctx context.Context, sql string) error {
 	for attempt := 1; ; attempt++ {
 		id := r.commitJobID(attempt)
@@ -196,6 +203,9 @@ func (r *Run) commit(ctx context.Context, sql string) error {
 		q.Labels = map[string]string{"ledgerline_commit": "true"}
 		what := fmt.Sprintf("commit of run %s (job %s)", r.runID, id)
 		err := r.w.runJob(ctx, what, id, func() (*bq.Job, error) { return q.Run(ctx) })
+		if stateConflict(err) {
+			return fmt.Errorf("bigquery: commit of run %s: %w: another run of merchant %s committed since this run read its state; rerun it (%w)", r.runID, ErrStateConflict, r.slice, err)
+		}
 		if err == nil || attempt == commitAttempts || !concurrentUpdate(err) {
 			return err
 		}

@@ -141,12 +141,17 @@ func TestTablesFromContract(t *testing.T) {
 	}
 
 	// A second run finds the tables as the contract wants them: it
-	// creates and changes nothing.
+	// creates and changes nothing. It only reads, besides the tables, the
+	// count of succeeded runs its commit checks.
 	e.rec.reset()
 	if _, err := e.warehouse(t, "dw").BeginRun(ctx, "M1", "run-2"); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range e.rec.requests(func(r request) bool { return r.Method != http.MethodGet }) {
+	readOnly := func(r request) bool {
+		return r.Method == http.MethodGet ||
+			r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/queries") && strings.Contains(string(r.Body), `"query":"SELECT COUNT(*) FROM`)
+	}
+	for _, r := range e.rec.requests(func(r request) bool { return !readOnly(r) }) {
 		t.Errorf("second run sent %s %s", r.Method, r.Path)
 	}
 }

@@ -174,8 +174,18 @@ func TestLoadRequests(t *testing.T) {
 	}
 	target := func(name string) string { return "`" + project + ".dw." + name + "`" }
 	staging := func(name string) string { return "`" + project + ".staging." + r.StagingTable(name) + "`" }
+	nulls := "CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS DATE), " +
+		"CAST(NULL AS DATE), CAST(NULL AS DATE), CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS TIMESTAMP), " +
+		"CAST(NULL AS DATE), CAST(NULL AS TIMESTAMP), CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS INT64), " +
+		"CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS STRING)"
 	want := strings.Join([]string{
 		"BEGIN TRANSACTION;",
+		// The state guard: etl_runs still holds the 0 succeeded runs of M1
+		// it held when the run began.
+		"INSERT INTO " + target("etl_runs") + " (" + cols(schemas.Runs()) + ")",
+		"SELECT " + nulls,
+		"FROM (SELECT COUNT(*) AS n FROM " + target("etl_runs") + " WHERE `merchant_code` = 'M1' AND `status` = 'succeeded')",
+		"WHERE IF(n = 0, FALSE, ERROR(CONCAT('ledgerline state conflict: 0 succeeded runs of merchant M1 when the run began, ', CAST(n AS STRING), ' now')));",
 		"DELETE FROM " + target("chargeback_rates") + " WHERE `month` IN (DATE '2024-02-28') AND `merchant_code` = 'M1';",
 		"INSERT INTO " + target("chargeback_rates") + " (" + cols(rates) + ")",
 		"SELECT " + cols(rates) + " FROM " + staging("chargeback_rates") + ";",

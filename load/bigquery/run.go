@@ -25,6 +25,9 @@ type Run struct {
 	slice string
 	runID string
 	tag   string
+	// seen is how many succeeded runs of the slice etl_runs held when the
+	// run began; the commit checks it still does.
+	seen int64
 
 	// ctx is the context of the run's background loads; cancel ends them.
 	ctx    context.Context
@@ -87,6 +90,14 @@ func (w *Warehouse) Begin(ctx context.Context, slice, runID string) (load.Destin
 // run's jobs and staging tables: a run that reused the id of an earlier
 // one would attach to that run's jobs. BeginRun checks every
 // table of the contract against the dataset (see EnsureTables).
+//
+// BeginRun counts the succeeded runs of slice in etl_runs, and a commit
+// that changes tables fails with ErrStateConflict, committing nothing, if
+// the count changed meanwhile: another run of the slice committed after
+// this one began, and so maybe after it read the slice's committed state.
+// Concurrent runs of a slice thus commit only as a serial order of them
+// would, provided each reads that state after BeginRun and each run that
+// changes data appends its succeeded record (AppendRun) to its commit.
 func (w *Warehouse) BeginRun(ctx context.Context, slice, runID string) (*Run, error) {
 	if !runIDPattern.MatchString(runID) {
 		return nil, fmt.Errorf("bigquery: invalid run id %q (want letters, digits, '.', '_' and '-', not starting with '.')", runID)
@@ -100,11 +111,16 @@ func (w *Warehouse) BeginRun(ctx context.Context, slice, runID string) (*Run, er
 	if err := w.ensureDataset(ctx, w.cfg.stagingDataset()); err != nil {
 		return nil, err
 	}
+	seen, err := w.succeededRuns(ctx, slice)
+	if err != nil {
+		return nil, err
+	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	return &Run{
 		w:        w,
 		slice:    slice,
 		runID:    runID,
+		seen:     seen,
 		tag:      runTag(w.cfg.Project, w.cfg.Dataset, slice, runID),
 		ctx:      rctx,
 		cancel:   cancel,
