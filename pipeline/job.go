@@ -62,12 +62,12 @@ const failureRecordTimeout = 2 * time.Minute
 // fails, records the failure in etl_runs.
 //
 // The run begins at the warehouse before it reads the account's committed
-// state (the chargebacks and their rates), and a local warehouse holds the
-// account's lock from Begin to the commit: two runs on one account, of
-// different jobs or dates, then give the result of one serial order. A
-// BigQuery commit is one transaction, but the state is read before it and
-// no lock spans the read and the commit, so two such runs on BigQuery can
-// still interleave.
+// state (the chargebacks and their rates). A local warehouse holds the
+// account's lock from Begin to the commit; a BigQuery commit is refused
+// (bigquery.ErrStateConflict) if another run of the account committed
+// since this one began. Two runs on one account, of different jobs or
+// dates, then give the result of one serial order, or one of them fails
+// and is recorded failed.
 func RunAccount(ctx context.Context, job config.Job, acct config.Account, date civil.Date, o Options) (s Summary, err error) {
 	timeout := job.RunTimeout
 	if timeout <= 0 {
