@@ -199,7 +199,8 @@ func (c *Client) Do(req *http.Request, bodyError func(status int, body []byte) e
 		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 	}()
-	if resp.StatusCode != http.StatusOK {
+	// Any 2xx is a success: REST 6.0 lists 201 for some reads.
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return &transport.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Err: bodyError(resp.StatusCode, body)}
 	}

@@ -62,6 +62,9 @@ const (
 	// Throttle answers every other search 429 Too Many Requests, with
 	// Retry-After: 1.
 	Throttle Behaviour = "throttle"
+	// Created answers every search 201 Created, with a correct body: the
+	// REST 6.0 OpenAPI lists 201 for some successful reads.
+	Created Behaviour = "created-201"
 	// SlowLoris sends the headers of every search response at once, then
 	// its body one byte every Config.Interval.
 	SlowLoris Behaviour = "slow-loris"
@@ -277,8 +280,8 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// write sends a 200 response with body, padded or dribbled as the
-// behaviour says.
+// write sends a 200 response with body, padded, dribbled or sent as 201
+// as the behaviour says.
 func (s *Server) write(ctx context.Context, w http.ResponseWriter, body []byte) {
 	if s.cfg.Behaviour == Throttle && s.writes.Add(1)%2 == 1 {
 		w.Header().Set("Retry-After", "1")
@@ -311,6 +314,8 @@ func (s *Server) write(ctx context.Context, w http.ResponseWriter, body []byte) 
 			}
 		}
 		return
+	case Created:
+		w.WriteHeader(http.StatusCreated)
 	}
 	w.Write(body)
 }

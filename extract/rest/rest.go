@@ -116,7 +116,13 @@ func (s *signer) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r.Header == nil {
 		r.Header = make(http.Header)
 	}
-	r.Header.Set(AuthHeader, `code="`+s.code+`" date="`+date+`" hash="`+hash+`" algo="`+s.algo+`"`)
+	h := `code="` + s.code + `" date="` + date + `" hash="` + hash + `"`
+	if s.algo != "md5" {
+		// API 6.0 takes sha256 or sha3-256 in algo; MD5 signatures are
+		// sent without it.
+		h += ` algo="` + s.algo + `"`
+	}
+	r.Header.Set(AuthHeader, h)
 	return s.next.RoundTrip(r)
 }
 

@@ -14,8 +14,9 @@ package sandbox
 //	X-Avangate-Authentication: code="CODE" date="YYYY-MM-DD HH:MM:SS" hash="HEX" algo="sha256"
 //
 // where hash is extract.Sign(algo, secret, code, date), date is UTC within
-// 15 minutes of the merchant's clock, and algo is optional (sha256 by
-// default; sha3-256 and md5 are accepted). Requests must accept
+// 15 minutes of the merchant's clock, and algo is sha256 or sha3-256, or
+// absent for an MD5 signature (as MD5 clients of API 6.0 send it).
+// Requests must accept
 // application/json: the sandbox serves no other format.
 //
 // Errors are an HTTP status with a JSON body
@@ -39,6 +40,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,9 +134,15 @@ func (m *Merchant) restAuthenticate(values []string, now time.Time) string {
 			return "unknown field " + k + " in the " + AuthHeader + " header"
 		}
 	}
+	// As API 6.0 does: the algo field names sha256 or sha3-256, and a
+	// header without it is an MD5 signature (what MD5 clients send).
 	algo := f["algo"]
-	if algo == "" {
-		algo = "sha256"
+	switch algo {
+	case "":
+		algo = "md5"
+	case "sha256", "sha3-256":
+	default:
+		return "unsupported hash algorithm " + strconv.Quote(algo) + " (algo is sha256 or sha3-256; an MD5 signature is sent without algo)"
 	}
 	code, date, hash := f["code"], f["date"], f["hash"]
 	if code != m.code {

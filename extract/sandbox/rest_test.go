@@ -22,7 +22,7 @@ func restAuth(t *testing.T, algo string, now time.Time) string {
 		t.Fatal(err)
 	}
 	h := `code="` + merchantCode + `" date="` + date + `" hash="` + hash + `"`
-	if algo != "" {
+	if algo != "" && algo != "md5" {
 		h += ` algo="` + algo + `"`
 	}
 	return h
@@ -83,7 +83,7 @@ func TestRESTOrdersMatchJSONRPC(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body := restGet(t, "GET", srv.RESTURL()+"orders/?"+tt.query,
-				http.Header{"Accept": {"application/json"}, sandbox.AuthHeader: {restAuth(t, "", now)}})
+				http.Header{"Accept": {"application/json"}, sandbox.AuthHeader: {restAuth(t, "md5", now)}})
 			if status != http.StatusOK {
 				t.Fatalf("HTTP %d: %s", status, body)
 			}
@@ -143,11 +143,14 @@ func TestRESTErrors(t *testing.T) {
 	}{
 		{"ok sha256", "GET", "orders/", "application/json", []string{good}, 200, "", ""},
 		{"ok sha3-256", "GET", "orders/", "application/json", []string{restAuth(t, "sha3-256", now)}, 200, "", ""},
-		{"ok md5", "GET", "orders/", "application/json", []string{restAuth(t, "md5", now)}, 200, "", ""},
-		{"ok without algo", "GET", "orders/", "application/json", []string{restAuth(t, "", now)}, 200, "", ""},
+		{"ok md5, without algo", "GET", "orders/", "application/json", []string{restAuth(t, "md5", now)}, 200, "", ""},
+		{"sha256 without algo is read as md5", "GET", "orders/", "application/json",
+			[]string{`code="` + merchantCode + `" date="` + date + `" hash="` + sign("sha256", secretKey, merchantCode, now) + `"`}, 401, "AUTHENTICATION_ERROR", "hash"},
+		{"md5 named in algo", "GET", "orders/", "application/json",
+			[]string{`code="` + merchantCode + `" date="` + date + `" hash="` + sign("md5", secretKey, merchantCode, now) + `" algo="md5"`}, 401, "AUTHENTICATION_ERROR", "sent without algo"},
 		{"ok, Accept with a list", "GET", "orders", "text/html, application/json;q=0.9", []string{good}, 200, "", ""},
 		{"ok, upper-case hash, commas", "GET", "subscriptions/", "application/json",
-			[]string{`code="` + merchantCode + `", date="` + date + `", hash="` + strings.ToUpper(sign("sha256", secretKey, merchantCode, now)) + `"`}, 200, "", ""},
+			[]string{`code="` + merchantCode + `", date="` + date + `", hash="` + strings.ToUpper(sign("sha256", secretKey, merchantCode, now)) + `", algo="sha256"`}, 200, "", ""},
 		{"unknown resource", "GET", "products/", "application/json", []string{good}, 404, "NOT_FOUND", "products"},
 		{"POST", "POST", "orders/", "application/json", []string{good}, 405, "METHOD_NOT_ALLOWED", "POST"},
 		{"no Accept", "GET", "orders/", "", []string{good}, 406, "NOT_ACCEPTABLE", "application/json"},
@@ -165,7 +168,7 @@ func TestRESTErrors(t *testing.T) {
 			[]string{`code="` + merchantCode + `" date="` + date + `" hash="` + sign("md5", secretKey, merchantCode, now) + `" algo="sha256"`}, 401, "AUTHENTICATION_ERROR", "hash"},
 		{"unknown algo", "GET", "orders/", "application/json",
 			[]string{`code="` + merchantCode + `" date="` + date + `" hash="00" algo="sha1"`}, 401, "AUTHENTICATION_ERROR", "algorithm"},
-		{"skewed date", "GET", "orders/", "application/json", []string{restAuth(t, "", now.Add(16*time.Minute))}, 401, "AUTHENTICATION_ERROR", "15 minutes"},
+		{"skewed date", "GET", "orders/", "application/json", []string{restAuth(t, "sha256", now.Add(16*time.Minute))}, 401, "AUTHENTICATION_ERROR", "15 minutes"},
 		{"local date", "GET", "orders/", "application/json",
 			[]string{`code="` + merchantCode + `" date="` + now.Format(time.RFC3339) + `" hash="00"`}, 401, "AUTHENTICATION_ERROR", "UTC"},
 		{"Limit too large", "GET", "orders/?Limit=201", "application/json", []string{good}, 400, "INVALID_PARAMETER", "Limit must be at most 200"},
@@ -217,7 +220,7 @@ func TestRESTDateDefaults(t *testing.T) {
 	base := strings.TrimSuffix(serve(t, m), sandbox.Path) + sandbox.RESTPath
 	q := url.Values{"EndDate": {"2025-01-02"}, "IncludeTestOrders": {"YES"}, "Limit": {"200"}}
 	status, body := restGet(t, "GET", base+"orders/?"+q.Encode(),
-		http.Header{"Accept": {"application/json"}, sandbox.AuthHeader: {restAuth(t, "", now)}})
+		http.Header{"Accept": {"application/json"}, sandbox.AuthHeader: {restAuth(t, "md5", now)}})
 	var p page[extract.Order]
 	if err := json.Unmarshal(body, &p); status != 200 || err != nil {
 		t.Fatalf("HTTP %d, %v", status, err)
