@@ -78,7 +78,7 @@ const SourceLegacy = "legacy"
 //   - May be absent or null (stored as 0 or NULL): Discount and
 //     AffiliateCommission (0 with no discount or affiliate), the items'
 //     Price.Discount, Price.AffiliateCommission and Unit* amounts (0),
-//     and OrderNo, ExternalReference, ApproveStatus, FinishDate, Country,
+//     and OrderNo (0 until the order completes: NULL), ExternalReference, ApproveStatus, FinishDate, Country,
 //     CustomerReference, Affiliate, ChargebackResolution ("NONE"),
 //     ChargebackReasonCode, and the items' ProductDetails.Name, SKU and
 //     Price.Currency (the order's) (NULL).
@@ -124,7 +124,10 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 		if err != nil {
 			return items, &FieldError{Field: "OrderNo", Value: raw.OrderNo.String(), Err: ErrInvalid}
 		}
-		o.OrderNo = &n
+		// 2Checkout sends OrderNo 0 until the order completes: no number yet.
+		if n != 0 {
+			o.OrderNo = &n
+		}
 	}
 	if raw.FinishDate != "" {
 		f, err := c.timestamp("FinishDate", raw.FinishDate)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,6 +56,30 @@ func rawOrder() extract.Order {
 				UnitNetDiscountedPrice: "45", UnitGrossDiscountedPrice: "53.55", UnitAffiliateCommission: "2.25",
 			},
 		}},
+	}
+}
+
+// TestOrderNo: OrderNo is stored as sent, except 0, which 2Checkout sends
+// until the order completes, and absent: both are NULL.
+func TestOrderNo(t *testing.T) {
+	c := &Converter{MerchantCode: "M1", SourceAPI: "rest", Source: time.UTC, Reporting: time.UTC, RunID: "run-1"}
+	for _, tt := range []struct {
+		in   json.Number
+		want string
+	}{{"42", "42"}, {"0", "NULL"}, {"", "NULL"}} {
+		raw := rawOrder()
+		raw.OrderNo = tt.in
+		var o schemas.Order
+		if _, err := c.Order(&raw, &o, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := "NULL"
+		if o.OrderNo != nil {
+			got = strconv.FormatInt(*o.OrderNo, 10)
+		}
+		if got != tt.want {
+			t.Errorf("OrderNo %q stored as %s, want %s", tt.in, got, tt.want)
+		}
 	}
 }
 
