@@ -165,12 +165,7 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 // orderAmounts converts the order's amounts into o.
 func (c *Converter) orderAmounts(raw *extract.Order, o *schemas.Order) error {
 	api6 := c.SourceAPI != SourceLegacy
-	for _, f := range [...]struct {
-		name     string
-		in       json.Number
-		out      *money.Amount
-		required bool
-	}{
+	return c.amounts([]amountField{
 		{"NetPrice", raw.NetPrice, &o.NetPrice, api6},
 		{"GrossPrice", raw.GrossPrice, &o.GrossPrice, true},
 		{"NetDiscountedPrice", raw.NetDiscountedPrice, &o.NetDiscountedPrice, api6},
@@ -179,12 +174,7 @@ func (c *Converter) orderAmounts(raw *extract.Order, o *schemas.Order) error {
 		{"VAT", raw.VAT, &o.VAT, api6},
 		{"AffiliateCommission", raw.AffiliateCommission, &o.AffiliateCommission, false},
 		{"AvangateCommission", raw.AvangateCommission, &o.TwoCheckoutCommission, api6},
-	} {
-		if err := c.amount(f.name, f.in, f.out, f.required); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schemas.OrderItem, error) {
@@ -224,32 +214,27 @@ func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schem
 	}
 	p := &raw.Price
 	api6 := c.SourceAPI != SourceLegacy
-	for _, f := range [...]struct {
-		name     string
-		in       json.Number
-		out      *money.Amount
-		required bool
-	}{
-		{"NetPrice", p.NetPrice, &it.NetPrice, api6},
-		{"GrossPrice", p.GrossPrice, &it.GrossPrice, true},
-		{"NetDiscountedPrice", p.NetDiscountedPrice, &it.NetDiscountedPrice, api6},
-		{"GrossDiscountedPrice", p.GrossDiscountedPrice, &it.GrossDiscountedPrice, api6},
-		{"Discount", p.Discount, &it.Discount, false},
-		{"VAT", p.VAT, &it.VAT, api6},
-		{"AffiliateCommission", p.AffiliateCommission, &it.AffiliateCommission, false},
-		{"UnitNetPrice", p.UnitNetPrice, &it.UnitNetPrice, false},
-		{"UnitGrossPrice", p.UnitGrossPrice, &it.UnitGrossPrice, false},
-		{"UnitVAT", p.UnitVAT, &it.UnitVAT, false},
-		{"UnitDiscount", p.UnitDiscount, &it.UnitDiscount, false},
-		{"UnitNetDiscountedPrice", p.UnitNetDiscountedPrice, &it.UnitNetDiscountedPrice, false},
-		{"UnitGrossDiscountedPrice", p.UnitGrossDiscountedPrice, &it.UnitGrossDiscountedPrice, false},
-		{"UnitAffiliateCommission", p.UnitAffiliateCommission, &it.UnitAffiliateCommission, false},
-	} {
-		if err := c.amount(field("Price."+f.name), f.in, f.out, f.required); err != nil {
-			return it, err
-		}
+	err = c.amounts([]amountField{
+		{"Price.NetPrice", p.NetPrice, &it.NetPrice, api6},
+		{"Price.GrossPrice", p.GrossPrice, &it.GrossPrice, true},
+		{"Price.NetDiscountedPrice", p.NetDiscountedPrice, &it.NetDiscountedPrice, api6},
+		{"Price.GrossDiscountedPrice", p.GrossDiscountedPrice, &it.GrossDiscountedPrice, api6},
+		{"Price.Discount", p.Discount, &it.Discount, false},
+		{"Price.VAT", p.VAT, &it.VAT, api6},
+		{"Price.AffiliateCommission", p.AffiliateCommission, &it.AffiliateCommission, false},
+		{"Price.UnitNetPrice", p.UnitNetPrice, &it.UnitNetPrice, false},
+		{"Price.UnitGrossPrice", p.UnitGrossPrice, &it.UnitGrossPrice, false},
+		{"Price.UnitVAT", p.UnitVAT, &it.UnitVAT, false},
+		{"Price.UnitDiscount", p.UnitDiscount, &it.UnitDiscount, false},
+		{"Price.UnitNetDiscountedPrice", p.UnitNetDiscountedPrice, &it.UnitNetDiscountedPrice, false},
+		{"Price.UnitGrossDiscountedPrice", p.UnitGrossDiscountedPrice, &it.UnitGrossDiscountedPrice, false},
+		{"Price.UnitAffiliateCommission", p.UnitAffiliateCommission, &it.UnitAffiliateCommission, false},
+	})
+	if fe, ok := errors.AsType[*FieldError](err); ok {
+		// The item's position is spelled only for an error, not per amount.
+		fe.Field = field(fe.Field)
 	}
-	return it, nil
+	return it, err
 }
 
 // Subscription converts a raw subscription into s as of the snapshot date.
@@ -355,6 +340,25 @@ func (c *Converter) timestamp(field, s string) (time.Time, error) {
 
 // amount parses a JSON number exactly. An absent or null amount is
 // ErrMissing if required, else 0.
+// amountField is one amount of a record: its field name, the API's text,
+// where its value goes, and whether it must be present.
+type amountField struct {
+	name     string
+	in       json.Number
+	out      *money.Amount
+	required bool
+}
+
+// amounts converts fields in order and stops at the first error.
+func (c *Converter) amounts(fields []amountField) error {
+	for _, f := range fields {
+		if err := c.amount(f.name, f.in, f.out, f.required); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (c *Converter) amount(field string, n json.Number, out *money.Amount, required bool) error {
 	if n == "" {
 		*out = 0
