@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract/dialect"
 	"github.com/ledgerline/ledgerline/extract/faults"
 	"github.com/ledgerline/ledgerline/money"
 )
@@ -205,6 +206,9 @@ type Sandbox struct {
 	// Protocol is the API the job reads the sandbox through: jsonrpc,
 	// rest or legacy.
 	Protocol string `yaml:"protocol"`
+	// Dialect switches on real-world variations of the API's responses
+	// (see package extract/dialect); empty serves the documented shape.
+	Dialect dialect.Set `yaml:"dialect"`
 }
 
 // defaultSandbox is the sandbox of an account with api sandbox and no

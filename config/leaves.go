@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/extract/dialect"
 	"github.com/ledgerline/ledgerline/extract/faults"
 	"github.com/ledgerline/ledgerline/money"
 	"gopkg.in/yaml.v3"
@@ -40,6 +41,8 @@ func leaf(v reflect.Value) yaml.Unmarshaler {
 		return (*date)(p)
 	case *faults.Spec:
 		return (*faultSpec)(p)
+	case *dialect.Set:
+		return (*dialectSet)(p)
 	}
 	return nil
 }
@@ -131,6 +134,18 @@ func (f *faultSpec) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	*f = faultSpec(v)
+	return nil
+}
+
+// dialectSet is a comma-separated list of sandbox dialects.
+type dialectSet dialect.Set
+
+func (d *dialectSet) UnmarshalYAML(n *yaml.Node) error {
+	v, err := dialect.Parse(n.Value)
+	if err != nil {
+		return err
+	}
+	*d = dialectSet(v)
 	return nil
 }
 

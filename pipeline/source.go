@@ -43,6 +43,7 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 			Location:     a.SourceTimezone,
 			Now:          now,
 			Faults:       a.Sandbox.Faults,
+			Dialect:      a.Sandbox.Dialect,
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("account %s: sandbox: %w", a.Name, err)
@@ -64,7 +65,7 @@ func OpenSource(ctx context.Context, a config.Account, date civil.Date, jobTZ *t
 		// A loopback merchant needs no politeness limit.
 		tc.Rate = rate.Inf
 		log.Info("sandbox merchant started", "account", a.Name, "api", api, "endpoint", endpoint,
-			"clock", base.UTC().Format(time.RFC3339), "faults", a.Sandbox.Faults.String())
+			"clock", base.UTC().Format(time.RFC3339), "faults", a.Sandbox.Faults.String(), "dialect", a.Sandbox.Dialect.String())
 	}
 	src, err := newClient(a, api, endpoint, tc, now, log)
 	if err != nil {

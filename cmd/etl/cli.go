@@ -10,11 +10,13 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/extract/dialect"
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
@@ -44,7 +46,7 @@ Usage:
   etl schedule [-c jobs.yaml] [--addr :9090]       run every job on its schedule until SIGTERM
   etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml]
                                                    build, reconcile and send the accounting workbook
-  etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N]
+  etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N] [--faults SPEC] [--dialect NAMES]
                                                    serve the simulated 2Checkout merchant
   etl version                                      print the version
 
@@ -280,7 +282,7 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 }
 
 func (c *cli) sandboxServe(ctx context.Context, args []string) int {
-	fs := c.flagSet("sandbox serve", "etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N]")
+	fs := c.flagSet("sandbox serve", "etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N] [--faults SPEC] [--dialect NAMES]")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
 	seed := fs.Int64("seed", 1, "data `seed`: the same seed serves the same merchant")
 	perDay := fs.Int("orders-per-day", 200, "average `orders` per day")
@@ -288,6 +290,7 @@ func (c *cli) sandboxServe(ctx context.Context, args []string) int {
 	since := fs.String("since", "2025-01-01", "first trading `day` of the merchant")
 	tz := fs.String("timezone", "Etc/GMT-2", "API time `zone` of the merchant's dates")
 	faultSpec := fs.String("faults", "", "failures to inject, e.g. `429=0.1:1s,500=0.05,slow=0.05:200ms,truncate=0.02,malformed=0.02,expire=0.01,insert=3`")
+	dialects := fs.String("dialect", "", "real-world `variations` to serve, comma-separated: "+strings.Join(dialect.Names(), ", "))
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -311,6 +314,11 @@ func (c *cli) sandboxServe(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl sandbox serve: --faults: %v\n", err)
 		return exitUsage
 	}
+	dia, err := dialect.Parse(*dialects)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl sandbox serve: --dialect: %v\n", err)
+		return exitUsage
+	}
 	// The sandbox's secret is not a real credential, but it is still read
 	// from the environment rather than a flag, like every key.
 	secret, ok := c.getenv("LEDGERLINE_SANDBOX_SECRET")
@@ -318,7 +326,7 @@ func (c *cli) sandboxServe(ctx context.Context, args []string) int {
 		secret = "sandbox-demo-secret"
 	}
 	m, err := sandbox.New(sandbox.Config{MerchantCode: *merchant, SecretKey: secret, Seed: *seed,
-		OrdersPerDay: *perDay, Since: sinceDate, Location: loc, Now: time.Now, Faults: faults})
+		OrdersPerDay: *perDay, Since: sinceDate, Location: loc, Now: time.Now, Faults: faults, Dialect: dia})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)
 		return exitUsage
@@ -328,8 +336,8 @@ func (c *cli) sandboxServe(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(c.stdout, "sandbox merchant %s (seed %d, faults %s)\n  JSON-RPC 6.0  %s\n  REST 6.0      %s\n  legacy API    %s\nCtrl-C stops.\n",
-		*merchant, *seed, faults, srv.URL(), srv.RESTURL(), srv.LegacyURL())
+	fmt.Fprintf(c.stdout, "sandbox merchant %s (seed %d, faults %s, dialect %s)\n  JSON-RPC 6.0  %s\n  REST 6.0      %s\n  legacy API    %s\nCtrl-C stops.\n",
+		*merchant, *seed, faults, dia, srv.URL(), srv.RESTURL(), srv.LegacyURL())
 	<-ctx.Done()
 	if err := srv.Close(); err != nil {
 		fmt.Fprintf(c.stderr, "etl sandbox serve: %v\n", err)

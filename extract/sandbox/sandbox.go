@@ -29,6 +29,7 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/dialect"
 )
 
 // Path is the path the JSON-RPC API is served on.
@@ -71,6 +72,11 @@ type Config struct {
 	// protocol (see faults.go); the zero value injects none. SetFaults
 	// changes them while serving.
 	Faults Faults
+	// Dialect switches on real-world variations of the responses (see
+	// package extract/dialect); the zero value serves the documented
+	// shape. The DSTTimezone dialect replaces Location with
+	// dialect.DSTLocation.
+	Dialect dialect.Set
 }
 
 // A Merchant is a simulated 2Checkout account. It is safe for concurrent
@@ -89,6 +95,8 @@ type Merchant struct {
 	mu        sync.Mutex
 	sessions  map[string]time.Time // session id to expiry
 	subCounts map[civil.Date]int   // subscriptions created by a day's orders
+
+	dialect dialect.Set
 
 	faults faultState // see faults.go
 	plans  planCache
@@ -120,11 +128,19 @@ func New(cfg Config) (*Merchant, error) {
 		now:       cfg.Now,
 		ttl:       cfg.SessionTTL,
 		user:      cfg.LegacyUser,
+		dialect:   cfg.Dialect,
 		sessions:  make(map[string]time.Time),
 		subCounts: make(map[civil.Date]int),
 	}
 	if m.perDay == 0 {
 		m.perDay = DefaultOrdersPerDay
+	}
+	if cfg.Dialect.Has(dialect.DSTTimezone) {
+		loc, err := time.LoadLocation(dialect.DSTLocation)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: dialect %s: %w", dialect.DSTTimezone, err)
+		}
+		m.loc = loc
 	}
 	if m.loc == nil {
 		loc, err := time.LoadLocation(DefaultLocation)
