@@ -99,6 +99,7 @@ var benchAPIs = []benchAPI{
 			Endpoint:  srv.LegacyURL(),
 			User:      sandbox.DefaultLegacyUser,
 			Password:  benchSecret,
+			Currency:  "USD",
 			Transport: benchTransport(base),
 		})
 	}},

@@ -83,7 +83,7 @@ func newClient(a config.Account, api, endpoint string, tc transport.Config, now 
 	}
 	src, err := apis.Open(api, apis.Config{Account: a.Name, Endpoint: endpoint,
 		MerchantCode: a.MerchantCode, SecretKey: a.SecretKey.Reveal(), HMAC: a.HMAC,
-		User: user, Password: a.SecretKey.Reveal(), Concurrency: a.Concurrency,
+		User: user, Password: a.SecretKey.Reveal(), Currency: a.Currency, Concurrency: a.Concurrency,
 		Transport: tc, Now: now, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", a.Name, err)

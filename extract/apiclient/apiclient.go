@@ -44,6 +44,9 @@ type Config struct {
 	// logs.
 	User     string
 	Password string
+	// Currency is the account's currency (ISO 4217), that of the legacy
+	// API's sales that name none.
+	Currency string
 
 	// PageSize is the page size of every search; zero means the API's
 	// default, the largest it allows.

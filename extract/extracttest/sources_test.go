@@ -36,7 +36,7 @@ func newREST(t *testing.T, s *extracttest.Setup) extract.Source {
 
 func newLegacy(t *testing.T, s *extracttest.Setup) extract.Source {
 	c, err := legacy.New(legacy.Config{
-		Account: s.Account, Endpoint: s.LegacyURL(), User: s.LegacyUser, Password: s.SecretKey,
+		Account: s.Account, Endpoint: s.LegacyURL(), User: s.LegacyUser, Password: s.SecretKey, Currency: "USD",
 		PageSize: s.PageSize, MaxPasses: s.MaxPasses, Transport: s.Transport, Logger: s.Logger,
 	})
 	if err != nil {

@@ -11,10 +11,12 @@ import (
 	"strings"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"golang.org/x/text/language"
 )
 
-// convert turns the detail of the sale id into o.
-func convert(id string, s *sale, o *extract.Order) error {
+// convert turns the detail of the sale id into o; a sale without
+// cust_currency is in currency, the account's.
+func convert(id string, s *sale, currency string, o *extract.Order) error {
 	switch {
 	case s == nil:
 		return errors.New("no sale in response")
@@ -24,17 +26,18 @@ func convert(id string, s *sale, o *extract.Order) error {
 		return errors.New("sale has no invoices")
 	}
 	inv := &s.Invoices[0]
+	if c := strings.TrimSpace(inv.CustCurrency); c != "" {
+		currency = c
+	}
 	*o = extract.Order{
 		RefNo:                id,
 		OrderDate:            s.DatePlaced,
 		TestOrder:            s.Demo == "Y",
 		CustomerReference:    json.Number(s.Customer.CustomerID),
 		ExternalReference:    string(inv.VendorOrderID),
-		Currency:             inv.CustCurrency,
+		Currency:             currency,
+		Country:              country(s.Customer),
 		GrossDiscountedPrice: canonical(json.Number(inv.CustomerTotal)),
-	}
-	if cc := strings.TrimSpace(s.Customer.CountryCode); len(cc) == 2 {
-		o.Country = strings.ToUpper(cc)
 	}
 	var coupons []string
 	products, refunded := 0, 0
@@ -59,7 +62,7 @@ func convert(id string, s *sale, o *extract.Order) error {
 			Code:           string(l.VendorProductID),
 			ProductDetails: extract.ProductDetails{Name: l.ProductName},
 			Quantity:       qty,
-			Price:          extract.ItemPrice{Currency: inv.CustCurrency, GrossPrice: canonical(json.Number(l.CustomerAmount))},
+			Price:          extract.ItemPrice{Currency: currency, GrossPrice: canonical(json.Number(l.CustomerAmount))},
 		})
 	}
 	discount, err := sum(coupons, true)
@@ -74,6 +77,28 @@ func convert(id string, s *sale, o *extract.Order) error {
 	}
 	o.Status = status(inv.Status, products > 0 && refunded == products)
 	return nil
+}
+
+// country returns the customer's ISO 3166-1 alpha-2 code, upper-cased:
+// country_code_2, or else country_code, which recorded responses send as
+// alpha-3 ("USA") and older documents as alpha-2. It is empty when neither
+// names a country.
+func country(c customer) string {
+	for _, code := range []string{c.CountryCode2, c.CountryCode} {
+		code = strings.TrimSpace(code)
+		if len(code) != 2 && len(code) != 3 {
+			continue
+		}
+		// ParseRegion also takes UN M.49 numbers ("840"), which are not
+		// what these fields hold.
+		if strings.Trim(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
+			continue
+		}
+		if r, err := language.ParseRegion(code); err == nil && r.IsCountry() {
+			return r.String()
+		}
+	}
+	return ""
 }
 
 // status maps an invoice status to the API 6.0 vocabulary.

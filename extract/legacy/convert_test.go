@@ -2,7 +2,9 @@ package legacy
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,7 +133,7 @@ func TestConvert(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got extract.Order
-	if err := convert("4774380224", resp.Sale, &got); err != nil {
+	if err := convert("4774380224", resp.Sale, "USD", &got); err != nil {
 		t.Fatal(err)
 	}
 	want := extract.Order{
@@ -139,6 +141,7 @@ func TestConvert(t *testing.T) {
 		Status:               "COMPLETE",
 		OrderDate:            "2012-07-18 10:13:19",
 		Currency:             "EUR",
+		Country:              "US",
 		CustomerReference:    "4774380233",
 		GrossPrice:           "44.8",
 		GrossDiscountedPrice: "39.8",
@@ -157,11 +160,126 @@ func TestConvert(t *testing.T) {
 	// Refunded only when every product line is.
 	lines := resp.Sale.Invoices[0].Lineitems
 	lines[0].Status = "refund"
-	if convert("4774380224", resp.Sale, &got); got.Status != "COMPLETE" {
+	if convert("4774380224", resp.Sale, "USD", &got); got.Status != "COMPLETE" {
 		t.Errorf("one product line of two refunded: status %s", got.Status)
 	}
 	lines[2].Status = "refund"
-	if convert("4774380224", resp.Sale, &got); got.Status != "REFUND" {
+	if convert("4774380224", resp.Sale, "USD", &got); got.Status != "REFUND" {
 		t.Errorf("every product line refunded: status %s", got.Status)
+	}
+}
+
+// recordedSale is a detail_sale body in the shape of the recorded 2017
+// response (test/Mock/DetailSaleSuccess.txt of w3guy/omnipay-2checkout),
+// abridged: no cust_currency, no demo, no quantity, a line per unit, tax
+// and shipping as product lines without vendor_product_id, country_code
+// alpha-3 and country_code_2 alpha-2.
+const recordedSale = `{
+  "response_code": "OK", "response_message": "Sale detail retrieved",
+  "sale": {
+    "sale_id": "9093735704385", "date_placed": "2017-05-10 15:57:18", "recurring_decline": null,
+    "customer": {"customer_id": "9093735704391", "country_code": "USA", "country_code_2": "us", "country_name": "United States",
+      "state_2": null, "pay_method": {"method": "credit card", "avs": null}},
+    "detail_ip": {"country": "Nigeria", "country_code": "NG", "area_code": 0},
+    "invoices": [{
+      "invoice_id": "9093735704394", "status": "approved", "vendor_order_id": "3699", "payout_status": "Pending Capture",
+      "customer_total": "71.56", "usd_total": "71.56", "vendor_total": "71.56", "fees_2co": "3.98",
+      "lineitems": [
+        {"lineitem_id": "1", "type": "product", "status": "bill", "vendor_product_id": "2437", "product_name": "Plan",
+         "product_price": "19.23", "product_startup_fee": "9.62", "customer_amount": "28.85", "vendor_amount": "28.85",
+         "usd_amount": "28.85", "installment": "1", "options": [], "billing": {"amount": "28.85", "recurring_status": "active"}},
+        {"lineitem_id": "2", "type": "product", "status": "bill", "vendor_product_id": null, "product_name": "Tax Fee",
+         "product_price": "3.86", "customer_amount": "3.86", "vendor_amount": "3.86", "usd_amount": "3.86"},
+        {"lineitem_id": "3", "type": "product", "status": "bill", "vendor_product_id": "2437", "product_name": "Plan",
+         "product_price": "19.23", "product_startup_fee": "9.62", "customer_amount": "28.85", "vendor_amount": "28.85",
+         "usd_amount": "28.85", "installment": "1", "options": []},
+        {"lineitem_id": "4", "type": "product", "status": "bill", "vendor_product_id": null, "product_name": "Shipping Fee",
+         "product_price": "10.00", "customer_amount": "10.00", "vendor_amount": "10.00", "usd_amount": "10.00"}
+      ]
+    }]
+  }
+}`
+
+// TestConvertRecorded converts the recorded shape: the currency is the
+// account's, the country country_code_2's (or country_code's, alpha-3,
+// without it), every line one unit.
+func TestConvertRecorded(t *testing.T) {
+	item := func(code, name, gross string) extract.OrderItem {
+		return extract.OrderItem{Code: code, ProductDetails: extract.ProductDetails{Name: name}, Quantity: "1",
+			Price: extract.ItemPrice{Currency: "EUR", GrossPrice: json.Number(gross)}}
+	}
+	base := extract.Order{
+		RefNo: "9093735704385", Status: "COMPLETE", OrderDate: "2017-05-10 15:57:18",
+		Currency: "EUR", Country: "US", CustomerReference: "9093735704391", ExternalReference: "3699",
+		GrossPrice: "71.56", GrossDiscountedPrice: "71.56", Discount: "0",
+		Items: []extract.OrderItem{item("2437", "Plan", "28.85"), item("", "Tax Fee", "3.86"),
+			item("2437", "Plan", "28.85"), item("", "Shipping Fee", "10")},
+	}
+	for _, tt := range []struct {
+		name   string
+		edit   func(s *sale)
+		change func(o *extract.Order)
+	}{
+		{"as recorded", func(*sale) {}, func(*extract.Order) {}},
+		{"cust_currency wins over the account's", func(s *sale) { s.Invoices[0].CustCurrency = "GBP" }, func(o *extract.Order) {
+			o.Currency = "GBP"
+			for i := range o.Items {
+				o.Items[i].Price.Currency = "GBP"
+			}
+		}},
+		{"alpha-3 country_code without country_code_2", func(s *sale) { s.Customer.CountryCode2, s.Customer.CountryCode = "", "ROU" },
+			func(o *extract.Order) { o.Country = "RO" }},
+		{"alpha-2 country_code without country_code_2", func(s *sale) { s.Customer.CountryCode2, s.Customer.CountryCode = "", "de" },
+			func(o *extract.Order) { o.Country = "DE" }},
+		{"no country", func(s *sale) { s.Customer.CountryCode2, s.Customer.CountryCode = "", "840" },
+			func(o *extract.Order) { o.Country = "" }},
+		{"country_code_2 wins", func(s *sale) { s.Customer.CountryCode = "GBR" }, func(*extract.Order) {}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var resp detailResponse
+			if err := json.Unmarshal([]byte(recordedSale), &resp); err != nil {
+				t.Fatal(err)
+			}
+			tt.edit(resp.Sale)
+			want := base
+			want.Items = slices.Clone(base.Items)
+			tt.change(&want)
+			var got extract.Order
+			if err := convert("9093735704385", resp.Sale, "EUR", &got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("converted\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}
+
+// TestErrorBodies reads both error shapes: errors[] and exception, the
+// codes that refuse credentials wrapping extract.ErrAuthentication.
+func TestErrorBodies(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want string
+		auth bool
+	}{
+		{`{"exception":{"errorMsg":"Unauthorized","errorCode":"300"}}`, "authentication failed: 300: Unauthorized", true},
+		{`{"exception":{"errorMsg":"Bad request - parameter error","errorCode":400}}`, "400: Bad request - parameter error", false},
+		{`{"errors":[{"code":"FORBIDDEN","message":"Access denied to sale"}]}`, "FORBIDDEN: Access denied to sale", false},
+		{`{"errors":[{"code":"RECORD_NOT_FOUND","message":"Unable to find record."}]}`, "RECORD_NOT_FOUND: Unable to find record.", false},
+		{`{"response_code":"OK","exception":null}`, "", false},
+	} {
+		var e envelope
+		if err := json.Unmarshal([]byte(tt.body), &e); err != nil {
+			t.Fatal(err)
+		}
+		err := e.err()
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want || errors.Is(err, extract.ErrAuthentication) != tt.auth {
+			t.Errorf("%s: error %q (authentication %v), want %q (%v)", tt.body, got, errors.Is(err, extract.ErrAuthentication), tt.want, tt.auth)
+		}
 	}
 }

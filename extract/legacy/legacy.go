@@ -17,12 +17,15 @@
 // by sale_id and checked against total_entries, so that sales placed while
 // it is paged are neither lost nor yielded twice.
 //
-// Errors are an HTTP status of 400 or more, or an errors[] member in the
-// body, or both; a body with errors[] is an error whatever its status.
-// They are reported as an *extract.RequestError wrapping an
-// *extract.APIError (the first errors[] entry), and a
-// *transport.StatusError when the status was not 200. A 401 or 403 wraps
-// extract.ErrAuthentication too.
+// Errors are an HTTP status of 400 or more, or an error member in the
+// body, or both; a body with one is an error whatever its status. The
+// member is errors[] as documented, or exception, the shape
+// {"exception":{"errorMsg":"Unauthorized","errorCode":"300"}} that
+// 2Checkout's SDKs also read. They are reported as an
+// *extract.RequestError wrapping an *extract.APIError (errorCode and
+// errorMsg, or the first errors[] entry), and a *transport.StatusError
+// when the status was not 200. A 401 or 403, and the codes FORBIDDEN and
+// 300, wrap extract.ErrAuthentication too.
 //
 // # Conversion
 //
@@ -31,11 +34,13 @@
 //
 //	RefNo                sale.sale_id
 //	OrderDate            sale.date_placed
-//	TestOrder            sale.demo == "Y"
+//	TestOrder            sale.demo == "Y" (recorded responses have no demo: false)
 //	CustomerReference    sale.customer.customer_id
-//	Country              sale.customer.country_code upper-cased, when it has two letters
+//	Country              sale.customer.country_code_2 upper-cased; without it,
+//	                     country_code as alpha-2 or alpha-3 ("USA" is "US")
 //	ExternalReference    invoice.vendor_order_id
-//	Currency             invoice.cust_currency
+//	Currency             invoice.cust_currency; without it (recorded responses
+//	                     have none) the account's Config.Currency
 //	Status               from invoice.status and the lines' statuses, below
 //	GrossDiscountedPrice invoice.customer_total (the amount charged)
 //	Discount             minus the sum of the "coupon" lines' customer_amount
@@ -43,8 +48,10 @@
 //	Items                the lines of type "product" (or no type), in order:
 //	  Code                 vendor_product_id
 //	  ProductDetails.Name  product_name
-//	  Quantity             quantity, 1 when absent
-//	  Price.Currency       invoice.cust_currency
+//	  Quantity             quantity, 1 when absent (recorded responses have
+//	                       none, and a line per unit: three of a product are
+//	                       three identical lines)
+//	  Price.Currency       Currency
 //	  Price.GrossPrice     customer_amount
 //
 // Amounts stay exact: sums are decimal arithmetic on the strings the API
@@ -79,6 +86,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -118,6 +126,7 @@ type Config = apiclient.Config
 type Client struct {
 	*apiclient.Client
 	user, password string
+	currency       string // the account's, of sales without cust_currency
 	concurrency    int
 }
 
@@ -131,6 +140,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Password == "" {
 		return nil, errors.New("legacy: Password is required")
 	}
+	currency := strings.ToUpper(strings.TrimSpace(cfg.Currency))
+	if len(currency) != 3 {
+		return nil, fmt.Errorf("legacy: account %s: Currency %q is not an ISO 4217 code: sales that name no currency are in the account's",
+			cmp.Or(cfg.Account, cfg.User), cfg.Currency)
+	}
 	concurrency := cfg.Concurrency
 	switch {
 	case concurrency == 0:
@@ -143,7 +157,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Client: base, user: cfg.User, password: cfg.Password, concurrency: concurrency}, nil
+	return &Client{Client: base, user: cfg.User, password: cfg.Password, currency: currency, concurrency: concurrency}, nil
 }
 
 // API returns "legacy".
@@ -248,7 +262,7 @@ func (c *Client) details(ctx context.Context, page int, sales []saleSummary, out
 				q.Set("sale_id", id)
 				err := c.call(ctx, extract.StreamOrders, pathDetailSale, page, q, &resp)
 				if err == nil {
-					err = convert(id, resp.Sale, &out[i])
+					err = convert(id, resp.Sale, c.currency, &out[i])
 					if err != nil {
 						err = &extract.RequestError{Account: c.Account, Stream: extract.StreamOrders, Method: "GET " + pathDetailSale, Page: page, Err: err}
 					}
@@ -300,10 +314,12 @@ func bodyError(code int, body []byte) error {
 		apiErr = e.err()
 	}
 	if code == http.StatusUnauthorized || code == http.StatusForbidden {
-		if apiErr == nil {
+		switch {
+		case apiErr == nil:
 			return extract.ErrAuthentication
+		case !errors.Is(apiErr, extract.ErrAuthentication):
+			return fmt.Errorf("%w: %w", extract.ErrAuthentication, apiErr)
 		}
-		return fmt.Errorf("%w: %w", extract.ErrAuthentication, apiErr)
 	}
 	return apiErr
 }

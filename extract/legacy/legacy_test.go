@@ -131,6 +131,7 @@ func (h *harness) client(t *testing.T, edit func(*legacy.Config)) *legacy.Client
 		Endpoint:  h.srv.URL + sandbox.LegacyPath,
 		User:      user,
 		Password:  password,
+		Currency:  "USD",
 		Logger:    slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Transport: fastTransport(),
 	}
@@ -226,11 +227,12 @@ func sameAmount(a, b string) bool {
 }
 
 // compare checks a legacy order against the JSON-RPC order it stands for:
-// the fields the legacy API carries are equal, the others empty.
+// the fields the legacy API carries are equal, the others empty. The
+// legacy API has no test flag, and a line per unit.
 func compare(t *testing.T, got, want *extract.Order) {
 	t.Helper()
 	if got.RefNo != want.RefNo || got.OrderDate != want.OrderDate || got.Currency != want.Currency ||
-		got.TestOrder != want.TestOrder || got.CustomerReference != want.CustomerReference ||
+		got.TestOrder || got.CustomerReference != want.CustomerReference ||
 		got.ExternalReference != want.ExternalReference || got.Country != strings.ToUpper(want.Country) {
 		t.Fatalf("order\n legacy %+v\njsonrpc %+v", got, want)
 	}
@@ -249,11 +251,20 @@ func compare(t *testing.T, got, want *extract.Order) {
 			t.Errorf("order %s: %s %s, JSON-RPC %s", got.RefNo, a.name, a.got, a.want)
 		}
 	}
-	if len(got.Items) != len(want.Items) {
-		t.Fatalf("order %s: %d items, JSON-RPC %d", got.RefNo, len(got.Items), len(want.Items))
+	units := 0
+	for _, it := range want.Items {
+		n, err := strconv.Atoi(it.Quantity.String())
+		if err != nil {
+			t.Fatalf("order %s: JSON-RPC quantity %s", want.RefNo, it.Quantity)
+		}
+		units += n
 	}
-	for i := range want.Items {
-		g, w := &got.Items[i], &want.Items[i]
+	wantItems := legacy.Project(*want).Items
+	if len(got.Items) != units || len(wantItems) != units {
+		t.Fatalf("order %s: %d items, JSON-RPC %d units (%d projected)", got.RefNo, len(got.Items), units, len(wantItems))
+	}
+	for i := range wantItems {
+		g, w := &got.Items[i], &wantItems[i]
 		if g.Code != w.Code || g.ProductDetails != w.ProductDetails || g.Quantity != w.Quantity ||
 			g.Price.Currency != w.Price.Currency || !sameAmount(g.Price.GrossPrice.String(), w.Price.GrossPrice.String()) {
 			t.Errorf("order %s item %d:\n legacy %+v\njsonrpc %+v", got.RefNo, i, g, w)
@@ -436,7 +447,7 @@ func TestAuthenticationFailed(t *testing.T) {
 			if httpErr, ok := errors.AsType[*transport.StatusError](err); !ok || httpErr.StatusCode != http.StatusUnauthorized {
 				t.Errorf("StatusError %+v", httpErr)
 			}
-			const want = "account demo, stream orders, API day 2025-01-01, GET sales/list_sales, page 1: HTTP 401 Unauthorized: authentication failed: FORBIDDEN: Access denied to API"
+			const want = "account demo, stream orders, API day 2025-01-01, GET sales/list_sales, page 1: HTTP 401 Unauthorized: authentication failed: 300: Unauthorized"
 			if err.Error() != want {
 				t.Errorf("error %q, want %q", err, want)
 			}
@@ -692,7 +703,7 @@ func TestConnectionRefused(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	c, err := legacy.New(legacy.Config{Account: "demo", Endpoint: "http://" + addr + sandbox.LegacyPath, User: user, Password: password,
-		Transport: fastTransport()})
+		Currency: "USD", Transport: fastTransport()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,7 +718,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	valid := legacy.Config{User: user, Password: password}
+	valid := legacy.Config{User: user, Password: password, Currency: "eur"}
 	tests := []struct {
 		name string
 		edit func(*legacy.Config)
@@ -717,6 +728,7 @@ func TestNew(t *testing.T) {
 		{"endpoint without a trailing slash", func(c *legacy.Config) { c.Endpoint = "https://example.com/api" }, ""},
 		{"no user", func(c *legacy.Config) { c.User = "" }, "User"},
 		{"no password", func(c *legacy.Config) { c.Password = "" }, "Password"},
+		{"no currency", func(c *legacy.Config) { c.Currency = "" }, `Currency "" is not an ISO 4217 code`},
 		{"relative endpoint", func(c *legacy.Config) { c.Endpoint = "/api/" }, "endpoint"},
 		{"endpoint with credentials", func(c *legacy.Config) { c.Endpoint = "https://" + user + ":" + password + "@example.com/api/" }, "endpoint"},
 		{"negative page size", func(c *legacy.Config) { c.PageSize = -1 }, "PageSize"},

@@ -1,7 +1,9 @@
 package legacy
 
 import (
-	"strings"
+	"encoding/json"
+	"math/big"
+	"strconv"
 
 	"github.com/ledgerline/ledgerline/extract"
 )
@@ -9,36 +11,65 @@ import (
 // Project returns what the legacy API carries of o, in the form Orders
 // gives it: the fields the conversion table of the package documentation
 // fills, statuses in the vocabulary the legacy API can tell apart
-// (AUTHRECEIVED is PENDING, REVERSED is REFUND), the country upper-cased,
-// and amounts and quantities in their shortest exact decimal form ("19.90"
-// is "19.9"). Orders yields the Project of the API 6.0 order of each sale,
-// so Project compares extractions of one merchant through different APIs.
-// Project(Project(o)) equals Project(o).
+// (AUTHRECEIVED is PENDING, REVERSED is REFUND), no test flag (recorded
+// responses have no demo), the country as an upper-case alpha-2 code, an
+// item of quantity n as n items of quantity 1 (the API has a line per
+// unit), and amounts and quantities in their shortest exact decimal form
+// ("19.90" is "19.9"). Orders yields the Project of the API 6.0 order of
+// each sale, so Project compares extractions of one merchant through
+// different APIs. Project(Project(o)) equals Project(o).
 func Project(o extract.Order) extract.Order {
 	p := extract.Order{
 		RefNo:                o.RefNo,
 		OrderDate:            o.OrderDate,
-		TestOrder:            o.TestOrder,
 		CustomerReference:    o.CustomerReference,
 		ExternalReference:    o.ExternalReference,
 		Currency:             o.Currency,
+		Country:              country(customer{CountryCode2: o.Country}),
 		Status:               projectStatus(o.Status),
 		GrossPrice:           canonical(o.GrossPrice),
 		Discount:             canonical(o.Discount),
 		GrossDiscountedPrice: canonical(o.GrossDiscountedPrice),
 	}
-	if cc := strings.TrimSpace(o.Country); len(cc) == 2 {
-		p.Country = strings.ToUpper(cc)
-	}
 	for _, it := range o.Items {
-		p.Items = append(p.Items, extract.OrderItem{
+		unit := extract.OrderItem{
 			Code:           it.Code,
 			ProductDetails: it.ProductDetails,
 			Quantity:       canonical(it.Quantity),
 			Price:          extract.ItemPrice{Currency: it.Price.Currency, GrossPrice: canonical(it.Price.GrossPrice)},
-		})
+		}
+		n, each, ok := perUnit(unit.Quantity, unit.Price.GrossPrice)
+		if ok {
+			unit.Quantity, unit.Price.GrossPrice = "1", each
+		}
+		for range n {
+			p.Items = append(p.Items, unit)
+		}
 	}
 	return p
+}
+
+// perUnit splits a line of qty units costing gross: the number of units
+// and the price of each, if qty is a whole number and gross divides
+// exactly. Otherwise it reports one line, not ok.
+func perUnit(qty, gross json.Number) (n int, each json.Number, ok bool) {
+	q, err := strconv.Atoi(string(qty))
+	if err != nil || q < 1 || q > 10_000 {
+		return 1, "", false
+	}
+	if q == 1 || gross == "" {
+		return q, gross, true
+	}
+	var g big.Rat
+	if _, ok := g.SetString(string(gross)); !ok {
+		return 1, "", false
+	}
+	g.Quo(&g, big.NewRat(int64(q), 1))
+	e, err := sum([]string{g.RatString()}, false)
+	if err != nil {
+		return 1, "", false
+	}
+	return q, e, true
 }
 
 // projectStatus maps an API 6.0 status to the one the legacy API shows.

@@ -5,8 +5,10 @@ package legacy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -131,16 +133,43 @@ type apiError struct {
 	Parameter string `json:"parameter"`
 }
 
+// exception is the other error body 2Checkout's SDKs read,
+// {"exception":{"errorMsg":"Unauthorized","errorCode":"300"}}.
+type exception struct {
+	ErrorMsg  text `json:"errorMsg"`
+	ErrorCode text `json:"errorCode"`
+}
+
 // envelope holds the members every response has.
 type envelope struct {
 	ResponseCode    string     `json:"response_code"`
 	ResponseMessage string     `json:"response_message"`
 	Errors          []apiError `json:"errors"`
+	Exception       *exception `json:"exception"`
 }
 
-// err returns the error the body reports: its first errors[] entry, or a
-// response_code other than OK.
+// authCodes are the codes for refused credentials that mean
+// extract.ErrAuthentication whatever the HTTP status: 300 ("Unauthorized")
+// in an exception. FORBIDDEN in errors[] also denies access to one record,
+// so it means authentication only with a 401 or 403 (see bodyError).
+var authCodes = [...]string{"300"}
+
+// err returns the error the body reports: its first errors[] entry, its
+// exception, or a response_code other than OK. Refused credentials wrap
+// extract.ErrAuthentication.
 func (e *envelope) err() error {
+	err := e.apiErr()
+	if apiErr, ok := errors.AsType[*extract.APIError](err); ok && slices.Contains(authCodes[:], apiErr.Code) {
+		return fmt.Errorf("%w: %w", extract.ErrAuthentication, err)
+	}
+	return err
+}
+
+// apiErr is err without the authentication check.
+func (e *envelope) apiErr() error {
+	if e.Exception != nil && (e.Exception.ErrorCode != "" || e.Exception.ErrorMsg != "") {
+		return &extract.APIError{Code: string(e.Exception.ErrorCode), Message: string(e.Exception.ErrorMsg)}
+	}
 	if len(e.Errors) > 0 {
 		first := e.Errors[0]
 		apiErr := &extract.APIError{Code: first.Code, Message: first.Message}
@@ -183,8 +212,9 @@ func (r *listResponse) reset() {
 }
 
 type customer struct {
-	CustomerID  number `json:"customer_id"`
-	CountryCode string `json:"country_code"`
+	CustomerID   number `json:"customer_id"`
+	CountryCode  string `json:"country_code"`   // ISO 3166-1 alpha-3 in recorded responses
+	CountryCode2 string `json:"country_code_2"` // ISO 3166-1 alpha-2
 }
 
 type lineitem struct {

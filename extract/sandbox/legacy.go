@@ -22,21 +22,32 @@ package sandbox
 // Like the real API, the sandbox sends identifiers and amounts as JSON
 // strings. Amounts carry the currency's decimal places ("19.90", "1400").
 //
+// The sale detail is served in the shape of recorded detail_sale responses
+// (the 2017 one in the test mocks of w3guy/omnipay-2checkout, and the
+// fields of facundomedica/2checkout-golang's SaleDetail): there is no
+// demo flag, line items carry no quantity, and customer.country_code is
+// ISO 3166-1 alpha-3 ("USA") with the alpha-2 code in country_code_2 ("US").
+//
 // A sale has one invoice (renewals do not create invoices here). The
-// invoice carries cust_currency, the order currency, which the amounts
-// customer_total and customer_amount are in; usd_total, usd_amount and
-// fees_2co are in USD, converted at fixed rates; the vendor prices in USD,
-// so vendor_total and vendor_amount equal the USD amounts. vendor_order_id
-// is the order's ExternalReference (null without one). Lines of type
-// "product" are the order's items: vendor_product_id is the product code,
-// quantity the quantity and customer_amount the line's GrossPrice (tax
-// included, before discount). An order's discount is one further line of
-// type "coupon" whose customer_amount is minus the order's Discount, so
-// that customer_total, the amount charged, is the order's
-// GrossDiscountedPrice. The sale's demo is "Y" for test orders, "N"
-// otherwise; customer.customer_id is the CustomerReference and
-// customer.country_code the order's Country (ISO 3166-1 alpha-2, upper
-// case).
+// merchant prices in USD, its vendor currency: usd_total, usd_amount and
+// fees_2co are in USD, converted at fixed rates, and so are vendor_total and
+// vendor_amount. customer_total and customer_amount are in the currency the
+// buyer paid in. The recorded responses, of sales billed in the vendor's
+// currency (their customer, vendor and USD amounts are equal), carry no
+// cust_currency, and neither does a USD sale here; a sale billed in another
+// currency names it in cust_currency, without which no reader could tell
+// what its amounts are in. vendor_order_id is the order's ExternalReference
+// (null without one).
+//
+// Lines of type "product" are the order's items, one line per unit as in
+// the recorded response (three of one product are three identical lines):
+// vendor_product_id is the product code and customer_amount the unit's
+// gross price (tax included, before discount). An order's discount is one
+// further line of type "coupon" whose customer_amount is minus the order's
+// Discount, so that customer_total, the amount charged, is the order's
+// GrossDiscountedPrice. Test orders are sales like the others: the
+// recorded responses have no demo flag. customer.customer_id is the
+// CustomerReference.
 //
 // Statuses: the invoice status is "pending" while the order is PENDING or
 // AUTHRECEIVED, "declined" once it is CANCELED, and "approved" once it is
@@ -45,13 +56,21 @@ package sandbox
 // REVERSED: the legacy API tells neither AUTHRECEIVED from PENDING nor
 // REVERSED from REFUND.
 //
-// Errors are an HTTP status with a JSON body
+// Errors are an HTTP status with a JSON body in the documented shape
 //
 //	{"errors":[{"code":"PARAMETER_MISSING","message":"Required parameter missing: sale_id","parameter":"sale_id"}]}
 //
-// 404 NOT_FOUND (unknown method), 405 METHOD_NOT_ALLOWED, 401 FORBIDDEN
-// (bad or missing credentials), 400 PARAMETER_MISSING or PARAMETER_INVALID
-// (naming the parameter), 404 RECORD_NOT_FOUND (no such sale).
+// 404 NOT_FOUND (unknown method), 405 METHOD_NOT_ALLOWED, 400
+// PARAMETER_MISSING or PARAMETER_INVALID (naming the parameter), 404
+// RECORD_NOT_FOUND "Unable to find record." (no such sale, as recorded by
+// the SDKs' tests against the live API), except refused credentials: 401
+// with
+//
+//	{"exception":{"errorMsg":"Unauthorized","errorCode":"300"}}
+//
+// the other error shape 2Checkout's SDKs read (2checkout-php's checkError
+// reads both for every Admin API response), whose only recorded message is
+// "Unauthorized", for refused credentials.
 
 import (
 	"crypto/subtle"
@@ -80,7 +99,14 @@ const (
 	CodeParameterInvalid = "PARAMETER_INVALID"
 	CodeRecordNotFound   = "RECORD_NOT_FOUND"
 	CodeForbidden        = "FORBIDDEN"
+	// CodeUnauthorized is the errorCode of the exception body that refuses
+	// credentials.
+	CodeUnauthorized = "300"
 )
+
+// legacyVendorCurrency is the currency the legacy merchant prices in, that
+// of its sales without cust_currency.
+const legacyVendorCurrency = "USD"
 
 // Paging limits of list_sales.
 const (
@@ -146,7 +172,7 @@ func (a *legacyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(a.m.user)) != 1 ||
 		subtle.ConstantTimeCompare([]byte(password), []byte(a.m.secret)) != 1 {
 		w.Header().Set("WWW-Authenticate", `Basic realm="2Checkout API"`)
-		writeLegacyError(w, &legacyError{Status: http.StatusUnauthorized, Code: CodeForbidden, Message: "Access denied to API"})
+		writeLegacyException(w, http.StatusUnauthorized, CodeUnauthorized, "Unauthorized")
 		return
 	}
 	q := r.URL.Query()
@@ -178,6 +204,19 @@ func writeLegacyError(w http.ResponseWriter, e *legacyError) {
 	apijson.NewEncoder(w).Encode(struct {
 		Errors []*legacyError `json:"errors"`
 	}{[]*legacyError{e}})
+}
+
+// writeLegacyException writes an error in the exception shape.
+func writeLegacyException(w http.ResponseWriter, status int, code, msg string) {
+	type exception struct {
+		ErrorMsg  string `json:"errorMsg"`
+		ErrorCode string `json:"errorCode"`
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	apijson.NewEncoder(w).Encode(struct {
+		Exception exception `json:"exception"`
+	}{exception{msg, code}})
 }
 
 // legacyCheckParams refuses parameters not in allowed, and repeated ones.
@@ -365,7 +404,8 @@ type legacyCustomer struct {
 	FirstName    string `json:"first_name"`
 	LastName     string `json:"last_name"`
 	EmailAddress string `json:"email_address"`
-	CountryCode  string `json:"country_code"`
+	CountryCode  string `json:"country_code"`   // ISO 3166-1 alpha-3
+	CountryCode2 string `json:"country_code_2"` // ISO 3166-1 alpha-2
 }
 
 type legacyLineitem struct {
@@ -377,7 +417,6 @@ type legacyLineitem struct {
 	ProductID       *string `json:"product_id"`
 	VendorProductID string  `json:"vendor_product_id"`
 	ProductName     string  `json:"product_name"`
-	Quantity        string  `json:"quantity"`
 	CustomerAmount  string  `json:"customer_amount"`
 	VendorAmount    string  `json:"vendor_amount"`
 	USDAmount       string  `json:"usd_amount"`
@@ -390,7 +429,7 @@ type legacyInvoice struct {
 	Status        string           `json:"status"`
 	Recurring     string           `json:"recurring"`
 	VendorOrderID *string          `json:"vendor_order_id"`
-	CustCurrency  string           `json:"cust_currency"`
+	CustCurrency  string           `json:"cust_currency,omitempty"`
 	CustomerTotal string           `json:"customer_total"`
 	VendorTotal   string           `json:"vendor_total"`
 	USDTotal      string           `json:"usd_total"`
@@ -401,7 +440,6 @@ type legacyInvoice struct {
 type legacySale struct {
 	SaleID     string          `json:"sale_id"`
 	DatePlaced string          `json:"date_placed"`
-	Demo       string          `json:"demo"`
 	Customer   legacyCustomer  `json:"customer"`
 	Invoices   []legacyInvoice `json:"invoices"`
 }
@@ -425,7 +463,7 @@ func (a *legacyAPI) detailSale(q url.Values, now time.Time) (any, *legacyError) 
 	}
 	s := a.lookup(id, now)
 	if s == nil {
-		return nil, &legacyError{Status: http.StatusNotFound, Code: CodeRecordNotFound, Message: "Unable to find record for sale_id " + q.Get("sale_id") + ".", Parameter: "sale_id"}
+		return nil, &legacyError{Status: http.StatusNotFound, Code: CodeRecordNotFound, Message: "Unable to find record."}
 	}
 	return legacyDetailResponse{
 		ResponseCode:    "OK",

@@ -20,6 +20,10 @@ type legacyErrors struct {
 	Errors []struct {
 		Code, Message, Parameter string
 	} `json:"errors"`
+	Exception *struct {
+		ErrorMsg  string `json:"errorMsg"`
+		ErrorCode string `json:"errorCode"`
+	} `json:"exception"`
 }
 
 type legacyList struct {
@@ -49,10 +53,10 @@ type legacyDetail struct {
 	Sale         struct {
 		SaleID     string `json:"sale_id"`
 		DatePlaced string `json:"date_placed"`
-		Demo       string `json:"demo"`
 		Customer   struct {
-			CustomerID  string `json:"customer_id"`
-			CountryCode string `json:"country_code"`
+			CustomerID   string `json:"customer_id"`
+			CountryCode  string `json:"country_code"`
+			CountryCode2 string `json:"country_code_2"`
 		} `json:"customer"`
 		Invoices []struct {
 			Status        string  `json:"status"`
@@ -67,7 +71,6 @@ type legacyDetail struct {
 				Status          string `json:"status"`
 				VendorProductID string `json:"vendor_product_id"`
 				ProductName     string `json:"product_name"`
-				Quantity        string `json:"quantity"`
 				CustomerAmount  string `json:"customer_amount"`
 				USDAmount       string `json:"usd_amount"`
 			} `json:"lineitems"`
@@ -129,9 +132,9 @@ func TestLegacyErrors(t *testing.T) {
 		{"list ok", "sales/list_sales", user, secretKey, "application/json", 200, "", ""},
 		{"detail ok", "sales/detail_sale?sale_id=" + m.OrdersOn(since)[0].RefNo, user, secretKey, "application/json", 200, "", ""},
 		{"unknown method", "sales/refund_invoice", user, secretKey, "application/json", 404, "NOT_FOUND", ""},
-		{"no credentials", "sales/list_sales", "-", "", "application/json", 401, "FORBIDDEN", ""},
-		{"wrong password", "sales/list_sales", user, secretKey + "x", "application/json", 401, "FORBIDDEN", ""},
-		{"wrong user", "sales/list_sales", "admin", secretKey, "application/json", 401, "FORBIDDEN", ""},
+		{"no credentials", "sales/list_sales", "-", "", "application/json", 401, "exception 300", "Unauthorized"},
+		{"wrong password", "sales/list_sales", user, secretKey + "x", "application/json", 401, "exception 300", "Unauthorized"},
+		{"wrong user", "sales/list_sales", "admin", secretKey, "application/json", 401, "exception 300", "Unauthorized"},
 		{"pagesize 0", "sales/list_sales?pagesize=0", user, secretKey, "application/json", 400, "PARAMETER_INVALID", "pagesize"},
 		{"pagesize 101", "sales/list_sales?pagesize=101", user, secretKey, "application/json", 400, "PARAMETER_INVALID", "pagesize"},
 		{"cur_page 0", "sales/list_sales?cur_page=0", user, secretKey, "application/json", 400, "PARAMETER_INVALID", "cur_page"},
@@ -140,9 +143,9 @@ func TestLegacyErrors(t *testing.T) {
 		{"unknown parameter", "sales/list_sales?vendor_id=1", user, secretKey, "application/json", 400, "PARAMETER_INVALID", "vendor_id"},
 		{"no sale_id", "sales/detail_sale", user, secretKey, "application/json", 400, "PARAMETER_MISSING", "sale_id"},
 		{"bad sale_id", "sales/detail_sale?sale_id=abc", user, secretKey, "application/json", 400, "PARAMETER_INVALID", "sale_id"},
-		{"sale before the first day", "sales/detail_sale?sale_id=1", user, secretKey, "application/json", 404, "RECORD_NOT_FOUND", "sale_id"},
-		{"sale past the day's last", "sales/detail_sale?sale_id=" + strconv.Itoa(20089*100000+99999), user, secretKey, "application/json", 404, "RECORD_NOT_FOUND", "sale_id"},
-		{"future sale", "sales/detail_sale?sale_id=" + strconv.Itoa(21000*100000+1), user, secretKey, "application/json", 404, "RECORD_NOT_FOUND", "sale_id"},
+		{"sale before the first day", "sales/detail_sale?sale_id=1", user, secretKey, "application/json", 404, "RECORD_NOT_FOUND", ""},
+		{"sale past the day's last", "sales/detail_sale?sale_id=" + strconv.Itoa(20089*100000+99999), user, secretKey, "application/json", 404, "RECORD_NOT_FOUND", ""},
+		{"future sale", "sales/detail_sale?sale_id=" + strconv.Itoa(21000*100000+1), user, secretKey, "application/json", 404, "RECORD_NOT_FOUND", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,13 +160,19 @@ func TestLegacyErrors(t *testing.T) {
 			if err := json.Unmarshal(body, &e); err != nil {
 				t.Fatalf("body %s: %v", body, err)
 			}
-			if tt.code == "" {
+			if code, ok := strings.CutPrefix(tt.code, "exception "); ok {
+				// Refused credentials come in the exception shape.
+				if e.Exception == nil || e.Exception.ErrorCode != code || e.Exception.ErrorMsg != tt.param || len(e.Errors) != 0 {
+					t.Errorf("body %s, want an exception %s %q", body, code, tt.param)
+				}
+			} else if tt.code == "" {
 				if len(e.Errors) != 0 || !strings.Contains(string(body), `"response_code":"OK"`) {
 					t.Errorf("body %s", body)
 				}
 				return
 			}
-			if len(e.Errors) != 1 || e.Errors[0].Code != tt.code || e.Errors[0].Parameter != tt.param ||
+			if tt.code == "" || e.Exception != nil {
+			} else if len(e.Errors) != 1 || e.Errors[0].Code != tt.code || e.Errors[0].Parameter != tt.param ||
 				!strings.Contains(e.Errors[0].Message, tt.param) {
 				t.Errorf("errors %+v, want one %s naming %q", e.Errors, tt.code, tt.param)
 			}
@@ -267,9 +276,21 @@ func TestLegacyDetailSale(t *testing.T) {
 			}
 			s, inv := &r.Sale, &r.Sale.Invoices[0]
 			statuses[o.Status+" "+inv.Status]++
-			if s.SaleID != o.RefNo || s.DatePlaced != o.OrderDate || inv.CustCurrency != o.Currency ||
-				s.Customer.CustomerID != o.CustomerReference.String() || (s.Demo == "Y") != o.TestOrder ||
-				s.Customer.CountryCode != strings.ToUpper(o.Country) ||
+			// The recorded shape: no demo, no quantity; cust_currency only
+			// for a sale not in the vendor's currency, USD.
+			if strings.Contains(string(body), `"demo"`) || strings.Contains(string(body), `"quantity"`) ||
+				strings.Contains(string(body), `"cust_currency"`) != (o.Currency != "USD") {
+				t.Fatalf("sale %s (%s): %s", o.RefNo, o.Currency, body)
+			}
+			wantCur := o.Currency
+			if wantCur == "USD" {
+				wantCur = ""
+			}
+			alpha3 := map[string]string{"US": "USA", "CA": "CAN", "AU": "AUS", "BR": "BRA", "MX": "MEX", "DE": "DEU", "FR": "FRA",
+				"NL": "NLD", "ES": "ESP", "IT": "ITA", "IE": "IRL", "AT": "AUT", "GB": "GBR", "RO": "ROU", "JP": "JPN"}
+			if s.SaleID != o.RefNo || s.DatePlaced != o.OrderDate || inv.CustCurrency != wantCur ||
+				s.Customer.CustomerID != o.CustomerReference.String() ||
+				s.Customer.CountryCode2 != strings.ToUpper(o.Country) || s.Customer.CountryCode != alpha3[strings.ToUpper(o.Country)] ||
 				(inv.VendorOrderID == nil) != (o.ExternalReference == "") || (inv.VendorOrderID != nil && *inv.VendorOrderID != o.ExternalReference) {
 				t.Fatalf("sale %+v does not match order %+v", s, o)
 			}
@@ -302,13 +323,24 @@ func TestLegacyDetailSale(t *testing.T) {
 			if gross != money.MustParse(o.GrossPrice.String()) {
 				t.Errorf("sale %s: product lines sum to %s, GrossPrice %s", o.RefNo, gross, o.GrossPrice)
 			}
-			if len(products) != len(o.Items) {
-				t.Fatalf("sale %s: %d product lines, %d items", o.RefNo, len(products), len(o.Items))
+			// A line per unit: an item of quantity n is n lines.
+			var units []extract.OrderItem
+			for _, it := range o.Items {
+				n, err := strconv.Atoi(it.Quantity.String())
+				if err != nil || n < 1 {
+					t.Fatalf("sale %s: quantity %s", o.RefNo, it.Quantity)
+				}
+				for range n {
+					units = append(units, it)
+				}
+			}
+			if len(products) != len(units) {
+				t.Fatalf("sale %s: %d product lines, %d units", o.RefNo, len(products), len(units))
 			}
 			for j, k := range products {
-				l, it := inv.Lineitems[k], o.Items[j]
-				if l.VendorProductID != it.Code || l.ProductName != it.ProductDetails.Name || l.Quantity != it.Quantity.String() ||
-					!eqAmount(l.CustomerAmount, it.Price.GrossPrice.String()) {
+				l, it := inv.Lineitems[k], units[j]
+				if l.VendorProductID != it.Code || l.ProductName != it.ProductDetails.Name ||
+					!eqAmount(l.CustomerAmount, it.Price.UnitGrossPrice.String()) {
 					t.Errorf("sale %s: line %+v, item %+v", o.RefNo, l, it)
 				}
 				wantStatus := "bill"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"golang.org/x/text/language"
 )
 
 // Rendering a sale as the legacy API's detail_sale shows it at a time.
@@ -99,20 +100,17 @@ func (m *Merchant) legacySale(s *sale, now time.Time) legacySale {
 	first, last := m.legacyCustomerName(s)
 	date := s.placed.In(m.loc).Format(extract.DateLayout)
 	inv := m.legacyInvoice(s, date, now)
-	demo := "N"
-	if s.test {
-		demo = "Y"
-	}
+	country := language.MustParseRegion(s.country)
 	return legacySale{
 		SaleID:     s.refNo(),
 		DatePlaced: date,
-		Demo:       demo,
 		Customer: legacyCustomer{
 			CustomerID:   strconv.FormatInt(s.customer, 10),
 			FirstName:    first,
 			LastName:     last,
 			EmailAddress: strings.ToLower(first+"."+last) + strconv.FormatInt(s.customer%1000, 10) + "@example.com",
-			CountryCode:  strings.ToUpper(s.country),
+			CountryCode:  country.ISO3(),
+			CountryCode2: country.String(),
 		},
 		Invoices: []legacyInvoice{inv},
 	}
@@ -131,45 +129,47 @@ func (m *Merchant) legacyInvoice(s *sale, date string, now time.Time) legacyInvo
 		DatePlaced:    date,
 		Status:        status,
 		Recurring:     legacyFlag(s.legacyRecurring()),
-		CustCurrency:  currencies[s.cur].code,
 		CustomerTotal: t.local(t.charged),
 		VendorTotal:   t.usd(t.charged),
 		USDTotal:      t.usd(t.charged),
 		Fees2CO:       t.usd(t.fees),
 		Lineitems:     make([]legacyLineitem, 0, len(s.lines)+1),
 	}
+	if c := currencies[s.cur].code; c != legacyVendorCurrency {
+		inv.CustCurrency = c
+	}
 	if s.extRef != 0 {
 		ref := s.externalRef()
 		inv.VendorOrderID = &ref
 	}
-	for k, l := range s.lines {
-		gross := l.unit.gross * l.qty
+	lineID := func() string { return strconv.FormatInt(invoiceNo*10+int64(len(inv.Lineitems))+1, 10) }
+	for _, l := range s.lines {
 		pid := strconv.Itoa(9_000_001 + legacyProductIndex(l.product))
-		inv.Lineitems = append(inv.Lineitems, legacyLineitem{
-			LineitemID:      strconv.FormatInt(invoiceNo*10+int64(k)+1, 10),
-			InvoiceID:       invoiceID,
-			SaleID:          s.refNo(),
-			Type:            "product",
-			Status:          lineStatus,
-			ProductID:       &pid,
-			VendorProductID: l.product.code,
-			ProductName:     l.product.name,
-			Quantity:        strconv.FormatInt(l.qty, 10),
-			CustomerAmount:  t.local(gross),
-			VendorAmount:    t.usd(gross),
-			USDAmount:       t.usd(gross),
-		})
+		for range l.qty {
+			inv.Lineitems = append(inv.Lineitems, legacyLineitem{
+				LineitemID:      lineID(),
+				InvoiceID:       invoiceID,
+				SaleID:          s.refNo(),
+				Type:            "product",
+				Status:          lineStatus,
+				ProductID:       &pid,
+				VendorProductID: l.product.code,
+				ProductName:     l.product.name,
+				CustomerAmount:  t.local(l.unit.gross),
+				VendorAmount:    t.usd(l.unit.gross),
+				USDAmount:       t.usd(l.unit.gross),
+			})
+		}
 	}
 	if d := t.gross - t.charged; d != 0 {
 		inv.Lineitems = append(inv.Lineitems, legacyLineitem{
-			LineitemID:      strconv.FormatInt(invoiceNo*10+int64(len(s.lines))+1, 10),
+			LineitemID:      lineID(),
 			InvoiceID:       invoiceID,
 			SaleID:          s.refNo(),
 			Type:            "coupon",
 			Status:          lineStatus,
 			VendorProductID: "SAVE" + strconv.FormatInt(s.discountPct, 10),
 			ProductName:     "Coupon: " + strconv.FormatInt(s.discountPct, 10) + "% off",
-			Quantity:        "1",
 			CustomerAmount:  t.local(-d),
 			VendorAmount:    t.usd(-d),
 			USDAmount:       t.usd(-d),

@@ -56,6 +56,7 @@ var notReadLegacy = map[string]string{
 	"Customer.FirstName":              "personal data the warehouse does not keep",
 	"Customer.LastName":               "personal data the warehouse does not keep",
 	"Customer.EmailAddress":           "personal data the warehouse does not keep",
+	"Customer.CountryCode":            "read only without country_code_2, the same country as alpha-2",
 	"Invoices.InvoiceID":              "API 6.0 orders have no invoice id",
 	"Invoices.SaleID":                 "the sale's own sale_id is the RefNo",
 	"Invoices.DatePlaced":             "the sale's date_placed is the order date",
@@ -423,7 +424,7 @@ func legacyOrder(t *testing.T, s sandbox.LegacySale) extract.Order {
 		sandbox.WriteLegacy(w, sandbox.LegacyDetailResponse{ResponseCode: "OK", Sale: s})
 	}))
 	defer srv.Close()
-	c, err := legacy.New(legacy.Config{Endpoint: srv.URL + sandbox.LegacyPath, User: "u", Password: "p"})
+	c, err := legacy.New(legacy.Config{Endpoint: srv.URL + sandbox.LegacyPath, User: "u", Password: "p", Currency: "USD"})
 	if err != nil {
 		t.Fatal(err)
 	}
