@@ -14,7 +14,7 @@ func TestOpen(t *testing.T) {
 	if got := apis.Names(); !slices.Equal(got, []string{"jsonrpc", "rest", "legacy"}) {
 		t.Errorf("Names() = %v", got)
 	}
-	cfg := apis.Config{Account: "a", MerchantCode: "M", SecretKey: "k", User: "u", Password: "p"}
+	cfg := apis.Config{Account: "a", MerchantCode: "M", SecretKey: "k", User: "u", Password: "p", Currency: "USD"}
 	for _, name := range apis.Names() {
 		src, err := apis.Open(name, cfg)
 		if err != nil {
