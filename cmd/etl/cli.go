@@ -206,12 +206,19 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl run: no job %q in %s\n", pos[0], *path)
 		return exitUsage
 	}
-	date := pipeline.Yesterday(job, c.clock())
+	yesterday := pipeline.Yesterday(job, c.clock())
+	date := yesterday
 	if *dateFlag != "" {
 		if date, err = civil.ParseDate(*dateFlag); err != nil {
 			fmt.Fprintf(c.stderr, "etl run: --date %q: want YYYY-MM-DD\n", *dateFlag)
 			return exitUsage
 		}
+	}
+	// A day that is not over has no final data: running it would mark
+	// its month complete over orders still to come (issue 14, finding 3).
+	if date.After(yesterday) {
+		fmt.Fprintf(c.stderr, "etl run: --date %s is after yesterday (%s in %s): that day is not over\n", date, yesterday, job.Timezone)
+		return exitUsage
 	}
 	code := exitOK
 	for _, name := range job.Accounts {

@@ -82,6 +82,9 @@ func TestExitCodes(t *testing.T) {
 		{"run unknown job", []string{"run", "weekly", "-c", good}, env, exitUsage, "", `no job "weekly"`},
 		{"run bad date", []string{"run", "nightly", "--date", "2025-13-01", "-c", good}, env, exitUsage, "", `--date "2025-13-01"`},
 		{"run without job", []string{"run", "-c", good}, env, exitUsage, "", "Usage: etl run"},
+		// The clock is 2025-04-01 09:00 UTC: today and later are not over.
+		{"run today", []string{"run", "nightly", "--date", "2025-04-01", "-c", good}, env, exitUsage, "", `--date 2025-04-01 is after yesterday \(2025-03-31 in UTC\): that day is not over`},
+		{"run future", []string{"run", "nightly", "--date", "2025-12-05", "-c", good}, env, exitUsage, "", `--date 2025-12-05 is after yesterday`},
 		{"run bad config", []string{"run", "nightly", "-c", bad}, env, exitUsage, "", "lookback_days"},
 		{"sandbox without serve", []string{"sandbox"}, env, exitUsage, "", "etl sandbox serve"},
 		{"sandbox bad flag", []string{"sandbox", "serve", "--seed", "x"}, env, exitUsage, "", "invalid value"},
