@@ -110,8 +110,8 @@ func (m *Merchant) renderOrder(s *sale, now time.Time, nums *numbers) wireOrder 
 
 	nums.add(&o.OrderNo, orderNo, 0)
 	nums.add(&o.CustomerReference, s.customer, 0)
-	nums.add(&o.FxRate, f.fxRate, fxRateExp)
-	nums.add(&o.FxMarkup, f.fxMarkup, fxMarkupExp)
+	nums.add(&o.FxRate, f.fxRate, f.fxRateExp)
+	nums.add(&o.FxMarkup, f.fxMarkup, f.fxMarkupExp)
 	vatPct := vatRates[strings.ToUpper(s.country)]
 	var total amounts
 	for k, l := range s.lines {
