@@ -54,10 +54,10 @@ func rawOrder() extract.Order {
 		Items: []extract.OrderItem{{
 			LineItemReference: "69057567c67d17d570523b4ea67fe8770fdbc5bd",
 			PurchaseType:      "PRODUCT",
-			Code:           "PRO-1",
-			ProductDetails: extract.ProductDetails{Name: "Pro"},
-			SKU:            "SKU-PRO",
-			Quantity:       "2",
+			Code:              "PRO-1",
+			ProductDetails:    extract.ProductDetails{Name: "Pro"},
+			SKU:               "SKU-PRO",
+			Quantity:          "2",
 			Price: extract.ItemPrice{
 				Currency: "EUR", NetPrice: "100", GrossPrice: "119", NetDiscountedPrice: "90",
 				GrossDiscountedPrice: "107.1", Discount: "10", VAT: "17.1", AffiliateCommission: "4.5",
