@@ -87,6 +87,13 @@ type OrderFacts struct {
 	PaymentType, CardType           string // CardType empty unless by card
 	FxRate, FxMarkup                string // exact decimals, as sent
 	PayoutCurrency, Origin          string
+	Lines                           []LineFacts
+}
+
+// LineFacts are the facts of an order line that only the real shape shows.
+type LineFacts struct {
+	LineItemReference, PurchaseType string
+	VATPercent                      string // exact decimal, as sent
 }
 
 // FactsOf returns the facts of the order with RefNo refNo placed on day
@@ -107,6 +114,10 @@ func (m *Merchant) FactsOf(day civil.Date, refNo string) (OrderFacts, bool) {
 		}
 		if f.cardType != nil {
 			out.CardType = *f.cardType
+		}
+		vat := string(appendDecimal(nil, vatRates[strings.ToUpper(s.country)], 2))
+		for k := range s.lines {
+			out.Lines = append(out.Lines, LineFacts{lineItemReference(m.seed, s.ref, k), purchaseProduct, vat})
 		}
 		return out, true
 	}
