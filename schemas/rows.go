@@ -180,4 +180,6 @@ type Run struct {
 	Rejected     int64       `col:"rejected" desc:"Records that failed validation (rejected_rows)."`
 	Files        int64       `col:"files" desc:"Partitions written."`
 	Version      string      `col:"version" desc:"ledgerline version that ran."`
+	// Added by issue 12, nullable and last.
+	FieldCoverage *string `col:"field_coverage" desc:"JSON: by stream, records read and how many carried each field the tables depend on."`
 }
