@@ -291,7 +291,9 @@ func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schem
 	if p.VATPercent != "" {
 		v, err := optRate("Price.VATPercent", p.VATPercent)
 		if err != nil {
-			err.(*FieldError).Field = field("Price.VATPercent")
+			if fe, ok := errors.AsType[*FieldError](err); ok {
+				fe.Field = field(fe.Field) // spelled out only for an error
+			}
 			return it, err
 		}
 		opt.vat = *v

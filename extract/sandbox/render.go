@@ -114,43 +114,8 @@ func (m *Merchant) renderOrder(s *sale, now time.Time, nums *numbers) wireOrder 
 	nums.add(&o.FxMarkup, f.fxMarkup, f.fxMarkupExp)
 	vatPct := vatRates[strings.ToUpper(s.country)]
 	var total amounts
-	for k, l := range s.lines {
-		a := l.unit.times(l.qty)
-		total = total.plus(a)
-		it := &o.Items[k]
-		*it = wireItem{
-			Code:              l.product.code,
-			ProductDetails:    wireProductDetails{Name: l.product.name, ShortDescription: l.product.name, RenewalStatus: l.product.period == monthly || l.product.period == yearly},
-			PriceOptions:      []struct{}{},
-			LineItemReference: lineItemReference(m.seed, s.ref, k),
-			PurchaseType:      purchaseProduct,
-			Price:             wireItemPrice{Currency: strings.ToLower(cur.code)},
-		}
-		it.ProductDetails.DeliveryInformation.Delivery = "NO_DELIVERY"
-		it.ProductDetails.DeliveryInformation.Codes = []struct{}{}
-		if l.product.period != noPeriod {
-			// Services and e-books are sold without a SKU.
-			sku := "SKU-" + l.product.code
-			it.SKU = &sku
-		}
-		nums.add(&it.Quantity, l.qty, 0)
-		p := &it.Price
-		for _, f := range [...]struct {
-			dst *json.Number
-			v   int64
-		}{
-			{&p.NetPrice, a.net}, {&p.GrossPrice, a.gross}, {&p.NetDiscountedPrice, a.netDisc},
-			{&p.GrossDiscountedPrice, a.grossDisc}, {&p.Discount, a.discount}, {&p.VAT, a.vat},
-			{&p.AffiliateCommission, a.affiliate}, {&p.UnitNetPrice, l.unit.net}, {&p.UnitGrossPrice, l.unit.gross},
-			{&p.UnitVAT, l.unit.vat}, {&p.UnitDiscount, l.unit.discount}, {&p.UnitNetDiscountedPrice, l.unit.netDisc},
-			{&p.UnitGrossDiscountedPrice, l.unit.grossDisc}, {&p.UnitAffiliateCommission, l.unit.affiliate},
-			{&p.ItemUnitNetPrice, l.unit.net}, {&p.ItemUnitGrossPrice, l.unit.gross},
-			{&p.ItemNetPrice, a.net}, {&p.ItemGrossPrice, a.gross},
-			{&p.HandlingFeeNetPrice, 0}, {&p.HandlingFeeGrossPrice, 0},
-		} {
-			nums.add(f.dst, f.v, cur.exp)
-		}
-		nums.add(&p.VATPercent, vatPct, 2) // basis points
+	for k := range s.lines {
+		total = total.plus(m.renderItem(s, k, &o.Items[k], vatPct, nums))
 	}
 	nums.add(&o.NetPrice, total.net, cur.exp)
 	nums.add(&o.GrossPrice, total.gross, cur.exp)
@@ -162,6 +127,47 @@ func (m *Merchant) renderOrder(s *sale, now time.Time, nums *numbers) wireOrder 
 	nums.add(&o.AvangateCommission, roundDiv(total.grossDisc*490, 10000)+cur.fixedFee, cur.exp)
 	nums.set()
 	return o
+}
+
+// renderItem renders line k of s into it, and returns the line's amounts.
+func (m *Merchant) renderItem(s *sale, k int, it *wireItem, vatPct int64, nums *numbers) amounts {
+	cur := &currencies[s.cur]
+	l := &s.lines[k]
+	a := l.unit.times(l.qty)
+	*it = wireItem{
+		Code:              l.product.code,
+		ProductDetails:    wireProductDetails{Name: l.product.name, ShortDescription: l.product.name, RenewalStatus: l.product.period == monthly || l.product.period == yearly},
+		PriceOptions:      []struct{}{},
+		LineItemReference: lineItemReference(m.seed, s.ref, k),
+		PurchaseType:      purchaseProduct,
+		Price:             wireItemPrice{Currency: strings.ToLower(cur.code)},
+	}
+	it.ProductDetails.DeliveryInformation.Delivery = "NO_DELIVERY"
+	it.ProductDetails.DeliveryInformation.Codes = []struct{}{}
+	if l.product.period != noPeriod {
+		// Services and e-books are sold without a SKU.
+		sku := "SKU-" + l.product.code
+		it.SKU = &sku
+	}
+	nums.add(&it.Quantity, l.qty, 0)
+	p := &it.Price
+	for _, f := range [...]struct {
+		dst *json.Number
+		v   int64
+	}{
+		{&p.NetPrice, a.net}, {&p.GrossPrice, a.gross}, {&p.NetDiscountedPrice, a.netDisc},
+		{&p.GrossDiscountedPrice, a.grossDisc}, {&p.Discount, a.discount}, {&p.VAT, a.vat},
+		{&p.AffiliateCommission, a.affiliate}, {&p.UnitNetPrice, l.unit.net}, {&p.UnitGrossPrice, l.unit.gross},
+		{&p.UnitVAT, l.unit.vat}, {&p.UnitDiscount, l.unit.discount}, {&p.UnitNetDiscountedPrice, l.unit.netDisc},
+		{&p.UnitGrossDiscountedPrice, l.unit.grossDisc}, {&p.UnitAffiliateCommission, l.unit.affiliate},
+		{&p.ItemUnitNetPrice, l.unit.net}, {&p.ItemUnitGrossPrice, l.unit.gross},
+		{&p.ItemNetPrice, a.net}, {&p.ItemGrossPrice, a.gross},
+		{&p.HandlingFeeNetPrice, 0}, {&p.HandlingFeeGrossPrice, 0},
+	} {
+		nums.add(f.dst, f.v, cur.exp)
+	}
+	nums.add(&p.VATPercent, vatPct, 2) // basis points
+	return a
 }
 
 // numbers formats the numbers of a record into one string, one
