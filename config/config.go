@@ -120,6 +120,11 @@ type Account struct {
 	// TransactionStatuses are the order statuses that count as transactions
 	// for the chargeback rate.
 	TransactionStatuses []string `yaml:"transaction_statuses"`
+	// Chargebacks says whether the account's API returns the orders'
+	// dispute fields: ChargebacksAvailable (the default) or
+	// ChargebacksUnavailable, with which runs skip the chargebacks stream
+	// and reports say fees are not computed.
+	Chargebacks string `yaml:"chargebacks"`
 	// Sandbox configures the simulated merchant of api: sandbox.
 	Sandbox Sandbox `yaml:"sandbox"`
 	// Concurrency caps the API requests in flight for the account, and the

@@ -20,6 +20,11 @@ const (
 	BasisOrderDate = "order_date"
 )
 
+// ResolutionUnknown is the chargeback_resolution of an order whose
+// response did not carry ChargebackResolution: whether it is disputed is
+// not known, so it is never taken for NONE and makes no chargebacks row.
+const ResolutionUnknown = "UNKNOWN"
+
 // MonthOf returns the first day of d's month.
 func MonthOf(d civil.Date) civil.Date { return civil.Date{Year: d.Year, Month: d.Month, Day: 1} }
 
@@ -120,7 +125,7 @@ func (c *Chargebacks) AddOrder(o *schemas.Order) {
 	if !o.IsTest && slices.Contains(c.TransactionStatuses, o.Status) {
 		c.transactions[MonthOf(o.OrderDate)]++
 	}
-	if o.ChargebackResolution == "NONE" || o.ChargebackResolution == "" {
+	if o.ChargebackResolution == "NONE" || o.ChargebackResolution == "" || o.ChargebackResolution == ResolutionUnknown {
 		return
 	}
 	c.disputes[o.RefNo] = schemas.Chargeback{

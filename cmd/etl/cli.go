@@ -286,6 +286,12 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	for _, stream := range s.Unsupported {
 		fmt.Fprintf(w, "stream %s skipped: the account's API does not provide it\n", stream)
 	}
+	for _, stream := range s.Unavailable {
+		fmt.Fprintf(w, "stream %s skipped: the account is set to %s: unavailable; chargeback fees are not computed\n", stream, stream)
+	}
+	for _, line := range s.Coverage.Incomplete() {
+		fmt.Fprintf(w, "field coverage under 100%%: %s\n", line)
+	}
 }
 
 func (c *cli) sandboxServe(ctx context.Context, args []string) int {

@@ -325,3 +325,43 @@ func TestLogLevelFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestRunWithoutChargebackFields: against a sandbox whose orders carry no
+// dispute fields, a job with chargebacks exits 1 naming the field and the
+// fix; with chargebacks: unavailable it exits 0, and its summary says the
+// stream was skipped and which fields the orders lacked.
+func TestRunWithoutChargebackFields(t *testing.T) {
+	base := strings.Replace(testConfig, "since: 2025-01-01}", "since: 2025-01-01, dialect: no-chargeback-fields}", 1)
+	base = strings.Replace(base, "streams: [orders, subscriptions]", "streams: [orders, chargebacks]", 1)
+	env := map[string]string{"CLI_SECRET": "s3cr3t-value"}
+	for _, tt := range []struct {
+		name   string
+		config string
+		code   int
+		stdout []string
+		stderr string
+	}{
+		{"available", base, exitFailed, nil,
+			"orders carry no ChargebackResolution: none of the"},
+		{"unavailable", strings.Replace(base, "    currency: USD\n", "    currency: USD\n    chargebacks: unavailable\n", 1), exitOK,
+			[]string{"stream chargebacks skipped: the account is set to chargebacks: unavailable; chargeback fees are not computed\n",
+				"field coverage under 100%: orders: ChargebackResolution 0.0% (0 of "}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path, _ := writeConfig(t, tt.config)
+			c, out, errb := newCLI(env)
+			if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-31"}); code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", code, tt.code, errb)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			if tt.stderr != "" && (!strings.Contains(errb.String(), tt.stderr) ||
+				!strings.Contains(errb.String(), "or set `chargebacks: unavailable` on the account")) {
+				t.Errorf("stderr lacks the field and the fix:\n%s", errb)
+			}
+		})
+	}
+}

@@ -34,7 +34,7 @@ func convert(id string, s *sale, o *extract.Order) error {
 		GrossDiscountedPrice: canonical(json.Number(inv.CustomerTotal)),
 	}
 	if cc := strings.TrimSpace(s.Customer.CountryCode); len(cc) == 2 {
-		o.Country = strings.ToUpper(cc)
+		o.BillingDetails.CountryCode = strings.ToUpper(cc)
 	}
 	var coupons []string
 	products, refunded := 0, 0

@@ -27,15 +27,15 @@ func Project(o extract.Order) extract.Order {
 		Discount:             canonical(o.Discount),
 		GrossDiscountedPrice: canonical(o.GrossDiscountedPrice),
 	}
-	if cc := strings.TrimSpace(o.Country); len(cc) == 2 {
-		p.Country = strings.ToUpper(cc)
+	if cc := strings.TrimSpace(o.BillingDetails.CountryCode); len(cc) == 2 {
+		p.BillingDetails.CountryCode = strings.ToUpper(cc)
 	}
 	for _, it := range o.Items {
 		p.Items = append(p.Items, extract.OrderItem{
 			Code:           it.Code,
 			ProductDetails: it.ProductDetails,
 			Quantity:       canonical(it.Quantity),
-			Price:          extract.ItemPrice{Currency: it.Price.Currency, GrossPrice: canonical(it.Price.GrossPrice)},
+			Price:          extract.ItemPrice{Currency: strings.ToUpper(it.Price.Currency), GrossPrice: canonical(it.Price.GrossPrice)},
 		})
 	}
 	return p

@@ -269,7 +269,7 @@ func TestLegacyDetailSale(t *testing.T) {
 			statuses[o.Status+" "+inv.Status]++
 			if s.SaleID != o.RefNo || s.DatePlaced != o.OrderDate || inv.CustCurrency != o.Currency ||
 				s.Customer.CustomerID != o.CustomerReference.String() || (s.Demo == "Y") != o.TestOrder ||
-				s.Customer.CountryCode != strings.ToUpper(o.Country) ||
+				s.Customer.CountryCode != strings.ToUpper(o.BillingDetails.CountryCode) ||
 				(inv.VendorOrderID == nil) != (o.ExternalReference == "") || (inv.VendorOrderID != nil && *inv.VendorOrderID != o.ExternalReference) {
 				t.Fatalf("sale %+v does not match order %+v", s, o)
 			}
