@@ -376,9 +376,15 @@ func (w *ParquetWriter) releaseArrays() {
 	}
 }
 
-// release frees the builders.
+// release frees the builders, and lets go of everything else that holds
+// buffers (the file writer, the pool, the workers' contexts): a closed
+// writer may be kept by its owner until a commit, and must not keep its
+// memory with it.
 func (w *ParquetWriter) release() {
-	for _, c := range w.cols {
-		c.b.Release()
+	for i := range w.cols {
+		w.cols[i].b.Release()
+		w.cols[i].b, w.cols[i].def = nil, nil
 	}
+	w.checks = nil
+	w.fw, w.rgw, w.mem, w.workers, w.arrs = nil, nil, nil, nil, nil
 }

@@ -519,6 +519,12 @@ func (w *partitionWriter) Write(row any) error {
 	if err := w.check(row); err != nil {
 		return err
 	}
+	w.mu.Lock()
+	closed := w.st == writerClosed
+	w.mu.Unlock()
+	if closed {
+		return fmt.Errorf("local: %s: write to a closed partition writer", w.path)
+	}
 	// A refused row leaves the file intact; a failed write breaks it, and
 	// Close then reports the error.
 	return w.pw.Write(row)
@@ -536,6 +542,10 @@ func (w *partitionWriter) Close() error {
 	if err == nil {
 		err = w.bw.Flush()
 	}
+	// The run keeps its closed writers until the commit, one per partition
+	// of the window: what they buffered must not stay with them.
+	rows := w.pw.Rows()
+	w.pw, w.bw = nil, nil
 	if err == nil {
 		err = w.f.Sync()
 	}
@@ -549,6 +559,6 @@ func (w *partitionWriter) Close() error {
 		w.err = fmt.Errorf("local: %s: %w", w.path, err)
 		return w.err
 	}
-	w.rows = w.pw.Rows()
+	w.rows = rows
 	return nil
 }
