@@ -22,11 +22,11 @@ import (
 const (
 	// batchRows is the number of rows buffered in Arrow builders before
 	// they become a record batch for the Parquet writer.
-	batchRows = 4096
+	batchRows = 2048
 	// rowGroupRows bounds a row group, and so the memory a writer holds:
 	// a buffered row group stays in memory, compressed, until it is full.
 	// It is a multiple of batchRows, so batches never straddle row groups.
-	rowGroupRows = 32 * batchRows
+	rowGroupRows = 64 * batchRows
 	// pageBytes is the size of a data page before compression. Every
 	// column holds a page in memory while it fills.
 	pageBytes = 256 << 10

@@ -26,6 +26,7 @@ const (
 )
 
 func main() {
+	setMemoryLimit(os.LookupEnv)
 	stopProfiles, err := startProfiles(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "etl:", err)
