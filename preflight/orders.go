@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,6 +120,7 @@ func (k *checker) findDay(ctx context.Context) (day, []record, error) {
 				break
 			}
 		}
+		k.paging(dd, sample)
 		return dd, sample, nil
 	}
 	return day{d: y.AddDays(-k.daysBack() + 1)}, nil, nil
@@ -158,6 +160,65 @@ func (k *checker) dates(dd day, sample []record) {
 	}
 }
 
+// zoneOK records the zone as fitting, unless a check found otherwise.
+func (k *checker) zoneOK(d civil.Date, n int) {
+	if _, ok := k.rep.Finding(CheckTimezone); !ok && n > 0 {
+		k.add(CheckTimezone, OK, fmt.Sprintf("every OrderDate of %s falls on it in %s (%d of %d), none after the server's clock", d, k.cfg.Zone, n, n), "")
+	}
+}
+
+// newest reports the zone the API writes dates in, from today's newest
+// OrderDate: read in the right zone it is a little before the server's
+// clock, never after it. In a zone with daylight saving the configured
+// fixed zone is an hour off in summer, and this tells them apart when the
+// days cannot (the filter and the dates share the API's zone).
+func (k *checker) newest(ctx context.Context) {
+	today := civil.DateOf(k.cfg.Now().In(k.cfg.Zone))
+	p, err := k.orders(ctx, today.AddDays(-1), today.AddDays(1), sampleLimit, 1)
+	if err != nil || len(p.items) == 0 {
+		return
+	}
+	xs := k.rec.exchanges()
+	server, ok := serverTime(xs[len(xs)-1])
+	if !ok {
+		return
+	}
+	var last civil.DateTime
+	for _, o := range p.items {
+		if t, err := time.Parse(extract.DateLayout, str(o["OrderDate"])); err == nil && last.Before(civil.DateTimeOf(t)) {
+			last = civil.DateTimeOf(t)
+		}
+	}
+	if last.IsZero() {
+		return
+	}
+	ahead := func(loc *time.Location) time.Duration { return last.In(loc).Sub(server) }
+	if ahead(k.cfg.Zone) <= WarnSkew {
+		return
+	}
+	best := ""
+	for _, name := range k.zones() {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			continue
+		}
+		if a := ahead(loc); a <= WarnSkew && (best == "" || a > ahead(mustZone(best))) {
+			best = name
+		}
+	}
+	k.add(CheckTimezone, Warn, fmt.Sprintf("the newest OrderDate %s is %s ahead of the server's clock read in %s; best fit %s",
+		last, ahead(k.cfg.Zone).Round(time.Minute), k.cfg.Zone, cmp.Or(best, "none of "+strings.Join(k.zones(), ", "))),
+		fmt.Sprintf("the API writes dates in another zone than %s: set source_timezone to the zone of the account's API settings (best fit here: %s); with daylight saving, orders near midnight move by an hour in summer", k.cfg.Zone, cmp.Or(best, "unknown")))
+}
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
 // zone reports which zone's day the filter's day is, from the share of
 // the day's OrderDates, read in the configured zone, that fall on it in
 // each candidate zone.
@@ -177,7 +238,6 @@ func (k *checker) zone(d civil.Date, placed []time.Time) {
 	configured := k.cfg.Zone.String()
 	have := inDay(k.cfg.Zone)
 	if have == len(placed) {
-		k.add(CheckTimezone, OK, fmt.Sprintf("every OrderDate of %s falls on it in %s (%d of %d)", d, configured, have, len(placed)), "")
 		return
 	}
 	best, bestN := configured, have
@@ -323,4 +383,26 @@ func (k *checker) subscriptions(ctx context.Context) {
 		return
 	}
 	k.add(CheckSubscriptions, OK, fmt.Sprintf("{Items, Pagination} (%d on the first page)", len(p.items)), "")
+}
+
+// paging reports a RefNo read twice while the day was paged, with another
+// Status the second time: orders move in the search while it is paged.
+func (k *checker) paging(dd day, sample []record) {
+	status := make(map[string]string, len(sample))
+	twice, changed := 0, 0
+	for _, o := range sample {
+		ref, st := str(o["RefNo"]), str(o["Status"])
+		if old, ok := status[ref]; ok {
+			twice++
+			if old != st {
+				changed++
+			}
+		}
+		status[ref] = st
+	}
+	if twice == 0 {
+		return
+	}
+	k.add(CheckPaging, Warn, fmt.Sprintf("%d RefNos of %s..%s came back on two pages, %d with another Status", twice, dd.d, dd.to, changed),
+		"orders move in the search while it is paged: the job de-duplicates by RefNo and reads a search again until it settles; keep max_passes at its default")
 }

@@ -108,6 +108,8 @@ const (
 	CheckSubscriptions = "subscriptions shape"
 	CheckStatus        = "REST status"
 	CheckRateLimit     = "rate-limit headers"
+	// CheckPaging is reported only when a RefNo came back twice.
+	CheckPaging = "paging"
 )
 
 // Config is the account to check.
@@ -262,6 +264,10 @@ func (k *checker) run(ctx context.Context) error {
 	k.clock()
 	if day.found {
 		k.dates(day, sample)
+		if _, ok := k.rep.Finding(CheckTimezone); !ok {
+			k.newest(ctx)
+		}
+		k.zoneOK(day.d, len(sample))
 		k.count(ctx, day)
 	} else {
 		k.add(CheckEndDate, Warn, fmt.Sprintf("no orders from %s to %s, with EndDate the day or the day after", day.d.AddDays(-k.daysBack()+1), k.yesterday()),
@@ -288,10 +294,7 @@ func (k *checker) clock() {
 		if err != nil {
 			continue
 		}
-		// The server stamped its clock between sending and arriving, to
-		// the second.
-		mid := x.sent.Add(x.arrived.Sub(x.sent) / 2)
-		slack := x.arrived.Sub(x.sent)/2 + time.Second
+		mid, slack := midpoint(x)
 		skew := d.Sub(mid)
 		abs := max(skew, -skew)
 		detail := fmt.Sprintf("local clock %s the server's Date header by %s", aheadBehind(skew), abs.Round(time.Second))
@@ -308,6 +311,18 @@ func (k *checker) clock() {
 		return
 	}
 	k.add(CheckClock, Warn, "no response carried a Date header", "")
+}
+
+// midpoint is when the server most likely stamped x's Date, and the
+// uncertainty: the header has whole seconds.
+func midpoint(x exchange) (time.Time, time.Duration) {
+	return x.sent.Add(x.arrived.Sub(x.sent) / 2), x.arrived.Sub(x.sent)/2 + time.Second
+}
+
+// serverTime is the server's clock at x, from its Date header.
+func serverTime(x exchange) (time.Time, bool) {
+	d, err := http.ParseTime(x.header.Get("Date"))
+	return d, err == nil
 }
 
 func aheadBehind(skew time.Duration) string {
