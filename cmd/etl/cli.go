@@ -40,6 +40,7 @@ const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
 
 Usage:
   etl validate [-c jobs.yaml]                      check the configuration
+  etl check [-c jobs.yaml] [ACCOUNT...]            read-only checks of each account's API before the first night
   etl run JOB [--date YYYY-MM-DD] [-c jobs.yaml]   run a job for one business date
   etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [-c jobs.yaml]
                                                    run a job for every date of a range; resumable
@@ -63,6 +64,8 @@ func (c *cli) main(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "validate":
 		return c.validate(ctx, args[1:])
+	case "check":
+		return c.check(ctx, args[1:])
 	case "run":
 		return c.run(ctx, args[1:])
 	case "backfill":
