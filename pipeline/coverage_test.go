@@ -136,11 +136,11 @@ func TestFieldCoverage(t *testing.T) {
 			}
 			if !tt.wantErr {
 				// Every record read is written, rejected, or outside the window.
-				if written := tableRows(s, "orders") + s.Skipped + s.Rejected["orders"]; orders.Records != written {
+				if written := coveredRows(s, "orders") + s.Skipped + s.Rejected["orders"]; orders.Records != written {
 					t.Errorf("orders coverage counts %d records, the run wrote or skipped %d", orders.Records, written)
 				}
-				if subs := runs[0].coverage["subscriptions"]; subs.Records != tableRows(s, "subscriptions") || subs.Records == 0 {
-					t.Errorf("subscriptions coverage %+v, %d rows written", subs, tableRows(s, "subscriptions"))
+				if subs := runs[0].coverage["subscriptions"]; subs.Records != coveredRows(s, "subscriptions") || subs.Records == 0 {
+					t.Errorf("subscriptions coverage %+v, %d rows written", subs, coveredRows(s, "subscriptions"))
 				} else {
 					for f, n := range subs.Present {
 						if n != subs.Records {
@@ -174,15 +174,15 @@ func TestFieldCoverage(t *testing.T) {
 				}
 			}
 			if tt.unavailable {
-				if len(s.Unavailable) != 1 || s.Unavailable[0] != "chargebacks" || tableRows(s, "chargebacks") != 0 || tableRows(s, "chargeback_rates") != 0 {
-					t.Errorf("summary: unavailable %v, chargebacks %d, rates %d", s.Unavailable, tableRows(s, "chargebacks"), tableRows(s, "chargeback_rates"))
+				if len(s.Unavailable) != 1 || s.Unavailable[0] != "chargebacks" || coveredRows(s, "chargebacks") != 0 || coveredRows(s, "chargeback_rates") != 0 {
+					t.Errorf("summary: unavailable %v, chargebacks %d, rates %d", s.Unavailable, coveredRows(s, "chargebacks"), coveredRows(s, "chargeback_rates"))
 				}
 			}
 		})
 	}
 }
 
-func tableRows(s pipeline.Summary, table string) int64 {
+func coveredRows(s pipeline.Summary, table string) int64 {
 	for _, t := range s.Tables {
 		if t.Table == table {
 			return t.Rows
