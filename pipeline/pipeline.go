@@ -160,10 +160,12 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 func (r *Run) streams(ctx context.Context, log *slog.Logger, conv *transform.Converter, parts *partitions, rej *rejects, s *Summary) error {
 	from, to := s.Window[0], s.Window[1]
 	var cb *transform.Chargebacks
-	if r.Job.HasStream(config.StreamChargebacks) && r.Account.NoChargebackData() {
+	switch {
+	case !r.Job.HasStream(config.StreamChargebacks):
+	case r.Account.NoChargebackData():
 		log.Warn("chargebacks stream skipped: the account is set to chargebacks: unavailable")
 		s.Unavailable = append(s.Unavailable, config.StreamChargebacks)
-	} else if r.Job.HasStream(config.StreamChargebacks) {
+	default:
 		cb = &transform.Chargebacks{
 			MerchantCode: r.Account.MerchantCode, RunID: r.ID, Fees: r.Account.ChargebackFees,
 			Currency: r.Account.Currency, TransactionStatuses: r.Account.TransactionStatuses,
@@ -180,8 +182,6 @@ func (r *Run) streams(ctx context.Context, log *slog.Logger, conv *transform.Con
 		if err := r.checkChargebackCoverage(log, s.Coverage); err != nil {
 			return err
 		}
-	}
-	if cb != nil {
 		log.With("stream", config.StreamChargebacks).Info("computing chargebacks and rates")
 		if err := r.chargebacks(ctx, cb, parts); err != nil {
 			return err

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"database/sql"
 	"fmt"
+	"maps"
 	"math/big"
 	"path/filepath"
 	"strings"
@@ -46,21 +47,8 @@ func TestRealShapeColumnsReadByDuckDB(t *testing.T) {
 	orders := fmt.Sprintf("read_parquet('%s')", filepath.Join(root, "orders", "*", "*.parquet"))
 	items := fmt.Sprintf("read_parquet('%s')", filepath.Join(root, "order_items", "*", "*.parquet"))
 
-	types := map[string]string{}
-	for _, tab := range []string{orders, items} {
-		rows, err := db.Query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ` + tab + `)`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var n, ty string
-			if err := rows.Scan(&n, &ty); err != nil {
-				t.Fatal(err)
-			}
-			types[n] = ty
-		}
-		rows.Close()
-	}
+	types := columnTypes(t, db, orders)
+	maps.Copy(types, columnTypes(t, db, items))
 	for col, want := range map[string]string{"fx_rate": "DECIMAL(18,9)", "fx_markup": "DECIMAL(18,9)",
 		"vat_percent": "DECIMAL(18,9)", "billing_country": "VARCHAR", "line_item_reference": "VARCHAR"} {
 		if types[col] != want {

@@ -544,10 +544,9 @@ func (w *partitionWriter) Write(row any) error {
 	if err := w.check(row); err != nil {
 		return err
 	}
-	w.mu.Lock()
-	closed := w.st == writerClosed
-	w.mu.Unlock()
-	if closed {
+	// Close drops pw (a closed writer keeps no buffers). Write and Close
+	// run on the run's one writing goroutine, so no lock is taken per row.
+	if w.pw == nil {
 		return fmt.Errorf("local: %s: write to a closed partition writer", w.path)
 	}
 	// A refused row leaves the file intact; a failed write breaks it, and
