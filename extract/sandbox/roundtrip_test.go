@@ -242,45 +242,6 @@ func unindexed(path string) string {
 	return regexp.MustCompile(`\[\d+\]`).ReplaceAllString(path, "")
 }
 
-// diff names the first leaf where got and want differ.
-func diff(got, want any) string {
-	var walk func(g, w reflect.Value, path string) string
-	walk = func(g, w reflect.Value, path string) string {
-		switch g.Kind() {
-		case reflect.Struct:
-			for i := range g.NumField() {
-				if d := walk(g.Field(i), w.Field(i), join(path, g.Type().Field(i).Name)); d != "" {
-					return d
-				}
-			}
-			return ""
-		case reflect.Pointer:
-			if g.IsNil() || w.IsNil() {
-				if g.IsNil() != w.IsNil() {
-					return path
-				}
-				return ""
-			}
-			return walk(g.Elem(), w.Elem(), path)
-		case reflect.Slice:
-			if g.Len() != w.Len() {
-				return path + " (length)"
-			}
-			for i := range g.Len() {
-				if d := walk(g.Index(i), w.Index(i), fmt.Sprintf("%s[%d]", path, i)); d != "" {
-					return d
-				}
-			}
-			return ""
-		}
-		if !reflect.DeepEqual(g.Interface(), w.Interface()) {
-			return path
-		}
-		return ""
-	}
-	return walk(reflect.ValueOf(got), reflect.ValueOf(want), "")
-}
-
 // api6 serves one order and one subscription in the sandbox's wire types,
 // encoded by the sandbox's JSON-RPC and REST writers.
 func api6(order sandbox.WireOrder, sub sandbox.WireSubscription) http.Handler {
