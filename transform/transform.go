@@ -79,10 +79,14 @@ const SourceLegacy = "legacy"
 //   - May be absent or null (stored as 0 or NULL): Discount and
 //     AffiliateCommission (0 with no discount or affiliate), the items'
 //     Price.Discount, Price.AffiliateCommission and Unit* amounts (0),
-//     and OrderNo (0 until the order completes: NULL), ExternalReference, ApproveStatus, FinishDate, Country,
-//     CustomerReference, Affiliate, ChargebackResolution ("NONE"),
-//     ChargebackReasonCode, and the items' ProductDetails.Name, SKU and
-//     Price.Currency (the order's) (NULL).
+//     and OrderNo (0 until the order completes: NULL), ExternalReference,
+//     ApproveStatus, FinishDate, BillingDetails, DeliveryDetails,
+//     PaymentDetails, FxRate, FxMarkup, PayoutCurrency, Origin,
+//     CustomerReference, Affiliate, ChargebackReasonCode, and the items'
+//     ProductDetails.Name, SKU, LineItemReference, PurchaseType,
+//     Price.VATPercent and Price.Currency (the order's) (NULL).
+//   - ChargebackResolution absent is ResolutionUnknown, never NONE (see
+//     disputeFields).
 func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.OrderItem) ([]schemas.OrderItem, error) {
 	items = items[:0]
 	if raw.RefNo == "" {
@@ -119,16 +123,7 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 		RunID:                c.RunID,
 		ExtractedAt:          c.ExtractedAt,
 	}
-	if raw.ChargebackResolution != nil {
-		// Present: an empty value means no dispute. Absent stays UNKNOWN.
-		o.ChargebackResolution = "NONE"
-		if r := strings.ToUpper(strings.TrimSpace(*raw.ChargebackResolution)); r != "" {
-			o.ChargebackResolution = r
-		}
-	}
-	if raw.ChargebackReasonCode != nil {
-		o.ChargebackReasonCode = optString(*raw.ChargebackReasonCode)
-	}
+	disputeFields(raw, o)
 	if raw.OrderNo != "" {
 		n, err := strconv.ParseInt(raw.OrderNo.String(), 10, 64)
 		if err != nil {
@@ -171,6 +166,22 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 // orderReal converts the fields of the real response shape that need
 // checking: the countries, the payout currency and the FX rates. country
 // keeps its meaning, the billing country, as billing_country.
+// disputeFields sets o's chargeback resolution and reason code from raw:
+// a present but empty resolution means no dispute (NONE); an absent one
+// leaves o's ResolutionUnknown, since whether the order is disputed is not
+// known.
+func disputeFields(raw *extract.Order, o *schemas.Order) {
+	if raw.ChargebackResolution != nil {
+		o.ChargebackResolution = "NONE"
+		if r := strings.ToUpper(strings.TrimSpace(*raw.ChargebackResolution)); r != "" {
+			o.ChargebackResolution = r
+		}
+	}
+	if raw.ChargebackReasonCode != nil {
+		o.ChargebackReasonCode = optString(*raw.ChargebackReasonCode)
+	}
+}
+
 func (c *Converter) orderReal(raw *extract.Order, o *schemas.Order) error {
 	for _, f := range [...]struct {
 		name, v string

@@ -209,18 +209,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl run: no job %q in %s\n", pos[0], *path)
 		return exitUsage
 	}
-	yesterday := pipeline.Yesterday(job, c.clock())
-	date := yesterday
-	if *dateFlag != "" {
-		if date, err = civil.ParseDate(*dateFlag); err != nil {
-			fmt.Fprintf(c.stderr, "etl run: --date %q: want YYYY-MM-DD\n", *dateFlag)
-			return exitUsage
-		}
-	}
-	// A day that is not over has no final data: running it would mark
-	// its month complete over orders still to come (issue 14, finding 3).
-	if date.After(yesterday) {
-		fmt.Fprintf(c.stderr, "etl run: --date %s is after yesterday (%s in %s): that day is not over\n", date, yesterday, job.Timezone)
+	date, ok := c.runDate(job, *dateFlag)
+	if !ok {
 		return exitUsage
 	}
 	code := exitOK
@@ -295,6 +285,27 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	for _, line := range s.Coverage.Incomplete() {
 		fmt.Fprintf(w, "field coverage under 100%%: %s\n", line)
 	}
+}
+
+// runDate returns the business date of etl run: flag, or yesterday in
+// the job's time zone when it is empty. It refuses, with a message, a date
+// that does not parse and a day that is not over, which has no final data:
+// running it would mark its month complete over orders still to come.
+func (c *cli) runDate(job config.Job, flag string) (civil.Date, bool) {
+	yesterday := pipeline.Yesterday(job, c.clock())
+	if flag == "" {
+		return yesterday, true
+	}
+	date, err := civil.ParseDate(flag)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl run: --date %q: want YYYY-MM-DD\n", flag)
+		return civil.Date{}, false
+	}
+	if date.After(yesterday) {
+		fmt.Fprintf(c.stderr, "etl run: --date %s is after yesterday (%s in %s): that day is not over\n", date, yesterday, job.Timezone)
+		return civil.Date{}, false
+	}
+	return date, true
 }
 
 func (c *cli) sandboxServe(ctx context.Context, args []string) int {
