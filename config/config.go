@@ -84,6 +84,10 @@ type File struct {
 	// LockDir is where run locks live; empty means .locks in a local
 	// warehouse, or under the temporary directory.
 	LockDir string `yaml:"lock_dir"`
+	// ReportsDir is where report files are written, DIR/ACCOUNT/YYYY-MM/;
+	// empty means the reports package's default, ./out/reports. The
+	// --reports-dir flag wins over it.
+	ReportsDir string `yaml:"reports_dir"`
 }
 
 // Metrics says where run metrics go.

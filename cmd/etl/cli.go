@@ -20,6 +20,7 @@ import (
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
+	"github.com/ledgerline/ledgerline/reportjob"
 	"github.com/ledgerline/ledgerline/runlock"
 	"github.com/robfig/cron/v3"
 )
@@ -185,6 +186,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	dateFlag := fs.String("date", "", "business `date` to run (default: yesterday in the job's time zone)")
 	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
 	pushgateway := fs.String("pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL`")
+	reportsDir := reportsDirFlag(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -247,7 +249,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			continue
 		}
 		printSummary(c.stdout, s)
-		if err := c.jobReports(ctx, r.Log, job, acct, date); err != nil {
+		if err := c.jobReports(ctx, r.Log, job, acct, date, reportjob.Dir(*reportsDir, f)); err != nil {
 			fmt.Fprintf(c.stderr, "etl run: job %s, account %s: accounting report: %v\n", job.Name, acct.Name, err)
 			code = exitFailed
 		}
