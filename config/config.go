@@ -84,6 +84,10 @@ type File struct {
 	// LockDir is where run locks live; empty means .locks in a local
 	// warehouse, or under the temporary directory.
 	LockDir string `yaml:"lock_dir"`
+	// ReportsDir is where report files are written, DIR/ACCOUNT/YYYY-MM/;
+	// empty means the reports package's default, ./out/reports. The
+	// --reports-dir flag wins over it.
+	ReportsDir string `yaml:"reports_dir"`
 }
 
 // Metrics says where run metrics go.
@@ -120,6 +124,11 @@ type Account struct {
 	// TransactionStatuses are the order statuses that count as transactions
 	// for the chargeback rate.
 	TransactionStatuses []string `yaml:"transaction_statuses"`
+	// Chargebacks says whether the account's API returns the orders'
+	// dispute fields: ChargebacksAvailable (the default) or
+	// ChargebacksUnavailable, with which runs skip the chargebacks stream
+	// and reports say fees are not computed.
+	Chargebacks string `yaml:"chargebacks"`
 	// Sandbox configures the simulated merchant of api: sandbox.
 	Sandbox Sandbox `yaml:"sandbox"`
 	// Concurrency caps the API requests in flight for the account, and the

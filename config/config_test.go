@@ -77,6 +77,7 @@ func TestLoadShippedFile(t *testing.T) {
 			},
 		},
 		TransactionStatuses: []string{"COMPLETE", "REFUND"},
+		Chargebacks:         ChargebacksAvailable,
 		Sandbox:             Sandbox{Seed: 1, OrdersPerDay: 200, Since: civil.Date{Year: 2025, Month: time.January, Day: 1}, Protocol: APIJSONRPC},
 		Concurrency:         DefaultConcurrency,
 		// Zero: the request rate and retry policy take the defaults of
@@ -558,6 +559,11 @@ func TestParseErrors(t *testing.T) {
 			name: "bad hmac",
 			old:  "    api: sandbox\n", new: "    api: sandbox\n    hmac: sha1\n",
 			want: []wantErr{{6, "accounts[0].hmac", `unknown HMAC algorithm "sha1"`}},
+		},
+		{
+			name: "bad chargebacks",
+			old:  "    api: sandbox\n", new: "    api: sandbox\n    chargebacks: maybe\n",
+			want: []wantErr{{6, "accounts[0].chargebacks", `unknown chargebacks setting "maybe"`}},
 		},
 		{
 			name: "invalid timezone",

@@ -179,7 +179,21 @@ func (a *Account) validate(c *checker) {
 		}
 	}
 	a.checkStatuses(c)
+	if a.Chargebacks == "" {
+		a.Chargebacks = ChargebacksAvailable
+	}
+	c.oneOf(&a.Chargebacks, "chargebacks setting", ChargebacksAvailable, ChargebacksUnavailable)
 }
+
+// The values of an account's chargebacks key.
+const (
+	ChargebacksAvailable   = "available"
+	ChargebacksUnavailable = "unavailable"
+)
+
+// NoChargebackData reports whether the account is set to run
+// without chargeback data.
+func (a *Account) NoChargebackData() bool { return a.Chargebacks == ChargebacksUnavailable }
 
 // checkStatuses upper-cases the transaction statuses, checks them and sets
 // their default.

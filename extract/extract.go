@@ -53,31 +53,62 @@ type Source interface {
 }
 
 // Order is a raw 2Checkout order (API 6.0 Order object, the fields the job
-// uses).
+// uses), in the shape real responses have: the billing country is
+// BillingDetails.CountryCode. There is no top-level Country: no recorded
+// response carries one (DESIGN, "What real responses look like").
 type Order struct {
-	RefNo                string      `json:"RefNo"`
-	OrderNo              json.Number `json:"OrderNo"`
-	ExternalReference    string      `json:"ExternalReference"`
-	Status               string      `json:"Status"`
-	ApproveStatus        string      `json:"ApproveStatus"`
-	OrderDate            string      `json:"OrderDate"`
-	FinishDate           string      `json:"FinishDate"`
-	Currency             string      `json:"Currency"`
-	Country              string      `json:"Country"`
-	TestOrder            bool        `json:"TestOrder"`
-	CustomerReference    json.Number `json:"CustomerReference"`
-	Affiliate            *Affiliate  `json:"Affiliate"`
-	NetPrice             json.Number `json:"NetPrice"`
-	GrossPrice           json.Number `json:"GrossPrice"`
-	NetDiscountedPrice   json.Number `json:"NetDiscountedPrice"`
-	GrossDiscountedPrice json.Number `json:"GrossDiscountedPrice"`
-	Discount             json.Number `json:"Discount"`
-	VAT                  json.Number `json:"VAT"`
-	AffiliateCommission  json.Number `json:"AffiliateCommission"`
-	AvangateCommission   json.Number `json:"AvangateCommission"`
-	ChargebackResolution string      `json:"ChargebackResolution"`
-	ChargebackReasonCode string      `json:"ChargebackReasonCode"`
+	RefNo                string          `json:"RefNo"`
+	OrderNo              json.Number     `json:"OrderNo"`
+	ExternalReference    string          `json:"ExternalReference"`
+	Status               string          `json:"Status"`
+	ApproveStatus        string          `json:"ApproveStatus"`
+	OrderDate            string          `json:"OrderDate"`
+	FinishDate           string          `json:"FinishDate"`
+	Currency             string          `json:"Currency"`
+	BillingDetails       BillingDetails  `json:"BillingDetails"`
+	DeliveryDetails      DeliveryDetails `json:"DeliveryDetails"`
+	PaymentDetails       PaymentDetails  `json:"PaymentDetails"`
+	FxRate               json.Number     `json:"FxRate"`
+	FxMarkup             json.Number     `json:"FxMarkup"`
+	PayoutCurrency       string          `json:"PayoutCurrency"`
+	Origin               string          `json:"Origin"`
+	TestOrder            bool            `json:"TestOrder"`
+	CustomerReference    json.Number     `json:"CustomerReference"`
+	Affiliate            *Affiliate      `json:"Affiliate"`
+	NetPrice             json.Number     `json:"NetPrice"`
+	GrossPrice           json.Number     `json:"GrossPrice"`
+	NetDiscountedPrice   json.Number     `json:"NetDiscountedPrice"`
+	GrossDiscountedPrice json.Number     `json:"GrossDiscountedPrice"`
+	Discount             json.Number     `json:"Discount"`
+	VAT                  json.Number     `json:"VAT"`
+	AffiliateCommission  json.Number     `json:"AffiliateCommission"`
+	AvangateCommission   json.Number     `json:"AvangateCommission"`
+	// The dispute fields are nil when the response does not carry them:
+	// unknown, which is not NONE.
+	ChargebackResolution *string     `json:"ChargebackResolution"`
+	ChargebackReasonCode *string     `json:"ChargebackReasonCode"`
 	Items                []OrderItem `json:"Items"`
+}
+
+// BillingDetails is the billing address of an order.
+type BillingDetails struct {
+	CountryCode string `json:"CountryCode"` // lower-case in real responses
+}
+
+// DeliveryDetails is the delivery address of an order.
+type DeliveryDetails struct {
+	CountryCode string `json:"CountryCode"`
+}
+
+// PaymentDetails is how an order was paid.
+type PaymentDetails struct {
+	Type          string        `json:"Type"` // CC, PAYPAL, ...
+	PaymentMethod PaymentMethod `json:"PaymentMethod"`
+}
+
+// PaymentMethod details the payment instrument.
+type PaymentMethod struct {
+	CardType string `json:"CardType"` // null unless paid by card
 }
 
 // Affiliate is the affiliate of an order.
@@ -87,11 +118,13 @@ type Affiliate struct {
 
 // OrderItem is one line of a raw order.
 type OrderItem struct {
-	Code           string         `json:"Code"`
-	ProductDetails ProductDetails `json:"ProductDetails"`
-	SKU            string         `json:"SKU"`
-	Quantity       json.Number    `json:"Quantity"`
-	Price          ItemPrice      `json:"Price"`
+	Code              string         `json:"Code"`
+	ProductDetails    ProductDetails `json:"ProductDetails"`
+	SKU               string         `json:"SKU"`
+	Quantity          json.Number    `json:"Quantity"`
+	LineItemReference string         `json:"LineItemReference"`
+	PurchaseType      string         `json:"PurchaseType"`
+	Price             ItemPrice      `json:"Price"`
 }
 
 // ProductDetails describes the product of an order line.
@@ -116,6 +149,7 @@ type ItemPrice struct {
 	UnitNetDiscountedPrice   json.Number `json:"UnitNetDiscountedPrice"`
 	UnitGrossDiscountedPrice json.Number `json:"UnitGrossDiscountedPrice"`
 	UnitAffiliateCommission  json.Number `json:"UnitAffiliateCommission"`
+	VATPercent               json.Number `json:"VATPercent"`
 }
 
 // Subscription is a raw 2Checkout subscription (API 6.0 Subscription object,

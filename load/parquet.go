@@ -22,11 +22,11 @@ import (
 const (
 	// batchRows is the number of rows buffered in Arrow builders before
 	// they become a record batch for the Parquet writer.
-	batchRows = 4096
+	batchRows = 2048
 	// rowGroupRows bounds a row group, and so the memory a writer holds:
 	// a buffered row group stays in memory, compressed, until it is full.
 	// It is a multiple of batchRows, so batches never straddle row groups.
-	rowGroupRows = 32 * batchRows
+	rowGroupRows = 64 * batchRows
 	// pageBytes is the size of a data page before compression. Every
 	// column holds a page in memory while it fills.
 	pageBytes = 256 << 10
@@ -376,9 +376,15 @@ func (w *ParquetWriter) releaseArrays() {
 	}
 }
 
-// release frees the builders.
+// release frees the builders, and lets go of everything else that holds
+// buffers (the file writer, the pool, the workers' contexts): a closed
+// writer may be kept by its owner until a commit, and must not keep its
+// memory with it.
 func (w *ParquetWriter) release() {
-	for _, c := range w.cols {
-		c.b.Release()
+	for i := range w.cols {
+		w.cols[i].b.Release()
+		w.cols[i].b, w.cols[i].def = nil, nil
 	}
+	w.checks = nil
+	w.fw, w.rgw, w.mem, w.workers, w.arrs = nil, nil, nil, nil, nil
 }

@@ -23,7 +23,7 @@ const (
 	// garbage collector.
 	minPooledShift = 6
 	maxPooledShift = 24
-	maxPooledBytes = 16 << 20
+	maxPooledBytes = 4 << 20
 	alignment      = 64
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"cloud.google.com/go/civil"
@@ -126,7 +127,8 @@ func (w *windowKeys) add(stream string, day civil.Date, keys []string) error {
 		} else {
 			prev, dup = w.strs[k]
 			if !dup {
-				w.strs[k] = d
+				// A copy: k may point into a whole page body.
+				w.strs[strings.Clone(k)] = d
 			}
 		}
 		if dup && prev != d {

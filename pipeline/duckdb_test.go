@@ -217,19 +217,7 @@ func TestSandboxOrdersReadByDuckDB(t *testing.T) {
 	files := fmt.Sprintf("'%s'", filepath.Join(root, "orders", "*", "*.parquet"))
 
 	// Types as DuckDB sees them, and as stored.
-	types := map[string]string{}
-	rows, err := db.Query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(` + files + `))`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n, ty string
-		if err := rows.Scan(&n, &ty); err != nil {
-			t.Fatal(err)
-		}
-		types[n] = ty
-	}
-	rows.Close()
+	types := columnTypes(t, db, "read_parquet("+files+")")
 	for col, want := range map[string]string{"gross_price": "DECIMAL(18,6)", "vat": "DECIMAL(18,6)",
 		"order_ts": "TIMESTAMP WITH TIME ZONE", "finish_ts": "TIMESTAMP WITH TIME ZONE", "order_date": "DATE", "order_no": "BIGINT"} {
 		if types[col] != want {
@@ -272,4 +260,27 @@ func TestSandboxOrdersReadByDuckDB(t *testing.T) {
 	if checked < 20 {
 		t.Errorf("checked %d orders", checked)
 	}
+}
+
+// columnTypes returns the DuckDB type of every column of the relation from
+// (a read_parquet(...) call), by name.
+func columnTypes(t *testing.T, db *sql.DB, from string) map[string]string {
+	t.Helper()
+	types := map[string]string{}
+	rows, err := db.Query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ` + from + `)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n, ty string
+		if err := rows.Scan(&n, &ty); err != nil {
+			t.Fatal(err)
+		}
+		types[n] = ty
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return types
 }

@@ -60,8 +60,14 @@ type Summary struct {
 	Rejected map[string]int64
 	// Unsupported lists the job's streams the account's API cannot serve.
 	Unsupported []string
-	StartedAt   time.Time
-	Duration    time.Duration
+	// Unavailable lists the job's streams skipped because the account is
+	// set to run without their data (chargebacks: unavailable).
+	Unavailable []string
+	// Coverage counts, by stream, the records that carried each field the
+	// tables depend on (coverage.go).
+	Coverage  Coverage
+	StartedAt time.Time
+	Duration  time.Duration
 }
 
 // TableSummary counts one table's output of a run.
@@ -154,7 +160,12 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 func (r *Run) streams(ctx context.Context, log *slog.Logger, conv *transform.Converter, parts *partitions, rej *rejects, s *Summary) error {
 	from, to := s.Window[0], s.Window[1]
 	var cb *transform.Chargebacks
-	if r.Job.HasStream(config.StreamChargebacks) {
+	switch {
+	case !r.Job.HasStream(config.StreamChargebacks):
+	case r.Account.NoChargebackData():
+		log.Warn("chargebacks stream skipped: the account is set to chargebacks: unavailable")
+		s.Unavailable = append(s.Unavailable, config.StreamChargebacks)
+	default:
 		cb = &transform.Chargebacks{
 			MerchantCode: r.Account.MerchantCode, RunID: r.ID, Fees: r.Account.ChargebackFees,
 			Currency: r.Account.Currency, TransactionStatuses: r.Account.TransactionStatuses,
@@ -168,6 +179,9 @@ func (r *Run) streams(ctx context.Context, log *slog.Logger, conv *transform.Con
 		}
 	}
 	if cb != nil {
+		if err := r.checkChargebackCoverage(log, s.Coverage); err != nil {
+			return err
+		}
 		log.With("stream", config.StreamChargebacks).Info("computing chargebacks and rates")
 		if err := r.chargebacks(ctx, cb, parts); err != nil {
 			return err
@@ -206,7 +220,7 @@ func (r *Run) orderStream(ctx context.Context, conv *transform.Converter, parts 
 // subscriptionStream writes the subscriptions as they are now.
 func (r *Run) subscriptionStream(ctx context.Context, log *slog.Logger, conv *transform.Converter, parts *partitions, rej *rejects, s *Summary) error {
 	log.Info("extracting subscriptions")
-	err := r.subscriptions(ctx, conv, parts, rej)
+	err := r.subscriptions(ctx, conv, parts, rej, &s.Coverage)
 	switch {
 	case errors.Is(err, extract.ErrUnsupported):
 		// The legacy API has no subscriptions: the job still loads
@@ -235,6 +249,9 @@ func (r *Run) record(s Summary, err error) schemas.Run {
 		DurationMS:   s.Duration.Milliseconds(),
 		Rejected:     s.Rejected[extract.StreamOrders] + s.Rejected[extract.StreamSubscriptions],
 		Version:      r.Version,
+	}
+	if j := s.Coverage.JSON(); j != "" {
+		row.FieldCoverage = &j
 	}
 	if !s.Window[0].IsZero() {
 		from, to := s.Window[0], s.Window[1]
@@ -320,6 +337,7 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 			for i := range p.Items {
 				raw := &p.Items[i]
 				b.keys = append(b.keys, raw.RefNo)
+				b.coverage.add(raw)
 				var err error
 				if rowItems, err = c.Order(raw, &row, rowItems); err != nil {
 					b.rejected = append(b.rejected, rejectedRecord(
@@ -345,6 +363,7 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 			defer r.Observer.Page(r.Account.Name, extract.StreamOrders, b.records)
 		}
 		s.Skipped += b.skipped
+		s.Coverage.addOrders(b.coverage)
 		if err := rej.add(ctx, parts, extract.StreamOrders, b.records, b.rejected); err != nil {
 			return err
 		}
@@ -378,15 +397,17 @@ type orderBatch struct {
 	records  int        // records in the page
 	keys     []string   // their RefNos
 	rejected []rejected // records that failed validation
+	coverage orderCounts
 }
 
-func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects) error {
+func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cov *Coverage) error {
 	t := schemas.Subscriptions()
 	var row schemas.Subscription
 	return r.Source.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
 		var bad []rejected
 		for i := range p.Items {
 			raw := &p.Items[i]
+			cov.addSubscription(raw)
 			if err := conv.Subscription(raw, r.Date, &row); err != nil {
 				bad = append(bad, rejectedRecord(
 					&RecordError{Account: r.Account.Name, Stream: extract.StreamSubscriptions, Page: p.Number, Position: i + 1, Key: raw.SubscriptionReference, Err: err}, raw))

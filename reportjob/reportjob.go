@@ -68,6 +68,18 @@ func forAccount(a string) string {
 	return " for account " + a
 }
 
+// Dir returns the reports directory: flag (--reports-dir) if set, else
+// reports_dir of f, else reports.DefaultDir.
+func Dir(flag string, f *config.File) string {
+	switch {
+	case flag != "":
+		return flag
+	case f != nil && f.ReportsDir != "":
+		return f.ReportsDir
+	}
+	return reports.DefaultDir
+}
+
 // Options are how Run runs.
 type Options struct {
 	// Dir is the reports directory; empty means reports.DefaultDir.

@@ -97,10 +97,13 @@ func (b *book) countDisputes() func(string) string { return b.sumDisputes(-1) }
 
 // Labels of the Summary that reconciliation reads back.
 const (
-	labelTotalFee       = "Total chargeback fee"
-	labelDisputesOpened = "Disputes opened"
-	labelByCurrency     = "By currency"
-	labelGross          = "Gross (incl. VAT, before discounts)"
+	labelTotalFee = "Total chargeback fee"
+	// labelFeesNotComputed heads the Summary's row saying why an account
+	// without chargeback data has no fee.
+	labelFeesNotComputed = "Chargeback fees are not computed for this account"
+	labelDisputesOpened  = "Disputes opened"
+	labelByCurrency      = "By currency"
+	labelGross           = "Gross (incl. VAT, before discounts)"
 )
 
 // salesLabel is the Summary's label of the sales count.

@@ -81,6 +81,12 @@ func (b *book) summaryFees(s *stream) error {
 		return err
 	}
 	rows := []sheetRow{{1, 20, []any{m.cell(kindStrong, "", labelTotalFee), total}}}
+	if b.rep.Account.NoChargebackData() {
+		// Without the orders' dispute fields the warehouse has no
+		// chargebacks: a fee of 0 would read as "no disputes".
+		rows = append(rows, sheetRow{0, 0, []any{m.label(labelFeesNotComputed),
+			m.cell(kindStrong, "", "the account is set to chargebacks: unavailable (its API user cannot read the orders' dispute fields); disputes and fees are unknown, not zero")}})
+	}
 	disputes, err := b.formula(kindPlain, fmtCount,
 		fmt.Sprintf("COUNTIF(%s,%s)", colRange(SheetChargebackFees, cbFeeCurrency, 2, b.feesLast), quote("?*")), t.Disputes)
 	if err != nil {

@@ -20,7 +20,7 @@ type Order struct {
 	OrderDate             civil.Date   `col:"order_date" desc:"Order date in the account's reporting time zone; the partition."`
 	FinishTS              *time.Time   `col:"finish_ts" desc:"When the order was finished, UTC."`
 	Currency              string       `col:"currency" desc:"ISO 4217 payment currency of every amount in the row."`
-	Country               *string      `col:"country" desc:"ISO 3166-1 alpha-2 shopper country."`
+	Country               *string      `col:"country" desc:"ISO 3166-1 alpha-2 shopper (billing) country, as billing_country."`
 	IsTest                bool         `col:"is_test" desc:"True for test orders."`
 	CustomerReference     *string      `col:"customer_reference" desc:"2Checkout customer reference."`
 	AffiliateCode         *string      `col:"affiliate_code" desc:"Affiliate that referred the order."`
@@ -32,10 +32,20 @@ type Order struct {
 	VAT                   money.Amount `col:"vat" desc:"Sales tax or VAT."`
 	AffiliateCommission   money.Amount `col:"affiliate_commission" desc:"Affiliate commission; 0 when there is none."`
 	TwoCheckoutCommission money.Amount `col:"twocheckout_commission" desc:"2Checkout commission (AvangateCommission)."`
-	ChargebackResolution  string       `col:"chargeback_resolution" desc:"NONE, OPEN, WON, LOST or ACCEPTED."`
+	ChargebackResolution  string       `col:"chargeback_resolution" desc:"NONE, OPEN, WON, LOST or ACCEPTED; UNKNOWN when the API did not send the field."`
 	ChargebackReasonCode  *string      `col:"chargeback_reason_code" desc:"Chargeback reason code; NULL when there is no chargeback."`
 	RunID                 string       `col:"run_id" desc:"Run that wrote the row."`
 	ExtractedAt           time.Time    `col:"extracted_at" desc:"When the run read the order from the API, UTC."`
+	// Columns of the real response shape, added after the first release:
+	// new nullable columns go last, where BigQuery adds them in place.
+	BillingCountry  *string     `col:"billing_country" desc:"ISO 3166-1 alpha-2 billing country (BillingDetails.CountryCode)."`
+	DeliveryCountry *string     `col:"delivery_country" desc:"ISO 3166-1 alpha-2 delivery country (DeliveryDetails.CountryCode)."`
+	PaymentType     *string     `col:"payment_type" desc:"Payment method type (PaymentDetails.Type), e.g. CC, PAYPAL."`
+	CardType        *string     `col:"card_type" desc:"Card brand (PaymentDetails.PaymentMethod.CardType); NULL unless paid by card."`
+	FxRate          *money.Rate `col:"fx_rate" desc:"Exchange rate from currency into payout_currency (FxRate)."`
+	FxMarkup        *money.Rate `col:"fx_markup" desc:"Exchange markup 2Checkout applied (FxMarkup)."`
+	PayoutCurrency  *string     `col:"payout_currency" desc:"ISO 4217 currency 2Checkout pays the account in (PayoutCurrency)."`
+	Origin          *string     `col:"origin" desc:"Where the order was placed (Origin), e.g. Web, API."`
 }
 
 // OrderItem is a row of the order_items table. Amounts are in Currency.
@@ -65,6 +75,10 @@ type OrderItem struct {
 	UnitAffiliateCommission  money.Amount `col:"unit_affiliate_commission" desc:"Per unit affiliate commission; 0 when there is none."`
 	RunID                    string       `col:"run_id" desc:"Run that wrote the row."`
 	ExtractedAt              time.Time    `col:"extracted_at" desc:"When the run read the order from the API, UTC."`
+	// Columns of the real response shape, added after the first release.
+	LineItemReference *string     `col:"line_item_reference" desc:"2Checkout's id of the line (LineItemReference)."`
+	PurchaseType      *string     `col:"purchase_type" desc:"What the line sells (PurchaseType), e.g. PRODUCT."`
+	VATPercent        *money.Rate `col:"vat_percent" desc:"VAT rate of the line in percent (Price.VATPercent)."`
 }
 
 // Subscription is a row of the subscriptions table: the state of one
@@ -166,4 +180,6 @@ type Run struct {
 	Rejected     int64       `col:"rejected" desc:"Records that failed validation (rejected_rows)."`
 	Files        int64       `col:"files" desc:"Partitions written."`
 	Version      string      `col:"version" desc:"ledgerline version that ran."`
+	// Added by issue 12, nullable and last.
+	FieldCoverage *string `col:"field_coverage" desc:"JSON: by stream, records read and how many carried each field the tables depend on."`
 }

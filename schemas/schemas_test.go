@@ -18,7 +18,9 @@ const designOrders = "merchant_code, ref_no, source_api, order_no, external_refe
 	"status, approve_status, order_ts, order_date, finish_ts, currency, country, is_test, " +
 	"customer_reference, affiliate_code, net_price, gross_price, net_discounted_price, " +
 	"gross_discounted_price, discount, vat, affiliate_commission, twocheckout_commission, " +
-	"chargeback_resolution, chargeback_reason_code, run_id, extracted_at"
+	"chargeback_resolution, chargeback_reason_code, run_id, extracted_at, " +
+	// Issue 12: the columns of the real response shape, nullable and last.
+	"billing_country, delivery_country, payment_type, card_type, fx_rate, fx_markup, payout_currency, origin"
 
 func TestOrdersFollowDesign(t *testing.T) {
 	if got := names(Orders()); got != designOrders {
@@ -35,6 +37,11 @@ func TestColumns(t *testing.T) {
 	}{
 		{Orders(), "ref_no", String, false},
 		{Orders(), "order_no", Int64, true},
+		{Orders(), "fx_rate", Rate, true},
+		{Orders(), "fx_markup", Rate, true},
+		{Orders(), "billing_country", String, true},
+		{OrderItems(), "line_item_reference", String, true},
+		{OrderItems(), "vat_percent", Rate, true},
 		{Orders(), "is_test", Bool, false},
 		{Orders(), "gross_price", Decimal, false},
 		{Orders(), "order_ts", Timestamp, false},

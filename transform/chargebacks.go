@@ -20,6 +20,11 @@ const (
 	BasisOrderDate = "order_date"
 )
 
+// ResolutionUnknown is the chargeback_resolution of an order whose
+// response did not carry ChargebackResolution: whether it is disputed is
+// not known, so it is never taken for NONE and makes no chargebacks row.
+const ResolutionUnknown = "UNKNOWN"
+
 // MonthOf returns the first day of d's month.
 func MonthOf(d civil.Date) civil.Date { return civil.Date{Year: d.Year, Month: d.Month, Day: 1} }
 
@@ -120,21 +125,34 @@ func (c *Chargebacks) AddOrder(o *schemas.Order) {
 	if !o.IsTest && slices.Contains(c.TransactionStatuses, o.Status) {
 		c.transactions[MonthOf(o.OrderDate)]++
 	}
-	if o.ChargebackResolution == "NONE" || o.ChargebackResolution == "" {
+	if o.ChargebackResolution == "NONE" || o.ChargebackResolution == "" || o.ChargebackResolution == ResolutionUnknown {
 		return
 	}
-	c.disputes[o.RefNo] = schemas.Chargeback{
-		MerchantCode: o.MerchantCode,
-		RefNo:        o.RefNo,
+	// The dispute outlives the page its order came on, and the JSON
+	// decoder's strings may share that page's whole body: keep copies, or
+	// each dispute holds its page (hundreds of KB) until the commit.
+	ref := strings.Clone(o.RefNo)
+	c.disputes[ref] = schemas.Chargeback{
+		MerchantCode: strings.Clone(o.MerchantCode),
+		RefNo:        ref,
 		OrderTS:      o.OrderTS,
 		OrderDate:    o.OrderDate,
-		Resolution:   o.ChargebackResolution,
-		ReasonCode:   o.ChargebackReasonCode,
-		Currency:     o.Currency,
+		Resolution:   strings.Clone(o.ChargebackResolution),
+		ReasonCode:   cloneString(o.ChargebackReasonCode),
+		Currency:     strings.Clone(o.Currency),
 		OrderAmount:  o.GrossPrice,
 		FeeCurrency:  c.Currency,
 		RunID:        c.RunID,
 	}
+}
+
+// cloneString returns a pointer to a copy of *s; nil for nil.
+func cloneString(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	c := strings.Clone(*s)
+	return &c
 }
 
 // State is what the destination already holds for the account.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -78,10 +79,14 @@ const SourceLegacy = "legacy"
 //   - May be absent or null (stored as 0 or NULL): Discount and
 //     AffiliateCommission (0 with no discount or affiliate), the items'
 //     Price.Discount, Price.AffiliateCommission and Unit* amounts (0),
-//     and OrderNo (0 until the order completes: NULL), ExternalReference, ApproveStatus, FinishDate, Country,
-//     CustomerReference, Affiliate, ChargebackResolution ("NONE"),
-//     ChargebackReasonCode, and the items' ProductDetails.Name, SKU and
-//     Price.Currency (the order's) (NULL).
+//     and OrderNo (0 until the order completes: NULL), ExternalReference,
+//     ApproveStatus, FinishDate, BillingDetails, DeliveryDetails,
+//     PaymentDetails, FxRate, FxMarkup, PayoutCurrency, Origin,
+//     CustomerReference, Affiliate, ChargebackReasonCode, and the items'
+//     ProductDetails.Name, SKU, LineItemReference, PurchaseType,
+//     Price.VATPercent and Price.Currency (the order's) (NULL).
+//   - ChargebackResolution absent is ResolutionUnknown, never NONE (see
+//     disputeFields).
 func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.OrderItem) ([]schemas.OrderItem, error) {
 	items = items[:0]
 	if raw.RefNo == "" {
@@ -111,14 +116,14 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 		Currency:             currency,
 		IsTest:               raw.TestOrder,
 		CustomerReference:    optString(raw.CustomerReference.String()),
-		ChargebackResolution: "NONE",
-		ChargebackReasonCode: optString(raw.ChargebackReasonCode),
+		ChargebackResolution: ResolutionUnknown,
+		PaymentType:          optString(strings.ToUpper(strings.TrimSpace(raw.PaymentDetails.Type))),
+		CardType:             optString(strings.TrimSpace(raw.PaymentDetails.PaymentMethod.CardType)),
+		Origin:               optString(strings.TrimSpace(raw.Origin)),
 		RunID:                c.RunID,
 		ExtractedAt:          c.ExtractedAt,
 	}
-	if r := strings.ToUpper(strings.TrimSpace(raw.ChargebackResolution)); r != "" {
-		o.ChargebackResolution = r
-	}
+	disputeFields(raw, o)
 	if raw.OrderNo != "" {
 		n, err := strconv.ParseInt(raw.OrderNo.String(), 10, 64)
 		if err != nil {
@@ -136,12 +141,8 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 		}
 		o.FinishTS = &f
 	}
-	if raw.Country != "" {
-		cc, ok := countryCode(raw.Country)
-		if !ok {
-			return items, &FieldError{Field: "Country", Value: raw.Country, Err: ErrCountry}
-		}
-		o.Country = &cc
+	if err := c.orderReal(raw, o); err != nil {
+		return items, err
 	}
 	if raw.Affiliate != nil {
 		o.AffiliateCode = optString(raw.Affiliate.AffiliateCode)
@@ -160,6 +161,86 @@ func (c *Converter) Order(raw *extract.Order, o *schemas.Order, items []schemas.
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// orderReal converts the fields of the real response shape that need
+// checking: the countries, the payout currency and the FX rates. country
+// keeps its meaning, the billing country, as billing_country.
+// disputeFields sets o's chargeback resolution and reason code from raw:
+// a present but empty resolution means no dispute (NONE); an absent one
+// leaves o's ResolutionUnknown, since whether the order is disputed is not
+// known.
+func disputeFields(raw *extract.Order, o *schemas.Order) {
+	if raw.ChargebackResolution != nil {
+		o.ChargebackResolution = "NONE"
+		if r := strings.ToUpper(strings.TrimSpace(*raw.ChargebackResolution)); r != "" {
+			o.ChargebackResolution = r
+		}
+	}
+	if raw.ChargebackReasonCode != nil {
+		o.ChargebackReasonCode = optString(*raw.ChargebackReasonCode)
+	}
+}
+
+func (c *Converter) orderReal(raw *extract.Order, o *schemas.Order) error {
+	for _, f := range [...]struct {
+		name, v string
+		dst     **string
+	}{
+		{"BillingDetails.CountryCode", raw.BillingDetails.CountryCode, &o.BillingCountry},
+		{"DeliveryDetails.CountryCode", raw.DeliveryDetails.CountryCode, &o.DeliveryCountry},
+	} {
+		if f.v == "" {
+			continue
+		}
+		cc, ok := countryCode(f.v)
+		if !ok {
+			return &FieldError{Field: f.name, Value: f.v, Err: ErrCountry}
+		}
+		*f.dst = &cc
+	}
+	o.Country = o.BillingCountry
+	if raw.PayoutCurrency != "" {
+		cur, ok := currencyCode(raw.PayoutCurrency)
+		if !ok {
+			return &FieldError{Field: "PayoutCurrency", Value: raw.PayoutCurrency, Err: ErrCurrency}
+		}
+		o.PayoutCurrency = &cur
+	}
+	var err error
+	if o.FxRate, err = optRate("FxRate", raw.FxRate); err != nil {
+		return err
+	}
+	o.FxMarkup, err = optRate("FxMarkup", raw.FxMarkup)
+	return err
+}
+
+// optRate parses an exact decimal rate into DECIMAL(18,9), nil when absent.
+// A rate with more than nine decimals is refused rather than rounded: no
+// API sends one, so it means a misread field.
+func optRate(field string, n json.Number) (*money.Rate, error) {
+	if n == "" {
+		return nil, nil
+	}
+	if a, rounded, err := money.Parse(n.String()); err == nil && !rounded && a >= 0 && a.Units() < 1_000_000_000_000_000 {
+		// Six decimals or fewer, the common case: no big.Rat per line.
+		v := money.RateFromUnits(a.Units() * (1_000_000_000 / 1_000_000))
+		return &v, nil
+	}
+	r, ok := new(big.Rat).SetString(n.String())
+	if !ok {
+		return nil, &FieldError{Field: field, Value: n.String(), Err: ErrInvalid}
+	}
+	v, rounded, err := money.RateFromRat(r)
+	switch {
+	case err != nil:
+		return nil, &FieldError{Field: field, Value: n.String(), Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
+	case rounded:
+		return nil, &FieldError{Field: field, Value: n.String(), Err: fmt.Errorf("%w: more than %d decimals", ErrInvalid, money.RateScale)}
+	case v < 0:
+		return nil, &FieldError{Field: field, Value: n.String(), Err: ErrNegative}
+	}
+	return &v, nil
 }
 
 // orderAmounts converts the order's amounts into o.
@@ -182,17 +263,22 @@ func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schem
 	if raw.Code == "" {
 		return schemas.OrderItem{}, &FieldError{Field: field("Code"), Err: ErrMissing}
 	}
+	// The line's optional values share one allocation.
+	opt := &itemOptionals{name: raw.ProductDetails.Name, sku: raw.SKU, ref: raw.LineItemReference,
+		purchase: strings.ToUpper(strings.TrimSpace(raw.PurchaseType))}
 	it := schemas.OrderItem{
-		MerchantCode: o.MerchantCode,
-		RefNo:        o.RefNo,
-		LineNo:       int64(i + 1),
-		OrderDate:    o.OrderDate,
-		ProductCode:  raw.Code,
-		ProductName:  optString(raw.ProductDetails.Name),
-		SKU:          optString(raw.SKU),
-		Currency:     o.Currency,
-		RunID:        o.RunID,
-		ExtractedAt:  o.ExtractedAt,
+		MerchantCode:      o.MerchantCode,
+		RefNo:             o.RefNo,
+		LineNo:            int64(i + 1),
+		OrderDate:         o.OrderDate,
+		ProductCode:       raw.Code,
+		ProductName:       nonEmpty(&opt.name),
+		SKU:               nonEmpty(&opt.sku),
+		Currency:          o.Currency,
+		LineItemReference: nonEmpty(&opt.ref),
+		PurchaseType:      nonEmpty(&opt.purchase),
+		RunID:             o.RunID,
+		ExtractedAt:       o.ExtractedAt,
 	}
 	q, err := strconv.ParseInt(raw.Quantity.String(), 10, 64)
 	switch {
@@ -213,6 +299,17 @@ func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schem
 		}
 	}
 	p := &raw.Price
+	if p.VATPercent != "" {
+		v, err := optRate("Price.VATPercent", p.VATPercent)
+		if err != nil {
+			if fe, ok := errors.AsType[*FieldError](err); ok {
+				fe.Field = field(fe.Field) // spelled out only for an error
+			}
+			return it, err
+		}
+		opt.vat = *v
+		it.VATPercent = &opt.vat
+	}
 	api6 := c.SourceAPI != SourceLegacy
 	err = c.amounts([]amountField{
 		{"Price.NetPrice", p.NetPrice, &it.NetPrice, api6},
@@ -376,6 +473,21 @@ func (c *Converter) amount(field string, n json.Number, out *money.Amount, requi
 	}
 	*out = a
 	return nil
+}
+
+// itemOptionals holds the optional values of an order line, so that
+// pointing to them costs one allocation a line rather than one each.
+type itemOptionals struct {
+	name, sku, ref, purchase string
+	vat                      money.Rate
+}
+
+// nonEmpty returns p, or nil if *p is empty.
+func nonEmpty(p *string) *string {
+	if *p == "" {
+		return nil
+	}
+	return p
 }
 
 func optString(s string) *string {

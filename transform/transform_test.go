@@ -32,7 +32,13 @@ func rawOrder() extract.Order {
 		OrderDate:            "2025-03-01 01:30:00",
 		FinishDate:           "2025-03-01 01:31:02",
 		Currency:             "eur",
-		Country:              "ro",
+		BillingDetails:       extract.BillingDetails{CountryCode: "ro"},
+		DeliveryDetails:      extract.DeliveryDetails{CountryCode: "md"},
+		PaymentDetails:       extract.PaymentDetails{Type: "cc", PaymentMethod: extract.PaymentMethod{CardType: "Visa"}},
+		FxRate:               "0.218432",
+		FxMarkup:             "1.75",
+		PayoutCurrency:       "usd",
+		Origin:               "Web",
 		CustomerReference:    "123456",
 		Affiliate:            &extract.Affiliate{AffiliateCode: "AFF1"},
 		NetPrice:             "100",
@@ -43,17 +49,21 @@ func rawOrder() extract.Order {
 		VAT:                  "17.1",
 		AffiliateCommission:  "4.5",
 		AvangateCommission:   "5.0000004",
-		ChargebackResolution: "",
+		ChargebackResolution: new(string),
+		ChargebackReasonCode: new(string),
 		Items: []extract.OrderItem{{
-			Code:           "PRO-1",
-			ProductDetails: extract.ProductDetails{Name: "Pro"},
-			SKU:            "SKU-PRO",
-			Quantity:       "2",
+			LineItemReference: "69057567c67d17d570523b4ea67fe8770fdbc5bd",
+			PurchaseType:      "PRODUCT",
+			Code:              "PRO-1",
+			ProductDetails:    extract.ProductDetails{Name: "Pro"},
+			SKU:               "SKU-PRO",
+			Quantity:          "2",
 			Price: extract.ItemPrice{
 				Currency: "EUR", NetPrice: "100", GrossPrice: "119", NetDiscountedPrice: "90",
 				GrossDiscountedPrice: "107.1", Discount: "10", VAT: "17.1", AffiliateCommission: "4.5",
 				UnitNetPrice: "50", UnitGrossPrice: "59.5", UnitVAT: "8.55", UnitDiscount: "5",
 				UnitNetDiscountedPrice: "45", UnitGrossDiscountedPrice: "53.55", UnitAffiliateCommission: "2.25",
+				VATPercent: "19",
 			},
 		}},
 	}
@@ -124,7 +134,17 @@ func TestOrderConvertsExactly(t *testing.T) {
 	if len(items) != 1 {
 		t.Fatalf("items = %d, want 1", len(items))
 	}
+	if *o.BillingCountry != "RO" || o.Country != o.BillingCountry || *o.DeliveryCountry != "MD" || *o.PaymentType != "CC" ||
+		*o.CardType != "Visa" || o.FxRate.String() != "0.218432000" || o.FxMarkup.String() != "1.750000000" ||
+		*o.PayoutCurrency != "USD" || *o.Origin != "Web" {
+		t.Errorf("real-shape fields = %v %v %v %v %v %v %v %v", *o.BillingCountry, *o.DeliveryCountry, *o.PaymentType,
+			*o.CardType, o.FxRate, o.FxMarkup, *o.PayoutCurrency, *o.Origin)
+	}
 	it := items[0]
+	if *it.LineItemReference != "69057567c67d17d570523b4ea67fe8770fdbc5bd" || *it.PurchaseType != "PRODUCT" ||
+		it.VATPercent.String() != "19.000000000" {
+		t.Errorf("item real-shape fields = %v %v %v", *it.LineItemReference, *it.PurchaseType, it.VATPercent)
+	}
 	if it.LineNo != 1 || it.RefNo != "7000001" || it.OrderDate != o.OrderDate || it.Quantity != 2 ||
 		it.UnitVAT.Units() != 8_550_000 || it.UnitGrossDiscountedPrice.Units() != 53_550_000 || it.Currency != "EUR" {
 		t.Errorf("item = %+v", it)
@@ -181,7 +201,13 @@ func TestOrderRejectsBadFields(t *testing.T) {
 		{"bad date", func(o *extract.Order) { o.OrderDate = "31/03/2025" }, "OrderDate", ErrTime},
 		{"unknown currency", func(o *extract.Order) { o.Currency = "XYZ" }, "Currency", ErrCurrency},
 		{"straddles two codes", func(o *extract.Order) { o.Currency = "D E" }, "Currency", ErrCurrency},
-		{"bad country", func(o *extract.Order) { o.Country = "R0" }, "Country", ErrCountry},
+		{"bad country", func(o *extract.Order) { o.BillingDetails.CountryCode = "R0" }, "BillingDetails.CountryCode", ErrCountry},
+		{"bad delivery country", func(o *extract.Order) { o.DeliveryDetails.CountryCode = "ROU" }, "DeliveryDetails.CountryCode", ErrCountry},
+		{"bad payout currency", func(o *extract.Order) { o.PayoutCurrency = "US" }, "PayoutCurrency", ErrCurrency},
+		{"bad fx rate", func(o *extract.Order) { o.FxRate = "1,08" }, "FxRate", ErrInvalid},
+		{"fx rate past nine decimals", func(o *extract.Order) { o.FxRate = "1.0000000001" }, "FxRate", ErrInvalid},
+		{"negative fx markup", func(o *extract.Order) { o.FxMarkup = "-1" }, "FxMarkup", ErrNegative},
+		{"bad vat percent", func(o *extract.Order) { o.Items[0].Price.VATPercent = "x" }, "Items[0].Price.VATPercent", ErrInvalid},
 		{"bad amount", func(o *extract.Order) { o.VAT = "1,5" }, "VAT", money.ErrSyntax},
 		{"amount out of range", func(o *extract.Order) { o.GrossPrice = "1e15" }, "GrossPrice", money.ErrRange},
 		{"negative quantity", func(o *extract.Order) { o.Items[0].Quantity = "-1" }, "Items[0].Quantity", ErrNegative},
@@ -300,5 +326,46 @@ func TestOrderRequiresAmountsAndItems(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestChargebackFieldPresence: a missing ChargebackResolution is UNKNOWN,
+// never NONE, and makes no chargebacks row; a present empty one is NONE.
+func TestChargebackFieldPresence(t *testing.T) {
+	str := func(s string) *string { return &s }
+	for _, tt := range []struct {
+		name               string
+		resolution, reason *string
+		want               string
+		wantReason         string // "NULL" for nil
+		disputes           int
+	}{
+		{"absent", nil, nil, ResolutionUnknown, "NULL", 0},
+		{"present empty", str(""), str(""), "NONE", "NULL", 0},
+		{"present NONE", str("NONE"), str(""), "NONE", "NULL", 0},
+		{"open", str("open"), str("FRAUD"), "OPEN", "FRAUD", 1},
+		{"reason without resolution", nil, str("FRAUD"), ResolutionUnknown, "FRAUD", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Converter{MerchantCode: "M1", SourceAPI: "rest", Source: time.UTC, Reporting: time.UTC}
+			raw := rawOrder()
+			raw.ChargebackResolution, raw.ChargebackReasonCode = tt.resolution, tt.reason
+			var o schemas.Order
+			if _, err := c.Order(&raw, &o, nil); err != nil {
+				t.Fatal(err)
+			}
+			reason := "NULL"
+			if o.ChargebackReasonCode != nil {
+				reason = *o.ChargebackReasonCode
+			}
+			if o.ChargebackResolution != tt.want || reason != tt.wantReason {
+				t.Errorf("resolution %q reason %s, want %q %s", o.ChargebackResolution, reason, tt.want, tt.wantReason)
+			}
+			cb := Chargebacks{TransactionStatuses: []string{"COMPLETE"}}
+			cb.AddOrder(&o)
+			if n := len(cb.disputes); n != tt.disputes {
+				t.Errorf("%d disputes, want %d", n, tt.disputes)
+			}
+		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ledgerline/ledgerline/extract/sandbox"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
+	"github.com/ledgerline/ledgerline/reportjob"
 	"github.com/ledgerline/ledgerline/runlock"
 	"github.com/robfig/cron/v3"
 )
@@ -40,6 +41,7 @@ const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
 
 Usage:
   etl validate [-c jobs.yaml]                      check the configuration
+  etl check [-c jobs.yaml] [ACCOUNT...]            read-only checks of each account's API before the first night
   etl run JOB [--date YYYY-MM-DD] [-c jobs.yaml]   run a job for one business date
   etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [-c jobs.yaml]
                                                    run a job for every date of a range; resumable
@@ -63,6 +65,8 @@ func (c *cli) main(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "validate":
 		return c.validate(ctx, args[1:])
+	case "check":
+		return c.check(ctx, args[1:])
 	case "run":
 		return c.run(ctx, args[1:])
 	case "backfill":
@@ -182,6 +186,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	dateFlag := fs.String("date", "", "business `date` to run (default: yesterday in the job's time zone)")
 	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
 	pushgateway := fs.String("pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL`")
+	reportsDir := reportsDirFlag(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -206,12 +211,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "etl run: no job %q in %s\n", pos[0], *path)
 		return exitUsage
 	}
-	date := pipeline.Yesterday(job, c.clock())
-	if *dateFlag != "" {
-		if date, err = civil.ParseDate(*dateFlag); err != nil {
-			fmt.Fprintf(c.stderr, "etl run: --date %q: want YYYY-MM-DD\n", *dateFlag)
-			return exitUsage
-		}
+	date, ok := c.runDate(job, *dateFlag)
+	if !ok {
+		return exitUsage
 	}
 	code := exitOK
 	for _, name := range job.Accounts {
@@ -247,7 +249,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 			continue
 		}
 		printSummary(c.stdout, s)
-		if err := c.jobReports(ctx, r.Log, job, acct, date); err != nil {
+		if err := c.jobReports(ctx, r.Log, job, acct, date, reportjob.Dir(*reportsDir, f)); err != nil {
 			fmt.Fprintf(c.stderr, "etl run: job %s, account %s: accounting report: %v\n", job.Name, acct.Name, err)
 			code = exitFailed
 		}
@@ -279,6 +281,33 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	for _, stream := range s.Unsupported {
 		fmt.Fprintf(w, "stream %s skipped: the account's API does not provide it\n", stream)
 	}
+	for _, stream := range s.Unavailable {
+		fmt.Fprintf(w, "stream %s skipped: the account is set to %s: unavailable; chargeback fees are not computed\n", stream, stream)
+	}
+	for _, line := range s.Coverage.Incomplete() {
+		fmt.Fprintf(w, "field coverage under 100%%: %s\n", line)
+	}
+}
+
+// runDate returns the business date of etl run: flag, or yesterday in
+// the job's time zone when it is empty. It refuses, with a message, a date
+// that does not parse and a day that is not over, which has no final data:
+// running it would mark its month complete over orders still to come.
+func (c *cli) runDate(job config.Job, flag string) (civil.Date, bool) {
+	yesterday := pipeline.Yesterday(job, c.clock())
+	if flag == "" {
+		return yesterday, true
+	}
+	date, err := civil.ParseDate(flag)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl run: --date %q: want YYYY-MM-DD\n", flag)
+		return civil.Date{}, false
+	}
+	if date.After(yesterday) {
+		fmt.Fprintf(c.stderr, "etl run: --date %s is after yesterday (%s in %s): that day is not over\n", date, yesterday, job.Timezone)
+		return civil.Date{}, false
+	}
+	return date, true
 }
 
 func (c *cli) sandboxServe(ctx context.Context, args []string) int {

@@ -82,6 +82,9 @@ func TestExitCodes(t *testing.T) {
 		{"run unknown job", []string{"run", "weekly", "-c", good}, env, exitUsage, "", `no job "weekly"`},
 		{"run bad date", []string{"run", "nightly", "--date", "2025-13-01", "-c", good}, env, exitUsage, "", `--date "2025-13-01"`},
 		{"run without job", []string{"run", "-c", good}, env, exitUsage, "", "Usage: etl run"},
+		// The clock is 2025-04-01 09:00 UTC: today and later are not over.
+		{"run today", []string{"run", "nightly", "--date", "2025-04-01", "-c", good}, env, exitUsage, "", `--date 2025-04-01 is after yesterday \(2025-03-31 in UTC\): that day is not over`},
+		{"run future", []string{"run", "nightly", "--date", "2025-12-05", "-c", good}, env, exitUsage, "", `--date 2025-12-05 is after yesterday`},
 		{"run bad config", []string{"run", "nightly", "-c", bad}, env, exitUsage, "", "lookback_days"},
 		{"sandbox without serve", []string{"sandbox"}, env, exitUsage, "", "etl sandbox serve"},
 		{"sandbox bad flag", []string{"sandbox", "serve", "--seed", "x"}, env, exitUsage, "", "invalid value"},
@@ -318,6 +321,46 @@ func TestLogLevelFlag(t *testing.T) {
 			}
 			if got := log.Enabled(t.Context(), slog.LevelInfo); got != tt.info {
 				t.Errorf("info enabled %v, want %v", got, tt.info)
+			}
+		})
+	}
+}
+
+// TestRunWithoutChargebackFields: against a sandbox whose orders carry no
+// dispute fields, a job with chargebacks exits 1 naming the field and the
+// fix; with chargebacks: unavailable it exits 0, and its summary says the
+// stream was skipped and which fields the orders lacked.
+func TestRunWithoutChargebackFields(t *testing.T) {
+	base := strings.Replace(testConfig, "since: 2025-01-01}", "since: 2025-01-01, dialect: no-chargeback-fields}", 1)
+	base = strings.Replace(base, "streams: [orders, subscriptions]", "streams: [orders, chargebacks]", 1)
+	env := map[string]string{"CLI_SECRET": "s3cr3t-value"}
+	for _, tt := range []struct {
+		name   string
+		config string
+		code   int
+		stdout []string
+		stderr string
+	}{
+		{"available", base, exitFailed, nil,
+			"orders carry no ChargebackResolution: none of the"},
+		{"unavailable", strings.Replace(base, "    currency: USD\n", "    currency: USD\n    chargebacks: unavailable\n", 1), exitOK,
+			[]string{"stream chargebacks skipped: the account is set to chargebacks: unavailable; chargeback fees are not computed\n",
+				"field coverage under 100%: orders: ChargebackResolution 0.0% (0 of "}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path, _ := writeConfig(t, tt.config)
+			c, out, errb := newCLI(env)
+			if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-03-31"}); code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", code, tt.code, errb)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			if tt.stderr != "" && (!strings.Contains(errb.String(), tt.stderr) ||
+				!strings.Contains(errb.String(), "or set `chargebacks: unavailable` on the account")) {
+				t.Errorf("stderr lacks the field and the fix:\n%s", errb)
 			}
 		})
 	}

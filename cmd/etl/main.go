@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,8 +26,15 @@ const (
 )
 
 func main() {
+	setMemoryLimit(os.LookupEnv)
+	stopProfiles, err := startProfiles(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "etl:", err)
+		os.Exit(exitUsage)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := (&cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv}).main(ctx, os.Args[1:])
 	stop()
+	stopProfiles()
 	os.Exit(code)
 }

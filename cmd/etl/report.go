@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,7 +14,7 @@ import (
 	"github.com/ledgerline/ledgerline/reports"
 )
 
-const reportSynopsis = "etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml] [--out DIR] [--no-send] [--allow-incomplete]"
+const reportSynopsis = "etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml] [--reports-dir DIR] [--no-send] [--allow-incomplete]"
 
 // report runs 'etl report accounting': it builds each account's accounting
 // workbook and CSV for a month from the job's warehouse, reconciles them
@@ -28,7 +29,8 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	monthFlag := fs.String("month", "", "the report's `month`, YYYY-MM (required)")
 	accountFlag := fs.String("account", "", "report on this `account` only (default: every account of the job)")
 	jobFlag := fs.String("job", "", "the `job` whose warehouse and report recipients to use (default: the one job with an accounting report)")
-	out := fs.String("out", reports.DefaultDir, "reports `directory`; files go to DIR/ACCOUNT/YYYY-MM/")
+	out := reportsDirFlag(fs)
+	fs.StringVar(out, "out", "", "the same as --reports-dir")
 	noSend := fs.Bool("no-send", false, "build and reconcile the files, send nothing")
 	incomplete := fs.Bool("allow-incomplete", false, "send the report even if no successful run has read the whole month since it ended (marked PROVISIONAL)")
 	pos, err := parse(fs, args[1:])
@@ -74,7 +76,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	code := exitOK
 	for _, name := range accounts {
 		acct, _ := f.Account(name) // validated by config.Load
-		if err := c.accountingReport(ctx, log, job, acct, month, reportjob.Options{Dir: *out, Send: !*noSend, AllowIncomplete: *incomplete}); err != nil {
+		if err := c.accountingReport(ctx, log, job, acct, month, reportjob.Options{Dir: reportjob.Dir(*out, f), Send: !*noSend, AllowIncomplete: *incomplete}); err != nil {
 			fmt.Fprintf(c.stderr, "etl report accounting: account %s, %s: %v\n", acct.Name, reports.MonthLabel(month), err)
 			code = exitFailed
 		}
@@ -118,12 +120,20 @@ func (c *cli) printReport(acct config.Account, month civil.Date, res reportjob.R
 }
 
 // jobReports runs the accounting reports of job for acct after its run
-// for business date date (see reportjob.AfterRun) and prints what they
-// did. 'etl run' and 'etl schedule' call it after each account's run.
-func (c *cli) jobReports(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, date civil.Date) error {
-	res, err := reportjob.AfterRun(ctx, job, acct, date, reportjob.Options{Log: log, Now: c.clock, Getenv: c.getenv})
+// for business date date (see reportjob.AfterRun), writing the files
+// under dir, and prints what they did. 'etl run' and 'etl schedule' call it
+// after each account's run.
+func (c *cli) jobReports(ctx context.Context, log *slog.Logger, job config.Job, acct config.Account, date civil.Date, dir string) error {
+	res, err := reportjob.AfterRun(ctx, job, acct, date, reportjob.Options{Dir: dir, Log: log, Now: c.clock, Getenv: c.getenv})
 	if res.Report != nil {
 		c.printReport(acct, res.Report.Month, res)
 	}
 	return err
+}
+
+// reportsDirFlag defines --reports-dir on fs: where report files go. Empty
+// (the default) means reports_dir of jobs.yaml, else reports.DefaultDir
+// (see reportjob.Dir).
+func reportsDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("reports-dir", "", "reports `directory`; files go to DIR/ACCOUNT/YYYY-MM/ (default: reports_dir of jobs.yaml, else "+reports.DefaultDir+")")
 }

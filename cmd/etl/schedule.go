@@ -11,6 +11,7 @@ import (
 	"github.com/ledgerline/ledgerline/jobrun"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
+	"github.com/ledgerline/ledgerline/reportjob"
 	"github.com/ledgerline/ledgerline/scheduler"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -90,7 +91,7 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 				errs = append(errs, fmt.Errorf("account %s, date %s: %w", acct.Name, date, err))
 				continue
 			}
-			if err := c.jobReports(ctx, log, job, acct, date); err != nil {
+			if err := c.jobReports(ctx, log, job, acct, date, reportjob.Dir("", f)); err != nil {
 				errs = append(errs, fmt.Errorf("account %s: accounting report: %w", acct.Name, err))
 			}
 		}

@@ -1,21 +1,27 @@
-// Package k8s holds the Kubernetes manifests of ledgerline; its tests
-// validate them (with kubeconform, offline, against the schemas vendored in
-// schemas/) and check that they agree with each other, with jobs.yaml's
-// rules and with the Dockerfile.
+// Package k8s holds the Kubernetes manifests of ledgerline, as kustomize
+// directories: base/, overlays/ (local-warehouse, bigquery, schedule) and
+// monitoring/. Its tests render every one with the kustomize binary,
+// validate the output with kubeconform (offline, strict, against the
+// schemas vendored in schemas/) and check what the schemas cannot: that
+// the objects agree with each other, with jobs.yaml's rules and with the
+// Dockerfile.
 package k8s
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
-	"github.com/ledgerline/ledgerline/config"
 	"gopkg.in/yaml.v3"
 )
 
@@ -23,24 +29,29 @@ import (
 // schemas are in schemas/.
 const kubernetesVersion = "1.34.0"
 
-var manifests = []string{"configmap.yaml", "secret.yaml", "pvc.yaml", "cronjob.yaml"}
+// The tools the tests run, at the versions .ci/run installs.
+const (
+	kubeconformInstall = "go install github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0"
+	kustomizeInstall   = "go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.1"
+)
 
-// kubeconform returns the path of the kubeconform binary that .ci/run
-// installs; the test is skipped without it, except under CI.
-func kubeconform(t *testing.T) string {
+// tool returns the path of the binary name that .ci/run installs (with
+// install). Without it the test is skipped, except under CI, where it
+// fails: a CI that validates nothing must not pass.
+func tool(t *testing.T, name, install string) string {
 	t.Helper()
-	if p, err := exec.LookPath("kubeconform"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
 	for _, dir := range []string{os.Getenv("GOBIN"), filepath.Join(goEnv(t, "GOPATH"), "bin")} {
-		if p := filepath.Join(dir, "kubeconform"); dir != "" && isFile(p) {
+		if p := filepath.Join(dir, name); dir != "" && isFile(p) {
 			return p
 		}
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatal("kubeconform is not installed; .ci/run installs it")
+		t.Fatalf("%s is not installed, so deploy/k8s cannot be rendered or validated; .ci/run installs it (%s)", name, install)
 	}
-	t.Skip("kubeconform is not installed (go install github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0)")
+	t.Skipf("%s is not installed (%s)", name, install)
 	return ""
 }
 
@@ -58,8 +69,9 @@ func isFile(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// validate runs kubeconform, strict and offline, on files.
-func validate(t *testing.T, files ...string) (string, error) {
+// validate runs kubeconform, strict and offline, on files; kinds in skip
+// (without a vendored schema) are counted as skipped, not validated.
+func validate(t *testing.T, skip []string, files ...string) (string, error) {
 	t.Helper()
 	abs, err := filepath.Abs("schemas")
 	if err != nil {
@@ -67,56 +79,95 @@ func validate(t *testing.T, files ...string) (string, error) {
 	}
 	args := []string{"-strict", "-summary", "-kubernetes-version", kubernetesVersion,
 		"-schema-location", abs + "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"}
-	cmd := exec.Command(kubeconform(t), append(args, files...)...)
+	if len(skip) > 0 {
+		args = append(args, "-skip", strings.Join(skip, ","))
+	}
+	cmd := exec.Command(tool(t, "kubeconform", kubeconformInstall), append(args, files...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
 	return out.String(), err
 }
 
-func TestManifestsAreValid(t *testing.T) {
-	out, err := validate(t, manifests...)
-	if err != nil {
-		t.Fatalf("kubeconform: %v\n%s", err, out)
-	}
-	if want := fmt.Sprintf("%d resources found in %d files - Valid: %d, Invalid: 0, Errors: 0, Skipped: 0", len(manifests), len(manifests), len(manifests)); !strings.Contains(out, want) {
-		t.Errorf("kubeconform: %s, want %q", out, want)
-	}
-}
-
-// TestKubeconformCatchesMistakes makes sure the validation has teeth:
-// misspelt and mistyped fields, and a kind without a vendored schema, fail.
-func TestKubeconformCatchesMistakes(t *testing.T) {
-	cronjob, err := os.ReadFile("cronjob.yaml")
+// kustomizations returns the directories holding a kustomization.yaml,
+// relative to deploy/k8s: every one is rendered and validated, so a new
+// overlay cannot escape the tests.
+func kustomizations(t *testing.T) []string {
+	t.Helper()
+	var dirs []string
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p == "schemas" {
+			return filepath.SkipDir
+		}
+		if d.Name() == "kustomization.yaml" && !isComponent(t, p) {
+			dirs = append(dirs, filepath.Dir(p))
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name, old, new, want string
-	}{
-		{"unknown field", "concurrencyPolicy: Forbid", "concurrencypolicy: Forbid", "additional properties 'concurrencypolicy' not allowed"},
-		{"wrong type", "backoffLimit: 2 ", `backoffLimit: "two" `, "backoffLimit"},
-		{"unknown kind", "kind: CronJob", "kind: CronTab", "could not find schema for CronTab"},
+	return dirs
+}
+
+// isComponent says whether the kustomization file is a Component, which
+// is not rendered alone but in the kustomizations that use it.
+func isComponent(t *testing.T, file string) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if !bytes.Contains(cronjob, []byte(tt.old)) {
-				t.Fatalf("cronjob.yaml has no %q", tt.old)
-			}
-			bad := filepath.Join(t.TempDir(), "bad.yaml")
-			if err := os.WriteFile(bad, bytes.Replace(cronjob, []byte(tt.old), []byte(tt.new), 1), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out, err := validate(t, bad)
-			if err == nil || !strings.Contains(out, tt.want) {
-				t.Errorf("kubeconform: %v\n%s\nwant a failure with %q", err, out, tt.want)
-			}
-		})
+	return regexp.MustCompile(`(?m)^kind: Component$`).Match(b)
+}
+
+// renders caches kustomize's output per directory: several tests read the
+// same render.
+var renders sync.Map // dir -> []byte
+
+// render returns `kustomize build dir`.
+func render(t *testing.T, dir string) []byte {
+	t.Helper()
+	if b, ok := renders.Load(dir); ok {
+		return b.([]byte)
+	}
+	cmd := exec.Command(tool(t, "kustomize", kustomizeInstall), "build", dir)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kustomize build %s: %v\n%s", dir, err, errb.String())
+	}
+	renders.Store(dir, out.Bytes())
+	return out.Bytes()
+}
+
+// objects decodes the documents of a render.
+func objects(t *testing.T, what string, b []byte) []object {
+	t.Helper()
+	var out []object
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var m map[string]any
+		err := dec.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if m != nil {
+			out = append(out, object(m))
+		}
 	}
 }
 
-// object is a decoded manifest.
-type object map[string]any
+// rendered returns the objects of dir's render.
+func rendered(t *testing.T, dir string) []object {
+	t.Helper()
+	return objects(t, dir, render(t, dir))
+}
 
 func load(t *testing.T, file string) object {
 	t.Helper()
@@ -124,12 +175,15 @@ func load(t *testing.T, file string) object {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %v", file, err)
+	objs := objects(t, file, b)
+	if len(objs) != 1 {
+		t.Fatalf("%s holds %d objects, want 1", file, len(objs))
 	}
-	return object(m)
+	return objs[0]
 }
+
+// object is a decoded manifest.
+type object map[string]any
 
 // sub returns the object at path, or an empty one.
 func (o object) sub(path ...any) object {
@@ -164,90 +218,109 @@ func (o object) str(path ...any) string {
 	return s
 }
 
-// TestCronJobRunsTheJobSafely checks what the schemas cannot: the
-// CronJob's policies, and that it agrees with the ConfigMap, the Secret,
-// the volume claim and jobs.yaml.
-func TestCronJobRunsTheJobSafely(t *testing.T) {
-	cj, cm, secret, pvc := load(t, "cronjob.yaml"), load(t, "configmap.yaml"), load(t, "secret.yaml"), load(t, "pvc.yaml")
-	spec := cj.sub("spec")
-	job := spec.sub("jobTemplate", "spec")
-	pod := job.sub("template", "spec")
+// list returns the list at path as objects (its maps).
+func (o object) list(path ...any) []object {
+	l, _ := o.get(path...).([]any)
+	var out []object
+	for _, v := range l {
+		if m, ok := v.(map[string]any); ok {
+			out = append(out, object(m))
+		}
+	}
+	return out
+}
 
-	checks := []struct {
-		what string
-		got  any
-		want any
-	}{
-		{"concurrencyPolicy", spec.get("concurrencyPolicy"), "Forbid"},
-		{"restartPolicy (podFailurePolicy needs Never)", pod.get("restartPolicy"), "Never"},
-		{"first podFailurePolicy rule", job.get("podFailurePolicy", "rules", 0, "action"), "FailJob"},
-		{"its container", job.get("podFailurePolicy", "rules", 0, "onExitCodes", "containerName"), pod.get("containers", 0, "name")},
-		{"its operator", job.get("podFailurePolicy", "rules", 0, "onExitCodes", "operator"), "In"},
-		{"runAsNonRoot", pod.get("securityContext", "runAsNonRoot"), true},
-		{"runAsUser (distroless nonroot)", pod.get("securityContext", "runAsUser"), 65532},
-		{"secret of envFrom", pod.get("containers", 0, "envFrom", 0, "secretRef", "name"), secret.get("metadata", "name")},
-		{"configMap volume", pod.get("volumes", 0, "configMap", "name"), cm.get("metadata", "name")},
-		{"claim of the warehouse volume", pod.get("volumes", 1, "persistentVolumeClaim", "claimName"), pvc.get("metadata", "name")},
-	}
-	for _, c := range checks {
-		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
-			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
-		}
-	}
-	for _, key := range []string{"startingDeadlineSeconds"} {
-		if n, ok := spec.get(key).(int); !ok || n <= 0 {
-			t.Errorf("spec.%s = %v, want a positive number", key, spec.get(key))
-		}
-	}
-	for _, key := range []string{"backoffLimit", "activeDeadlineSeconds"} {
-		if n, ok := job.get(key).(int); !ok || n <= 0 {
-			t.Errorf("jobTemplate.spec.%s = %v, want a positive number", key, job.get(key))
-		}
-	}
-	codes, _ := job.get("podFailurePolicy", "rules", 0, "onExitCodes", "values").([]any)
-	if !slices.Contains(codes, any(2)) || slices.Contains(codes, any(1)) {
-		t.Errorf("FailJob exit codes = %v: want 2 (bad configuration or usage) and never 1 (a failed run, worth a retry)", codes)
-	}
+func (o object) kind() string { return o.str("kind") }
+func (o object) name() string { return o.str("metadata", "name") }
 
-	// The container runs a job of the ConfigMap's jobs.yaml, whose every
-	// ${VAR} the Secret provides, on the job's schedule in its time zone.
-	args, _ := pod.get("containers", 0, "args").([]any)
-	if len(args) < 4 || args[0] != "run" || args[2] != "-c" {
-		t.Fatalf("container args = %v, want run JOB -c FILE", args)
+// find returns the object of kind and name in objs.
+func find(objs []object, kind, name string) (object, bool) {
+	for _, o := range objs {
+		if o.kind() == kind && o.name() == name {
+			return o, true
+		}
 	}
-	mount := pod.str("containers", 0, "volumeMounts", 0, "mountPath")
-	if want := mount + "/jobs.yaml"; args[3] != want {
-		t.Errorf("-c %v, want %s (the ConfigMap's mount)", args[3], want)
+	return nil, false
+}
+
+func ofKind(objs []object, kind string) []object {
+	var out []object
+	for _, o := range objs {
+		if o.kind() == kind {
+			out = append(out, o)
+		}
 	}
-	env := map[string]string{}
-	for k, v := range secret.sub("stringData") {
-		env[k] = fmt.Sprint(v)
+	return out
+}
+
+// TestEveryKustomizationRendersAndValidates renders every kustomize
+// directory and validates the output strictly. PrometheusRule has no
+// vendored schema (it is a CRD): kubeconform skips it and
+// TestPrometheusRule checks it.
+func TestEveryKustomizationRendersAndValidates(t *testing.T) {
+	dirs := kustomizations(t)
+	for _, want := range []string{"base", "overlays/local-warehouse", "overlays/bigquery", "overlays/schedule", "monitoring"} {
+		if !slices.Contains(dirs, want) {
+			t.Errorf("no kustomization in %s (have %v)", want, dirs)
+		}
 	}
-	f, err := config.Parse("configmap.yaml:jobs.yaml", []byte(cm.str("data", "jobs.yaml")), func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatalf("the ConfigMap's jobs.yaml with the Secret's variables:\n%v", err)
-	}
-	j, ok := f.Job(fmt.Sprint(args[1]))
-	if !ok {
-		t.Fatalf("the CronJob runs job %v, which jobs.yaml lacks", args[1])
-	}
-	if spec.str("schedule") != j.Schedule || spec.str("timeZone") != j.Timezone.String() {
-		t.Errorf("CronJob runs at %q in %s, the job's schedule is %q in %s",
-			spec.str("schedule"), spec.str("timeZone"), j.Schedule, j.Timezone)
-	}
-	if d := j.Destination; d.Type == config.DestinationLocal {
-		mounted := false
-		for i := range 3 {
-			if p := pod.str("containers", 0, "volumeMounts", i, "mountPath"); p != "" && strings.HasPrefix(d.Local.Path, p+"/") {
-				mounted = true
+	for _, dir := range dirs {
+		t.Run(dir, func(t *testing.T) {
+			objs := rendered(t, dir)
+			skipped := len(ofKind(objs, "PrometheusRule"))
+			file := filepath.Join(t.TempDir(), "render.yaml")
+			if err := os.WriteFile(file, render(t, dir), 0o644); err != nil {
+				t.Fatal(err)
 			}
-		}
-		if !mounted {
-			t.Errorf("the warehouse %s is on no mounted volume", d.Local.Path)
-		}
+			out, err := validate(t, []string{"PrometheusRule"}, file)
+			if err != nil {
+				t.Fatalf("kubeconform: %v\n%s", err, out)
+			}
+			want := fmt.Sprintf("%s found in 1 file - Valid: %d, Invalid: 0, Errors: 0, Skipped: %d", plural(len(objs), "resource"), len(objs)-skipped, skipped)
+			if !strings.Contains(out, want) {
+				t.Errorf("kubeconform: %s, want %q", out, want)
+			}
+		})
+	}
+}
+
+// TestSecretExampleIsValid: the example Secret is a valid manifest (it is
+// only kept out of every kustomization).
+func TestSecretExampleIsValid(t *testing.T) {
+	out, err := validate(t, nil, "secret.example.yaml")
+	if err != nil || !strings.Contains(out, "Valid: 1, Invalid: 0, Errors: 0, Skipped: 0") {
+		t.Errorf("kubeconform: %v\n%s", err, out)
+	}
+}
+
+// TestKubeconformCatchesMistakes makes sure the validation has teeth:
+// misspelt and mistyped fields, and a kind without a vendored schema, fail.
+func TestKubeconformCatchesMistakes(t *testing.T) {
+	cronjob, err := os.ReadFile("base/cronjob-nightly.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"unknown field", "concurrencyPolicy: Forbid", "concurrencypolicy: Forbid", "additional properties 'concurrencypolicy' not allowed"},
+		{"wrong type", "backoffLimit: 2 ", `backoffLimit: "two" `, "backoffLimit"},
+		{"unknown kind", "kind: CronJob", "kind: CronTab", "could not find schema for CronTab"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !bytes.Contains(cronjob, []byte(tt.old)) {
+				t.Fatalf("cronjob-nightly.yaml has no %q", tt.old)
+			}
+			bad := filepath.Join(t.TempDir(), "bad.yaml")
+			if err := os.WriteFile(bad, bytes.Replace(cronjob, []byte(tt.old), []byte(tt.new), 1), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := validate(t, nil, bad)
+			if err == nil || !strings.Contains(out, tt.want) {
+				t.Errorf("kubeconform: %v\n%s\nwant a failure with %q", err, out, tt.want)
+			}
+		})
 	}
 }
 
@@ -291,4 +364,12 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("without cgo: %s", line)
 		}
 	}
+}
+
+// plural is kubeconform's: "1 resource", "2 resources".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -52,9 +52,9 @@ func TestLegacyRecordedShape(t *testing.T) {
 					cur = tt.usdSales
 					usd++
 				}
-				if o.RefNo != m.RefNo || o.Currency != cur || o.Country != strings.ToUpper(m.Country) || len(o.Country) != 2 {
-					t.Fatalf("sale %s: currency %s, country %q; order %s: %s, %q; want %s", o.RefNo, o.Currency, o.Country,
-						m.RefNo, m.Currency, m.Country, cur)
+				if o.RefNo != m.RefNo || o.Currency != cur || o.BillingDetails.CountryCode != strings.ToUpper(m.BillingDetails.CountryCode) || len(o.BillingDetails.CountryCode) != 2 {
+					t.Fatalf("sale %s: currency %s, country %q; order %s: %s, %q; want %s", o.RefNo, o.Currency, o.BillingDetails.CountryCode,
+						m.RefNo, m.Currency, m.BillingDetails.CountryCode, cur)
 				}
 				for _, it := range o.Items {
 					if it.Price.Currency != cur {

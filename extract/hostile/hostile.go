@@ -123,6 +123,7 @@ func (s *Server) Requests() int64 { return s.hits.Load() }
 
 // Orders returns the orders of API day d as an honest server sends them.
 func (s *Server) Orders(d civil.Date) []extract.Order {
+	noDispute := "NONE"
 	out := make([]extract.Order, s.cfg.PerDay)
 	for i := range out {
 		ref := fmt.Sprintf("%04d%02d%02d%03d", d.Year, d.Month, d.Day, i+1)
@@ -131,7 +132,8 @@ func (s *Server) Orders(d civil.Date) []extract.Order {
 			UnitGrossPrice: "12", UnitVAT: "2", UnitDiscount: "0", UnitNetDiscountedPrice: "10",
 			UnitGrossDiscountedPrice: "12", UnitAffiliateCommission: "0"}
 		out[i] = extract.Order{RefNo: ref, OrderNo: json.Number(strconv.Itoa(i + 1)), Status: "COMPLETE",
-			ApproveStatus: "OK", OrderDate: d.String() + " 10:00:00", Currency: "USD", Country: "US",
+			ApproveStatus: "OK", OrderDate: d.String() + " 10:00:00", Currency: "USD", BillingDetails: extract.BillingDetails{CountryCode: "us"},
+			ChargebackResolution: &noDispute, ChargebackReasonCode: new(string),
 			NetPrice: "10", GrossPrice: "12", NetDiscountedPrice: "10", GrossDiscountedPrice: "12", Discount: "0",
 			VAT: "2", AffiliateCommission: "0", AvangateCommission: "0.59",
 			Items: []extract.OrderItem{{Code: "P1", ProductDetails: extract.ProductDetails{Name: "Plan"}, Quantity: "1", Price: price}}}

@@ -36,9 +36,9 @@ func convert(id string, s *sale, currency string, o *extract.Order) error {
 		CustomerReference:    json.Number(s.Customer.CustomerID),
 		ExternalReference:    string(inv.VendorOrderID),
 		Currency:             currency,
-		Country:              country(s.Customer),
 		GrossDiscountedPrice: canonical(json.Number(inv.CustomerTotal)),
 	}
+	o.BillingDetails.CountryCode = country(s.Customer)
 	var coupons []string
 	products, refunded := 0, 0
 	for _, l := range inv.Lineitems {

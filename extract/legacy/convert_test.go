@@ -141,7 +141,7 @@ func TestConvert(t *testing.T) {
 		Status:               "COMPLETE",
 		OrderDate:            "2012-07-18 10:13:19",
 		Currency:             "EUR",
-		Country:              "US",
+		BillingDetails:       extract.BillingDetails{CountryCode: "US"},
 		CustomerReference:    "4774380233",
 		GrossPrice:           "44.8",
 		GrossDiscountedPrice: "39.8",
@@ -210,7 +210,7 @@ func TestConvertRecorded(t *testing.T) {
 	}
 	base := extract.Order{
 		RefNo: "9093735704385", Status: "COMPLETE", OrderDate: "2017-05-10 15:57:18",
-		Currency: "EUR", Country: "US", CustomerReference: "9093735704391", ExternalReference: "3699",
+		Currency: "EUR", BillingDetails: extract.BillingDetails{CountryCode: "US"}, CustomerReference: "9093735704391", ExternalReference: "3699",
 		GrossPrice: "71.56", GrossDiscountedPrice: "71.56", Discount: "0",
 		Items: []extract.OrderItem{item("2437", "Plan", "28.85"), item("", "Tax Fee", "3.86"),
 			item("2437", "Plan", "28.85"), item("", "Shipping Fee", "10")},
@@ -228,11 +228,11 @@ func TestConvertRecorded(t *testing.T) {
 			}
 		}},
 		{"alpha-3 country_code without country_code_2", func(s *sale) { s.Customer.CountryCode2, s.Customer.CountryCode = "", "ROU" },
-			func(o *extract.Order) { o.Country = "RO" }},
+			func(o *extract.Order) { o.BillingDetails.CountryCode = "RO" }},
 		{"alpha-2 country_code without country_code_2", func(s *sale) { s.Customer.CountryCode2, s.Customer.CountryCode = "", "de" },
-			func(o *extract.Order) { o.Country = "DE" }},
+			func(o *extract.Order) { o.BillingDetails.CountryCode = "DE" }},
 		{"no country", func(s *sale) { s.Customer.CountryCode2, s.Customer.CountryCode = "", "840" },
-			func(o *extract.Order) { o.Country = "" }},
+			func(o *extract.Order) { o.BillingDetails.CountryCode = "" }},
 		{"country_code_2 wins", func(s *sale) { s.Customer.CountryCode = "GBR" }, func(*extract.Order) {}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

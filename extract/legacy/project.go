@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/ledgerline/ledgerline/extract"
 )
@@ -25,18 +26,18 @@ func Project(o extract.Order) extract.Order {
 		CustomerReference:    o.CustomerReference,
 		ExternalReference:    o.ExternalReference,
 		Currency:             o.Currency,
-		Country:              country(customer{CountryCode2: o.Country}),
 		Status:               projectStatus(o.Status),
 		GrossPrice:           canonical(o.GrossPrice),
 		Discount:             canonical(o.Discount),
 		GrossDiscountedPrice: canonical(o.GrossDiscountedPrice),
 	}
+	p.BillingDetails.CountryCode = country(customer{CountryCode2: o.BillingDetails.CountryCode})
 	for _, it := range o.Items {
 		unit := extract.OrderItem{
 			Code:           it.Code,
 			ProductDetails: it.ProductDetails,
 			Quantity:       canonical(it.Quantity),
-			Price:          extract.ItemPrice{Currency: it.Price.Currency, GrossPrice: canonical(it.Price.GrossPrice)},
+			Price:          extract.ItemPrice{Currency: strings.ToUpper(it.Price.Currency), GrossPrice: canonical(it.Price.GrossPrice)},
 		}
 		n, each, ok := perUnit(unit.Quantity, unit.Price.GrossPrice)
 		if ok {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ledgerline/ledgerline/extract"
 )
@@ -158,6 +159,10 @@ func (s *keySet) mark(key string, pass int32) (newInSearch, newInPass bool) {
 		s.strs = make(map[string]int32)
 	}
 	last, ok := s.strs[key]
+	if !ok {
+		// A decoded key may share its page's whole body: keep a copy.
+		key = strings.Clone(key)
+	}
 	s.strs[key] = pass
 	return !ok, last != pass
 }

@@ -28,3 +28,10 @@ func WriteRESTItems[T any](w http.ResponseWriter, page, limit, count int, items 
 func WriteResult(w http.ResponseWriter, id json.RawMessage, result any) { writeResult(w, id, result) }
 
 func WriteLegacy(w http.ResponseWriter, resp any) { writeLegacy(w, resp) }
+
+// The sandbox's own wire records, which TestRoundTrip6 checks extract's
+// decoding against.
+type (
+	WireOrder        = wireOrder
+	WireSubscription = wireSubscription
+)

@@ -358,8 +358,8 @@ func (m *Merchant) insertedDay(d civil.Date, now time.Time) (sales []*sale, ok b
 }
 
 // renderOrders renders sales as the API shows them at now.
-func (m *Merchant) renderOrders(sales []*sale, now time.Time) []extract.Order {
-	orders := make([]extract.Order, len(sales))
+func (m *Merchant) renderOrders(sales []*sale, now time.Time) []wireOrder {
+	orders := make([]wireOrder, len(sales))
 	for i, s := range sales {
 		orders[i] = m.order(s, now)
 	}

@@ -290,7 +290,7 @@ func TestLegacyDetailSale(t *testing.T) {
 				"NL": "NLD", "ES": "ESP", "IT": "ITA", "IE": "IRL", "AT": "AUT", "GB": "GBR", "RO": "ROU", "JP": "JPN"}
 			if s.SaleID != o.RefNo || s.DatePlaced != o.OrderDate || inv.CustCurrency != wantCur ||
 				s.Customer.CustomerID != o.CustomerReference.String() ||
-				s.Customer.CountryCode2 != strings.ToUpper(o.Country) || s.Customer.CountryCode != alpha3[strings.ToUpper(o.Country)] ||
+				s.Customer.CountryCode2 != strings.ToUpper(o.BillingDetails.CountryCode) || s.Customer.CountryCode != alpha3[strings.ToUpper(o.BillingDetails.CountryCode)] ||
 				(inv.VendorOrderID == nil) != (o.ExternalReference == "") || (inv.VendorOrderID != nil && *inv.VendorOrderID != o.ExternalReference) {
 				t.Fatalf("sale %+v does not match order %+v", s, o)
 			}

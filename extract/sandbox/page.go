@@ -3,15 +3,13 @@ package sandbox
 import (
 	"sync"
 	"time"
-
-	"github.com/ledgerline/ledgerline/extract"
 )
 
 // orderPage is the reusable memory of serving one page of orders.
 type orderPage struct {
 	store  []sale  // sales generated for the page
 	sales  []*sale // the page's sales: in store, or inserted by the faults
-	orders []extract.Order
+	orders []wireOrder
 	nums   numbers
 	rng    rng
 }
@@ -44,7 +42,7 @@ func (p *orderPage) next() *sale {
 }
 
 // orders renders the page's sales as the API shows them at now.
-func (m *Merchant) orders(p *orderPage, now time.Time) []extract.Order {
+func (m *Merchant) orders(p *orderPage, now time.Time) []wireOrder {
 	p.orders = p.orders[:0]
 	for _, s := range p.sales {
 		p.orders = append(p.orders, m.renderOrder(s, now, &p.nums))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/dialect"
 )
 
 // Rendering a sale as the API 6.0 records show it at a time.
@@ -49,73 +50,124 @@ func (s *sale) state(now time.Time) orderState {
 }
 
 // order renders s as the API shows it at now.
-func (m *Merchant) order(s *sale, now time.Time) extract.Order {
+func (m *Merchant) order(s *sale, now time.Time) wireOrder {
 	return m.renderOrder(s, now, new(numbers))
 }
 
-// renderOrder renders s as the API shows it at now, formatting its numbers
-// with nums.
-func (m *Merchant) renderOrder(s *sale, now time.Time, nums *numbers) extract.Order {
+// renderOrder renders s as the API shows it at now, in the real shape (see
+// wire.go), formatting its numbers with nums.
+func (m *Merchant) renderOrder(s *sale, now time.Time, nums *numbers) wireOrder {
 	cur := &currencies[s.cur]
-	o := extract.Order{
-		RefNo:                s.refNo(),
-		ExternalReference:    s.externalRef(),
-		OrderDate:            s.placed.In(m.loc).Format(extract.DateLayout),
-		Currency:             cur.code,
-		Country:              s.country,
-		TestOrder:            s.test,
-		ChargebackResolution: cbNone,
-		Items:                make([]extract.OrderItem, len(s.lines)),
+	f := m.orderFacts(s)
+	o := wireOrder{
+		RefNo:               s.refNo(),
+		ExternalReference:   s.externalRef(),
+		VendorApproveStatus: "OK",
+		MerchantCode:        m.code,
+		Language:            "en",
+		OrderDate:           s.placed.In(m.loc).Format(extract.DateLayout),
+		BillingDetails: wireBilling{
+			FirstName: f.first, LastName: f.last, Email: f.email,
+			Address1: f.address, City: f.city, Zip: f.zip, CountryCode: f.billing,
+		},
+		DeliveryDetails: wireDelivery{
+			FirstName: f.first, LastName: f.last, Email: f.email,
+			Address1: f.address, City: f.city, Zip: f.zip, CountryCode: f.delivery,
+		},
+		PaymentDetails: wirePayment{
+			Type:     f.payType,
+			Currency: strings.ToLower(cur.code),
+			PaymentMethod: wirePaymentMethod{
+				FirstDigits: f.firstDigits, LastDigits: f.lastDigits, CardType: f.cardType,
+				RecurringEnabled: f.payType == paymentCard,
+			},
+			CustomerIP: f.ip,
+		},
+		Origin:         f.origin,
+		OrderFlow:      "REGULAR",
+		TestOrder:      s.test,
+		PayoutCurrency: payoutCurrency,
+		Currency:       cur.code,
+		Items:          make([]wireItem, len(s.lines)),
+		Promotions:     []struct{}{},
 	}
 
 	v := s.state(now)
 	o.Status, o.ApproveStatus = v.status, v.approve
+	orderNo := int64(0) // 2Checkout numbers an order when it completes
 	if v.finished {
-		o.FinishDate = s.finish.In(m.loc).Format(extract.DateLayout)
+		fin := s.finish.In(m.loc).Format(extract.DateLayout)
+		o.FinishDate = &fin
+		orderNo = s.orderNo
 	}
-	o.ChargebackResolution, o.ChargebackReasonCode = v.cbResolution, v.cbReason
+	if !m.dialect.Has(dialect.NoChargebackFields) {
+		o.ChargebackResolution, o.ChargebackReasonCode = &v.cbResolution, &v.cbReason
+	}
 	if s.affiliate != "" {
-		o.Affiliate = &extract.Affiliate{AffiliateCode: s.affiliate}
+		aff := s.affiliate // s's memory is reused for the next page
+		o.Affiliate.AffiliateCode = &aff
 	}
 
-	nums.add(&o.OrderNo, s.orderNo, 0)
+	nums.add(&o.OrderNo, orderNo, 0)
 	nums.add(&o.CustomerReference, s.customer, 0)
+	nums.add(&o.FxRate, f.fxRate, f.fxRateExp)
+	nums.add(&o.FxMarkup, f.fxMarkup, f.fxMarkupExp)
+	vatPct := vatRates[strings.ToUpper(s.country)]
 	var total amounts
-	for k, l := range s.lines {
-		a := l.unit.times(l.qty)
-		total = total.plus(a)
-		it := &o.Items[k]
-		*it = extract.OrderItem{
-			Code:           l.product.code,
-			ProductDetails: extract.ProductDetails{Name: l.product.name},
-			SKU:            "SKU-" + l.product.code,
-			Price:          extract.ItemPrice{Currency: cur.code},
-		}
-		nums.add(&it.Quantity, l.qty, 0)
-		p := &it.Price
-		for _, f := range [...]struct {
-			dst *json.Number
-			v   int64
-		}{
-			{&p.NetPrice, a.net}, {&p.GrossPrice, a.gross}, {&p.NetDiscountedPrice, a.netDisc},
-			{&p.GrossDiscountedPrice, a.grossDisc}, {&p.Discount, a.discount}, {&p.VAT, a.vat},
-			{&p.AffiliateCommission, a.affiliate}, {&p.UnitNetPrice, l.unit.net}, {&p.UnitGrossPrice, l.unit.gross},
-			{&p.UnitVAT, l.unit.vat}, {&p.UnitDiscount, l.unit.discount}, {&p.UnitNetDiscountedPrice, l.unit.netDisc},
-			{&p.UnitGrossDiscountedPrice, l.unit.grossDisc}, {&p.UnitAffiliateCommission, l.unit.affiliate},
-		} {
-			nums.add(f.dst, f.v, cur.exp)
-		}
+	for k := range s.lines {
+		total = total.plus(m.renderItem(s, k, &o.Items[k], vatPct, nums))
 	}
 	nums.add(&o.NetPrice, total.net, cur.exp)
 	nums.add(&o.GrossPrice, total.gross, cur.exp)
 	nums.add(&o.NetDiscountedPrice, total.netDisc, cur.exp)
-	nums.add(&o.GrossDiscountedPrice, total.grossDisc, cur.exp)
+	nums.add(&o.GrossDiscountedPr, total.grossDisc, cur.exp)
 	nums.add(&o.Discount, total.discount, cur.exp)
 	nums.add(&o.VAT, total.vat, cur.exp)
 	nums.add(&o.AffiliateCommission, total.affiliate, cur.exp)
 	nums.add(&o.AvangateCommission, roundDiv(total.grossDisc*490, 10000)+cur.fixedFee, cur.exp)
 	nums.set()
 	return o
+}
+
+// renderItem renders line k of s into it, and returns the line's amounts.
+func (m *Merchant) renderItem(s *sale, k int, it *wireItem, vatPct int64, nums *numbers) amounts {
+	cur := &currencies[s.cur]
+	l := &s.lines[k]
+	a := l.unit.times(l.qty)
+	*it = wireItem{
+		Code:              l.product.code,
+		ProductDetails:    wireProductDetails{Name: l.product.name, ShortDescription: l.product.name, RenewalStatus: l.product.period == monthly || l.product.period == yearly},
+		PriceOptions:      []struct{}{},
+		LineItemReference: lineItemReference(m.seed, s.ref, k),
+		PurchaseType:      purchaseProduct,
+		Price:             wireItemPrice{Currency: strings.ToLower(cur.code)},
+	}
+	it.ProductDetails.DeliveryInformation.Delivery = "NO_DELIVERY"
+	it.ProductDetails.DeliveryInformation.Codes = []struct{}{}
+	if l.product.period != noPeriod {
+		// Services and e-books are sold without a SKU.
+		sku := "SKU-" + l.product.code
+		it.SKU = &sku
+	}
+	nums.add(&it.Quantity, l.qty, 0)
+	p := &it.Price
+	for _, f := range [...]struct {
+		dst *json.Number
+		v   int64
+	}{
+		{&p.NetPrice, a.net}, {&p.GrossPrice, a.gross}, {&p.NetDiscountedPrice, a.netDisc},
+		{&p.GrossDiscountedPrice, a.grossDisc}, {&p.Discount, a.discount}, {&p.VAT, a.vat},
+		{&p.AffiliateCommission, a.affiliate}, {&p.UnitNetPrice, l.unit.net}, {&p.UnitGrossPrice, l.unit.gross},
+		{&p.UnitVAT, l.unit.vat}, {&p.UnitDiscount, l.unit.discount}, {&p.UnitNetDiscountedPrice, l.unit.netDisc},
+		{&p.UnitGrossDiscountedPrice, l.unit.grossDisc}, {&p.UnitAffiliateCommission, l.unit.affiliate},
+		{&p.ItemUnitNetPrice, l.unit.net}, {&p.ItemUnitGrossPrice, l.unit.gross},
+		{&p.ItemNetPrice, a.net}, {&p.ItemGrossPrice, a.gross},
+		{&p.HandlingFeeNetPrice, 0}, {&p.HandlingFeeGrossPrice, 0},
+	} {
+		nums.add(f.dst, f.v, cur.exp)
+	}
+	nums.add(&p.VATPercent, vatPct, 2) // basis points
+	return a
 }
 
 // numbers formats the numbers of a record into one string, one
@@ -161,29 +213,36 @@ func (s *sale) subscriptionVisibleAt() time.Time {
 }
 
 // subscription renders line k of s as a subscription at now.
-func (m *Merchant) subscription(s *sale, k int, now time.Time) extract.Subscription {
+func (m *Merchant) subscription(s *sale, k int, now time.Time) wireSubscription {
 	l := &s.lines[k]
-	h := mix(m.seed ^ mix(kindCustomer<<56^uint64(s.customer)))
-	first := firstNames[h%uint64(len(firstNames))]
-	last := lastNames[(h>>16)%uint64(len(lastNames))]
-	sub := extract.Subscription{
-		SubscriptionReference:     m.subscriptionRef(ordinal(s.date), s.index, k),
-		StartDate:                 s.placed.In(m.loc).Format(extract.DateLayout),
-		ActivationDate:            s.finish.In(m.loc).Format(extract.DateLayout),
-		SubscriptionEnabled:       true,
-		Product:                   extract.SubscriptionProduct{ProductCode: l.product.code, ProductName: l.product.name, ProductQuantity: integer(l.qty)},
+	who := m.person(s.customer)
+	sub := wireSubscription{
+		SubscriptionReference: m.subscriptionRef(ordinal(s.date), s.index, k),
+		StartDate:             s.placed.In(m.loc).Format(extract.DateLayout),
+		ActivationDate:        s.finish.In(m.loc).Format(extract.DateLayout),
+		SubscriptionEnabled:   true,
+		Product: wireSubProduct{
+			ProductCode: l.product.code, ProductID: integer(productID(l.product)), ProductName: l.product.name,
+			ProductQuantity: integer(l.qty), PriceOptionCodes: []string{},
+		},
+		DeliveryInfo:              wireSubDelivery{Codes: []struct{}{}},
+		ReceiveNotifications:      true,
 		AvangateCustomerReference: integer(s.customer),
 		Lifetime:                  l.product.period == lifetime,
 		TestSubscription:          s.test,
 		MerchantCode:              m.code,
-		EndUser: extract.EndUser{
-			FirstName:   first,
-			LastName:    last,
+		EndUser: wireEndUser{
+			FirstName:   who.first,
+			LastName:    who.last,
 			CountryCode: s.country,
-			Email:       strings.ToLower(first+"."+last) + strconv.FormatInt(s.customer%1000, 10) + "@example.com",
+			City:        who.city,
+			Address1:    who.address,
+			Zip:         who.zip,
+			Email:       who.email,
+			Language:    "en",
 		},
 	}
-	if (h>>32)%10 < 4 {
+	if who.hasExternalRef {
 		sub.ExternalCustomerReference = "CUST-" + strconv.FormatInt(s.customer, 10)
 	}
 	if l.product.period != lifetime {

@@ -171,19 +171,20 @@ func (m *Merchant) Location() *time.Location { return m.loc }
 func (m *Merchant) today(now time.Time) civil.Date { return civil.DateOf(now.In(m.loc)) }
 
 // OrdersOn returns the orders placed on day (in the API time zone), test
-// orders included, as they are at Now, in RefNo order.
+// orders included, as they are at Now, in RefNo order, decoded as a
+// client decodes them.
 func (m *Merchant) OrdersOn(day civil.Date) []extract.Order {
 	now := m.now()
 	if sales, ok := m.insertedDay(day, now); ok {
-		return m.renderOrders(sales, now)
+		return decodeOrders(m.renderOrders(sales, now))
 	}
 	p := m.plan(day)
 	n := p.visible(now)
-	orders := make([]extract.Order, n)
+	orders := make([]wireOrder, n)
 	for i := range n {
 		orders[i] = m.order(m.sale(p, i), now)
 	}
-	return orders
+	return decodeOrders(orders)
 }
 
 // Subscriptions returns the subscriptions searchable at Now, in the order
@@ -193,7 +194,7 @@ func (m *Merchant) Subscriptions() iter.Seq[extract.Subscription] {
 		now := m.now()
 		for d := m.since; !d.After(m.today(now)); d = d.AddDays(1) {
 			for _, ref := range m.daySubscriptions(d, now) {
-				if !yield(m.subscription(ref.sale, ref.line, now)) {
+				if !yield(decodeRecord[extract.Subscription](m.subscription(ref.sale, ref.line, now))) {
 					return
 				}
 			}
@@ -346,7 +347,7 @@ func (m *Merchant) subscriptionCount(d civil.Date, now time.Time) int {
 // searchSubscriptions returns the number of subscriptions bought within
 // [from, to] searchable at now, and those at positions [offset,
 // offset+limit).
-func (m *Merchant) searchSubscriptions(from, to civil.Date, offset, limit int, now time.Time) (count int, items []extract.Subscription) {
+func (m *Merchant) searchSubscriptions(from, to civil.Date, offset, limit int, now time.Time) (count int, items []wireSubscription) {
 	from, to = m.clamp(from, to, now)
 	for d := from; !d.After(to); d = d.AddDays(1) {
 		c := m.subscriptionCount(d, now)

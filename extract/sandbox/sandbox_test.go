@@ -244,7 +244,7 @@ func TestAmounts(t *testing.T) {
 		var sum [7]money.Amount
 		for k, it := range o.Items {
 			p := it.Price
-			if p.Currency != o.Currency {
+			if strings.ToUpper(p.Currency) != o.Currency { // sent lower-case, as 2Checkout does
 				t.Errorf("order %s item %d: currency %s, order %s", o.RefNo, k, p.Currency, o.Currency)
 			}
 			qty := parse(t, it.Quantity).Units() / 1_000_000
@@ -311,16 +311,29 @@ func TestVariety(t *testing.T) {
 		refs[o.RefNo] = true
 		note("Status", o.Status)
 		note("Currency", o.Currency)
-		note("ChargebackResolution", o.ChargebackResolution)
+		if o.ChargebackResolution == nil || o.ChargebackReasonCode == nil {
+			t.Fatalf("order %s: no dispute fields in the default dialect", o.RefNo)
+		}
+		resolution, reason := *o.ChargebackResolution, *o.ChargebackReasonCode
+		note("ChargebackResolution", resolution)
 		note("TestOrder", fmt.Sprint(o.TestOrder))
-		note("Affiliate", fmt.Sprint(o.Affiliate != nil))
-		note("LowerCaseCountry", fmt.Sprint(o.Country != strings.ToUpper(o.Country)))
+		note("Affiliate", fmt.Sprint(o.Affiliate.AffiliateCode != ""))
+		note("LowerCaseCountry", fmt.Sprint(o.BillingDetails.CountryCode == strings.ToLower(o.BillingDetails.CountryCode)))
+		note("PaymentType", o.PaymentDetails.Type)
+		note("DeliveryElsewhere", fmt.Sprint(o.DeliveryDetails.CountryCode != o.BillingDetails.CountryCode))
+		note("FxRate1", fmt.Sprint(o.FxRate == "1"))
 		note("Items", fmt.Sprint(len(o.Items)))
 		note("Discounted", fmt.Sprint(o.Discount != "0"))
-		if (o.ChargebackResolution == "NONE") != (o.ChargebackReasonCode == "") {
-			t.Errorf("order %s: resolution %s with reason code %q", o.RefNo, o.ChargebackResolution, o.ChargebackReasonCode)
+		if (resolution == "NONE") != (reason == "") {
+			t.Errorf("order %s: resolution %s with reason code %q", o.RefNo, resolution, reason)
 		}
-		if o.ChargebackResolution != "NONE" && (o.TestOrder || o.Status != "COMPLETE") {
+		if (o.FxRate == "1") != (o.Currency == "USD") || o.PayoutCurrency != "USD" {
+			t.Errorf("order %s in %s: FxRate %s into %s", o.RefNo, o.Currency, o.FxRate, o.PayoutCurrency)
+		}
+		if (o.OrderNo == "0") == (o.FinishDate != "") {
+			t.Errorf("order %s: OrderNo %s, FinishDate %q: numbered exactly when finished", o.RefNo, o.OrderNo, o.FinishDate)
+		}
+		if resolution != "NONE" && (o.TestOrder || o.Status != "COMPLETE") {
 			t.Errorf("order %s: chargeback on a %s order (test %v)", o.RefNo, o.Status, o.TestOrder)
 		}
 		if (o.FinishDate != "") != slices.Contains([]string{"COMPLETE", "REFUND", "REVERSED"}, o.Status) {
@@ -336,7 +349,10 @@ func TestVariety(t *testing.T) {
 		"ChargebackResolution": {"NONE", "OPEN", "WON", "LOST", "ACCEPTED"},
 		"TestOrder":            {"true", "false"},
 		"Affiliate":            {"true", "false"},
-		"LowerCaseCountry":     {"true", "false"},
+		"LowerCaseCountry":     {"true"},
+		"PaymentType":          {"CC", "PAYPAL"},
+		"DeliveryElsewhere":    {"true", "false"},
+		"FxRate1":              {"true", "false"},
 		"Items":                {"1", "2", "3"},
 		"Discounted":           {"true", "false"},
 	}
@@ -362,7 +378,7 @@ func TestOrdersEvolve(t *testing.T) {
 	clk.Set(day.AddDays(120).In(time.UTC))
 	var target extract.Order
 	for _, o := range m.OrdersOn(day) {
-		if o.ChargebackResolution != "NONE" {
+		if *o.ChargebackResolution != "NONE" {
 			target = o
 			break
 		}
@@ -393,13 +409,13 @@ func TestOrdersEvolve(t *testing.T) {
 	var resolutions []string
 	for at := placed; at.Before(placed.Add(60 * 24 * time.Hour)); at = at.Add(6 * time.Hour) {
 		clk.Set(at)
-		r := find().ChargebackResolution
+		r := *find().ChargebackResolution
 		if len(resolutions) == 0 || resolutions[len(resolutions)-1] != r {
 			resolutions = append(resolutions, r)
 		}
 	}
-	if len(resolutions) != 3 || resolutions[0] != "NONE" || resolutions[1] != "OPEN" || resolutions[2] != target.ChargebackResolution {
-		t.Errorf("resolution went %v, want NONE, OPEN, %s", resolutions, target.ChargebackResolution)
+	if len(resolutions) != 3 || resolutions[0] != "NONE" || resolutions[1] != "OPEN" || resolutions[2] != *target.ChargebackResolution {
+		t.Errorf("resolution went %v, want NONE, OPEN, %s", resolutions, *target.ChargebackResolution)
 	}
 }
 

@@ -177,7 +177,7 @@ func TestLoadRequests(t *testing.T) {
 	nulls := "CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS DATE), " +
 		"CAST(NULL AS DATE), CAST(NULL AS DATE), CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS TIMESTAMP), " +
 		"CAST(NULL AS DATE), CAST(NULL AS TIMESTAMP), CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS INT64), " +
-		"CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS STRING)"
+		"CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS INT64), CAST(NULL AS STRING), CAST(NULL AS STRING)"
 	want := strings.Join([]string{
 		"BEGIN TRANSACTION;",
 		// The state guard: etl_runs still holds the 0 succeeded runs of M1
@@ -195,7 +195,7 @@ func TestLoadRequests(t *testing.T) {
 		"SELECT " + cols(orders) + " FROM " + staging("orders") + ";",
 		"INSERT INTO " + target("etl_runs") + " (" + cols(schemas.Runs()) + ") VALUES",
 		`('run-1', 'nightly', 'demo\'s', 'M1', DATE '2024-02-28', DATE '2024-02-28', NULL, 'failed', 'page 1:\nit\'s \"bad\" \\ \u0009', ` +
-			`TIMESTAMP '2024-02-29 01:02:03.456789+00', DATE '2024-02-29', TIMESTAMP '2024-02-29 01:02:04.000000+00', 1234, 20, 0, 0, 0, -1, 0, 'v1');`,
+			`TIMESTAMP '2024-02-29 01:02:03.456789+00', DATE '2024-02-29', TIMESTAMP '2024-02-29 01:02:04.000000+00', 1234, 20, 0, 0, 0, -1, 0, 'v1', NULL);`,
 		"COMMIT TRANSACTION;",
 		"",
 	}, "\n")

@@ -344,7 +344,7 @@ func (d *Dir) create(p *part, check func(any) error) (*partitionWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)
 	}
-	bw := bufio.NewWriterSize(f, 256<<10)
+	bw := &lazyBuffer{f: f}
 	pw, err := load.NewParquetWriter(bw, p.table)
 	if err != nil {
 		f.Close()
@@ -483,12 +483,37 @@ func sliceFiles(dir string, v *view) ([]string, error) {
 	return v.files(dir, files), nil // ReadDir sorts by name
 }
 
+// lazyBuffer buffers the writes to f in a buffer it allocates with the
+// first write. A partition of a few rows writes nothing before its
+// writer closes, and a run may hold many such writers open at once (the
+// chargebacks of every opened_on date): none of them needs the buffer
+// until then.
+type lazyBuffer struct {
+	f  *os.File
+	bw *bufio.Writer
+}
+
+func (b *lazyBuffer) Write(p []byte) (int, error) {
+	if b.bw == nil {
+		b.bw = bufio.NewWriterSize(b.f, 256<<10)
+	}
+	return b.bw.Write(p)
+}
+
+// Flush writes out what is buffered.
+func (b *lazyBuffer) Flush() error {
+	if b.bw == nil {
+		return nil
+	}
+	return b.bw.Flush()
+}
+
 // partitionWriter writes one partition to its temporary file.
 type partitionWriter struct {
 	dir   *Dir
 	path  string // the temporary file
 	f     *os.File
-	bw    *bufio.Writer
+	bw    *lazyBuffer
 	pw    *load.ParquetWriter
 	check func(any) error
 
@@ -519,6 +544,11 @@ func (w *partitionWriter) Write(row any) error {
 	if err := w.check(row); err != nil {
 		return err
 	}
+	// Close drops pw (a closed writer keeps no buffers). Write and Close
+	// run on the run's one writing goroutine, so no lock is taken per row.
+	if w.pw == nil {
+		return fmt.Errorf("local: %s: write to a closed partition writer", w.path)
+	}
 	// A refused row leaves the file intact; a failed write breaks it, and
 	// Close then reports the error.
 	return w.pw.Write(row)
@@ -536,6 +566,10 @@ func (w *partitionWriter) Close() error {
 	if err == nil {
 		err = w.bw.Flush()
 	}
+	// The run keeps its closed writers until the commit, one per partition
+	// of the window: what they buffered must not stay with them.
+	rows := w.pw.Rows()
+	w.pw, w.bw = nil, nil
 	if err == nil {
 		err = w.f.Sync()
 	}
@@ -549,6 +583,6 @@ func (w *partitionWriter) Close() error {
 		w.err = fmt.Errorf("local: %s: %w", w.path, err)
 		return w.err
 	}
-	w.rows = w.pw.Rows()
+	w.rows = rows
 	return nil
 }

@@ -9,7 +9,8 @@
 //	dir=$(go mod download -json k8s.io/kubernetes@v1.34.0 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
 //	go run ./deploy/k8s/schemas/gen -spec "$dir/api/openapi-spec/swagger.json" \
 //	    -out deploy/k8s/schemas/v1.34.0-standalone-strict \
-//	    batch/v1/CronJob v1/ConfigMap v1/Secret v1/PersistentVolumeClaim
+//	    batch/v1/CronJob v1/ConfigMap v1/Secret v1/PersistentVolumeClaim \
+//	    v1/Namespace v1/ServiceAccount apps/v1/Deployment v1/Service
 //
 // The conversion follows kubeconform's openapi2jsonschema: int-or-string
 // values accept a string or an integer, quantities a string or a number,
