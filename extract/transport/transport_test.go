@@ -99,6 +99,14 @@ func post(ctx context.Context, t *testing.T, c *http.Client, url, body string, i
 	return c.Do(req)
 }
 
+func repeat(r reply, n int) []reply {
+	out := make([]reply, n)
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
 func TestRoundTripRetries(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -116,7 +124,10 @@ func TestRoundTripRetries(t *testing.T) {
 		{"404 is final", []reply{{404, "", ""}}, true, 404, "", 1},
 		{"501 is final", []reply{{501, "", ""}}, true, 501, "", 1},
 		{"persistent 500", []reply{{500, "", "boom"}}, true, 0, "giving up after 10 attempts: HTTP 500 Internal Server Error", 10},
-		{"persistent 429", []reply{{429, "1", ""}}, true, 0, "giving up after 10 attempts: HTTP 429 Too Many Requests (Retry-After: 1)", 10},
+		{"persistent 429", []reply{{429, "1", ""}}, true, 0, "giving up after 30 attempts: HTTP 429 Too Many Requests (Retry-After: 1)", 30},
+		{"20 429s then success: 429s have their own budget", append(repeat(reply{429, "0", ""}, 20), reply{200, "", "ok"}), true, 200, "", 21},
+		{"9 500s and 20 429s then success", append(append(repeat(reply{500, "", ""}, 9), repeat(reply{429, "0", ""}, 20)...), reply{200, "", "ok"}), true, 200, "", 30},
+		{"429s do not lengthen the 500 budget", append(repeat(reply{429, "0", ""}, 5), repeat(reply{500, "", "boom"}, 20)...), true, 0, "giving up after 15 attempts: HTTP 500", 15},
 		{"POST not marked is not retried", []reply{{503, "", ""}}, false, 503, "", 1},
 	}
 	for _, tt := range tests {
@@ -144,7 +155,8 @@ func TestRoundTripRetries(t *testing.T) {
 				if !ok || terr.Attempts != tt.wantCalls {
 					t.Errorf("Error %+v, want %d attempts", terr, tt.wantCalls)
 				}
-				if serr, ok := errors.AsType[*transport.StatusError](err); !ok || serr.StatusCode != tt.replies[0].status || string(serr.Body) != tt.replies[0].body {
+				last := tt.replies[len(tt.replies)-1]
+				if serr, ok := errors.AsType[*transport.StatusError](err); !ok || serr.StatusCode != last.status || string(serr.Body) != last.body {
 					t.Errorf("StatusError %+v", serr)
 				}
 			}
