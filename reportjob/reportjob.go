@@ -84,8 +84,12 @@ func Dir(flag string, f *config.File) string {
 type Options struct {
 	// Dir is the reports directory; empty means reports.DefaultDir.
 	Dir string
-	// Send delivers the report to the job's recipients.
+	// Send delivers the report to the job's recipients, except those
+	// the same figures were sent to before (see Resend).
 	Send bool
+	// Resend sends the report even to recipients that the last delivery
+	// gave the same figures.
+	Resend bool
 	// AllowIncomplete sends a report whose month no successful run has read
 	// whole since it ended; otherwise such a report is built but not sent.
 	AllowIncomplete bool
@@ -108,6 +112,9 @@ type Result struct {
 	// Deliveries are the report's successful deliveries, in the order of
 	// the job's accounting reports.
 	Deliveries []reports.Delivery
+	// Skipped are the deliveries not made: the same figures went to the
+	// same recipients before.
+	Skipped []Skipped
 }
 
 // Run builds, reconciles and (with o.Send) delivers the accounting report
@@ -164,26 +171,6 @@ func (res *Result) build(ctx context.Context, log *slog.Logger, job config.Job, 
 	}
 	res.Reconciled = true
 	return nil
-}
-
-// deliver sends the report to the recipients of each of job's accounting
-// reports; a failed delivery does not stop the next ones.
-func (res *Result) deliver(ctx context.Context, log *slog.Logger, job config.Job, o Options) error {
-	var errs []error
-	for _, r := range Accounting(job) {
-		m, err := reports.MailerFromEnv(o.Getenv, r.Outbox, log)
-		if err != nil {
-			return err
-		}
-		d, err := m.Deliver(ctx, res.Report, r.To)
-		if err != nil {
-			log.Error("delivery failed", "to", strings.Join(r.To, ", "), "error", err.Error())
-			errs = append(errs, err)
-			continue
-		}
-		res.Deliveries = append(res.Deliveries, d)
-	}
-	return errors.Join(errs...)
 }
 
 // AfterRun builds, reconciles and sends the accounting report of job for

@@ -152,6 +152,9 @@ type Delivery struct {
 	Subject   string
 	MessageID string
 	Attempts  int
+	// Kind is set by the caller that keeps the record of deliveries:
+	// first, revised or resent.
+	Kind string
 }
 
 // Deliver sends rep's workbook and CSV to the recipients, with the month's
@@ -307,7 +310,31 @@ func subject(rep *Report) string {
 	if !t.Complete {
 		s = "PROVISIONAL " + s
 	}
+	if rep.Revision != nil {
+		s = "REVISED " + s
+	}
 	return s
+}
+
+// revisionLines describes rep's revision for the message body; nil when it
+// revises nothing.
+func revisionLines(rep *Report) []string {
+	r := rep.Revision
+	if r == nil {
+		return nil
+	}
+	lines := []string{fmt.Sprintf("This report revises the one sent %s (%s). Changed figures:", r.SentAt, r.MessageID)}
+	for _, c := range r.Changes {
+		old, cur := c.Old, c.New
+		if old == "" {
+			old = "(not stated)"
+		}
+		if cur == "" {
+			cur = "(no longer stated)"
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s, now %s", c.Name, old, cur))
+	}
+	return lines
 }
 
 // message builds the message of rep.
@@ -378,6 +405,16 @@ func bodies(rep *Report) (string, string, error) {
 	var tb strings.Builder
 	fmt.Fprintf(&tb, "Accounting report for %s (merchant %s), %s (%s).\n", a.Name, a.MerchantCode, monthName(rep.Month), period)
 	fmt.Fprintf(&tb, "Data complete: %s.\n\n", completeness(t))
+	revision := revisionLines(rep)
+	for i, l := range revision {
+		if i > 0 {
+			tb.WriteString("  ")
+		}
+		tb.WriteString(l + "\n")
+	}
+	if revision != nil {
+		tb.WriteString("\n")
+	}
 	fmt.Fprintf(&tb, "Total chargeback fee: %s (%d disputes opened)\n", fee, t.Disputes)
 	for _, b := range bases {
 		fmt.Fprintf(&tb, "  %s\n", b)
@@ -405,7 +442,7 @@ func bodies(rep *Report) (string, string, error) {
 		"Account": a.Name, "Merchant": a.MerchantCode, "Month": monthName(rep.Month), "Period": period,
 		"Fee": fee, "Disputes": t.Disputes, "Bases": bases, "FeeCurrency": t.FeeCurrency, "Lines": lines,
 		"Statuses": strings.Join(a.TransactionStatuses, " or "), "Attached": attached,
-		"RunID": rep.RunID, "Generated": generated, "Complete": completeness(t),
+		"RunID": rep.RunID, "Generated": generated, "Complete": completeness(t), "Revision": revision,
 	})
 	return tb.String(), hb.String(), err
 }
@@ -421,7 +458,9 @@ const htmlBody = `<!DOCTYPE html>
 <html><body style="font-family: Arial, Helvetica, sans-serif; font-size: 14px; color: #222">
 <p>Accounting report for <b>{{.Account}}</b> (merchant {{.Merchant}}), <b>{{.Month}}</b> ({{.Period}}).<br>
 Data complete: {{.Complete}}.</p>
-<p style="font-size: 16px"><b>Total chargeback fee: {{.Fee}}</b> ({{.Disputes}} disputes opened)</p>
+{{with .Revision}}<p style="color: #9C0006"><b>{{index . 0}}</b></p>
+<ul>{{range $i, $l := .}}{{if $i}}<li>{{$l}}</li>{{end}}{{end}}</ul>
+{{end}}<p style="font-size: 16px"><b>Total chargeback fee: {{.Fee}}</b> ({{.Disputes}} disputes opened)</p>
 <ul>{{range .Bases}}<li>{{.}}</li>{{end}}</ul>
 <table cellpadding="4" cellspacing="0" style="border-collapse: collapse; font-size: 13px">
 <tr style="background: #DDEBF7; text-align: right"><th style="text-align: left">Currency</th><th>Sales</th><th>Gross</th><th>Net</th><th>2Checkout commission</th><th>Refunds</th><th>Chargebacks</th><th>Disputed</th><th>Total chargeback fee ({{.FeeCurrency}})</th></tr>

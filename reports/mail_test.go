@@ -8,16 +8,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
 	"math/big"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +24,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/ledgerline/ledgerline/reports"
+	"github.com/ledgerline/ledgerline/reports/mailtest"
 )
 
 // smtpServer is a real SMTP server on 127.0.0.1 for the tests: STARTTLS
@@ -208,101 +204,21 @@ func buildReport(t *testing.T) *reports.Report {
 	return rep
 }
 
-// parsedMail is a received message, decoded.
-type parsedMail struct {
-	header      mail.Header
-	subject     string
-	to          []string
-	text, html  string
-	attachments map[string][]byte
-	types       map[string]string
-}
-
-func parseMail(t *testing.T, raw []byte) parsedMail {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := parsedMail{header: msg.Header, attachments: map[string][]byte{}, types: map[string]string{}}
-	dec := new(mime.WordDecoder)
-	if p.subject, err = dec.DecodeHeader(msg.Header.Get("Subject")); err != nil {
-		t.Fatal(err)
-	}
-	addrs, err := msg.Header.AddressList("To")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range addrs {
-		p.to = append(p.to, a.Address)
-	}
-	var walk func(ctype string, header map[string][]string, body io.Reader)
-	walk = func(ctype string, header map[string][]string, body io.Reader) {
-		mt, params, err := mime.ParseMediaType(ctype)
-		if err != nil {
-			t.Fatalf("content type %q: %v", ctype, err)
-		}
-		if strings.HasPrefix(mt, "multipart/") {
-			mr := multipart.NewReader(body, params["boundary"])
-			for {
-				part, err := mr.NextRawPart()
-				if err == io.EOF {
-					return
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				walk(part.Header.Get("Content-Type"), part.Header, part)
-			}
-		}
-		get := func(k string) string {
-			if v := header[k]; len(v) > 0 {
-				return v[0]
-			}
-			return ""
-		}
-		var r io.Reader = body
-		switch strings.ToLower(get("Content-Transfer-Encoding")) {
-		case "base64":
-			r = base64.NewDecoder(base64.StdEncoding, body)
-		case "quoted-printable":
-			r = quotedprintable.NewReader(body)
-		}
-		data, err := io.ReadAll(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if disp, dp, err := mime.ParseMediaType(get("Content-Disposition")); err == nil && disp == "attachment" {
-			p.attachments[dp["filename"]] = data
-			p.types[dp["filename"]] = mt
-			return
-		}
-		switch mt {
-		case "text/plain":
-			p.text = string(data)
-		case "text/html":
-			p.html = string(data)
-		}
-	}
-	walk(msg.Header.Get("Content-Type"), msg.Header, msg.Body)
-	return p
-}
-
 // checkMessage checks a delivered report message against rep and its files.
-func checkMessage(t *testing.T, rep *reports.Report, p parsedMail, to []string) {
+func checkMessage(t *testing.T, rep *reports.Report, p mailtest.Message, to []string) {
 	t.Helper()
-	if strings.Join(p.to, ",") != strings.Join(to, ",") {
-		t.Errorf("To %v, want %v", p.to, to)
+	if strings.Join(p.To, ",") != strings.Join(to, ",") {
+		t.Errorf("To %v, want %v", p.To, to)
 	}
-	fee := regexp.MustCompile(`[\d,]+\.\d\d USD`).FindString(p.subject)
-	if want := "Accounting report demo (LLDEMO), March 2025: Total chargeback fee " + fee; p.subject != want || fee == "" {
-		t.Errorf("Subject %q", p.subject)
+	fee := regexp.MustCompile(`[\d,]+\.\d\d USD`).FindString(p.Subject)
+	if want := "Accounting report demo (LLDEMO), March 2025: Total chargeback fee " + fee; p.Subject != want || fee == "" {
+		t.Errorf("Subject %q", p.Subject)
 	}
 	tot := rep.Totals
 	if fee != grouped(tot.ChargebackFees.String(), 2)+" USD" {
 		t.Errorf("subject fee %s, report %s", fee, tot.ChargebackFees)
 	}
-	for _, body := range []string{p.text, p.html} {
+	for _, body := range []string{p.Text, p.HTML} {
 		if !strings.Contains(body, "Total chargeback fee: "+fee) {
 			t.Errorf("body lacks the Total chargeback fee %s:\n%s", fee, body)
 		}
@@ -319,7 +235,7 @@ func checkMessage(t *testing.T, rep *reports.Report, p parsedMail, to []string) 
 			}
 		}
 	}
-	if !strings.Contains(p.html, "<table") || strings.Contains(p.html, "&lt;table") {
+	if !strings.Contains(p.HTML, "<table") || strings.Contains(p.HTML, "&lt;table") {
 		t.Error("HTML body has no table")
 	}
 	for name, path := range map[string]string{rep.WorkbookName(): rep.Workbook, reports.CSVName: rep.CSV} {
@@ -327,12 +243,12 @@ func checkMessage(t *testing.T, rep *reports.Report, p parsedMail, to []string) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, ok := p.attachments[name]; !ok || !bytes.Equal(got, onDisk) {
+		if got, ok := p.Attachments[name]; !ok || !bytes.Equal(got, onDisk) {
 			t.Errorf("attachment %q: %d bytes (present %v), file on disk %d bytes: not identical", name, len(got), ok, len(onDisk))
 		}
 	}
-	if p.types[reports.CSVName] != "text/csv" || !strings.Contains(p.types[rep.WorkbookName()], "spreadsheetml") {
-		t.Errorf("attachment types %v", p.types)
+	if p.Types[reports.CSVName] != "text/csv" || !strings.Contains(p.Types[rep.WorkbookName()], "spreadsheetml") {
+		t.Errorf("attachment types %v", p.Types)
 	}
 }
 
@@ -375,10 +291,10 @@ func TestSendBySMTP(t *testing.T) {
 	if !got.tls || got.authed != "reports@example.com" || got.from != "reports@example.com" || strings.Join(got.to, ",") != strings.Join(to, ",") {
 		t.Errorf("envelope: tls %v, authenticated %q, from %q, to %v", got.tls, got.authed, got.from, got.to)
 	}
-	p := parseMail(t, got.data)
+	p := mailtest.Parse(t, got.data)
 	checkMessage(t, rep, p, to)
-	if p.header.Get("Message-Id") == "" || p.header.Get("Date") == "" || !strings.Contains(p.header.Get("From"), "reports@example.com") {
-		t.Errorf("headers %v", p.header)
+	if p.Header.Get("Message-Id") == "" || p.Header.Get("Date") == "" || !strings.Contains(p.Header.Get("From"), "reports@example.com") {
+		t.Errorf("headers %v", p.Header)
 	}
 	if strings.Contains(log.String(), "p4ss-w0rd-secret") {
 		t.Error("the SMTP password was logged")
@@ -511,7 +427,7 @@ func TestOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkMessage(t, rep, parseMail(t, raw), to)
+	checkMessage(t, rep, mailtest.Parse(t, raw), to)
 	// A second message of the same report, to other recipients, gets a
 	// file of its own.
 	d2, err := m.Deliver(t.Context(), rep, []string{"audit@example.com"})

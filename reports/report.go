@@ -88,6 +88,9 @@ type Report struct {
 	// Workbook and CSV are the paths of the files.
 	Workbook, CSV string
 	Totals        Totals
+	// Revision, when set, says that the message revises one sent before:
+	// its subject says REVISED and its body lists the changed figures.
+	Revision *Revision
 }
 
 // WorkbookName returns the workbook's file name.

@@ -183,3 +183,23 @@ type Run struct {
 	// Added by issue 12, nullable and last.
 	FieldCoverage *string `col:"field_coverage" desc:"JSON: by stream, records read and how many carried each field the tables depend on."`
 }
+
+// ReportDelivery is a row of the report_deliveries table: one report sent
+// to one list of recipients. It is what keeps a report from being sent
+// twice: a report run sends nothing when the last delivery of the same
+// report, month and recipients carried the same figures.
+type ReportDelivery struct {
+	MerchantCode string     `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	Month        civil.Date `col:"month" desc:"First day of the report's month; the partition."`
+	Report       string     `col:"report" desc:"Report type: accounting."`
+	Account      string     `col:"account" desc:"Account (name in jobs.yaml) the report is of."`
+	Recipients   string     `col:"recipients" desc:"The recipients, sorted, comma-separated."`
+	Digest       string     `col:"digest" desc:"SHA-256 of figures: equal digests, equal figures."`
+	Figures      string     `col:"figures" desc:"JSON: the report's figures as [name, value] pairs, as the message stated them."`
+	MessageID    string     `col:"message_id" desc:"Message-ID of the message sent."`
+	Method       string     `col:"method" desc:"smtp, or outbox (written as an .eml file)."`
+	Kind         string     `col:"kind" desc:"first, revised (figures changed since the last delivery) or resent (--resend, same figures)."`
+	Provisional  bool       `col:"provisional" desc:"The report was PROVISIONAL: sent before a run had read the whole month."`
+	SentAt       time.Time  `col:"sent_at" desc:"When the message was sent or written, UTC."`
+	RunID        string     `col:"run_id" desc:"Report run that sent it."`
+}

@@ -203,9 +203,16 @@ func Runs() Table {
 		[]string{"job", "merchant_code"}, []string{"run_id"})
 }
 
+// ReportDeliveries is the report_deliveries table: one row per report sent
+// to a list of recipients.
+func ReportDeliveries() Table {
+	return newTable[ReportDelivery]("report_deliveries", "One row per report sent to a list of recipients, with the figures it stated.", "month",
+		[]string{"merchant_code", "report"}, []string{"merchant_code", "message_id"})
+}
+
 // All returns every table the job writes.
 func All() []Table {
-	return []Table{Orders(), OrderItems(), Subscriptions(), Chargebacks(), ChargebackRates(), RejectedRows(), Runs()}
+	return []Table{Orders(), OrderItems(), Subscriptions(), Chargebacks(), ChargebackRates(), RejectedRows(), Runs(), ReportDeliveries()}
 }
 
 // Lookup returns the table called name.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
@@ -14,7 +15,7 @@ import (
 	"github.com/ledgerline/ledgerline/reports"
 )
 
-const reportSynopsis = "etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml] [--reports-dir DIR] [--no-send] [--allow-incomplete]"
+const reportSynopsis = "etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml] [--reports-dir DIR] [--no-send] [--allow-incomplete] [--resend]"
 
 // report runs 'etl report accounting': it builds each account's accounting
 // workbook and CSV for a month from the job's warehouse, reconciles them
@@ -33,6 +34,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	fs.StringVar(out, "out", "", "the same as --reports-dir")
 	noSend := fs.Bool("no-send", false, "build and reconcile the files, send nothing")
 	incomplete := fs.Bool("allow-incomplete", false, "send the report even if no successful run has read the whole month since it ended (marked PROVISIONAL)")
+	resend := fs.Bool("resend", false, "send the report even to recipients it was already sent to with the same figures")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return usageError(err)
@@ -76,7 +78,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	code := exitOK
 	for _, name := range accounts {
 		acct, _ := f.Account(name) // validated by config.Load
-		if err := c.accountingReport(ctx, log, job, acct, month, reportjob.Options{Dir: reportjob.Dir(*out, f), Send: !*noSend, AllowIncomplete: *incomplete}); err != nil {
+		if err := c.accountingReport(ctx, log, job, acct, month, reportjob.Options{Dir: reportjob.Dir(*out, f), Send: !*noSend, AllowIncomplete: *incomplete, Resend: *resend}); err != nil {
 			fmt.Fprintf(c.stderr, "etl report accounting: account %s, %s: %v\n", acct.Name, reports.MonthLabel(month), err)
 			code = exitFailed
 		}
@@ -112,10 +114,14 @@ func (c *cli) printReport(acct config.Account, month civil.Date, res reportjob.R
 	for _, d := range res.Deliveries {
 		switch d.Method {
 		case "outbox":
-			fmt.Fprintf(c.stdout, "  no SMTP settings (%s): message to %s written to %s\n", reports.EnvSMTPHost, strings.Join(d.To, ", "), d.Path)
+			fmt.Fprintf(c.stdout, "  no SMTP settings (%s): message to %s written to %s (%s)\n", reports.EnvSMTPHost, strings.Join(d.To, ", "), d.Path, d.Kind)
 		default:
-			fmt.Fprintf(c.stdout, "  sent to %s by SMTP (%d attempts)\n", strings.Join(d.To, ", "), d.Attempts)
+			fmt.Fprintf(c.stdout, "  sent to %s by SMTP (%d attempts; %s)\n", strings.Join(d.To, ", "), d.Attempts, d.Kind)
 		}
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(c.stdout, "  not sent to %s: the same figures went to them at %s (message %s); --resend sends it again\n",
+			strings.Join(s.To, ", "), s.Last.SentAt.Format(time.RFC3339), s.Last.MessageID)
 	}
 }
 

@@ -1,0 +1,145 @@
+package reports
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/money"
+)
+
+func sampleTotals() Totals {
+	rate := money.RateFromUnits(16_480_283)
+	return Totals{
+		Currencies: []CurrencyTotals{{
+			Currency: "USD", Orders: 2293, Gross: money.MustParse("709557.28"), Discounts: money.MustParse("1.5"),
+			VAT: money.MustParse("2"), Net: money.MustParse("700000"), Affiliate: money.MustParse("3"),
+			Commission: money.MustParse("4"), Refunds: 7, Refunded: money.MustParse("32573.32"),
+			Disputes: 53, Disputed: money.MustParse("5"), Fees: money.MustParse("2650"),
+		}},
+		OrderRows: 2400, TestOrders: 3, Disputes: 53, ChargebackFees: money.MustParse("2650"), FeeCurrency: "USD",
+		FeeBases: []FeeBasis{{RateMonth: "2026-09", Rate: &rate, Opened: 38, Transactions: 2305, HaveCounts: true,
+			Tier: "1.65% or more", Fee: money.MustParse("50"), Disputes: 53, Rule: "rule"}},
+		Snapshot:      civil.Date{Year: 2026, Month: 10, Day: 31},
+		Subscriptions: []ProductSubscriptions{{ProductCode: "P1", ProductName: "Pro", Active: 10, New: 2, Expired: 1, AutoRenewing: 9, Units: 12}},
+		Complete:      true, CoveredBy: "run-1", CoveredThrough: civil.Date{Year: 2026, Month: 11, Day: 1},
+	}
+}
+
+func TestFiguresNameEveryFigure(t *testing.T) {
+	got := Figures(sampleTotals())
+	want := map[string]string{
+		"Data complete":          "yes",
+		"Orders":                 "2400",
+		"Total chargeback fee":   "2,650.00 USD",
+		"USD sales":              "2293",
+		"USD gross":              "709,557.28 USD",
+		"USD refunded":           "32,573.32 USD",
+		"Fee basis 2026-09 rate": "1.6480283%",
+		"Fee basis 2026-09 disputes/transactions": "38/2305",
+		"Subscriptions as of":                     "2026-10-31",
+		"Subscriptions P1 (Pro) auto-renewing":    "9",
+	}
+	for _, f := range got {
+		if w, ok := want[f.Name]; ok {
+			if f.Value != w {
+				t.Errorf("%s = %q, want %q", f.Name, f.Value, w)
+			}
+			delete(want, f.Name)
+		}
+	}
+	for n := range want {
+		t.Errorf("no figure %q", n)
+	}
+	text, digest := EncodeFigures(got)
+	back, err := DecodeFigures(text)
+	if err != nil || !slices.Equal(back, got) {
+		t.Fatalf("DecodeFigures(EncodeFigures) = %v, %v", back, err)
+	}
+	if _, d := EncodeFigures(back); d != digest || len(digest) != 64 {
+		t.Errorf("digest %q, then %q", digest, d)
+	}
+}
+
+// TestEveryTotalMovesTheDigest changes each leaf field of Totals in turn,
+// by reflection, so that a field added to Totals later cannot be left out
+// of the figures a delivery is compared by. Only CoveredBy and
+// CoveredThrough may change without changing the digest.
+func TestEveryTotalMovesTheDigest(t *testing.T) {
+	_, base := EncodeFigures(Figures(sampleTotals()))
+	ignored := map[string]bool{".CoveredBy": true, ".CoveredThrough": true}
+	tot := sampleTotals()
+	var leaves []leaf
+	findLeaves(reflect.ValueOf(tot), leaf{}, &leaves)
+	if len(leaves) < 35 {
+		t.Fatalf("only %d fields found", len(leaves))
+	}
+	for _, l := range leaves {
+		tot := sampleTotals()
+		bump(l.in(reflect.ValueOf(&tot).Elem()))
+		_, d := EncodeFigures(Figures(tot))
+		switch {
+		case ignored[l.name] && d != base:
+			t.Errorf("changing %s changed the digest", l.name)
+		case !ignored[l.name] && d == base:
+			t.Errorf("changing %s leaves the digest as it was: the figures miss it", l.name)
+		}
+	}
+}
+
+var (
+	amountType = reflect.TypeFor[money.Amount]()
+	dateType   = reflect.TypeFor[civil.Date]()
+)
+
+// leaf is a field of Totals: its name and the field (or, for a slice,
+// element 0) indexes that reach it.
+type leaf struct {
+	name string
+	path []int
+}
+
+func (l leaf) in(v reflect.Value) reflect.Value {
+	for _, i := range l.path {
+		if v.Kind() == reflect.Slice {
+			v = v.Index(0)
+		}
+		v = v.Field(i)
+	}
+	return v
+}
+
+func findLeaves(v reflect.Value, at leaf, out *[]leaf) {
+	if v.Kind() == reflect.Slice {
+		v = v.Index(0)
+	}
+	if v.Kind() != reflect.Struct || v.Type() == dateType {
+		*out = append(*out, at)
+		return
+	}
+	for i := range v.NumField() {
+		findLeaves(v.Field(i), leaf{at.name + "." + v.Type().Field(i).Name, append(slices.Clone(at.path), i)}, out)
+	}
+}
+
+// bump changes the leaf v.
+func bump(v reflect.Value) {
+	switch {
+	case v.Type() == dateType:
+		v.Set(reflect.ValueOf(v.Interface().(civil.Date).AddDays(1)))
+	case v.Kind() == reflect.Pointer:
+		r := money.RateFromUnits(v.Elem().Interface().(money.Rate).Units() + 1)
+		v.Set(reflect.ValueOf(&r))
+	case v.Kind() == reflect.String:
+		v.SetString(v.String() + "x")
+	case v.Type() == amountType:
+		v.SetInt(v.Int() + 1_000_000) // one whole unit: a cent would hide in JPY
+	case v.Kind() == reflect.Int64:
+		v.SetInt(v.Int() + 1)
+	case v.Kind() == reflect.Bool:
+		v.SetBool(!v.Bool())
+	default:
+		panic("no change for kind " + v.Kind().String())
+	}
+}
