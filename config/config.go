@@ -235,6 +235,16 @@ type ChargebackFees struct {
 	// Tiers are the threshold model's tiers, in order; the last has no
 	// Below and catches every rate.
 	Tiers []Tier `yaml:"tiers"`
+	// FirstMonthTier is the tier (from 1, the lowest) of disputes opened
+	// in a month whose previous month had no transactions, so no rate:
+	// the merchant's first month. Zero means 1.
+	FirstMonthTier int `yaml:"first_month_tier"`
+}
+
+// FirstTier returns the tier, from 1, of a month after one without
+// transactions (see FirstMonthTier).
+func (f ChargebackFees) FirstTier() int {
+	return min(max(f.FirstMonthTier, 1), max(len(f.Tiers), 1))
 }
 
 // Tier is one threshold tier: rates strictly below Below pay Fee.

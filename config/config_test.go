@@ -636,6 +636,16 @@ func TestParseErrors(t *testing.T) {
 			want: []wantErr{{7, "accounts[0].chargeback_fees.tiers", "only allowed with model threshold"}},
 		},
 		{
+			name: "first_month_tier with a fixed fee",
+			old:  `{model: fixed, fee: "25"}`, new: `{model: fixed, fee: "25", first_month_tier: 1}`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.first_month_tier", "only allowed with model threshold"}},
+		},
+		{
+			name: "first_month_tier beyond the tiers",
+			old:  `{model: fixed, fee: "25"}`, new: `{model: threshold, first_month_tier: 3, tiers: [{below: "1%", fee: "1"}, {fee: "2"}]}`,
+			want: []wantErr{{7, "accounts[0].chargeback_fees.first_month_tier", "3 is out of range (want 1 to 2)"}},
+		},
+		{
 			name: "tiers out of order",
 			old:  `{model: fixed, fee: "25"}`,
 			new:  "\n      model: threshold\n      tiers:\n        - {below: \"1%\", fee: \"10\"}\n        - {below: \"0.0065\", fee: \"30\"}\n        - {fee: \"50\"}",

@@ -259,11 +259,15 @@ func (f *ChargebackFees) validate(c *checker) {
 	switch f.Model {
 	case FeeModelFixed:
 		c.only(&f.Tiers, "model "+FeeModelThreshold)
+		c.only(&f.FirstMonthTier, "model "+FeeModelThreshold)
 		c.required(&f.Fee)
 		nonNegative(c, &f.Fee)
 	case FeeModelThreshold:
 		c.only(&f.Fee, "model "+FeeModelFixed+" (threshold fees go in tiers)")
 		f.checkTiers(c)
+		if c.has(&f.FirstMonthTier) && len(f.Tiers) > 0 {
+			c.intRange(&f.FirstMonthTier, 1, len(f.Tiers))
+		}
 	}
 }
 

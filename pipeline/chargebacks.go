@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/extract"
 	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/schemas"
 	"github.com/ledgerline/ledgerline/transform"
@@ -94,6 +96,30 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 		}
 	}
 	return nil
+}
+
+// feeWindowStart returns from, the first of the window's first month M,
+// or the first of M-1 when the fees of M's disputes depend on M-1's rate
+// (the threshold model) and the warehouse holds no complete rate of M-1:
+// the run then reads M-1's orders from the API too, so that M's fees never
+// rest on a month nobody read (issue 14, finding 1).
+func (r *Run) feeWindowStart(ctx context.Context, from civil.Date) (civil.Date, error) {
+	if !r.Job.HasStream(config.StreamChargebacks) || r.Account.NoChargebackData() ||
+		r.Account.ChargebackFees.Model != config.FeeModelThreshold || !r.Job.HasStream(extract.StreamOrders) {
+		return from, nil
+	}
+	prev := transform.MonthOf(from.AddDays(-1))
+	complete := false
+	err := r.readSpan(ctx, schemas.ChargebackRates(), prev, prev, func(row any) {
+		complete = complete || row.(*schemas.ChargebackRate).Complete
+	})
+	if err != nil {
+		return from, fmt.Errorf("read chargeback_rates %s: %w", prev, err)
+	}
+	if complete {
+		return from, nil
+	}
+	return prev, nil
 }
 
 // read calls fn with the account's committed rows of one partition.

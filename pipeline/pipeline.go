@@ -107,6 +107,15 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 	}()
 	log := r.Logger.With("run_id", r.ID, "job", r.Job.Name, "account", r.Account.Name, "date", r.Date.String())
 	from, to := Window(r.Date, r.Job.LookbackDays)
+	feeFrom, err := r.feeWindowStart(ctx, from)
+	if err != nil {
+		return s, err
+	}
+	if feeFrom != from {
+		log.Info("no complete chargeback rate of the month before the window in the warehouse: reading that month too, for its disputes' fee tier",
+			"month", feeFrom.String()[:7])
+		from = feeFrom
+	}
 	s = Summary{RunID: r.ID, Job: r.Job.Name, Account: r.Account.Name, Date: r.Date, Window: [2]civil.Date{from, to}, StartedAt: started}
 	conv := &transform.Converter{
 		MerchantCode: r.Account.MerchantCode,

@@ -80,6 +80,13 @@ func Fee(f config.ChargebackFees, currency string, prev civil.Date, r *MonthRate
 		return t.Fee, fmt.Sprintf("threshold: no chargeback rate for %s in the data; lowest tier: %s %s",
 			monthLabel(prev), t.Fee.String(), currency)
 	}
+	if r.Transactions == 0 {
+		// No rate can exist: the month before the merchant's first order.
+		n := f.FirstTier()
+		t := f.Tiers[n-1]
+		return t.Fee, fmt.Sprintf("threshold: no transactions in %s, so no rate; first_month_tier %d: %s %s",
+			monthLabel(prev), n, t.Fee.String(), currency)
+	}
 	exact := r.Exact()
 	for i, t := range f.Tiers {
 		if t.Below == nil {

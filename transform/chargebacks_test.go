@@ -109,6 +109,11 @@ func feesByMonth(cbs []schemas.Chargeback) map[string]string {
 	return out
 }
 
+func withFirstMonthTier(f config.ChargebackFees, n int) config.ChargebackFees {
+	f.FirstMonthTier = n
+	return f
+}
+
 func TestFeeTiers(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -131,8 +136,10 @@ func TestFeeTiers(t *testing.T) {
 			"50.000000 USD", "threshold: 2025-02 rate 1% (20 disputes in 2000 transactions) is at or above 1%: 50.000000 USD", "0.010000000", "0.001000000"},
 		{"test and canceled orders are not transactions", threeTiers, month{day: "2025-02-10", transactions: 2000, disputes: 13, tests: 500, canceled: 300},
 			"40.000000 USD", "threshold: 2025-02 rate 0.65% (13 disputes in 2000 transactions) is below 1%", "0.006500000", "0.001000000"},
-		{"zero transactions: rate 0, lowest tier", threeTiers, month{day: "2025-02-10", tests: 10},
-			"30.000000 USD", "threshold: 2025-02 rate 0% (0 disputes in 0 transactions) is below 0.65%", "0.000000000", "0.001000000"},
+		{"zero transactions: no rate, first_month_tier defaults to the lowest", threeTiers, month{day: "2025-02-10", tests: 10},
+			"30.000000 USD", "threshold: no transactions in 2025-02, so no rate; first_month_tier 1: 30.000000 USD", "0.000000000", "0.001000000"},
+		{"zero transactions: first_month_tier 2", withFirstMonthTier(threeTiers, 2), month{day: "2025-02-10", tests: 10},
+			"40.000000 USD", "threshold: no transactions in 2025-02, so no rate; first_month_tier 2: 40.000000 USD", "0.000000000", "0.001000000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
