@@ -30,6 +30,9 @@ func Figures(t Totals) []Figure {
 		complete = "yes"
 	}
 	add("Data complete", complete)
+	for _, f := range t.Fallbacks {
+		add("Provisional because", f)
+	}
 	count("Orders", t.OrderRows)
 	count("Test orders left out", t.TestOrders)
 	count("Disputes opened", t.Disputes)

@@ -18,6 +18,7 @@ func sampleTotals() Totals {
 			Commission: money.MustParse("4"), Refunds: 7, Refunded: money.MustParse("32573.32"),
 			Disputes: 53, Disputed: money.MustParse("5"), Fees: money.MustParse("2650"),
 		}},
+		Fallbacks: []string{"the fees of 2 disputes rest on first_month_tier: 2026-09 had no transactions"},
 		OrderRows: 2400, TestOrders: 3, Disputes: 53, ChargebackFees: money.MustParse("2650"), FeeCurrency: "USD",
 		FeeBases: []FeeBasis{{RateMonth: "2026-09", Rate: &rate, Opened: 38, Transactions: 2305, HaveCounts: true,
 			Tier: "1.65% or more", Fee: money.MustParse("50"), Disputes: 53, Rule: "rule"}},
@@ -131,6 +132,8 @@ func bump(v reflect.Value) {
 	case v.Kind() == reflect.Pointer:
 		r := money.RateFromUnits(v.Elem().Interface().(money.Rate).Units() + 1)
 		v.Set(reflect.ValueOf(&r))
+	case v.Kind() == reflect.Slice: // of strings: its first element
+		bump(v.Index(0))
 	case v.Kind() == reflect.String:
 		v.SetString(v.String() + "x")
 	case v.Type() == amountType:

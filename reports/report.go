@@ -123,6 +123,10 @@ type Totals struct {
 	Complete       bool
 	CoveredBy      string
 	CoveredThrough civil.Date
+	// Fallbacks say which of the month's fees rest on a fallback instead
+	// of a known chargeback rate; any makes the report provisional even
+	// when a run covered the month.
+	Fallbacks []string
 }
 
 // Currency returns the totals of currency c.
@@ -353,8 +357,12 @@ func (b *book) collect(ow *ordersSheet) {
 	rep.WarehouseRuns = slices.Sorted(maps.Keys(runs))
 	t.FeeBases = feeBases(a, rep.Month, b.data)
 	t.Snapshot = b.data.snapshot
+	if a.ChargebackFees.Model == config.FeeModelThreshold {
+		t.Fallbacks = feeFallbacks(t.FeeBases)
+	}
 	if c := b.data.covering; c != nil {
-		t.Complete, t.CoveredBy, t.CoveredThrough = true, c.RunID, c.BusinessDate
+		t.CoveredBy, t.CoveredThrough = c.RunID, c.BusinessDate
+		t.Complete = len(t.Fallbacks) == 0
 	}
 	t.Subscriptions = subscriptionFigures(b.data, rep.Month, a.ReportingTimezone)
 }
@@ -386,4 +394,22 @@ func writeFileAtomic(path string, write func(*os.File) error) (err error) {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// feeFallbacks describes the bases that set disputes' fees without a known
+// chargeback rate: no rate row for the month before (the lowest tier), or
+// a month without transactions (first_month_tier). Finance must not read
+// such a fee as final (issue 14, scope 1).
+func feeFallbacks(bases []FeeBasis) []string {
+	var out []string
+	for _, fb := range bases {
+		switch {
+		case fb.Disputes == 0:
+		case !fb.HaveCounts:
+			out = append(out, fmt.Sprintf("the fees of %d disputes rest on no chargeback rate for %s", fb.Disputes, fb.RateMonth))
+		case fb.Transactions == 0:
+			out = append(out, fmt.Sprintf("the fees of %d disputes rest on first_month_tier: %s had no transactions", fb.Disputes, fb.RateMonth))
+		}
+	}
+	return out
 }

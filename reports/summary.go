@@ -12,6 +12,9 @@ func completeness(t *Totals) string {
 	if t.Complete {
 		return fmt.Sprintf("yes: run %s (business date %s) read the whole month after it ended", t.CoveredBy, t.CoveredThrough)
 	}
+	if len(t.Fallbacks) > 0 {
+		return "NO, PROVISIONAL: " + strings.Join(t.Fallbacks, "; ")
+	}
 	return "NO, PROVISIONAL: no successful run has read the whole month since it ended"
 }
 

@@ -108,7 +108,10 @@ func (c *cli) printReport(acct config.Account, month civil.Date, res reportjob.R
 		return
 	}
 	fmt.Fprintln(c.stdout, "  reconciled with the warehouse")
-	if !t.Complete {
+	switch {
+	case len(t.Fallbacks) > 0:
+		fmt.Fprintf(c.stdout, "  PROVISIONAL: %s\n", strings.Join(t.Fallbacks, "; "))
+	case !t.Complete:
 		fmt.Fprintf(c.stdout, "  PROVISIONAL: no successful run has read the whole of %s since it ended\n", reports.MonthLabel(month))
 	}
 	for _, d := range res.Deliveries {

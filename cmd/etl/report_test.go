@@ -152,3 +152,51 @@ func TestReportAccountingUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestReportOnFirstMonthTierIsProvisional: a month whose disputes take
+// first_month_tier, because the month before had no transactions, is
+// PROVISIONAL although a run read it whole, and is not sent unless asked
+// (issue 14 scope 1).
+func TestReportOnFirstMonthTierIsProvisional(t *testing.T) {
+	dir := t.TempDir()
+	cfg := strings.ReplaceAll(reportConfig, "OUTBOX", filepath.Join(dir, "outbox"))
+	cfg = strings.Replace(cfg, "since: 2025-01-01", "since: 2025-01-05", 1)
+	path, _ := writeConfig(t, cfg)
+	env := map[string]string{"CLI_SECRET": "s3cr3t-value"}
+	c, _, errb := newCLI(env)
+	if code := c.main(t.Context(), []string{"run", "nightly", "-c", path, "--date", "2025-02-05"}); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, errb)
+	}
+	reportsDir := filepath.Join(dir, "reports")
+	c, out, errb := newCLI(env)
+	if code := c.report(t.Context(), []string{"accounting", "--month", "2025-01", "-c", path, "--out", reportsDir}); code != exitFailed {
+		t.Fatalf("report: exit %d, want %d\nstdout: %s\nstderr: %s", code, exitFailed, out, errb)
+	}
+	fallback := regexp.MustCompile(`the fees of \d+ disputes rest on first_month_tier: 2024-12 had no transactions`)
+	if !fallback.MatchString(out.String()) || !strings.Contains(errb.String(), "nothing sent") {
+		t.Errorf("stdout: %s\nstderr: %s", out, errb)
+	}
+	if emls, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml")); len(emls) != 0 {
+		t.Errorf("outbox holds %v, want nothing", emls)
+	}
+	c, out, errb = newCLI(env)
+	if code := c.report(t.Context(), []string{"accounting", "--month", "2025-01", "-c", path, "--out", reportsDir, "--allow-incomplete"}); code != exitOK {
+		t.Fatalf("report --allow-incomplete: exit %d\nstdout: %s\nstderr: %s", code, out, errb)
+	}
+	emls, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	if len(emls) != 1 {
+		t.Fatalf("outbox holds %v, want one message", emls)
+	}
+	f, err := os.Open(emls[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	msg, err := mail.ReadMessage(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := msg.Header.Get("Subject"); !strings.HasPrefix(s, "PROVISIONAL Accounting report demo") {
+		t.Errorf("Subject: %s", s)
+	}
+}
