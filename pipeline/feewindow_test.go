@@ -8,7 +8,6 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
-	"github.com/ledgerline/ledgerline/load/local"
 	"github.com/ledgerline/ledgerline/money"
 	"github.com/ledgerline/ledgerline/schemas"
 )
@@ -16,26 +15,11 @@ import (
 // readRates returns the committed chargeback_rates rows by month.
 func readRates(t *testing.T, root string) map[civil.Date]schemas.ChargebackRate {
 	t.Helper()
-	d, err := local.OpenReader(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab := schemas.ChargebackRates()
-	dates, err := d.Partitions(t.Context(), tab)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[civil.Date]schemas.ChargebackRate{}
-	for _, date := range dates {
-		err := d.ReadPartition(t.Context(), tab, date, func(row any) error {
-			r := *row.(*schemas.ChargebackRate)
-			out[r.Month] = r
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	eachRow(t, root, schemas.ChargebackRates(), func(_ civil.Date, row any) {
+		r := *row.(*schemas.ChargebackRate)
+		out[r.Month] = r
+	})
 	return out
 }
 

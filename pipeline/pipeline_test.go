@@ -69,31 +69,39 @@ func run(t *testing.T, root string, job config.Job, acct config.Account, date ci
 	return s
 }
 
-func readOrders(t *testing.T, root string) map[string]schemas.Order {
+// eachRow calls fn with every committed row of tab in the warehouse at
+// root, and the partition it is in.
+func eachRow(t *testing.T, root string, tab schemas.Table, fn func(part civil.Date, row any)) {
 	t.Helper()
 	d, err := local.OpenReader(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tab := schemas.Orders()
 	dates, err := d.Partitions(t.Context(), tab)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]schemas.Order{}
 	for _, date := range dates {
 		err := d.ReadPartition(t.Context(), tab, date, func(row any) error {
-			o := *row.(*schemas.Order)
-			if _, dup := out[o.RefNo]; dup {
-				t.Errorf("order %s twice", o.RefNo)
-			}
-			out[o.RefNo] = o
+			fn(date, row)
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+func readOrders(t *testing.T, root string) map[string]schemas.Order {
+	t.Helper()
+	out := map[string]schemas.Order{}
+	eachRow(t, root, schemas.Orders(), func(_ civil.Date, row any) {
+		o := *row.(*schemas.Order)
+		if _, dup := out[o.RefNo]; dup {
+			t.Errorf("order %s twice", o.RefNo)
+		}
+		out[o.RefNo] = o
+	})
 	return out
 }
 
@@ -329,32 +337,17 @@ func TestRejectedRecordsAreQuarantined(t *testing.T) {
 
 func readChargebacks(t *testing.T, root string) map[string]schemas.Chargeback {
 	t.Helper()
-	d, err := local.OpenReader(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab := schemas.Chargebacks()
-	dates, err := d.Partitions(t.Context(), tab)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]schemas.Chargeback{}
-	for _, date := range dates {
-		err := d.ReadPartition(t.Context(), tab, date, func(row any) error {
-			c := *row.(*schemas.Chargeback)
-			if c.OpenedOn != date {
-				t.Errorf("chargeback %s opened %s in partition %s", c.RefNo, c.OpenedOn, date)
-			}
-			if _, dup := out[c.RefNo]; dup {
-				t.Errorf("chargeback %s twice", c.RefNo)
-			}
-			out[c.RefNo] = c
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	eachRow(t, root, schemas.Chargebacks(), func(date civil.Date, row any) {
+		c := *row.(*schemas.Chargeback)
+		if c.OpenedOn != date {
+			t.Errorf("chargeback %s opened %s in partition %s", c.RefNo, c.OpenedOn, date)
 		}
-	}
+		if _, dup := out[c.RefNo]; dup {
+			t.Errorf("chargeback %s twice", c.RefNo)
+		}
+		out[c.RefNo] = c
+	})
 	return out
 }
 

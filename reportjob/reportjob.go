@@ -138,15 +138,14 @@ func Run(ctx context.Context, job config.Job, acct config.Account, month civil.D
 	if !o.Send {
 		return res, nil
 	}
-	if t := res.Report.Totals; len(t.Fallbacks) > 0 && !o.AllowIncomplete {
-		log.Error("fees rest on a fallback; nothing sent")
-		return res, fmt.Errorf("%s is provisional: %s; nothing sent (send a provisional report with --allow-incomplete)",
-			reports.MonthLabel(month), strings.Join(t.Fallbacks, "; "))
-	}
-	if !res.Report.Totals.Complete && !o.AllowIncomplete {
-		log.Error("month incomplete in the warehouse; nothing sent")
-		return res, fmt.Errorf("no successful run has read the whole of %s since it ended, so its figures may be incomplete; nothing sent "+
-			"(run the job for %s or later, or send a provisional report with --allow-incomplete)", reports.MonthLabel(month), reports.LastOfMonth(month))
+	if rep := res.Report; !rep.Totals.Complete && !o.AllowIncomplete {
+		log.Error("report provisional; nothing sent")
+		hint := "send a provisional report with --allow-incomplete"
+		if rep.Totals.CoveredBy == "" {
+			hint = fmt.Sprintf("run the job for %s or later, or %s", reports.LastOfMonth(month), hint)
+		}
+		return res, fmt.Errorf("the figures of %s are provisional: %s; nothing sent (%s)",
+			reports.MonthLabel(month), strings.Join(rep.Provisional(), "; "), hint)
 	}
 	return res, res.deliver(ctx, log, job, o)
 }

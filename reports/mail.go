@@ -404,7 +404,7 @@ func bodies(rep *Report) (string, string, error) {
 
 	var tb strings.Builder
 	fmt.Fprintf(&tb, "Accounting report for %s (merchant %s), %s (%s).\n", a.Name, a.MerchantCode, monthName(rep.Month), period)
-	fmt.Fprintf(&tb, "Data complete: %s.\n\n", completeness(t))
+	fmt.Fprintf(&tb, "Data complete: %s.\n\n", completeness(rep))
 	revision := revisionLines(rep)
 	for i, l := range revision {
 		if i > 0 {
@@ -442,7 +442,7 @@ func bodies(rep *Report) (string, string, error) {
 		"Account": a.Name, "Merchant": a.MerchantCode, "Month": monthName(rep.Month), "Period": period,
 		"Fee": fee, "Disputes": t.Disputes, "Bases": bases, "FeeCurrency": t.FeeCurrency, "Lines": lines,
 		"Statuses": strings.Join(a.TransactionStatuses, " or "), "Attached": attached,
-		"RunID": rep.RunID, "Generated": generated, "Complete": completeness(t), "Revision": revision,
+		"RunID": rep.RunID, "Generated": generated, "Complete": completeness(rep), "Revision": revision,
 	})
 	return tb.String(), hb.String(), err
 }

@@ -396,6 +396,16 @@ func writeFileAtomic(path string, write func(*os.File) error) (err error) {
 	return os.Rename(tmp.Name(), path)
 }
 
+// Provisional says why the report is PROVISIONAL, one reason each; none
+// when it is complete.
+func (r *Report) Provisional() []string {
+	var out []string
+	if r.Totals.CoveredBy == "" {
+		out = append(out, fmt.Sprintf("no successful run has read the whole of %s since it ended", MonthLabel(r.Month)))
+	}
+	return append(out, r.Totals.Fallbacks...)
+}
+
 // feeFallbacks describes the bases that set disputes' fees without a known
 // chargeback rate: no rate row for the month before (the lowest tier), or
 // a month without transactions (first_month_tier). Finance must not read

@@ -8,14 +8,11 @@ import (
 )
 
 // completeness says whether the month's data is complete, in words.
-func completeness(t *Totals) string {
-	if t.Complete {
+func completeness(rep *Report) string {
+	if t := &rep.Totals; t.Complete {
 		return fmt.Sprintf("yes: run %s (business date %s) read the whole month after it ended", t.CoveredBy, t.CoveredThrough)
 	}
-	if len(t.Fallbacks) > 0 {
-		return "NO, PROVISIONAL: " + strings.Join(t.Fallbacks, "; ")
-	}
-	return "NO, PROVISIONAL: no successful run has read the whole month since it ended"
+	return "NO, PROVISIONAL: " + strings.Join(rep.Provisional(), "; ")
 }
 
 // summary writes the Summary sheet: who, when, the "Total chargeback fee"
@@ -66,7 +63,7 @@ func (b *book) summaryHeading(s *stream) error {
 		{0, 0, []any{m.label("Report run id"), rep.RunID}},
 		{0, 0, []any{m.label("Warehouse run ids"), runs}},
 		{0, 0, []any{m.label("Account currency"), a.Currency}},
-		{0, 0, []any{m.label("Data complete"), completeness(&rep.Totals)}},
+		{0, 0, []any{m.label("Data complete"), completeness(rep)}},
 	}
 	if m.err != nil {
 		return m.err

@@ -199,7 +199,7 @@ type ReportDelivery struct {
 	MessageID    string     `col:"message_id" desc:"Message-ID of the message sent."`
 	Method       string     `col:"method" desc:"smtp, or outbox (written as an .eml file)."`
 	Kind         string     `col:"kind" desc:"first, revised (figures changed since the last delivery) or resent (--resend, same figures)."`
-	Provisional  bool       `col:"provisional" desc:"The report was PROVISIONAL: sent before a run had read the whole month."`
+	Provisional  bool       `col:"provisional" desc:"The report was PROVISIONAL: sent before a run had read the whole month, or with fees resting on a fallback."`
 	SentAt       time.Time  `col:"sent_at" desc:"When the message was sent or written, UTC."`
 	RunID        string     `col:"run_id" desc:"Report run that sent it."`
 }

@@ -33,7 +33,7 @@ func (c *cli) report(ctx context.Context, args []string) int {
 	out := reportsDirFlag(fs)
 	fs.StringVar(out, "out", "", "the same as --reports-dir")
 	noSend := fs.Bool("no-send", false, "build and reconcile the files, send nothing")
-	incomplete := fs.Bool("allow-incomplete", false, "send the report even if no successful run has read the whole month since it ended (marked PROVISIONAL)")
+	incomplete := fs.Bool("allow-incomplete", false, "send the report even if it is PROVISIONAL: no successful run has read the whole month since it ended, or its fees rest on a fallback")
 	resend := fs.Bool("resend", false, "send the report even to recipients it was already sent to with the same figures")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -108,11 +108,8 @@ func (c *cli) printReport(acct config.Account, month civil.Date, res reportjob.R
 		return
 	}
 	fmt.Fprintln(c.stdout, "  reconciled with the warehouse")
-	switch {
-	case len(t.Fallbacks) > 0:
-		fmt.Fprintf(c.stdout, "  PROVISIONAL: %s\n", strings.Join(t.Fallbacks, "; "))
-	case !t.Complete:
-		fmt.Fprintf(c.stdout, "  PROVISIONAL: no successful run has read the whole of %s since it ended\n", reports.MonthLabel(month))
+	if !t.Complete {
+		fmt.Fprintf(c.stdout, "  PROVISIONAL: %s\n", strings.Join(rep.Provisional(), "; "))
 	}
 	for _, d := range res.Deliveries {
 		switch d.Method {
