@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -206,7 +207,7 @@ func Build(ctx context.Context, req Request) (*Report, error) {
 	rep := &Report{
 		Account: a, Month: month, RunID: req.RunID,
 		GeneratedAt: now().Truncate(time.Second),
-		Workbook:    filepath.Join(dir, fmt.Sprintf("accounting %s %s.xlsx", a.Name, MonthLabel(month))),
+		Workbook:    filepath.Join(dir, workbookName(a.Name, month, false)),
 		CSV:         filepath.Join(dir, CSVName),
 	}
 	data, err := readMonth(ctx, req.Warehouse, a.MerchantCode, month)
@@ -278,8 +279,20 @@ func writeWorkbook(ctx context.Context, wh load.Reader, rep *Report, data *month
 	if err := f.SetCalcProps(&excelize.CalcPropsOptions{FullCalcOnLoad: &full}); err != nil {
 		return err
 	}
+	// A provisional workbook says so in its file name and title, where
+	// it is seen before it is opened (issue 14, scope 1); the other name's
+	// file, from an earlier build of the month, goes, so the folder never
+	// holds both.
+	provisional := len(rep.Provisional()) > 0
+	title := fmt.Sprintf("Accounting report %s %s", a.Name, MonthLabel(rep.Month))
+	if provisional {
+		title += " PROVISIONAL"
+	}
+	dir := filepath.Dir(rep.Workbook)
+	rep.Workbook = filepath.Join(dir, workbookName(a.Name, rep.Month, provisional))
+	stale := filepath.Join(dir, workbookName(a.Name, rep.Month, !provisional))
 	err = f.SetDocProps(&excelize.DocProperties{
-		Title:   fmt.Sprintf("Accounting report %s %s", a.Name, MonthLabel(rep.Month)),
+		Title:   title,
 		Subject: "Monthly accounting report",
 		Creator: "ledgerline",
 		Created: rep.GeneratedAt.UTC().Format(time.RFC3339),
@@ -287,7 +300,21 @@ func writeWorkbook(ctx context.Context, wh load.Reader, rep *Report, data *month
 	if err != nil {
 		return err
 	}
-	return saveWorkbook(f, rep.Workbook)
+	if err := saveWorkbook(f, rep.Workbook); err != nil {
+		return err
+	}
+	if err := os.Remove(stale); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// workbookName is the file name of an account's workbook for month.
+func workbookName(account string, month civil.Date, provisional bool) string {
+	if provisional {
+		return fmt.Sprintf("accounting %s %s PROVISIONAL.xlsx", account, MonthLabel(month))
+	}
+	return fmt.Sprintf("accounting %s %s.xlsx", account, MonthLabel(month))
 }
 
 // saveWorkbook writes f at path atomically, streaming the zip straight to

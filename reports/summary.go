@@ -51,8 +51,12 @@ func (b *book) summaryHeading(s *stream) error {
 		runs = "none: the warehouse has no rows for the month"
 	}
 	loc := a.ReportingTimezone
+	title := fmt.Sprintf("Accounting report: %s (%s), %s", a.Name, a.MerchantCode, monthName(rep.Month))
+	if len(rep.Provisional()) > 0 {
+		title = "PROVISIONAL " + title
+	}
 	rows := []sheetRow{
-		{0, 24, []any{m.cell(kindTitle, "", fmt.Sprintf("Accounting report: %s (%s), %s", a.Name, a.MerchantCode, monthName(rep.Month)))}},
+		{0, 24, []any{m.cell(kindTitle, "", title)}},
 		{0, 0, []any{m.cell(kindSubtitle, "", "Built from the ledgerline warehouse. Every figure is a formula over the detail sheets; amounts are exact.")}},
 		{1, 0, []any{m.label("Account"), fmt.Sprintf("%s (merchant %s)", a.Name, a.MerchantCode)}},
 		{0, 0, []any{m.label("Month"), m.cell(kindLeft, fmtMonth, dateSerial(rep.Month))}},
