@@ -75,16 +75,30 @@ func (c *Coverage) stream(name string) *counts {
 	return s
 }
 
-// orderCounts counts one page of orders, on the goroutine that read it.
+// fieldMask holds, one bit per orderFields entry, the fields an order
+// carried: counted when the writer knows the order was not read before.
+type fieldMask uint8
+
+func orderFieldMask(o *extract.Order) fieldMask {
+	var m fieldMask
+	for i, f := range orderFields {
+		if f.present(o) {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// orderCounts counts the orders of a page.
 type orderCounts struct {
 	records int64
 	present [len(orderFields)]int64
 }
 
-func (oc *orderCounts) add(o *extract.Order) {
+func (oc *orderCounts) add(m fieldMask) {
 	oc.records++
-	for i, f := range orderFields {
-		if f.present(o) {
+	for i := range orderFields {
+		if m&(1<<i) != 0 {
 			oc.present[i]++
 		}
 	}

@@ -37,7 +37,7 @@ func TestChargebackCoverageShares(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var oc orderCounts
 			for i := range tt.orders {
-				oc.add(&tt.orders[i])
+				oc.add(orderFieldMask(&tt.orders[i]))
 			}
 			var cov Coverage
 			cov.addOrders(oc)

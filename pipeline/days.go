@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,18 +83,18 @@ func inOrder[T any](ctx context.Context, first, last civil.Date, n int,
 	return err
 }
 
-// windowKeys records the key of every record read from the API across a
-// run's window, and the API day it came on, so that a key returned on two
-// days fails the run (F5) instead of becoming two rows.
+// windowKeys records the key of every order read in a run's window, and
+// the reporting date of its row, so that an order read again (the day
+// searches overlap, and a search may return an order twice) is written
+// once, and an order that comes back with another date fails the run.
 //
-// The decision is to fail, not to keep the newer version: an order has one
-// OrderDate, which the API's day filter compares against, so a RefNo on
-// two API days means the API contradicted itself, and nothing in the Order
-// object says which version is newer (there is no modification time;
-// FinishDate is empty until an order completes). Keeping one would also
-// mean holding back or rewriting rows already written to partitions. A
-// failed run commits nothing, so the warehouse keeps its last good data
-// and the error names the key and both days for someone to look at.
+// The decision is to fail, not to keep either copy: an order has one
+// OrderDate, so a RefNo on two dates means the API contradicted itself,
+// and nothing in the Order object says which version is right (there is
+// no modification time; FinishDate is empty until an order completes).
+// Keeping one would also mean rewriting rows already written to
+// partitions. A failed run commits nothing, so the warehouse keeps its
+// last good data and the error names the key and both dates.
 //
 // Memory: decimal keys (RefNos) are held in a map[uint64]int32, measured
 // at about 38 bytes a key with Go 1.26, so about 38 MB per million orders
@@ -105,49 +106,54 @@ type windowKeys struct {
 	strs  map[string]int32
 }
 
+// undated is the date of a record that has none: it was rejected.
+const undated = math.MinInt32
+
 func newWindowKeys(first civil.Date) *windowKeys {
 	return &windowKeys{first: first, nums: map[uint64]int32{}, strs: map[string]int32{}}
 }
 
-// add records keys as read on day; empty keys are not keys. It fails with
-// a *DuplicateKeyError if one of them was read on another day.
-func (w *windowKeys) add(stream string, day civil.Date, keys []string) error {
-	d := int32(day.DaysSince(w.first))
-	for _, k := range keys {
-		if k == "" {
-			continue
+// see records key as read with a row of date (zero for a record that has
+// no row), and reports whether it was read before; empty keys are not
+// keys, and never read before. It fails with a *DuplicateKeyError if key
+// was read before with another date.
+func (w *windowKeys) see(stream, key string, date civil.Date) (again bool, err error) {
+	if key == "" {
+		return false, nil
+	}
+	d := int32(undated)
+	if !date.IsZero() {
+		d = int32(date.DaysSince(w.first))
+	}
+	var prev int32
+	if n, err := strconv.ParseUint(key, 10, 64); err == nil && strconv.FormatUint(n, 10) == key {
+		prev, again = w.nums[n]
+		if !again {
+			w.nums[n] = d
 		}
-		var prev int32
-		var dup bool
-		if n, err := strconv.ParseUint(k, 10, 64); err == nil && strconv.FormatUint(n, 10) == k {
-			prev, dup = w.nums[n]
-			if !dup {
-				w.nums[n] = d
-			}
-		} else {
-			prev, dup = w.strs[k]
-			if !dup {
-				// A copy: k may point into a whole page body.
-				w.strs[strings.Clone(k)] = d
-			}
-		}
-		if dup && prev != d {
-			return &DuplicateKeyError{Stream: stream, Key: k, First: w.first.AddDays(int(prev)), Second: day}
+	} else {
+		prev, again = w.strs[key]
+		if !again {
+			// A copy: key may point into a whole page body.
+			w.strs[strings.Clone(key)] = d
 		}
 	}
-	return nil
+	if again && prev != d && prev != undated && d != undated {
+		return true, &DuplicateKeyError{Stream: stream, Key: key, First: w.first.AddDays(int(prev)), Second: date}
+	}
+	return again, nil
 }
 
-// DuplicateKeyError fails a run whose API returned the same record on two
-// API days.
+// DuplicateKeyError fails a run whose API returned the same order with two
+// dates.
 type DuplicateKeyError struct {
 	Stream        string
 	Key           string
-	First, Second civil.Date // the API days it was returned on
+	First, Second civil.Date // the reporting dates of its two copies
 }
 
 func (e *DuplicateKeyError) Error() string {
-	return fmt.Sprintf("stream %s: the API returned %s on API day %s and again on %s; "+
+	return fmt.Sprintf("stream %s: the API returned %s dated %s and again dated %s; "+
 		"an order has one date, so the run stops rather than store it twice or guess which version is right",
 		e.Stream, e.Key, e.First, e.Second)
 }

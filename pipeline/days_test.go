@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,28 +111,48 @@ func TestInOrderStopsAtFirstError(t *testing.T) {
 	}
 }
 
-// TestWindowKeys checks the window-wide key set of F5: a key on two days
-// fails with both days, on one day twice does not, keys that are not
-// canonical numbers are told apart, and empty keys are ignored.
+// TestWindowKeys checks the window-wide key set: a key read again on its
+// date is read again and not an error, on another date fails with both
+// dates, a rejected copy (no date) never conflicts, keys that are not
+// canonical numbers are told apart, and empty keys are never read before.
 func TestWindowKeys(t *testing.T) {
 	d0 := civil.Date{Year: 2026, Month: 9, Day: 30}
+	type read struct {
+		key  string
+		date int // days after d0; -1 for none
+	}
 	for _, tt := range []struct {
-		name string
-		days [][]string // keys read on d0, d0+1, ...
-		want *DuplicateKeyError
+		name  string
+		reads []read
+		again []bool // per read, until the error
+		want  *DuplicateKeyError
 	}{
-		{"distinct", [][]string{{"1", "2"}, {"3", "007", "07", "7", "a"}, {"", ""}}, nil},
-		{"same day twice", [][]string{{"1", "1"}, {"2"}}, nil},
-		{"numeric on two days", [][]string{{"1", "2"}, {"3"}, {"2"}}, &DuplicateKeyError{Stream: "orders", Key: "2", First: d0, Second: d0.AddDays(2)}},
-		{"string on two days", [][]string{{"A-1"}, {"A-1"}}, &DuplicateKeyError{Stream: "orders", Key: "A-1", First: d0, Second: d0.AddDays(1)}},
+		{"distinct", []read{{"1", 0}, {"2", 0}, {"3", 1}, {"007", 1}, {"07", 1}, {"7", 1}, {"a", 2}, {"", 2}, {"", 2}},
+			[]bool{false, false, false, false, false, false, false, false, false}, nil},
+		{"same date again", []read{{"1", 0}, {"1", 0}, {"A-1", 3}, {"A-1", 3}}, []bool{false, true, false, true}, nil},
+		{"rejected copies", []read{{"5", -1}, {"5", 2}, {"5", -1}, {"6", 1}, {"6", -1}}, []bool{false, true, true, false, true}, nil},
+		{"numeric on two dates", []read{{"1", 0}, {"2", 0}, {"3", 1}, {"2", 2}}, []bool{false, false, false},
+			&DuplicateKeyError{Stream: "orders", Key: "2", First: d0, Second: d0.AddDays(2)}},
+		{"string on two dates", []read{{"A-1", 0}, {"A-1", 1}}, []bool{false},
+			&DuplicateKeyError{Stream: "orders", Key: "A-1", First: d0, Second: d0.AddDays(1)}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWindowKeys(d0)
+			w := newWindowKeys(d0.AddDays(-1))
 			var err error
-			for i, keys := range tt.days {
-				if err = w.add("orders", d0.AddDays(i), keys); err != nil {
+			var again []bool
+			for _, r := range tt.reads {
+				var date civil.Date
+				if r.date >= 0 {
+					date = d0.AddDays(r.date)
+				}
+				var a bool
+				if a, err = w.see("orders", r.key, date); err != nil {
 					break
 				}
+				again = append(again, a)
+			}
+			if !slices.Equal(again, tt.again) {
+				t.Errorf("read again %v, want %v", again, tt.again)
 			}
 			var got *DuplicateKeyError
 			errors.As(err, &got)

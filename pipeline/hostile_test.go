@@ -94,9 +94,10 @@ func TestMissingAmountOrItemsRejected(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// 33 API days, each with one bad order.
-			if len(rejected) != 33 || s.Rejected["orders"] != 33 {
-				t.Fatalf("%d rejected rows, summary %d; want 33", len(rejected), s.Rejected["orders"])
+			// 34 API days (30 September to 2 November: the search of 1
+			// November reads 2 November too), each with one bad order.
+			if len(rejected) != 34 || s.Rejected["orders"] != 34 {
+				t.Fatalf("%d rejected rows, summary %d; want 34", len(rejected), s.Rejected["orders"])
 			}
 			orders := readOrders(t, root)
 			for _, rr := range rejected {
@@ -117,11 +118,36 @@ func TestMissingAmountOrItemsRejected(t *testing.T) {
 	}
 }
 
-// TestDuplicateRefNoAcrossDaysFailsTheRun is F5: the API returns an order
-// of one day on the next day's search too. The run fails naming the RefNo
-// and both API days, and commits nothing: never two rows for one RefNo.
-func TestDuplicateRefNoAcrossDaysFailsTheRun(t *testing.T) {
-	root, _, err := hostileRun(t, hostile.DuplicateAcrossDays)
+// TestOrderReadTwiceIsStoredOnce: the API returns an order of one day on
+// the next day's search too, and the day searches overlap; every order is
+// stored once, on its own date, and the orders outside the window are
+// counted once each.
+func TestOrderReadTwiceIsStoredOnce(t *testing.T) {
+	root, s, err := hostileRun(t, hostile.DuplicateAcrossDays)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := readOrders(t, root) // fails on a RefNo twice
+	if len(orders) != 31*5 || count(s, "orders") != 31*5 {
+		t.Errorf("%d orders stored, summary %d; want %d", len(orders), count(s, "orders"), 31*5)
+	}
+	for ref, o := range orders {
+		if want := ref[:4] + "-" + ref[4:6] + "-" + ref[6:8]; o.OrderDate.String() != want {
+			t.Errorf("order %s on %s, want %s", ref, o.OrderDate, want)
+		}
+	}
+	// API days 30 September, 1 and 2 November: 5 orders each, and the
+	// first of 29 September, which 30 September's search repeats.
+	if s.Skipped != 16 {
+		t.Errorf("%d orders outside the window, want 16", s.Skipped)
+	}
+}
+
+// TestRedatedRefNoFailsTheRun is F5: the API returns an order of one day
+// again on the next day's search, dated on that day. The run fails naming
+// the RefNo and both dates, and commits nothing.
+func TestRedatedRefNoFailsTheRun(t *testing.T) {
+	root, _, err := hostileRun(t, hostile.RedatedAcrossDays)
 	var dup *pipeline.DuplicateKeyError
 	if !errors.As(err, &dup) {
 		t.Fatalf("error %v, want a DuplicateKeyError", err)
@@ -131,7 +157,7 @@ func TestDuplicateRefNoAcrossDaysFailsTheRun(t *testing.T) {
 	if *dup != want {
 		t.Errorf("error %+v, want %+v", *dup, want)
 	}
-	if !strings.Contains(err.Error(), "20260930001 on API day 2026-09-30 and again on 2026-10-01") {
+	if !strings.Contains(err.Error(), "20260930001 dated 2026-09-30 and again dated 2026-10-01") {
 		t.Errorf("error %q", err)
 	}
 	if orders := readOrders(t, root); len(orders) != 0 {
@@ -161,7 +187,7 @@ func TestNullResultKeepsCommittedData(t *testing.T) {
 				t.Fatalf("%d orders committed, want %d", len(before), 31*5)
 			}
 			_, _, err := hostileRunAt(t, root, tt.api, tt.b)
-			if err == nil || !strings.Contains(err.Error(), "stream orders, API day ") {
+			if err == nil || !strings.Contains(err.Error(), "stream orders, API days ") {
 				t.Fatalf("error %v, want a page error", err)
 			}
 			if after := readOrders(t, root); len(after) != len(before) {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/civil"
@@ -325,90 +324,6 @@ func (s Summary) rows() int64 {
 	return n
 }
 
-// orders reads the orders of the reporting window [from, to]. The API
-// filters by date in its own time zone, which may differ from the reporting
-// zone by up to a day either way, so the query covers one more day on each
-// side and rows outside the window are left to the runs that own their dates.
-// The window is read one API day at a time, several days at once, and
-// written in day order, so a partition can be finished as soon as no later
-// day can add to it.
-func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cb *transform.Chargebacks, from, to civil.Date, s *Summary) error {
-	orders, items := schemas.Orders(), schemas.OrderItems()
-	var rounded atomic.Int64
-	fetch := func(ctx context.Context, day civil.Date, emit func(orderBatch) error) error {
-		c := *conv // each day converts on its own goroutine
-		c.Rounded = 0
-		defer func() { rounded.Add(c.Rounded) }()
-		var row schemas.Order
-		var rowItems []schemas.OrderItem
-		return r.Source.Orders(ctx, extract.Window{From: day, To: day}, func(p extract.Page[extract.Order]) error {
-			b := orderBatch{orders: make([]schemas.Order, 0, len(p.Items)), records: len(p.Items)}
-			for i := range p.Items {
-				raw := &p.Items[i]
-				b.keys = append(b.keys, raw.RefNo)
-				b.coverage.add(raw)
-				var err error
-				if rowItems, err = c.Order(raw, &row, rowItems); err != nil {
-					b.rejected = append(b.rejected, rejectedRecord(
-						&RecordError{Account: r.Account.Name, Stream: extract.StreamOrders, Day: day, Page: p.Number, Position: i + 1, Key: raw.RefNo, Err: err}, raw))
-					continue
-				}
-				if row.OrderDate.Before(from) || row.OrderDate.After(to) {
-					b.skipped++
-					continue
-				}
-				b.orders = append(b.orders, row)
-				b.items = append(b.items, rowItems...)
-			}
-			return emit(b)
-		})
-	}
-	keys := newWindowKeys(from.AddDays(-1))
-	write := func(day civil.Date, b orderBatch) error {
-		if err := keys.add(extract.StreamOrders, day, b.keys); err != nil {
-			return err
-		}
-		if r.Observer != nil {
-			defer r.Observer.Page(r.Account.Name, extract.StreamOrders, b.records)
-		}
-		s.Skipped += b.skipped
-		s.Coverage.addOrders(b.coverage)
-		if err := rej.add(ctx, parts, extract.StreamOrders, b.records, b.rejected); err != nil {
-			return err
-		}
-		for i := range b.orders {
-			if cb != nil {
-				cb.AddOrder(&b.orders[i])
-			}
-			if err := parts.write(ctx, orders, b.orders[i].OrderDate, &b.orders[i]); err != nil {
-				return err
-			}
-		}
-		for i := range b.items {
-			if err := parts.write(ctx, items, b.items[i].OrderDate, &b.items[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// Orders of later API days fall on reporting dates from day-1 on.
-	finished := func(day civil.Date) error { return parts.closeBefore(day.AddDays(-1)) }
-	err := inOrder(ctx, from.AddDays(-1), to.AddDays(1), r.Account.Concurrency, fetch, write, finished)
-	conv.Rounded += rounded.Load()
-	return err
-}
-
-// orderBatch is one page of orders, converted.
-type orderBatch struct {
-	orders   []schemas.Order
-	items    []schemas.OrderItem
-	skipped  int64
-	records  int        // records in the page
-	keys     []string   // their RefNos
-	rejected []rejected // records that failed validation
-	coverage orderCounts
-}
-
 func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cov *Coverage) error {
 	t := schemas.Subscriptions()
 	var row schemas.Subscription
@@ -437,7 +352,7 @@ func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, part
 type RecordError struct {
 	Account  string
 	Stream   string
-	Day      civil.Date // the API day queried; zero for subscriptions
+	Window   extract.Window // the API days searched; zero for subscriptions
 	Page     int
 	Position int // from 1, within the page
 	Key      string
@@ -446,8 +361,8 @@ type RecordError struct {
 
 func (e *RecordError) Error() string {
 	where := fmt.Sprintf("account %s, stream %s", e.Account, e.Stream)
-	if !e.Day.IsZero() {
-		where += ", day " + e.Day.String()
+	if !e.Window.From.IsZero() {
+		where += ", API days " + e.Window.String()
 	}
 	return fmt.Sprintf("%s, page %d, record %d (%s): %v", where, e.Page, e.Position, e.Key, e.Err)
 }

@@ -262,7 +262,10 @@ func TestRunFailureKeepsPreviousData(t *testing.T) {
 }
 
 // corruptingSource returns a JSON-RPC client reading acct's sandbox through a
-// proxy that replaces the first old in every response with new.
+// proxy that replaces, in the first order of each API day that contains
+// old, the first old with new. Which order that is does not depend on the
+// search, so every response that carries it carries it corrupted, the
+// way a record the API holds wrong comes back.
 func corruptingSource(t *testing.T, acct config.Account, old, new string) extract.Source {
 	t.Helper()
 	clock := func() time.Time { return time.Date(2025, 4, 1, 2, 0, 0, 0, time.UTC) }
@@ -271,12 +274,26 @@ func corruptingSource(t *testing.T, acct config.Account, old, new string) extrac
 	if err != nil {
 		t.Fatal(err)
 	}
+	// chosen is the RefNo corrupted on each API day.
+	chosen := map[civil.Date]string{}
+	for d := acct.Sandbox.Since; d.Before(civil.Date{Year: 2025, Month: 4, Day: 3}); d = d.AddDays(1) {
+		for _, o := range m.OrdersOn(d) {
+			b, err := json.Marshal(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !o.TestOrder && strings.Contains(string(b), old) {
+				chosen[d] = o.RefNo
+				break
+			}
+		}
+	}
 	h := m.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, strings.Replace(rec.Body.String(), old, new, 1))
+		w.Write(corruptItems(t, rec.Body.Bytes(), chosen, old, new))
 	}))
 	t.Cleanup(srv.Close)
 	src, err := jsonrpc.New(jsonrpc.Config{Account: "demo", Endpoint: srv.URL + sandbox.Path, MerchantCode: acct.MerchantCode,
@@ -287,6 +304,42 @@ func corruptingSource(t *testing.T, acct config.Account, old, new string) extrac
 	return src
 }
 
+// corruptItems replaces the first old with new in the items of a JSON-RPC
+// search response whose RefNo is one of chosen's.
+func corruptItems(t *testing.T, body []byte, chosen map[civil.Date]string, old, new string) []byte {
+	var resp map[string]json.RawMessage
+	var result struct {
+		Items      []json.RawMessage
+		Pagination json.RawMessage
+	}
+	if json.Unmarshal(body, &resp) != nil || json.Unmarshal(resp["result"], &result) != nil || result.Items == nil {
+		return body // a login, or an error
+	}
+	refs := map[string]bool{}
+	for _, ref := range chosen {
+		refs[ref] = true
+	}
+	for i, item := range result.Items {
+		var o struct{ RefNo string }
+		if err := json.Unmarshal(item, &o); err != nil {
+			t.Error(err)
+		}
+		if refs[o.RefNo] {
+			result.Items[i] = json.RawMessage(strings.Replace(string(item), old, new, 1))
+		}
+	}
+	b, err := json.Marshal(result)
+	if err != nil {
+		t.Error(err)
+	}
+	resp["result"] = b
+	out, err := json.Marshal(resp)
+	if err != nil {
+		t.Error(err)
+	}
+	return out
+}
+
 // TestRejectedRecordsAreQuarantined: within max_rejected, invalid records
 // go to rejected_rows with what and where, and the rest loads.
 func TestRejectedRecordsAreQuarantined(t *testing.T) {
@@ -294,7 +347,7 @@ func TestRejectedRecordsAreQuarantined(t *testing.T) {
 	acct, job := testAccount(t), testJob(3)
 	job.Streams = []string{"orders"}
 	job.MaxRejected = big.NewRat(1, 10)
-	// One order per response gets a negative quantity on its first line.
+	// One order per API day gets a negative quantity on its first line.
 	src := corruptingSource(t, acct, `"Quantity":`, `"Quantity":-`)
 	dest, err := local.Open(root, acct.MerchantCode, "rejecting")
 	if err != nil {
@@ -320,7 +373,7 @@ func TestRejectedRecordsAreQuarantined(t *testing.T) {
 	orders := readOrders(t, root)
 	positions := map[int64]bool{}
 	for _, rr := range rejected {
-		if rr.Stream != "orders" || rr.Field == nil || *rr.Field != "Items[0].Quantity" || rr.Page != 1 || rr.Record != 1 ||
+		if rr.Stream != "orders" || rr.Field == nil || *rr.Field != "Items[0].Quantity" || rr.Page < 1 || rr.Record < 1 ||
 			rr.APIDay == nil || rr.RecordKey == nil || !strings.Contains(rr.Reason, "must not be negative") ||
 			!strings.Contains(rr.Raw, `"Quantity":-`) || rr.RunID != "rejecting" || rr.RunDate != businessDate {
 			t.Errorf("rejected row = %+v", rr)

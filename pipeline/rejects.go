@@ -55,8 +55,8 @@ func (r *rejects) add(ctx context.Context, parts *partitions, stream string, rec
 			Reason:       e.Err.Error(),
 			Raw:          b.raw,
 		}
-		if !e.Day.IsZero() {
-			day := e.Day
+		if !e.Window.From.IsZero() {
+			day := e.Window.From
 			row.APIDay = &day
 		}
 		if e.Key != "" {

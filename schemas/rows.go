@@ -149,7 +149,7 @@ type RejectedRow struct {
 	RunDate      civil.Date  `col:"run_date" desc:"Business date of the run; the partition."`
 	Stream       string      `col:"stream" desc:"Stream the record came from: orders or subscriptions."`
 	Position     int64       `col:"position" desc:"Position of the record in the stream as the run read it, from 1."`
-	APIDay       *civil.Date `col:"api_day" desc:"API day that was searched, in the API's time zone."`
+	APIDay       *civil.Date `col:"api_day" desc:"First API day of the search (its StartDate; the search reads it and the next day), in the API's time zone."`
 	Page         int64       `col:"page" desc:"Page of the search, from 1."`
 	Record       int64       `col:"record" desc:"Position of the record in its page, from 1."`
 	RecordKey    *string     `col:"record_key" desc:"The record's key (RefNo or SubscriptionReference), if it has one."`

@@ -49,8 +49,12 @@ const (
 	// NoItems leaves Items out of the first order of each day.
 	NoItems Behaviour = "no-items"
 	// DuplicateAcrossDays returns the first order of each day on the
-	// next day's search too, after that day's own orders.
+	// next day's search too, after that day's own orders; Count counts
+	// distinct orders.
 	DuplicateAcrossDays Behaviour = "duplicate-across-days"
+	// RedatedAcrossDays is DuplicateAcrossDays with the copy dated on the
+	// next day: the same RefNo with another OrderDate.
+	RedatedAcrossDays Behaviour = "redated-across-days"
 	// UnderstatedCount reports a Count of 4/5 of the orders a search has.
 	UnderstatedCount Behaviour = "understated-count"
 	// HugeBody pads every search response with Config.Size bytes of
@@ -151,13 +155,26 @@ func (s *Server) search(from, to civil.Date) []extract.Order {
 			day[0].Items = nil
 		case LongString:
 			day[0].ExternalReference = strings.Repeat("x", s.cfg.Size)
-		case DuplicateAcrossDays:
+		case DuplicateAcrossDays, RedatedAcrossDays:
 			prev := s.Orders(d.AddDays(-1))[0]
+			if s.cfg.Behaviour == RedatedAcrossDays {
+				prev.OrderDate = d.String() + prev.OrderDate[len("2006-01-02"):]
+			}
 			day = append(day, prev)
 		}
 		all = append(all, day...)
 	}
 	return all
+}
+
+// distinct counts the distinct RefNos of orders: the API counts orders,
+// not the times it lists one.
+func distinct(orders []extract.Order) int {
+	refs := map[string]bool{}
+	for i := range orders {
+		refs[orders[i].RefNo] = true
+	}
+	return len(refs)
 }
 
 // page is one page of a search, as the wire carries it.
@@ -180,7 +197,7 @@ func (s *Server) result(from, to civil.Date, n, limit int) []byte {
 	}
 	all := s.search(from, to)
 	var p page
-	p.Pagination.Page, p.Pagination.Limit, p.Pagination.Count = n, limit, len(all)
+	p.Pagination.Page, p.Pagination.Limit, p.Pagination.Count = n, limit, distinct(all)
 	if s.cfg.Behaviour == UnderstatedCount {
 		p.Pagination.Count = len(all) * 4 / 5
 	}
