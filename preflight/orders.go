@@ -173,23 +173,8 @@ func (k *checker) zoneOK(d civil.Date, n int) {
 // fixed zone is an hour off in summer, and this tells them apart when the
 // days cannot (the filter and the dates share the API's zone).
 func (k *checker) newest(ctx context.Context) {
-	today := civil.DateOf(k.cfg.Now().In(k.cfg.Zone))
-	p, err := k.orders(ctx, today.AddDays(-1), today.AddDays(1), sampleLimit, 1)
-	if err != nil || len(p.items) == 0 {
-		return
-	}
-	xs := k.rec.exchanges()
-	server, ok := serverTime(xs[len(xs)-1])
+	last, server, ok := k.newestOrderDate(ctx)
 	if !ok {
-		return
-	}
-	var last civil.DateTime
-	for _, o := range p.items {
-		if t, err := time.Parse(extract.DateLayout, str(o["OrderDate"])); err == nil && last.Before(civil.DateTimeOf(t)) {
-			last = civil.DateTimeOf(t)
-		}
-	}
-	if last.IsZero() {
 		return
 	}
 	ahead := func(loc *time.Location) time.Duration { return last.In(loc).Sub(server) }
@@ -209,6 +194,34 @@ func (k *checker) newest(ctx context.Context) {
 	k.add(CheckTimezone, Warn, fmt.Sprintf("the newest OrderDate %s is %s ahead of the server's clock read in %s; best fit %s",
 		last, ahead(k.cfg.Zone).Round(time.Minute), k.cfg.Zone, cmp.Or(best, "none of "+strings.Join(k.zones(), ", "))),
 		fmt.Sprintf("the API writes dates in another zone than %s: set source_timezone to the zone of the account's API settings (best fit here: %s); with daylight saving, orders near midnight move by an hour in summer", k.cfg.Zone, cmp.Or(best, "unknown")))
+}
+
+// newestOrderDate returns the newest OrderDate of today's orders, today in
+// the configured zone, and the server's clock at the last page read. The
+// search lists orders oldest first, so it reads today's pages (EndDate
+// tomorrow: an exclusive EndDate still reads today) up to samplePages.
+func (k *checker) newestOrderDate(ctx context.Context) (last civil.DateTime, server time.Time, ok bool) {
+	today := civil.DateOf(k.cfg.Now().In(k.cfg.Zone))
+	for n := 1; n <= samplePages; n++ {
+		p, err := k.orders(ctx, today, today.AddDays(1), sampleLimit, n)
+		if err != nil {
+			return civil.DateTime{}, time.Time{}, false
+		}
+		for _, o := range p.items {
+			if t, err := time.Parse(extract.DateLayout, str(o["OrderDate"])); err == nil && last.Before(civil.DateTimeOf(t)) {
+				last = civil.DateTimeOf(t)
+			}
+		}
+		if len(p.items) < sampleLimit {
+			break
+		}
+	}
+	xs := k.rec.exchanges()
+	if last.IsZero() || len(xs) == 0 {
+		return civil.DateTime{}, time.Time{}, false
+	}
+	server, ok = serverTime(xs[len(xs)-1])
+	return last, server, ok
 }
 
 func mustZone(name string) *time.Location {
