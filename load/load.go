@@ -119,6 +119,10 @@ type Reader interface {
 type Span struct {
 	Merchant string
 	From, To civil.Date
+	// Columns, when not empty, names the columns the read must fill; it
+	// may leave the others zero. BigQuery bills a query by the columns it
+	// reads, whatever its filter.
+	Columns []string
 }
 
 // Contains reports whether date is within the span's dates.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,13 @@ import (
 // read. An error from fn stops the read and is returned. ReadParquet does
 // not close r.
 func ReadParquet(ctx context.Context, r parquet.ReaderAtSeeker, t schemas.Table, fn func(row any) error) error {
+	return ReadParquetColumns(ctx, r, t, nil, fn)
+}
+
+// ReadParquetColumns is ReadParquet reading only the columns named in
+// only (every column when only is empty), leaving the others zero: a
+// Parquet reader skips the column chunks it does not read.
+func ReadParquetColumns(ctx context.Context, r parquet.ReaderAtSeeker, t schemas.Table, only []string, fn func(row any) error) error {
 	pf, err := file.NewParquetReader(readerAtSeeker{r})
 	if err != nil {
 		return fmt.Errorf("load: reading %s parquet: %w", t.Name, err)
@@ -43,6 +51,9 @@ func ReadParquet(ctx context.Context, r parquet.ReaderAtSeeker, t schemas.Table,
 	var leaves []int
 	var cols []schemas.Column
 	for _, c := range t.Columns {
+		if len(only) > 0 && !slices.Contains(only, c.Name) {
+			continue
+		}
 		idx := sc.FieldIndices(c.Name)
 		switch {
 		case len(idx) > 1:

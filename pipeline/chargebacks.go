@@ -20,47 +20,40 @@ import (
 // chargebacks resolves the window's disputes against the state committed at
 // the destination and writes the chargebacks partitions that change and the
 // rates of the window's months.
+//
+// The state is read with one request per table, whatever the window: the
+// chargebacks opened from the window's first day on (a dispute opens on
+// or after its order's date, so every dispute of the window is among
+// them, and earlier partitions are not rewritten), the account's rates
+// (one row a month, read once per run, see rates), and, for the disputes
+// the warehouse has not seen, whether an earlier run had loaded their
+// orders: ref_no and order_date of the orders of their dates.
 func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts *partitions) error {
-	cbt, ratesT, ordersT := schemas.Chargebacks(), schemas.ChargebackRates(), schemas.Orders()
+	cbt, ratesT := schemas.Chargebacks(), schemas.ChargebackRates()
 	committed := map[civil.Date][]any{}
 	existing := map[string]schemas.Chargeback{}
-	if err := r.readAll(ctx, cbt, func(row any) {
+	if err := r.readSpan(ctx, cbt, cb.From, civil.Date{}, func(row any) {
 		c := row.(*schemas.Chargeback)
 		existing[c.RefNo] = *c
 		committed[c.OpenedOn] = append(committed[c.OpenedOn], row)
 	}); err != nil {
+		return fmt.Errorf("read %s: %w", cbt.Name, err)
+	}
+	loaded, err := r.loadedOrders(ctx, cb.New(existing))
+	if err != nil {
 		return err
 	}
-	seen := map[civil.Date]map[string]bool{}
-	var stored map[civil.Date]schemas.ChargebackRate
 	st := transform.State{
 		Chargebacks: existing,
-		// The account's rates are one row a month: read them all, once,
-		// with one request.
 		Rate: func(month civil.Date) (schemas.ChargebackRate, bool, error) {
-			if stored == nil {
-				stored = map[civil.Date]schemas.ChargebackRate{}
-				err := r.readAll(ctx, ratesT, func(row any) {
-					c := row.(*schemas.ChargebackRate)
-					stored[c.Month] = *c
-				})
-				if err != nil {
-					return schemas.ChargebackRate{}, false, err
-				}
+			stored, err := r.rates(ctx, cb.From)
+			if err != nil {
+				return schemas.ChargebackRate{}, false, err
 			}
 			c, ok := stored[month]
 			return c, ok, nil
 		},
-		Seen: func(ref string, d civil.Date) (bool, error) {
-			if seen[d] == nil {
-				refs := map[string]bool{}
-				if err := r.read(ctx, ordersT, d, func(row any) { refs[row.(*schemas.Order).RefNo] = true }); err != nil {
-					return false, err
-				}
-				seen[d] = refs
-			}
-			return seen[d][ref], nil
-		},
+		Seen: func(ref string, d civil.Date) (bool, error) { return loaded[ref] == d, nil },
 	}
 	rows, rates, err := cb.Resolve(st)
 	if err != nil {
@@ -109,34 +102,69 @@ func (r *Run) feeWindowStart(ctx context.Context, from civil.Date) (civil.Date, 
 		return from, nil
 	}
 	prev := transform.MonthOf(from.AddDays(-1))
-	complete := false
-	err := r.readSpan(ctx, schemas.ChargebackRates(), prev, prev, func(row any) {
-		complete = complete || row.(*schemas.ChargebackRate).Complete
-	})
+	stored, err := r.rates(ctx, prev)
 	if err != nil {
-		return from, fmt.Errorf("read chargeback_rates %s: %w", prev, err)
+		return from, err
 	}
-	if complete {
+	if stored[prev].Complete {
 		return from, nil
 	}
 	return prev, nil
 }
 
-// read calls fn with the account's committed rows of one partition.
-func (r *Run) read(ctx context.Context, t schemas.Table, d civil.Date, fn func(row any)) error {
-	if err := r.readSpan(ctx, t, d, d, fn); err != nil {
-		return fmt.Errorf("read %s partition %s: %w", t.Name, d, err)
+// rates returns the account's committed rates from the month before from's
+// on, read with one request on the first call of the run; later calls,
+// whose from is never earlier (the fee window only widens before the
+// orders are read), reuse them.
+func (r *Run) rates(ctx context.Context, from civil.Date) (map[civil.Date]schemas.ChargebackRate, error) {
+	if r.state.rates != nil {
+		return r.state.rates, nil
 	}
-	return nil
+	t := schemas.ChargebackRates()
+	first := transform.MonthOf(transform.MonthOf(from).AddDays(-1))
+	stored := map[civil.Date]schemas.ChargebackRate{}
+	err := r.readSpan(ctx, t, first, civil.Date{}, func(row any) {
+		c := row.(*schemas.ChargebackRate)
+		stored[c.Month] = *c
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.Name, err)
+	}
+	r.state.rates = stored
+	return stored, nil
 }
 
-// readAll calls fn with the account's committed rows of every partition,
-// read in one request where the warehouse can.
-func (r *Run) readAll(ctx context.Context, t schemas.Table, fn func(row any)) error {
-	if err := r.readSpan(ctx, t, civil.Date{}, civil.Date{}, fn); err != nil {
-		return fmt.Errorf("read %s: %w", t.Name, err)
+// loadedOrders returns which of the orders want (RefNo to order date) the
+// warehouse holds, with the date it holds each on: one read of the
+// ref_no and order_date columns of the orders from the earliest of the
+// dates to the latest.
+func (r *Run) loadedOrders(ctx context.Context, want map[string]civil.Date) (map[string]civil.Date, error) {
+	out := map[string]civil.Date{}
+	if len(want) == 0 || r.Warehouse == nil {
+		return out, nil
 	}
-	return nil
+	var from, to civil.Date
+	for _, d := range want {
+		if from.IsZero() || d.Before(from) {
+			from = d
+		}
+		if d.After(to) {
+			to = d
+		}
+	}
+	t := schemas.Orders()
+	span := load.Span{Merchant: r.Account.MerchantCode, From: from, To: to, Columns: []string{"merchant_code", "ref_no", "order_date"}}
+	err := load.ReadSpan(ctx, r.Warehouse, t, span, func(row any) error {
+		o := row.(*schemas.Order)
+		if _, ok := want[o.RefNo]; ok {
+			out[o.RefNo] = o.OrderDate
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s to %s: %w", t.Name, from, to, err)
+	}
+	return out, nil
 }
 
 // readSpan calls fn with the account's committed rows of t from from to

@@ -42,6 +42,14 @@ type Run struct {
 	Version string
 	// Observer hears the run's progress; nil for none.
 	Observer Observer
+
+	state committedState // what the run read of the warehouse
+}
+
+// committedState is what a run read of the committed state, kept so that
+// each table is read once.
+type committedState struct {
+	rates map[civil.Date]schemas.ChargebackRate // nil until read
 }
 
 // Summary says what a run did.
@@ -94,6 +102,7 @@ func Window(date civil.Date, lookback int) (from, to civil.Date) {
 // error nothing is committed and the destination keeps the data of the
 // previous good run.
 func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
+	r.state = committedState{}
 	now := r.Now
 	if now == nil {
 		now = time.Now

@@ -153,6 +153,19 @@ func (c *Chargebacks) AddOrder(o *schemas.Order) {
 	}
 }
 
+// New returns the window's disputes that known does not hold, by
+// reference, with their order dates: those whose opened_on Resolve
+// decides with State.Seen.
+func (c *Chargebacks) New(known map[string]schemas.Chargeback) map[string]civil.Date {
+	out := map[string]civil.Date{}
+	for ref, d := range c.disputes {
+		if _, ok := known[ref]; !ok {
+			out[ref] = d.OrderDate
+		}
+	}
+	return out
+}
+
 // cloneString returns a pointer to a copy of *s; nil for nil.
 func cloneString(s *string) *string {
 	if s == nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -125,10 +124,10 @@ func (r *Run) Commit(ctx context.Context) (load.CommitStats, error) {
 	if err != nil {
 		return load.CommitStats{}, err
 	}
-	tables, stats, err := r.tableCommits(ctx, parts)
-	if err != nil {
-		return load.CommitStats{}, err
+	if err := r.loadTables(ctx); err != nil {
+		return load.CommitStats{}, fmt.Errorf("bigquery: commit of run %s: %w", r.runID, err)
 	}
+	tables, stats := r.tableCommits(parts)
 	if err := ctx.Err(); err != nil {
 		return load.CommitStats{}, fmt.Errorf("bigquery: commit of run %s: %w", r.runID, err)
 	}
@@ -144,44 +143,37 @@ func (r *Run) Commit(ctx context.Context) (load.CommitStats, error) {
 	r.mu.Lock()
 	r.state = committed
 	r.mu.Unlock()
-	r.cancel()
 	// Best effort: a staging table left behind expires.
 	_ = r.dropStaging(context.WithoutCancel(ctx))
 	return stats, nil
 }
 
-// tableCommits waits for the loads of parts and returns what the commit
-// does to each table, and the commit's stats.
-func (r *Run) tableCommits(ctx context.Context, parts []*part) ([]tableCommit, load.CommitStats, error) {
+// tableCommits returns what the commit does to each table for parts, whose
+// rows are loaded, and the commit's stats.
+func (r *Run) tableCommits(parts []*part) ([]tableCommit, load.CommitStats) {
 	var stats load.CommitStats
 	var tables []tableCommit
 	for _, p := range parts {
+		var rows int64
 		if p.w != nil {
-			select {
-			case <-p.w.done:
-			case <-ctx.Done():
-				return nil, stats, fmt.Errorf("bigquery: commit of run %s: waiting for loads: %w", r.runID, ctx.Err())
-			}
-			if _, err := p.w.status(); err != nil {
-				return nil, stats, fmt.Errorf("bigquery: commit of run %s: %w", r.runID, err)
-			}
+			_, rows = p.w.status()
 		}
 		if len(tables) == 0 || tables[len(tables)-1].table.Name != p.table.Name {
 			tables = append(tables, tableCommit{table: p.table, target: qualified(r.w.table(p.table.Name))})
 		}
 		tc := &tables[len(tables)-1]
 		tc.dates = append(tc.dates, p.date)
-		if p.w != nil && p.w.rows > 0 {
+		if rows > 0 {
 			r.mu.Lock()
 			tc.staging = qualified(r.stagings[p.table.Name].table)
 			r.mu.Unlock()
 			stats.Partitions++
-			stats.Rows += p.w.rows
+			stats.Rows += rows
 		} else {
 			stats.Cleared++
 		}
 	}
-	return tables, stats, nil
+	return tables, stats
 }
 
 // commitAttempts bounds the runs of the commit transaction when BigQuery
@@ -240,11 +232,8 @@ func (r *Run) beginCommit(ctx context.Context) ([]*part, error) {
 		if p.w == nil {
 			continue
 		}
-		switch closed, err := p.w.status(); {
-		case !closed:
+		if closed, _ := p.w.status(); !closed {
 			return nil, fmt.Errorf("bigquery: commit of run %s: %s partition %v not closed", r.runID, p.table.Name, p.date)
-		case err != nil:
-			return nil, fmt.Errorf("bigquery: commit of run %s: %w", r.runID, err)
 		}
 	}
 	r.ended.Store(true)
@@ -287,21 +276,15 @@ func (r *Run) Abort(ctx context.Context) error {
 	r.mu.Lock()
 	st := r.state
 	r.ended.Store(true)
-	parts := r.sortedParts()
 	r.mu.Unlock()
 	if st == committed || st == aborted {
 		return nil
 	}
-	r.cancel()
-	r.loads.Wait()
-	for _, p := range parts {
-		if p.w == nil {
-			continue
-		}
-		if closed, _ := p.w.status(); !closed {
-			p.w.f.Close()
-			os.Remove(p.w.f.Name())
-		}
+	r.mu.Lock()
+	files := maps.Clone(r.files)
+	r.mu.Unlock()
+	for _, tf := range files {
+		tf.discard()
 	}
 	if err := r.dropStaging(ctx); err != nil {
 		return fmt.Errorf("bigquery: abort of run %s: %w", r.runID, err)

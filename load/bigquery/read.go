@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,6 +149,9 @@ func (w *Warehouse) query(ctx context.Context, t schemas.Table, span load.Span, 
 	cols, ok, err := w.columns(ctx, t)
 	if err != nil || !ok {
 		return err
+	}
+	if len(span.Columns) > 0 {
+		cols = slices.DeleteFunc(slices.Clone(cols), func(c schemas.Column) bool { return !slices.Contains(span.Columns, c.Name) })
 	}
 	names := make([]string, len(cols))
 	for i, c := range cols {

@@ -109,7 +109,7 @@ func TestLoadRequests(t *testing.T) {
 		if !ok {
 			t.Fatalf("load into %s, not a staging table of the run", l.DestinationTable.TableID)
 		}
-		if got, want := j.JobReference.JobID, r.LoadJobID(tab.Name, day1); got != want {
+		if got, want := j.JobReference.JobID, r.LoadJobID(tab.Name); got != want {
 			t.Errorf("load job id %q, want %q", got, want)
 		}
 		if j.JobReference.Location != "EU" {
@@ -266,7 +266,7 @@ func TestRetriedSubmitAttaches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := []string{r.LoadJobID(tab.Name, day1), r.CommitJobID()}
+	ids := []string{r.LoadJobID(tab.Name), r.CommitJobID()}
 	var mu sync.Mutex
 	seen := map[string]int{}
 	e.rec.setAround(func(q request, pass func() (*http.Response, error)) (*http.Response, error) {
@@ -332,7 +332,7 @@ func TestJobErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := r.LoadJobID(tab.Name, day1)
+	id := r.LoadJobID(tab.Name)
 	var errs []string
 	for i := range 8 {
 		errs = append(errs, fmt.Sprintf(`{"reason":"invalid","location":"row %d","message":"Error while reading data: bad value in column net_price"}`, i+1))
@@ -384,7 +384,7 @@ func TestJobErrors(t *testing.T) {
 }
 
 // TestJobIDs shows that job ids and staging tables depend on the dataset,
-// slice, run and partition, and on nothing else.
+// slice, run and table, and on nothing else.
 func TestJobIDs(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
@@ -396,20 +396,20 @@ func TestJobIDs(t *testing.T) {
 		return r
 	}
 	a, again := begin("dw", "M1", "run-1"), begin("dw", "M1", "run-1")
-	if a.LoadJobID("orders", day1) != again.LoadJobID("orders", day1) || a.CommitJobID() != again.CommitJobID() || a.StagingTable("orders") != again.StagingTable("orders") {
+	if a.LoadJobID("orders") != again.LoadJobID("orders") || a.CommitJobID() != again.CommitJobID() || a.StagingTable("orders") != again.StagingTable("orders") {
 		t.Error("the same run has different job ids")
 	}
 	ids := map[string]bool{}
 	for _, r := range []*bigquery.Run{a, begin("dw", "M2", "run-1"), begin("dw", "M1", "run-2"), begin("dw2", "M1", "run-1"), begin("dw", "M1", "run_1"), begin("dw", "M1", "run.1"), begin("dw", "M1", "run-1.failure")} {
-		for _, id := range []string{r.LoadJobID("orders", day1), r.LoadJobID("orders", day2), r.LoadJobID("order_items", day1), r.CommitJobID(), r.StagingTable("orders")} {
+		for _, id := range []string{r.LoadJobID("orders"), r.LoadJobID("order_items"), r.CommitJobID(), r.StagingTable("orders")} {
 			if ids[id] {
 				t.Errorf("id %s used twice", id)
 			}
 			ids[id] = true
 		}
 	}
-	if id := a.LoadJobID("orders", civil.Date{Year: 2024, Month: 2, Day: 28}); !strings.HasPrefix(id, "ledgerline_run-1_M1_") || !strings.HasSuffix(id, "_load_orders_20240228") {
-		t.Errorf("load job id %q does not read as run, slice, table and date", id)
+	if id := a.LoadJobID("orders"); !strings.HasPrefix(id, "ledgerline_run-1_M1_") || !strings.HasSuffix(id, "_load_orders") {
+		t.Errorf("load job id %q does not read as run, slice and table", id)
 	}
 }
 

@@ -3,6 +3,7 @@ package bigquery
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	bq "cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
@@ -29,19 +29,16 @@ type Run struct {
 	// run began; the commit checks it still does.
 	seen int64
 
-	// ctx is the context of the run's background loads; cancel ends them.
-	ctx    context.Context
-	cancel context.CancelFunc
-	sem    chan struct{} // bounds the loads in flight
-	loads  sync.WaitGroup
-	ended  atomic.Bool // set once Commit or Abort has begun
+	sem   chan struct{} // bounds the loads in flight
+	ended atomic.Bool   // set once Commit or Abort has begun
 
 	endMu    sync.Mutex // held by Commit and Abort
 	mu       sync.Mutex
 	state    state
 	parts    map[partKey]*part
-	stagings map[string]*staging // by table name
-	records  []schemas.Run       // inserted into etl_runs by the commit
+	stagings map[string]*staging   // by table name
+	files    map[string]*tableFile // by table name
+	records  []schemas.Run         // inserted into etl_runs by the commit
 }
 
 type state int
@@ -115,26 +112,23 @@ func (w *Warehouse) BeginRun(ctx context.Context, slice, runID string) (*Run, er
 	if err != nil {
 		return nil, err
 	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	return &Run{
 		w:        w,
 		slice:    slice,
 		runID:    runID,
 		seen:     seen,
 		tag:      runTag(w.cfg.Project, w.cfg.Dataset, slice, runID),
-		ctx:      rctx,
-		cancel:   cancel,
 		sem:      make(chan struct{}, w.cfg.ParallelLoads),
 		parts:    make(map[partKey]*part),
 		stagings: make(map[string]*staging),
+		files:    make(map[string]*tableFile),
 	}, nil
 }
 
-// LoadJobID returns the id of the load job of partition date of table in
-// the run: the same for every attempt, so that a retried submit finds the
-// job of the first.
-func (r *Run) LoadJobID(table string, date civil.Date) string {
-	return fmt.Sprintf("ledgerline_%s_load_%s_%s", r.tag, table, date.In(time.UTC).Format("20060102"))
+// LoadJobID returns the id of the load job of table in the run: the same
+// for every attempt, so that a retried submit finds the job of the first.
+func (r *Run) LoadJobID(table string) string {
+	return fmt.Sprintf("ledgerline_%s_load_%s", r.tag, table)
 }
 
 // CommitJobID returns the id of the run's commit transaction job. A
@@ -235,37 +229,122 @@ func (r *Run) newWriter(p *part) (*partitionWriter, error) {
 	if err != nil {
 		return nil, err
 	}
+	tf, err := r.file(p.table)
+	if err != nil {
+		return nil, err
+	}
 	sc, _ := p.table.Column(sliceColumn)
-	f, err := os.CreateTemp(r.w.cfg.TempDir, "ledgerline-"+p.table.Name+"-*.parquet")
+	return &partitionWriter{run: r, part: p, file: tf, check: check, slice: sc.Field}, nil
+}
+
+// file returns the run's Parquet file of t, creating it on first use.
+func (r *Run) file(t schemas.Table) (*tableFile, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if tf := r.files[t.Name]; tf != nil {
+		return tf, nil
+	}
+	f, err := os.CreateTemp(r.w.cfg.TempDir, "ledgerline-"+t.Name+"-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("bigquery: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 256<<10)
-	pqw, err := load.NewParquetWriter(bw, p.table)
+	pqw, err := load.NewParquetWriter(bw, t)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, err
 	}
-	return &partitionWriter{run: r, part: p, f: f, bw: bw, pw: pqw, check: check, slice: sc.Field, done: make(chan struct{})}, nil
+	tf := &tableFile{table: t, f: f, bw: bw, pw: pqw}
+	r.files[t.Name] = tf
+	return tf, nil
 }
 
-// partitionWriter writes one partition to a temporary Parquet file, which
-// Close hands to a background load job.
-type partitionWriter struct {
-	run   *Run
-	part  *part
+// tableFile is the run's Parquet file of one table: the rows of every
+// partition of the table the run writes, in the order written. Commit
+// loads it with one load job, and BigQuery routes each row to its
+// partition by the partition column, so that a run costs one load job per
+// table, however many days its window has (BigQuery's quota is per
+// project and day).
+type tableFile struct {
+	table schemas.Table
+	mu    sync.Mutex
 	f     *os.File
 	bw    *bufio.Writer
 	pw    *load.ParquetWriter
+	err   error // a write failed: the file is unusable
+	done  bool  // finished: closed, and loaded or removed
+}
+
+func (tf *tableFile) write(row any) error {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if tf.err != nil {
+		return tf.err
+	}
+	if tf.done {
+		return fmt.Errorf("bigquery: %s file already finished", tf.table.Name)
+	}
+	if err := tf.pw.Write(row); err != nil {
+		tf.err = fmt.Errorf("bigquery: writing %s: %w", tf.table.Name, err)
+		return tf.err
+	}
+	return nil
+}
+
+// finish closes the file and returns its rows; the file is removed if it
+// has none or closing fails.
+func (tf *tableFile) finish() (int64, error) {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if tf.done {
+		return tf.pw.Rows(), tf.err
+	}
+	tf.done = true
+	err := tf.err
+	if err == nil {
+		err = tf.pw.Close()
+	}
+	if err == nil {
+		err = tf.bw.Flush()
+	}
+	if cerr := tf.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || tf.pw.Rows() == 0 {
+		os.Remove(tf.f.Name())
+	}
+	if err != nil {
+		tf.err = fmt.Errorf("bigquery: %s file: %w", tf.table.Name, err)
+	}
+	return tf.pw.Rows(), tf.err
+}
+
+// discard closes and removes the file, whatever state it is in.
+func (tf *tableFile) discard() {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if !tf.done {
+		tf.done = true
+		tf.f.Close()
+	}
+	os.Remove(tf.f.Name())
+}
+
+// partitionWriter writes the rows of one partition to the run's file of
+// its table.
+type partitionWriter struct {
+	run   *Run
+	part  *part
+	file  *tableFile
 	check func(any) error
 	slice int // field index of merchant_code
 
+	// Write and Close are called by the goroutine that writes the
+	// partition; mu guards what Commit reads of them.
 	mu     sync.Mutex
 	closed bool
-	err    error // writing or loading failed
 	rows   int64
-	done   chan struct{} // closed when the load has ended (or was never needed)
 }
 
 // Write appends row, which must belong to the writer's partition and the
@@ -280,80 +359,78 @@ func (w *partitionWriter) Write(row any) error {
 	if mc := reflect.ValueOf(row).Elem().Field(w.slice).String(); mc != w.run.slice {
 		return fmt.Errorf("bigquery: table %s: row of merchant_code %q written by the run of slice %q", w.part.table.Name, mc, w.run.slice)
 	}
-	return w.pw.Write(row)
+	if err := w.file.write(row); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.rows++
+	w.mu.Unlock()
+	return nil
 }
 
-// Close finishes the partition's file and starts its load into the
-// staging table; the load's outcome is reported by Commit.
+// Close ends the partition; its rows are loaded with the rest of its
+// table's at Commit.
 func (w *partitionWriter) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
-		return w.err
-	}
-	w.closed = true
-	err := w.pw.Close()
-	if err == nil {
-		err = w.bw.Flush()
-	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && w.run.ended.Load() {
-		err = fmt.Errorf("bigquery: run %s already ended", w.run.runID)
-	}
-	if err != nil {
-		os.Remove(w.f.Name())
-		close(w.done)
-		w.err = fmt.Errorf("bigquery: %s partition %v: %w", w.part.table.Name, w.part.date, err)
-		return w.err
-	}
-	w.rows = w.pw.Rows()
-	if w.rows == 0 {
-		os.Remove(w.f.Name())
-		close(w.done)
 		return nil
 	}
-	w.run.loads.Add(1)
-	go w.load()
+	w.closed = true
+	if w.run.ended.Load() {
+		return fmt.Errorf("bigquery: run %s already ended", w.run.runID)
+	}
 	return nil
 }
 
-// status returns whether the writer is closed and its error so far.
-func (w *partitionWriter) status() (closed bool, err error) {
+// status returns whether the writer is closed and how many rows it wrote.
+func (w *partitionWriter) status() (closed bool, rows int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.closed, w.err
+	return w.closed, w.rows
 }
 
-// load loads the file into the staging table, then removes it.
-func (w *partitionWriter) load() {
-	r := w.run
-	defer r.loads.Done()
-	defer close(w.done)
-	defer os.Remove(w.f.Name())
-	if err := r.loadFile(w.part, w.f.Name()); err != nil {
-		w.mu.Lock()
-		w.err = err
-		w.mu.Unlock()
+// loadTables finishes the run's table files and loads each that has rows
+// into its staging table, up to ParallelLoads at once; it returns the first
+// error.
+func (r *Run) loadTables(ctx context.Context) error {
+	r.mu.Lock()
+	files := make([]*tableFile, 0, len(r.files))
+	for _, tf := range r.files {
+		files = append(files, tf)
 	}
+	r.mu.Unlock()
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, tf := range files {
+		rows, err := tf.finish()
+		if err != nil || rows == 0 {
+			errs[i] = err
+			continue
+		}
+		wg.Go(func() {
+			defer os.Remove(tf.f.Name())
+			errs[i] = r.loadFile(ctx, tf.table, tf.f.Name())
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-// loadFile runs the load job of partition p from the Parquet file at path.
-func (r *Run) loadFile(p *part, path string) error {
-	ctx := r.ctx
+// loadFile runs the load job of table t from the Parquet file at path.
+func (r *Run) loadFile(ctx context.Context, t schemas.Table, path string) error {
 	select {
 	case r.sem <- struct{}{}:
 		defer func() { <-r.sem }()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	st, err := r.staging(ctx, p.table)
+	st, err := r.staging(ctx, t)
 	if err != nil {
 		return err
 	}
-	id := r.LoadJobID(p.table.Name, p.date)
-	what := fmt.Sprintf("load of %s partition %v (job %s)", p.table.Name, p.date, id)
+	id := r.LoadJobID(t.Name)
+	what := fmt.Sprintf("load of %s (job %s)", t.Name, id)
 	submit := func() (*bq.Job, error) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -362,14 +439,14 @@ func (r *Run) loadFile(p *part, path string) error {
 		defer f.Close()
 		src := bq.NewReaderSource(f)
 		src.SourceFormat = bq.Parquet
-		src.Schema = Schema(p.table)
+		src.Schema = Schema(t)
 		l := st.table.LoaderFrom(src)
 		l.JobID = id
 		l.Location = r.w.cfg.Location
 		l.CreateDisposition = bq.CreateNever
 		l.WriteDisposition = bq.WriteAppend
 		l.DecimalTargetTypes = []bq.DecimalTargetType{bq.NumericTargetType}
-		l.Labels = map[string]string{"ledgerline_table": p.table.Name}
+		l.Labels = map[string]string{"ledgerline_table": t.Name}
 		return l.Run(ctx)
 	}
 	return r.w.runJob(ctx, what, id, submit)

@@ -434,29 +434,31 @@ func (w *Warehouse) ReadPartition(ctx context.Context, t schemas.Table, date civ
 	if err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
-	return w.readPartition(ctx, t, date, v, fn)
+	return w.readPartition(ctx, t, date, v, nil, fn)
 }
 
-func (w *Warehouse) readPartition(ctx context.Context, t schemas.Table, date civil.Date, v *view, fn func(row any) error) error {
+// readPartition reads the columns only (every column when empty) of
+// partition date of t.
+func (w *Warehouse) readPartition(ctx context.Context, t schemas.Table, date civil.Date, v *view, only []string, fn func(row any) error) error {
 	files, err := sliceFiles(w.PartitionDir(t, date), v)
 	if err != nil {
 		return err
 	}
 	for _, name := range files {
-		if err := readFile(ctx, name, t, fn); err != nil {
+		if err := readFile(ctx, name, t, only, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func readFile(ctx context.Context, name string, t schemas.Table, fn func(row any) error) error {
+func readFile(ctx context.Context, name string, t schemas.Table, only []string, fn func(row any) error) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return fmt.Errorf("local: %w", err)
 	}
 	defer f.Close()
-	if err := load.ReadParquet(ctx, f, t, fn); err != nil {
+	if err := load.ReadParquetColumns(ctx, f, t, only, fn); err != nil {
 		return fmt.Errorf("local: %s: %w", name, err)
 	}
 	return nil

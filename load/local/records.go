@@ -151,7 +151,7 @@ func (w *Warehouse) Read(ctx context.Context, t schemas.Table, span load.Span, f
 		if !span.Contains(date) {
 			continue
 		}
-		err := w.readPartition(ctx, t, date, v, func(row any) error {
+		err := w.readPartition(ctx, t, date, v, span.Columns, func(row any) error {
 			if !keep(row) {
 				return nil
 			}
