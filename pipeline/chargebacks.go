@@ -64,10 +64,11 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 		fresh[rows[i].OpenedOn] = append(fresh[rows[i].OpenedOn], &rows[i])
 	}
 	// Rewrite only the partitions whose rows change, so that a nightly run
-	// does not rewrite every day that ever had a dispute.
+	// does not rewrite every day that ever had a dispute: as_of moves only
+	// with a change.
 	dates := slices.SortedFunc(maps.Keys(mergeKeys(committed, fresh)), civil.Date.Compare)
 	for _, d := range dates {
-		if sameRows(cbt, committed[d], fresh[d], "run_id") {
+		if sameRows(cbt, committed[d], fresh[d], "run_id", "as_of") {
 			parts.keep(cbt)
 			continue
 		}
@@ -83,7 +84,17 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 			}
 		}
 	}
+	stored, err := r.rates(ctx, cb.From)
+	if err != nil {
+		return err
+	}
 	for i := range rates {
+		// A run of an earlier date sees a month that a later run saw
+		// whole as month to date: the complete row stays.
+		if old, ok := stored[rates[i].Month]; ok && old.Complete && !rates[i].Complete {
+			parts.keep(ratesT)
+			continue
+		}
 		if err := parts.write(ctx, ratesT, rates[i].Month, &rates[i]); err != nil {
 			return err
 		}

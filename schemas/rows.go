@@ -126,6 +126,8 @@ type Chargeback struct {
 	Rate          *money.Rate  `col:"rate" desc:"Chargeback rate of rate_month; NULL when no data covers that month."`
 	FeeRule       string       `col:"fee_rule" desc:"How the fee was chosen, in words."`
 	RunID         string       `col:"run_id" desc:"Run that wrote the row."`
+	// Added after the first release: new nullable columns go last.
+	AsOf *civil.Date `col:"as_of" desc:"Business date of the run that last updated the row; a run of an earlier date leaves the row as it is. NULL for rows written before the column existed."`
 }
 
 // ChargebackRate is a row of the chargeback_rates table.

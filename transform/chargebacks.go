@@ -186,8 +186,8 @@ type State struct {
 }
 
 // Resolve returns every chargebacks row of the account (the window's
-// disputes with opened_on and fee decided, and the committed ones of orders
-// outside the window, unchanged) and the rate rows of the months from
+// disputes with opened_on and fee decided, and the committed ones it
+// leaves as they are: see openedOn) and the rate rows of the months from
 // From's to Date's.
 //
 // A dispute keeps the opened_on it was given when first seen. A new one is
@@ -198,7 +198,7 @@ func (c *Chargebacks) Resolve(st State) (chargebacks []schemas.Chargeback, rates
 		return nil, nil, fmt.Errorf("chargebacks: window start %s is not the first of a month", c.From)
 	}
 	first, last := c.From, MonthOf(c.Date)
-	all, err := c.openedOn(st)
+	all, decided, err := c.openedOn(st)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -208,7 +208,7 @@ func (c *Chargebacks) Resolve(st State) (chargebacks []schemas.Chargeback, rates
 	}
 	for _, ref := range slices.Sorted(maps.Keys(all)) {
 		d := all[ref]
-		if _, inWindow := c.disputes[ref]; inWindow {
+		if decided[ref] {
 			prev := addMonths(MonthOf(d.OpenedOn), -1)
 			r := computed[prev]
 			if r == nil {
@@ -238,23 +238,35 @@ func (c *Chargebacks) Resolve(st State) (chargebacks []schemas.Chargeback, rates
 	return chargebacks, rates, nil
 }
 
-// openedOn returns the account's disputes by reference: the committed ones
-// of orders outside the window as last seen, and the window's with the
-// opened_on they keep or are given.
-func (c *Chargebacks) openedOn(st State) (map[string]schemas.Chargeback, error) {
-	all := map[string]schemas.Chargeback{}
+// openedOn returns the account's disputes by reference, and the references
+// whose rows this run decides.
+//
+// A committed dispute is never removed and never moved back in time: one
+// of an order outside the window, one the run's orders no longer show as
+// disputed (the API dropped the field, or a run of an earlier date sees the
+// order as it was before the dispute), and one last updated by a run of a
+// later business date (as_of) all stay as they are. The window's other
+// disputes keep the opened_on they were given and take the resolution the
+// run read; new ones are opened as Seen says.
+func (c *Chargebacks) openedOn(st State) (all map[string]schemas.Chargeback, decided map[string]bool, err error) {
+	all, decided = map[string]schemas.Chargeback{}, map[string]bool{}
 	for ref, old := range st.Chargebacks {
-		if old.OrderDate.Before(c.From) || old.OrderDate.After(c.Date) {
-			all[ref] = old // outside the window: as last seen
+		_, shown := c.disputes[ref]
+		outside := old.OrderDate.Before(c.From) || old.OrderDate.After(c.Date)
+		if outside || !shown || old.AsOf != nil && old.AsOf.After(c.Date) {
+			all[ref] = old
 		}
 	}
 	for ref, d := range c.disputes {
+		if _, kept := all[ref]; kept {
+			continue
+		}
 		if old, ok := st.Chargebacks[ref]; ok {
 			d.OpenedOn, d.OpenedOnBasis = old.OpenedOn, old.OpenedOnBasis
 		} else {
 			seen, err := st.Seen(ref, d.OrderDate)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if seen {
 				d.OpenedOn, d.OpenedOnBasis = c.Date, BasisObserved
@@ -262,9 +274,12 @@ func (c *Chargebacks) openedOn(st State) (map[string]schemas.Chargeback, error) 
 				d.OpenedOn, d.OpenedOnBasis = d.OrderDate, BasisOrderDate
 			}
 		}
+		asOf := c.Date
+		d.AsOf = &asOf
 		all[ref] = d
+		decided[ref] = true
 	}
-	return all, nil
+	return all, decided, nil
 }
 
 // rates returns the rate rows of the months first to last, and their
