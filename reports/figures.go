@@ -37,6 +37,8 @@ func Figures(t Totals) []Figure {
 	count("Test orders left out", t.TestOrders)
 	count("Disputes opened", t.Disputes)
 	add("Total chargeback fee", groupedAmount(t.ChargebackFees, t.FeeCurrency)+" "+t.FeeCurrency)
+	count("Disputes with an estimated opening date", t.EstimatedDisputes)
+	add("Their fees", groupedAmount(t.EstimatedFees, t.FeeCurrency)+" "+t.FeeCurrency)
 	for _, c := range t.Currencies {
 		am := func(name string, v money.Amount) {
 			add(c.Currency+" "+name, groupedAmount(v, c.Currency)+" "+c.Currency)

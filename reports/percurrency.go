@@ -102,6 +102,7 @@ const (
 	// without chargeback data has no fee.
 	labelFeesNotComputed = "Chargeback fees are not computed for this account"
 	labelDisputesOpened  = "Disputes opened"
+	labelEstimatedDates  = "Opening date estimated (order date)"
 	labelByCurrency      = "By currency"
 	labelGross           = "Gross (incl. VAT, before discounts)"
 )

@@ -32,6 +32,7 @@ import (
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/money"
+	"github.com/ledgerline/ledgerline/transform"
 	"github.com/ledgerline/ledgerline/schemas"
 	"github.com/xuri/excelize/v2"
 )
@@ -110,6 +111,11 @@ type Totals struct {
 	Disputes       int64
 	ChargebackFees money.Amount
 	FeeCurrency    string
+	// EstimatedDisputes counts the month's disputes whose opened_on is
+	// their order's date (basis order_date: open when a run first read the
+	// order), an estimate; EstimatedFees are their fees.
+	EstimatedDisputes int64
+	EstimatedFees     money.Amount
 	// FeeBases say which chargeback rate and tier set the month's fees.
 	FeeBases []FeeBasis
 	// Snapshot is the date of the subscriptions snapshot used; zero when
@@ -361,6 +367,10 @@ func (b *book) collect(ow *ordersSheet) {
 		ct.Fees = ct.Fees.Add(c.FeeAmount)
 		t.Disputes++
 		t.ChargebackFees = t.ChargebackFees.Add(c.FeeAmount)
+		if c.OpenedOnBasis == transform.BasisOrderDate {
+			t.EstimatedDisputes++
+			t.EstimatedFees = t.EstimatedFees.Add(c.FeeAmount)
+		}
 		runs[c.RunID] = true
 	}
 	for _, c := range slices.SortedFunc(maps.Keys(totals), func(x, y string) int {

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"github.com/ledgerline/ledgerline/transform"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -97,6 +98,11 @@ func (b *book) summaryFees(s *stream) error {
 		return err
 	}
 	rows = append(rows, sheetRow{0, 0, []any{m.label(labelDisputesOpened), disputes}})
+	estimated, err := b.estimatedRows(m)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, estimated...)
 	hdr, err := b.headerRow("Fee set by", "Rate month", "Chargeback rate", "Tier", "Fee per dispute", "Disputes")
 	if err != nil {
 		return err
@@ -132,6 +138,28 @@ func (b *book) summaryFees(s *stream) error {
 		return m.err
 	}
 	return writeRows(s, rows)
+}
+
+// estimatedRows are the Summary's rows on the disputes whose opening date
+// is an estimate: how many, the fees at stake, and why.
+func (b *book) estimatedRows(m *cellMaker) ([]sheetRow, error) {
+	t, fc := &b.rep.Totals, b.rep.Account.Currency
+	basis := colRange(SheetChargebackFees, cbBasis, 2, b.feesLast)
+	n, err := b.formula(kindPlain, fmtCount, fmt.Sprintf("COUNTIF(%s,%s)", basis, quote(transform.BasisOrderDate)), t.EstimatedDisputes)
+	if err != nil {
+		return nil, err
+	}
+	fees, err := b.formula(kindPlain, moneyFormat(fc), fmt.Sprintf("SUMIFS(%s,%s,%s)",
+		colRange(SheetChargebackFees, cbFee, 2, b.feesLast), basis, quote(transform.BasisOrderDate)), t.EstimatedFees)
+	if err != nil {
+		return nil, err
+	}
+	return []sheetRow{
+		{0, 0, []any{m.label(labelEstimatedDates), n}},
+		{0, 0, []any{m.label("Their fees (" + fc + ")"), fees}},
+		{0, 0, []any{m.label(""), m.cell(kindSubtitle, "", "These disputes were already open the first time a run read their order (first run, backfill), "+
+			"so their opening date is the order's date: 2Checkout may count them in a later month, at another fee tier.")}},
+	}, nil
 }
 
 // summaryByCurrency writes the table of summaryFigures: a column per
