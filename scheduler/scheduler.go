@@ -103,7 +103,7 @@ func New(cfg Config) (*Scheduler, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Scheduler{cfg: cfg, log: cfg.Logger, reg: reg, parse: parseSchedule}
+	s := &Scheduler{cfg: cfg, log: cfg.Logger, reg: reg, parse: ParseSchedule}
 	if cfg.Parse != nil {
 		s.parse = cfg.Parse
 	}
@@ -137,9 +137,9 @@ func New(cfg Config) (*Scheduler, error) {
 	return s, nil
 }
 
-// parseSchedule parses job's standard cron spec (or descriptor) in the
+// ParseSchedule parses job's standard cron spec (or descriptor) in the
 // job's time zone.
-func parseSchedule(job config.Job) (cron.Schedule, error) {
+func ParseSchedule(job config.Job) (cron.Schedule, error) {
 	sched, err := cron.ParseStandard(job.Schedule)
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: job %s: schedule %q: %w", job.Name, job.Schedule, err)

@@ -370,7 +370,7 @@ func TestScheduleInJobTimezone(t *testing.T) {
 		{"@every 6h", ny, now.Add(6 * time.Hour)},
 	}
 	for _, tt := range tests {
-		sched, err := parseSchedule(config.Job{Name: "a", Schedule: tt.spec, Timezone: tt.tz})
+		sched, err := ParseSchedule(config.Job{Name: "a", Schedule: tt.spec, Timezone: tt.tz})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,7 +378,7 @@ func TestScheduleInJobTimezone(t *testing.T) {
 			t.Errorf("%q in %s: next %s, want %s", tt.spec, tt.tz, got.UTC(), tt.want)
 		}
 	}
-	if _, err := parseSchedule(config.Job{Name: "a", Schedule: "61 * * * *"}); err == nil {
+	if _, err := ParseSchedule(config.Job{Name: "a", Schedule: "61 * * * *"}); err == nil {
 		t.Error("bad spec: no error")
 	}
 }

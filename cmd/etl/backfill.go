@@ -18,7 +18,7 @@ import (
 	"github.com/ledgerline/ledgerline/runlock"
 )
 
-const backfillSynopsis = "etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [--keep-going] [--account NAME] [-c jobs.yaml]"
+const backfillSynopsis = "etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [--keep-going] [--account NAME] [--json] [-c jobs.yaml]"
 
 // backfillCmd is one etl backfill: the backfill and how it runs and
 // prints.
@@ -32,13 +32,15 @@ type backfillCmd struct {
 	// out gets a line per finished date when there is no display, and the
 	// summary.
 	out io.Writer
+	// json prints the summary as JSON on stdout instead.
+	json bool
 }
 
 // backfillFlags are the flags of etl backfill.
 type backfillFlags struct {
 	path, from, to, account, lockDir, pushgateway string
 	parallel                                      int
-	force, keepGoing                              bool
+	force, keepGoing, json                        bool
 }
 
 func (c *cli) backfill(ctx context.Context, args []string) int {
@@ -63,6 +65,7 @@ func (c *cli) parseBackfill(ctx context.Context, args []string) (*backfillCmd, i
 	fs.StringVar(&fl.account, "account", "", "run only the account `name` (default: every account of the job)")
 	fs.StringVar(&fl.lockDir, "lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
 	fs.StringVar(&fl.pushgateway, "pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL` at the end")
+	fs.BoolVar(&fl.json, "json", false, "print the summary as one JSON document on stdout (the lines per date go to stderr)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return nil, usageError(err)
@@ -145,7 +148,10 @@ func (c *cli) backfillJob(b *backfill.Backfill, f *config.File, name string, fl 
 
 // backfillCmd wires b to the terminal, the run locks and the metrics.
 func (c *cli) backfillCmd(b *backfill.Backfill, fl backfillFlags) (*backfillCmd, int) {
-	bc := &backfillCmd{plan: b, out: c.stdout}
+	bc := &backfillCmd{plan: b, out: c.stdout, json: fl.json}
+	if fl.json {
+		bc.out = c.stderr
+	}
 	if progress.Terminal(c.stderr) {
 		bc.display = progress.NewDisplay(c.stderr, nil)
 	}
@@ -219,8 +225,12 @@ func (c *cli) runBackfill(ctx context.Context, bc *backfillCmd) int {
 	if bc.push != nil {
 		bc.push(ctx)
 	}
-	bc.printSummary(tasks)
 	code := exitOK
+	if bc.json {
+		code = c.printJSON("backfill", backfillJSON(b, tasks))
+	} else {
+		bc.printSummary(tasks)
+	}
 	if !backfill.Count(tasks).Complete() {
 		code = exitFailed
 	}

@@ -42,10 +42,14 @@ const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
 Usage:
   etl validate [-c jobs.yaml]                      check the configuration
   etl check [-c jobs.yaml] [ACCOUNT...]            read-only checks of each account's API before the first night
-  etl run JOB [--date YYYY-MM-DD] [-c jobs.yaml]   run a job for one business date
-  etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [-c jobs.yaml]
+  etl run JOB [--date YYYY-MM-DD] [--json] [-c jobs.yaml]
+                                                   run a job for one business date
+  etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [--json] [-c jobs.yaml]
                                                    run a job for every date of a range; resumable
   etl schedule [-c jobs.yaml] [--addr :9090]       run every job on its schedule until SIGTERM
+  etl runs [--job NAME] [--account NAME] [--since YYYY-MM-DD] [--json] [-c jobs.yaml]
+                                                   list the runs recorded in etl_runs
+  etl status [--job NAME] [--json] [-c jobs.yaml]  each job and account: last success, lag, next run, last error
   etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml]
                                                    build, reconcile and send the accounting workbook
   etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N] [--faults SPEC] [--dialect NAMES]
@@ -73,6 +77,10 @@ func (c *cli) main(ctx context.Context, args []string) int {
 		return c.backfill(ctx, args[1:])
 	case "schedule":
 		return c.schedule(ctx, args[1:])
+	case "runs":
+		return c.runs(ctx, args[1:])
+	case "status":
+		return c.status(ctx, args[1:])
 	case "report":
 		return c.report(ctx, args[1:])
 	case "sandbox":
@@ -180,13 +188,14 @@ func (c *cli) clock() time.Time {
 	return time.Now()
 }
 
-func (c *cli) run(ctx context.Context, args []string) int {
-	fs := c.flagSet("run", "etl run JOB [--date YYYY-MM-DD] [-c jobs.yaml]")
+func (c *cli) run(ctx context.Context, args []string) (code int) {
+	fs := c.flagSet("run", "etl run JOB [--date YYYY-MM-DD] [--json] [-c jobs.yaml]")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	dateFlag := fs.String("date", "", "business `date` to run (default: yesterday in the job's time zone)")
 	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
 	pushgateway := fs.String("pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL`")
 	reportsDir := reportsDirFlag(fs)
+	asJSON := fs.Bool("json", false, "print the summary as one JSON document on stdout (the rest goes to stderr)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -194,6 +203,11 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if len(pos) != 1 {
 		fs.Usage()
 		return exitUsage
+	}
+	jsonOut := c.stdout
+	if *asJSON {
+		c.stdout = c.stderr
+		defer func() { c.stdout = jsonOut }()
 	}
 	f, ok := c.load(ctx, *path)
 	if !ok {
@@ -215,46 +229,73 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	code := exitOK
+	code = exitOK
+	doc := runDocJSON{Job: job.Name, Date: date.String(), Runs: []runJSON{}}
+	if *asJSON {
+		defer func() {
+			if c.printJSONTo(jsonOut, "run", doc) != exitOK {
+				code = exitFailed
+			}
+		}()
+	}
+	opts := runOptions{lockDir: *lockDirFlag, pushgateway: *pushgateway, reportsDir: reportjob.Dir(*reportsDir, f), json: *asJSON}
 	for _, name := range job.Accounts {
 		acct, _ := f.Account(name) // validated by config.Load
-		var display *progress.Display
-		if progress.Terminal(c.stderr) {
-			display = progress.NewDisplay(c.stderr, c.now)
-		}
-		r := c.runner(c.displayLogger(display), *lockDirFlag, "etl run "+job.Name)
-		if display != nil {
-			r.Observer = display
-		}
-		if *pushgateway != "" {
-			if r.Metrics, err = progress.NewMetrics(nil); err != nil {
-				fmt.Fprintf(c.stderr, "etl run: %v\n", err)
-				return exitFailed
-			}
-		}
-		s, err := r.RunLocked(ctx, job, acct, date)
-		display.Finish()
-		r.PushMetrics(ctx, *pushgateway, job.Name)
-		switch {
-		case errors.Is(err, runlock.ErrHeld):
-			fmt.Fprintf(c.stderr, "etl run: %v\n", err)
-			if code == exitOK {
-				code = exitLocked
-			}
-			continue
-		case err != nil:
-			r.Log.Error("run failed", "job", job.Name, "account", acct.Name, "date", date.String(), "error", err.Error())
-			fmt.Fprintf(c.stderr, "etl run: job %s, account %s, date %s: %v\n", job.Name, acct.Name, date, err)
-			code = exitFailed
-			continue
-		}
-		printSummary(c.stdout, s)
-		if err := c.jobReports(ctx, r.Log, job, acct, date, reportjob.Dir(*reportsDir, f)); err != nil {
-			fmt.Fprintf(c.stderr, "etl run: job %s, account %s: accounting report: %v\n", job.Name, acct.Name, err)
-			code = exitFailed
+		s, rc := c.runAccount(ctx, job, acct, date, opts)
+		doc.Runs = append(doc.Runs, s)
+		if rc == exitFailed || rc == exitLocked && code == exitOK {
+			code = rc
 		}
 	}
 	return code
+}
+
+// runOptions are the flags of etl run that each account's run uses.
+type runOptions struct {
+	lockDir, pushgateway, reportsDir string
+	json                             bool
+}
+
+// runAccount runs job for acct on date, prints its summary (unless JSON)
+// and builds its reports, and returns the summary's JSON view and an exit
+// code.
+func (c *cli) runAccount(ctx context.Context, job config.Job, acct config.Account, date civil.Date, o runOptions) (runJSON, int) {
+	var display *progress.Display
+	if progress.Terminal(c.stderr) {
+		display = progress.NewDisplay(c.stderr, c.now)
+	}
+	r := c.runner(c.displayLogger(display), o.lockDir, "etl run "+job.Name)
+	if display != nil {
+		r.Observer = display
+	}
+	if o.pushgateway != "" {
+		var err error
+		if r.Metrics, err = progress.NewMetrics(nil); err != nil {
+			fmt.Fprintf(c.stderr, "etl run: %v\n", err)
+			return summaryJSON(acct.Name, date.String(), pipeline.Summary{}, err), exitFailed
+		}
+	}
+	s, err := r.RunLocked(ctx, job, acct, date)
+	display.Finish()
+	r.PushMetrics(ctx, o.pushgateway, job.Name)
+	out := summaryJSON(acct.Name, date.String(), s, err)
+	switch {
+	case errors.Is(err, runlock.ErrHeld):
+		fmt.Fprintf(c.stderr, "etl run: %v\n", err)
+		return out, exitLocked
+	case err != nil:
+		r.Log.Error("run failed", "job", job.Name, "account", acct.Name, "date", date.String(), "error", err.Error())
+		fmt.Fprintf(c.stderr, "etl run: job %s, account %s, date %s: %v\n", job.Name, acct.Name, date, err)
+		return out, exitFailed
+	}
+	if !o.json {
+		printSummary(c.stdout, s)
+	}
+	if err := c.jobReports(ctx, r.Log, job, acct, date, o.reportsDir); err != nil {
+		fmt.Fprintf(c.stderr, "etl run: job %s, account %s: accounting report: %v\n", job.Name, acct.Name, err)
+		return out, exitFailed
+	}
+	return out, exitOK
 }
 
 func printSummary(w io.Writer, s pipeline.Summary) {
