@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -236,6 +237,225 @@ func TestFinishDateFilter(t *testing.T) {
 				}
 				if tc.from == today && tc.test == "NO" && (moved == 0 || unfinished == 0) {
 					t.Errorf("today: %d placed yesterday, %d unfinished: the case tests nothing", moved, unfinished)
+				}
+			})
+		}
+	}
+}
+
+// TestCountIsPageSize: under count-is-page-size, every page's
+// Pagination.Count is its number of items, and the pages hold the
+// default's orders and subscriptions.
+func TestCountIsPageSize(t *testing.T) {
+	clk := extracttest.NewClock(dialectAt)
+	def, cnt := serveDialect(t, dialect.Set{}, clk), serveDialect(t, dialect.Of(dialect.CountIsPageSize), clk)
+	orders := map[string]string{"StartDate": febDay.AddDays(-3).String(), "EndDate": febDay.String(), "IncludeTestOrders": "YES"}
+	for _, api := range apis {
+		for _, tc := range []struct {
+			resource string
+			q        map[string]string
+			limit    int
+		}{
+			{"orders", orders, 200},
+			{"orders", orders, 7},
+			{"orders", map[string]string{"StartDate": "2024-01-01", "EndDate": "2024-01-31"}, 10},
+			{"subscriptions", map[string]string{"PurchasedBefore": since.AddDays(10).String()}, 200},
+		} {
+			t.Run(api+" "+tc.resource+" Limit "+strconv.Itoa(tc.limit), func(t *testing.T) {
+				check := func(got, want []json.RawMessage, counts []int, wantTotal int) {
+					t.Helper()
+					if len(got) != len(want) || wantTotal != len(want) {
+						t.Fatalf("%d items, want the default's %d (Count %d)", len(got), len(want), wantTotal)
+					}
+					for i := range got {
+						if !bytes.Equal(got[i], want[i]) {
+							t.Fatalf("item %d: %s, want %s", i, got[i], want[i])
+						}
+					}
+					if tc.q["StartDate"] != "2024-01-01" && len(counts) < 2 {
+						t.Errorf("%d pages: the case tests nothing", len(counts))
+					}
+				}
+				got := pages[json.RawMessage](t, cnt, api, tc.resource, tc.q, tc.limit)
+				want := pages[json.RawMessage](t, def, api, tc.resource, tc.q, tc.limit)
+				var counts []int
+				var gotItems, wantItems []json.RawMessage
+				for i, p := range got {
+					counts = append(counts, p.Pagination.Count)
+					if p.Pagination.Count != len(p.Items) || p.Pagination.Page != i+1 || p.Pagination.Limit != tc.limit {
+						t.Errorf("page %d: %d items, Pagination %+v; want Count %d", i+1, len(p.Items), p.Pagination, len(p.Items))
+					}
+					gotItems = append(gotItems, p.Items...)
+				}
+				for _, p := range want {
+					wantItems = append(wantItems, p.Items...)
+				}
+				check(gotItems, wantItems, counts, want[0].Pagination.Count)
+			})
+		}
+	}
+}
+
+// TestSubscriptionsBareArray: under subscriptions-bare-array, a
+// subscription search's result is a bare array of the default's page,
+// paged by Page and Limit, with no Items and no Pagination; orders keep
+// {Items, Pagination}.
+func TestSubscriptionsBareArray(t *testing.T) {
+	clk := extracttest.NewClock(dialectAt)
+	def, bare := serveDialect(t, dialect.Set{}, clk), serveDialect(t, dialect.Of(dialect.SubscriptionsBareArray), clk)
+	for _, api := range apis {
+		for _, tc := range []struct {
+			name string
+			q    map[string]string
+			want int // items on the page
+		}{
+			{"page 3 of 7", map[string]string{"Page": "3", "Limit": "7"}, 7},
+			{"defaults", map[string]string{}, 10},
+			{"a day, 200", map[string]string{"PurchasedAfter": febDay.String(), "PurchasedBefore": febDay.String(), "Limit": "200"}, -1},
+			{"past the end", map[string]string{"PurchasedBefore": since.String(), "Page": "90", "Limit": "200"}, 0},
+		} {
+			t.Run(api+" "+tc.name, func(t *testing.T) {
+				status, body := bare.search(t, api, "subscriptions", tc.q)
+				if status != http.StatusOK {
+					t.Fatalf("HTTP %d", status)
+				}
+				var got []json.RawMessage
+				if err := json.Unmarshal(body, &got); err != nil || !bytes.HasPrefix(body, []byte("[")) {
+					t.Fatalf("result %.100s is not an array: %v", body, err)
+				}
+				_, defBody := def.search(t, api, "subscriptions", tc.q)
+				var want page[json.RawMessage]
+				if err := json.Unmarshal(defBody, &want); err != nil {
+					t.Fatal(err)
+				}
+				if tc.want < 0 {
+					tc.want = len(want.Items)
+					if tc.want < 20 || tc.want == 200 {
+						t.Fatalf("%d subscriptions: the case tests nothing", tc.want)
+					}
+				}
+				if len(got) != tc.want || len(want.Items) != tc.want {
+					t.Fatalf("%d subscriptions, the default %d; want %d", len(got), len(want.Items), tc.want)
+				}
+				for i := range got {
+					if !bytes.Equal(got[i], want.Items[i]) {
+						t.Errorf("subscription %d: %s, want %s", i, got[i], want.Items[i])
+					}
+				}
+			})
+		}
+		status, body := bare.search(t, api, "orders", map[string]string{})
+		var p struct {
+			Items      []json.RawMessage
+			Pagination *struct{ Count int }
+		}
+		if err := json.Unmarshal(body, &p); status != http.StatusOK || err != nil || len(p.Items) != 10 || p.Pagination == nil {
+			t.Errorf("%s orders: HTTP %d, %v: %.100s; want {Items, Pagination}", api, status, err, body)
+		}
+	}
+}
+
+// TestREST201: under rest-201, REST reads of orders and subscriptions
+// answer 201 with the default's body, byte for byte; errors keep their
+// status and JSON-RPC its 200.
+func TestREST201(t *testing.T) {
+	clk := extracttest.NewClock(dialectAt)
+	def, created := serveDialect(t, dialect.Set{}, clk), serveDialect(t, dialect.Of(dialect.REST201), clk)
+	for _, tc := range []struct {
+		api, resource string
+		q             map[string]string
+		status        int
+	}{
+		{"rest", "orders", map[string]string{"StartDate": febDay.String(), "EndDate": febDay.String(), "Page": "2", "Limit": "50"}, http.StatusCreated},
+		{"rest", "orders", map[string]string{"StartDate": "2024-01-01", "EndDate": "2024-01-02"}, http.StatusCreated},
+		{"rest", "subscriptions", map[string]string{"Page": "2", "Limit": "25"}, http.StatusCreated},
+		{"rest", "orders", map[string]string{"Limit": "500"}, http.StatusBadRequest},
+		{"rpc", "orders", map[string]string{"Page": "2"}, http.StatusOK},
+		{"rpc", "subscriptions", map[string]string{}, http.StatusOK},
+	} {
+		t.Run(tc.api+" "+tc.resource+" "+strconv.Itoa(tc.status), func(t *testing.T) {
+			status, body := created.search(t, tc.api, tc.resource, tc.q)
+			defStatus, defBody := def.search(t, tc.api, tc.resource, tc.q)
+			if status != tc.status || !bytes.Equal(body, defBody) {
+				t.Errorf("HTTP %d: %.100s; want %d with the default's (HTTP %d) %.100s", status, body, tc.status, defStatus, defBody)
+			}
+			if tc.status/100 == 2 && len(body) < 30 {
+				t.Errorf("body %s: the case tests nothing", body)
+			}
+		})
+	}
+}
+
+// TestRefNoStatusChange: under refno-status-change, a search of two pages
+// or more shows the result at index 1 on page 1 as the default does, and
+// again as the last result with another Status; every result after it is
+// one place earlier, so that a pass over the pages misses exactly the
+// default's first of page 2. Count stays the default's total, and a search
+// of one page is the default's.
+func TestRefNoStatusChange(t *testing.T) {
+	clk := extracttest.NewClock(dialectAt)
+	def, ch := serveDialect(t, dialect.Set{}, clk), serveDialect(t, dialect.Of(dialect.RefNoStatusChange), clk)
+	day := map[string]string{"StartDate": febDay.String(), "EndDate": febDay.String(), "IncludeTestOrders": "YES"}
+	for _, api := range apis {
+		for _, tc := range []struct {
+			name  string
+			q     map[string]string
+			limit int
+			moves bool
+		}{
+			{"one day by 50", day, 50, true},
+			{"one day by 2", day, 2, true},
+			{"one day by 200", day, 200, true},
+			{"one page", map[string]string{"StartDate": febDay.AddDays(-6).String(), "EndDate": febDay.String(), "IncludeTestOrders": "ONLY"}, 200, false},
+			{"a week by 200", map[string]string{"StartDate": febDay.AddDays(-6).String(), "EndDate": febDay.String()}, 200, true},
+		} {
+			t.Run(api+" "+tc.name, func(t *testing.T) {
+				got := pages[extract.Order](t, ch, api, "orders", tc.q, tc.limit)
+				want := pages[extract.Order](t, def, api, "orders", tc.q, tc.limit)
+				total := want[0].Pagination.Count
+				for i, p := range got {
+					if p.Pagination.Count != total {
+						t.Errorf("page %d: Count %d, want the default's %d", i+1, p.Pagination.Count, total)
+					}
+				}
+				gotRefs, wantRefs := refNos(got), refNos(want)
+				if !tc.moves {
+					if len(got) != 1 || len(gotRefs) < 2 || !slices.Equal(gotRefs, wantRefs) || !equalJSON(t, got[0].Items, want[0].Items) {
+						t.Errorf("one page: %d orders, want the default's %d", len(gotRefs), len(wantRefs))
+					}
+					return
+				}
+				if total <= tc.limit || len(gotRefs) != total || len(wantRefs) != total {
+					t.Fatalf("read %d, default %d, Count %d with Limit %d: want Count orders over 2 pages or more", len(gotRefs), len(wantRefs), total, tc.limit)
+				}
+				if !equalJSON(t, got[0].Items, want[0].Items) {
+					t.Errorf("page 1 differs from the default's")
+				}
+				var read []extract.Order
+				for _, p := range got {
+					read = append(read, p.Items...)
+				}
+				first, last := read[1], read[len(read)-1]
+				if last.RefNo != first.RefNo || last.Status == first.Status || last.Status == "" {
+					t.Errorf("last result %s %s; want %s with another Status than %s", last.RefNo, last.Status, first.RefNo, first.Status)
+				}
+				// The pass reads the default's list without its index
+				// limit, and with index 1 again at the end.
+				wantPass := slices.Concat(wantRefs[:tc.limit], wantRefs[tc.limit+1:], wantRefs[1:2])
+				if !slices.Equal(gotRefs, wantPass) {
+					t.Errorf("the pass read %v..., want %v...", gotRefs[:min(5, len(gotRefs))], wantPass[:min(5, len(wantPass))])
+				}
+				missing := 0
+				for _, r := range wantRefs {
+					if !slices.Contains(gotRefs, r) {
+						missing++
+						if r != wantRefs[tc.limit] {
+							t.Errorf("missed %s, want only the default's first of page 2, %s", r, wantRefs[tc.limit])
+						}
+					}
+				}
+				if missing != 1 {
+					t.Errorf("%d of the default's RefNos missing from the pass, want 1", missing)
 				}
 			})
 		}
