@@ -8,6 +8,8 @@ package sandbox
 // Both answer 200 with {"Items":[...],"Pagination":{"Page":N,"Limit":N,"Count":N}},
 // the items being the same objects the JSON-RPC searches return, with the
 // same filters, defaults and paging (Limit 1 to 200, default 10).
+// The dialects (dialects.go) change them as they change JSON-RPC's, and
+// rest-201 answers 201.
 //
 // Every request is authenticated on its own by the header
 //
