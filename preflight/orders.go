@@ -392,7 +392,7 @@ func (k *checker) subscriptions(ctx context.Context) {
 	k.cover(extract.StreamSubscriptions, SubscriptionFields, p.items)
 	if p.bare {
 		k.add(CheckSubscriptions, Warn, fmt.Sprintf("a bare array of %d subscriptions, without Items and Pagination", len(p.items)),
-			"the client expects {Items, Pagination}: report it before the first night")
+			"this version reads a bare array and pages it until a short page (there is no Count to check it against); an older one that expected {Items, Pagination} fails here")
 		return
 	}
 	k.add(CheckSubscriptions, OK, fmt.Sprintf("{Items, Pagination} (%d on the first page)", len(p.items)), "")

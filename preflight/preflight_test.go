@@ -70,13 +70,6 @@ var allChecks = []string{preflight.CheckCredentials, preflight.CheckClock, prefl
 	preflight.CheckTimezone, preflight.CheckCount, preflight.CheckChargebacks, preflight.CheckSubscriptions,
 	preflight.CheckStatus, preflight.CheckRateLimit}
 
-// notServed names the dialects the sandbox does not serve yet on this
-// branch; their cases skip, naming them.
-var notServed = map[string]bool{
-	dialect.EndDateExclusive: true, dialect.FinishDateFilter: true, dialect.CountIsPageSize: true,
-	dialect.SubscriptionsBareArray: true, dialect.REST201: true, dialect.RefNoStatusChange: true,
-}
-
 // TestDialects runs the check against the default sandbox, where every
 // finding is OK, and against each dialect, where exactly that dialect's
 // finding is not OK and names it.
@@ -98,9 +91,6 @@ func TestDialects(t *testing.T) {
 		{dialect.RefNoStatusChange, preflight.CheckPaging, preflight.Warn, "with another Status"},
 	} {
 		t.Run(cmpOr(tc.dialect, "default"), func(t *testing.T) {
-			if notServed[tc.dialect] {
-				t.Skipf("the sandbox does not serve dialect %s on this branch yet", tc.dialect)
-			}
 			rep := check(t, dialect.Of(tc.dialect), 0, "test-secret")
 			var names []string
 			for _, f := range rep.Findings {

@@ -17,19 +17,24 @@ const (
 	// NoChargebackFields: orders carry no ChargebackResolution and no
 	// ChargebackReasonCode, as in every recorded REST order response.
 	NoChargebackFields = "no-chargeback-fields"
-	// EndDateExclusive: the order search's EndDate is exclusive, so
-	// StartDate = EndDate finds nothing.
+	// EndDateExclusive: the order search's EndDate is exclusive, the days
+	// [StartDate, EndDate), so StartDate = EndDate finds nothing; without
+	// EndDate the search runs through today, inclusive.
 	EndDateExclusive = "enddate-exclusive"
-	// FinishDateFilter: StartDate/EndDate compare FinishDate (OrderDate for
-	// an order not yet finished), not OrderDate.
+	// FinishDateFilter: StartDate/EndDate compare the date of FinishDate
+	// in the API zone (OrderDate for an order not yet finished), not
+	// OrderDate; results are ordered by that date, then as by default. An
+	// order placed late on a day is found by the next day's search.
 	FinishDateFilter = "finishdate-filter"
 	// CountIsPageSize: Pagination.Count is the number of items on the page,
-	// not the total.
+	// not the total, for orders and subscriptions.
 	CountIsPageSize = "count-is-page-size"
 	// SubscriptionsBareArray: the subscription search returns a bare JSON
-	// array of subscriptions, with no Items and no Pagination.
+	// array of the page's subscriptions, with no Items and no Pagination
+	// (still paged by Page and Limit).
 	SubscriptionsBareArray = "subscriptions-bare-array"
-	// REST201: REST reads answer 201 Created instead of 200 OK.
+	// REST201: REST reads (GET orders/, GET subscriptions/) answer 201
+	// Created instead of 200 OK, with the same body.
 	REST201 = "rest-201"
 	// DSTTimezone: the account's API time zone is Europe/Bucharest, with
 	// daylight saving time, instead of the fixed GMT+02:00.
@@ -37,6 +42,11 @@ const (
 	// RefNoStatusChange: an order changes status while a search is paged,
 	// and moves, so that the same RefNo comes back on a later page with
 	// another Status (and an order the move shifts is missed on that pass).
+	// In the sandbox, for a search of two pages or more: the result at
+	// index 1 is on page 1 as by default; pages from 2 on list the results
+	// without it, and it last, with another Status (REFUND if COMPLETE,
+	// else COMPLETE). So the default's first result of page 2 is missed by
+	// every pass of that search; Count is the default's.
 	RefNoStatusChange = "refno-status-change"
 	// ModifiedAfterMiss: the subscription search's ModifiedAfter filter
 	// misses some changed subscriptions.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/extract/apiclient"
 	"github.com/ledgerline/ledgerline/extract/transport"
 )
 
@@ -26,10 +27,13 @@ func TestDecodeResponse(t *testing.T) {
 		err       string // "" when decoding succeeds
 		apiCode   string
 		retryable bool
+		bare      bool // the result is a bare array, which only a looseResult takes
 	}{
 		{name: "result", body: full, items: 2, page: 1},
 		{name: "response member, string id", body: `{"jsonrpc":2,"id":"7","response":{"Items":[],"Pagination":{"Page":3,"Limit":200,"Count":2}}}`, page: 3},
 		{name: "null id", body: `{"jsonrpc":"2.0","id":null,"result":{"Items":[` + order + `]}}`, items: 1},
+		{name: "bare array", body: `{"jsonrpc":"2.0","id":7,"result":[` + order + `,` + order + `,` + order + `]}`, items: 3, bare: true},
+		{name: "empty bare array", body: `{"jsonrpc":"2.0","id":7,"result":[]}`, bare: true},
 		{name: "null result", body: `{"jsonrpc":"2.0","id":7,"result":null}`, err: "decoding response: neither result nor error"},
 		{name: "null Items", body: `{"jsonrpc":"2.0","id":7,"result":{"Items":null,"Pagination":{"Page":1,"Limit":200,"Count":2}}}`,
 			err: "decoding response: the search result has no Items (missing or null)", retryable: true},
@@ -48,46 +52,68 @@ func TestDecodeResponse(t *testing.T) {
 		{name: "cut short", body: full[:len(full)/2], err: "?", retryable: true},
 		{name: "read error", body: full[:len(full)/2], readErr: errors.New("connection reset"), err: "?", retryable: true},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var src io.Reader = bytes.NewReader([]byte(tt.body))
-			if tt.readErr != nil {
-				src = io.MultiReader(src, errReader{tt.readErr})
-			}
-			var res searchResult[extract.Order]
-			err := decodeResponse(src, 7, &res)
-			if err == nil {
-				err = res.check()
-			}
-			switch {
-			case tt.err == "" && err != nil:
-				t.Fatalf("error %v", err)
-			case tt.err == "":
-				items := *res.Items
-				if len(items) != tt.items || res.Pagination.Page != tt.page {
-					t.Errorf("%d items, page %d; want %d, %d", len(items), res.Pagination.Page, tt.items, tt.page)
+		for _, loose := range []bool{false, true} {
+			t.Run(tt.name+map[bool]string{true: " loose"}[loose], func(t *testing.T) {
+				var src io.Reader = bytes.NewReader([]byte(tt.body))
+				if tt.readErr != nil {
+					src = io.MultiReader(src, errReader{tt.readErr})
 				}
-				if tt.items > 0 && (items[0].GrossPrice != "9.90" || items[0].Items[0].Price.GrossPrice != "9.9") {
-					t.Errorf("amounts not exact: %+v", items[0])
+				var res apiclient.SearchResult[extract.Order]
+				var err error
+				if loose {
+					var lr looseResult[extract.Order]
+					if err = decodeResponse(src, 7, &lr); err == nil {
+						err = lr.check()
+					}
+					res = lr.SearchResult
+				} else {
+					var sr searchResult[extract.Order]
+					if err = decodeResponse(src, 7, &sr); err == nil {
+						err = sr.check()
+					}
+					res = sr.SearchResult
 				}
-				return
-			case err == nil:
-				t.Fatalf("no error, want %s", tt.err)
-			case tt.err != "?" && err.Error() != tt.err:
-				t.Errorf("error %q, want %q", err, tt.err)
-			}
-			if got := transport.IsRetryable(err); got != tt.retryable {
-				t.Errorf("retryable %v, want %v (%v)", got, tt.retryable, err)
-			}
-			apiErr, ok := errors.AsType[*extract.APIError](err)
-			if code := ""; ok {
-				code = apiErr.Code
-				if code != tt.apiCode {
-					t.Errorf("API error code %q, want %q", code, tt.apiCode)
+				if tt.bare && !loose {
+					// Only subscriptions are read as loose results.
+					if err == nil || transport.IsRetryable(err) {
+						t.Errorf("a bare array as a strict result: error %v, want one not retryable", err)
+					}
+					return
 				}
-			} else if tt.apiCode != "" {
-				t.Errorf("no API error, want code %q", tt.apiCode)
-			}
-		})
+				if loose && tt.bare != res.Bare {
+					t.Errorf("Bare %v, want %v", res.Bare, tt.bare)
+				}
+				switch {
+				case tt.err == "" && err != nil:
+					t.Fatalf("error %v", err)
+				case tt.err == "":
+					items := *res.Items
+					if len(items) != tt.items || res.Pagination.Page != tt.page {
+						t.Errorf("%d items, page %d; want %d, %d", len(items), res.Pagination.Page, tt.items, tt.page)
+					}
+					if tt.items > 0 && (items[0].GrossPrice != "9.90" || items[0].Items[0].Price.GrossPrice != "9.9") {
+						t.Errorf("amounts not exact: %+v", items[0])
+					}
+					return
+				case err == nil:
+					t.Fatalf("no error, want %s", tt.err)
+				case tt.err != "?" && err.Error() != tt.err:
+					t.Errorf("error %q, want %q", err, tt.err)
+				}
+				if got := transport.IsRetryable(err); got != tt.retryable {
+					t.Errorf("retryable %v, want %v (%v)", got, tt.retryable, err)
+				}
+				apiErr, ok := errors.AsType[*extract.APIError](err)
+				if code := ""; ok {
+					code = apiErr.Code
+					if code != tt.apiCode {
+						t.Errorf("API error code %q, want %q", code, tt.apiCode)
+					}
+				} else if tt.apiCode != "" {
+					t.Errorf("no API error, want code %q", tt.apiCode)
+				}
+			})
+		}
 	}
 }
 

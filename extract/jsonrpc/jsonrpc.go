@@ -129,7 +129,7 @@ type subscriptionSearch struct {
 // placed while the search is paged.
 func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extract.Page[extract.Order]) error) error {
 	ctx = transport.WithLogAttrs(ctx, "window", w.String())
-	return extract.InWindow(search(ctx, c, extract.StreamOrders, "searchOrders", func(p pagination) any {
+	return extract.InWindow(search[extract.Order, searchResult[extract.Order]](ctx, c, extract.StreamOrders, "searchOrders", func(p pagination) any {
 		return orderSearch{
 			StartDate:         w.From.String(),
 			EndDate:           w.To.String(),
@@ -142,47 +142,41 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 // Subscriptions yields every subscription of the account, page by page
 // (searchSubscriptions), each once.
 func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
-	return search(ctx, c, extract.StreamSubscriptions, "searchSubscriptions", func(p pagination) any {
+	return search[extract.Subscription, looseResult[extract.Subscription]](ctx, c, extract.StreamSubscriptions, "searchSubscriptions", func(p pagination) any {
 		return subscriptionSearch{Pagination: p}
 	}, func(s *extract.Subscription) string { return s.SubscriptionReference }, yield)
 }
 
-// searchResult is the result of a search method.
-type searchResult[T any] struct {
-	// Items is nil until decoded, so that a result without Items, or
-	// with Items null, is told from an empty page.
-	Items      *[]T `json:"Items"`
-	Pagination struct {
-		Page  int `json:"Page"`
-		Limit int `json:"Limit"`
-		Count int `json:"Count"`
-	} `json:"Pagination"`
-}
+// searchResult is the result of a search: {Items, Pagination}.
+type searchResult[T any] struct{ apiclient.SearchResult[T] }
 
-// reset readies r for decoding a page: decoding must not see the values of
-// the last page, or of a failed attempt at this one.
-func (r *searchResult[T]) reset() {
-	r.Items = nil
-	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
-}
+func (r *searchResult[T]) reset()       { r.Reset() }
+func (r *searchResult[T]) check() error { return r.Check() }
 
-// check fails a result without Items, or with Items null, as malformed:
-// taken for an empty page, it would clear the day's committed rows.
-func (r *searchResult[T]) check() error {
-	if r.Items == nil {
-		return transport.Retryable(errors.New("decoding response: the search result has no Items (missing or null)"))
-	}
-	return nil
+// looseResult is a searchResult that may come as a bare array, as the
+// subscription search does on some accounts.
+type looseResult[T any] struct{ apiclient.LooseResult[T] }
+
+func (r *looseResult[T]) reset()       { r.Reset() }
+func (r *looseResult[T]) check() error { return r.Check() }
+
+// result is a pointer to a search result type R of items T.
+type result[T, R any] interface {
+	*R
+	reset()
+	check() error
+	Page() ([]T, int)
 }
 
 // search pages through a search method, items identified by key.
-func search[T any](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
-	var res searchResult[T]
+func search[T, R any, P result[T, R]](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
+	var res R
 	return apiclient.Search(ctx, c.Client, stream, method, key, func(ctx context.Context, page int) ([]T, int, error) {
 		if err := callSession(ctx, c, stream, method, page, options(pagination{page, c.PageSize}), &res); err != nil {
 			return nil, 0, err
 		}
-		return *res.Items, res.Pagination.Count, nil
+		items, count := P(&res).Page()
+		return items, count, nil
 	}, yield)
 }
 

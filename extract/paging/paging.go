@@ -65,7 +65,11 @@ func (e *UnsettledError) Error() string {
 // the total fell during the pass (an item removed before the offset
 // shifts one past it unseen), the search is read again, yielding only the
 // items not yielded before, up to p.MaxPasses passes; then Paginate
-// returns an *UnsettledError.
+// returns an *UnsettledError. A Count that equals the page's number of
+// items on every page of a pass, below the distinct items read, is taken
+// for a page count, as some accounts send it (and as a search without
+// Count reports it): it is logged once at Info and the pass ends the
+// search, unchecked.
 //
 // yield receives the pages with new items, numbered from 1 in the order
 // yielded (the API's page numbers when nothing changed); on a search with
@@ -84,6 +88,7 @@ func Paginate[T any](ctx context.Context, p Search[T], yield func(extract.Page[T
 	yielded := 0
 	for pass := 1; ; pass++ {
 		distinct, count, page, fell := 0, 0, 0, false
+		pageCounts := true // every page's count was its number of items
 		for page = 1; ; page++ {
 			items, c, err := p.Fetch(ctx, page)
 			if err != nil {
@@ -93,6 +98,9 @@ func Paginate[T any](ctx context.Context, p Search[T], yield func(extract.Page[T
 				fell = true
 			}
 			count = c
+			if c != len(items) {
+				pageCounts = false
+			}
 			fresh := 0
 			for i := range items {
 				newInSearch, newInPass := seen.mark(p.Key(&items[i]), int32(pass))
@@ -118,6 +126,14 @@ func Paginate[T any](ctx context.Context, p Search[T], yield func(extract.Page[T
 			}
 		}
 		if distinct == count && !fell {
+			return nil
+		}
+		if pageCounts && count < distinct {
+			// Some accounts send the page's number of items as Count:
+			// it says nothing of the total, and reading again would not
+			// change it.
+			log.InfoContext(ctx, "the API's Count is the number of items on each page, not the total: not checking the search against it",
+				"pass", pass, "pages", page, "distinct", distinct)
 			return nil
 		}
 		if pass == maxPasses {

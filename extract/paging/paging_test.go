@@ -1,9 +1,11 @@
 package paging_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +26,9 @@ type source struct {
 	calls  int
 	// understate is how many fewer items the count says there are.
 	understate int
+	// pageCount makes the count that of the page's items on pages from
+	// pageCount on; 0 for none.
+	pageCount int
 }
 
 func (s *source) fetch(_ context.Context, page int) ([]item, int, error) {
@@ -33,6 +38,9 @@ func (s *source) fetch(_ context.Context, page int) ([]item, int, error) {
 		items = append(items, item{s.keys[i]})
 	}
 	count := len(s.keys) - s.understate
+	if s.pageCount > 0 && page >= s.pageCount {
+		count = len(items)
+	}
 	if s.change != nil {
 		s.change(s, page, s.calls)
 	}
@@ -203,6 +211,57 @@ func TestPaginateWrongCount(t *testing.T) {
 			want := fmt.Sprintf("read 250 distinct items, the API counts %d", tt.count)
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not say %q", err, want)
+			}
+		})
+	}
+}
+
+// TestPaginatePageCount: a Count that is the number of items on every page
+// of a pass (count-is-page-size) is taken for a page count: logged once at
+// Info, and the search is not read again for it. A Count that is the
+// page's on some pages only still fails the search.
+func TestPaginatePageCount(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		n         int
+		pageCount int // the page from which Count is the page's
+		wantFetch int
+		wantLogs  int
+		unsettled bool
+	}{
+		{"count is the page size", 95, 1, 10, 1, false},
+		{"exact pages", 100, 1, 11, 1, false},
+		{"one page", 7, 1, 1, 0, false},
+		{"empty", 0, 1, 1, 0, false},
+		{"a total on pages 1 and 2", 95, 3, 30, 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &source{keys: keys(tt.n), size: 10, pageCount: tt.pageCount}
+			var logs bytes.Buffer
+			var got []string
+			err := paging.Paginate(t.Context(), paging.Search[item]{
+				PageSize: src.size,
+				Key:      func(i *item) string { return i.Key },
+				Fetch:    src.fetch,
+				Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+			}, func(p extract.Page[item]) error {
+				for _, it := range p.Items {
+					got = append(got, it.Key)
+				}
+				return nil
+			})
+			if uerr := (*paging.UnsettledError)(nil); tt.unsettled != errors.As(err, &uerr) || !tt.unsettled && err != nil {
+				t.Fatalf("error %v, want an UnsettledError: %v", err, tt.unsettled)
+			}
+			if !slices.Equal(got, src.keys) {
+				t.Errorf("yielded %d keys, want the %d in order", len(got), len(src.keys))
+			}
+			if src.calls != tt.wantFetch {
+				t.Errorf("%d fetches, want %d", src.calls, tt.wantFetch)
+			}
+			if n := strings.Count(logs.String(), "Count is the number of items on each page"); n != tt.wantLogs ||
+				tt.wantLogs > 0 && !strings.Contains(logs.String(), "level=INFO") {
+				t.Errorf("logged %d page-count records, want %d at Info: %s", n, tt.wantLogs, logs.String())
 			}
 		})
 	}

@@ -139,54 +139,48 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 		"IncludeTestOrders": {"YES"},
 	}
 	ctx = transport.WithLogAttrs(ctx, "window", w.String())
-	return extract.InWindow(search(ctx, c, extract.StreamOrders, "orders/", q, func(o *extract.Order) string { return o.RefNo }, yield), w)
+	return extract.InWindow(search[extract.Order, searchResult[extract.Order]](ctx, c, extract.StreamOrders, "orders/", q, func(o *extract.Order) string { return o.RefNo }, yield), w)
 }
 
 // Subscriptions yields every subscription of the account, page by page
 // (GET subscriptions/), each once.
 func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
-	return search(ctx, c, extract.StreamSubscriptions, "subscriptions/", url.Values{},
+	return search[extract.Subscription, looseResult[extract.Subscription]](ctx, c, extract.StreamSubscriptions, "subscriptions/", url.Values{},
 		func(s *extract.Subscription) string { return s.SubscriptionReference }, yield)
 }
 
-// searchResult is the body of a search response.
-type searchResult[T any] struct {
-	// Items is nil until decoded, so that a result without Items, or
-	// with Items null, is told from an empty page.
-	Items      *[]T `json:"Items"`
-	Pagination struct {
-		Page  int `json:"Page"`
-		Limit int `json:"Limit"`
-		Count int `json:"Count"`
-	} `json:"Pagination"`
-}
+// searchResult is the result of a search: {Items, Pagination}.
+type searchResult[T any] struct{ apiclient.SearchResult[T] }
 
-// reset readies r for decoding a page: decoding must not see the values of
-// the last page, or of a failed attempt at this one.
-func (r *searchResult[T]) reset() {
-	r.Items = nil
-	r.Pagination.Page, r.Pagination.Limit, r.Pagination.Count = 0, 0, 0
-}
+func (r *searchResult[T]) reset()       { r.Reset() }
+func (r *searchResult[T]) check() error { return r.Check() }
 
-// check fails a result without Items, or with Items null, as malformed:
-// taken for an empty page, it would clear the day's committed rows.
-func (r *searchResult[T]) check() error {
-	if r.Items == nil {
-		return transport.Retryable(errors.New("decoding response: the search result has no Items (missing or null)"))
-	}
-	return nil
+// looseResult is a searchResult that may come as a bare array, as the
+// subscription search does on some accounts.
+type looseResult[T any] struct{ apiclient.LooseResult[T] }
+
+func (r *looseResult[T]) reset()       { r.Reset() }
+func (r *looseResult[T]) check() error { return r.Check() }
+
+// result is a pointer to a search result type R of items T.
+type result[T, R any] interface {
+	*R
+	reset()
+	check() error
+	Page() ([]T, int)
 }
 
 // search pages through a resource, items identified by key.
-func search[T any](ctx context.Context, c *Client, stream, path string, q url.Values, key func(*T) string, yield func(extract.Page[T]) error) error {
-	var res searchResult[T]
+func search[T, R any, P result[T, R]](ctx context.Context, c *Client, stream, path string, q url.Values, key func(*T) string, yield func(extract.Page[T]) error) error {
+	var res R
 	q.Set("Limit", strconv.Itoa(c.PageSize))
 	return apiclient.Search(ctx, c.Client, stream, "GET /"+path, key, func(ctx context.Context, page int) ([]T, int, error) {
 		q.Set("Page", strconv.Itoa(page))
-		if err := c.call(ctx, stream, path, page, q, &res); err != nil {
+		if err := c.call(ctx, stream, path, page, q, P(&res)); err != nil {
 			return nil, 0, err
 		}
-		return *res.Items, res.Pagination.Count, nil
+		items, count := P(&res).Page()
+		return items, count, nil
 	}, yield)
 }
 
@@ -204,7 +198,7 @@ type resetter interface {
 }
 
 // call makes one GET request of path (relative to the base URL) with query
-// q and decodes the 200 response's body into result. It is the only place
+// q and decodes the 2xx response's body into result. It is the only place
 // that talks to the API. A response body that is truncated or malformed
 // is retried like a failed request, within the transport's budget. Every
 // error it returns is an *extract.RequestError.

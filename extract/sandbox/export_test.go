@@ -22,7 +22,7 @@ func WritePage[T any](w http.ResponseWriter, id json.RawMessage, page, limit, co
 }
 
 func WriteRESTItems[T any](w http.ResponseWriter, page, limit, count int, items []T) {
-	writeRESTItems(w, page, limit, count, items)
+	writeRESTItems(w, http.StatusOK, page, limit, count, items)
 }
 
 func WriteResult(w http.ResponseWriter, id json.RawMessage, result any) { writeResult(w, id, result) }

@@ -366,7 +366,7 @@ func (m *Merchant) renderOrders(sales []*sale, now time.Time) []wireOrder {
 	return orders
 }
 
-// appendDaySales continues searchOrders over the sales of one day.
+// appendDaySales continues findOrders over the sales of one day.
 func (m *Merchant) appendDaySales(sales []*sale, f orderFilter, count, offset, limit int, pg *orderPage, now time.Time) (int, int) {
 	for _, s := range sales {
 		if !f.match(m, s.date, s.index) {

@@ -355,7 +355,7 @@ func (a *legacyAPI) listSales(q url.Values, now time.Time) (any, *legacyError) {
 // at now, test sales included, and those at positions [offset,
 // offset+limit).
 //
-// Like searchOrders, it sees the orders the faults have inserted, and may
+// Like the API 6.0 order search (orderResults), it sees the orders the faults have inserted, and may
 // insert one after serving a page.
 func (a *legacyAPI) searchSales(from, to civil.Date, offset, limit int, now time.Time) (count int, sales []*sale) {
 	from, to = a.m.clamp(from, to, now)

@@ -8,6 +8,8 @@ package sandbox
 // Both answer 200 with {"Items":[...],"Pagination":{"Page":N,"Limit":N,"Count":N}},
 // the items being the same objects the JSON-RPC searches return, with the
 // same filters, defaults and paging (Limit 1 to 200, default 10).
+// The dialects (dialects.go) change them as they change JSON-RPC's, and
+// rest-201 answers 201.
 //
 // Every request is authenticated on its own by the header
 //
@@ -219,31 +221,14 @@ func (m *Merchant) serveRESTOrders(w http.ResponseWriter, q url.Values, now time
 	if err != nil {
 		return err
 	}
-	today := m.today(now)
-	f := orderFilter{from: m.since, to: today, test: "NO"}
-	if !opts.has("StartDate") && !opts.has("EndDate") {
-		// Without dates, the API returns the last 7 days.
-		f.from = today.AddDays(-6)
-	}
-	if opts.has("StartDate") {
-		if f.from, err = opts.date("StartDate"); err != nil {
-			return err
-		}
-	}
-	if opts.has("EndDate") {
-		if f.to, err = opts.date("EndDate"); err != nil {
-			return err
-		}
-	}
-	if opts.has("IncludeTestOrders") {
-		if json.Unmarshal(opts["IncludeTestOrders"], &f.test) != nil || !slices.Contains([]string{"YES", "NO", "ONLY"}, f.test) {
-			return invalidParameter("IncludeTestOrders must be YES, NO or ONLY")
-		}
+	f, err := m.orderFilterOf(opts, now)
+	if err != nil {
+		return err
 	}
 	pg := getOrderPage()
 	defer putOrderPage(pg)
-	count := m.searchOrders(f, (page-1)*limit, limit, now, pg)
-	writeRESTItems(w, page, limit, count, m.orders(pg, now))
+	count, orders := m.orderResults(f, page, limit, now, pg)
+	writeRESTItems(w, m.restStatus(), page, limit, count, orders)
 	return nil
 }
 
@@ -268,7 +253,7 @@ func (m *Merchant) serveRESTSubscriptions(w http.ResponseWriter, q url.Values, n
 		}
 	}
 	count, items := m.searchSubscriptions(from, to, (page-1)*limit, limit, now)
-	writeRESTItems(w, page, limit, count, items)
+	m.writeRESTSubscriptions(w, page, limit, count, items)
 	return nil
 }
 
@@ -278,23 +263,17 @@ func writeRESTError(w http.ResponseWriter, e *restError) {
 	apijson.NewEncoder(w).Encode(e)
 }
 
-// writeRESTItems streams a REST search result, encoding one item at a time.
-func writeRESTItems[T any](w http.ResponseWriter, page, limit, count int, items []T) {
+// writeRESTItems streams a REST search result with status, encoding one
+// item at a time.
+func writeRESTItems[T any](w http.ResponseWriter, status, page, limit, count int, items []T) {
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
 	bw := bufio.NewWriterSize(w, 32<<10)
-	bw.WriteString(`{"Items":[`)
-	enc := apijson.NewEncoder(bw)
-	for i := range items {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		if err := enc.Encode(&items[i]); err != nil {
-			// The status line is gone; a truncated body is all that is
-			// left to signal the failure.
-			bw.Flush()
-			return
-		}
+	bw.WriteString(`{"Items":`)
+	if !encodeItems(bw, items) {
+		bw.Flush()
+		return
 	}
-	fmt.Fprintf(bw, `],"Pagination":{"Page":%d,"Limit":%d,"Count":%d}}`+"\n", page, limit, count)
+	fmt.Fprintf(bw, `,"Pagination":{"Page":%d,"Limit":%d,"Count":%d}}`+"\n", page, limit, count)
 	bw.Flush()
 }

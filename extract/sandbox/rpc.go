@@ -256,34 +256,15 @@ func (m *Merchant) serveSearchOrders(w http.ResponseWriter, req request, now tim
 		writeError(w, req.ID, err)
 		return
 	}
-	today := m.today(now)
-	f := orderFilter{from: m.since, to: today, test: "NO"}
-	if !opts.has("StartDate") && !opts.has("EndDate") {
-		// Without dates, the API returns the last 7 days.
-		f.from = today.AddDays(-6)
-	}
-	if opts.has("StartDate") {
-		if f.from, err = opts.date("StartDate"); err != nil {
-			writeError(w, req.ID, err)
-			return
-		}
-	}
-	if opts.has("EndDate") {
-		if f.to, err = opts.date("EndDate"); err != nil {
-			writeError(w, req.ID, err)
-			return
-		}
-	}
-	if opts.has("IncludeTestOrders") {
-		if json.Unmarshal(opts["IncludeTestOrders"], &f.test) != nil || !slices.Contains([]string{"YES", "NO", "ONLY"}, f.test) {
-			writeError(w, req.ID, invalidParameter("IncludeTestOrders must be YES, NO or ONLY"))
-			return
-		}
+	f, err := m.orderFilterOf(opts, now)
+	if err != nil {
+		writeError(w, req.ID, err)
+		return
 	}
 	pg := getOrderPage()
 	defer putOrderPage(pg)
-	count := m.searchOrders(f, (page-1)*limit, limit, now, pg)
-	writePage(w, req.ID, page, limit, count, m.orders(pg, now))
+	count, orders := m.orderResults(f, page, limit, now, pg)
+	writePage(w, req.ID, page, limit, count, orders)
 }
 
 func (m *Merchant) serveSearchSubscriptions(w http.ResponseWriter, req request, now time.Time) {
@@ -315,7 +296,7 @@ func (m *Merchant) serveSearchSubscriptions(w http.ResponseWriter, req request, 
 		}
 	}
 	count, items := m.searchSubscriptions(from, to, (page-1)*limit, limit, now)
-	writePage(w, req.ID, page, limit, count, items)
+	m.writeSubscriptions(w, req.ID, page, limit, count, items)
 }
 
 func idOrNull(id json.RawMessage) json.RawMessage {
@@ -347,19 +328,11 @@ func writeResult(w http.ResponseWriter, id json.RawMessage, result any) {
 func writePage[T any](w http.ResponseWriter, id json.RawMessage, page, limit, count int, items []T) {
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 32<<10)
-	fmt.Fprintf(bw, `{"jsonrpc":"2.0","id":%s,"result":{"Items":[`, idOrNull(id))
-	enc := apijson.NewEncoder(bw)
-	for i := range items {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		if err := enc.Encode(&items[i]); err != nil {
-			// The status line is gone; a truncated body is all that is
-			// left to signal the failure.
-			bw.Flush()
-			return
-		}
+	fmt.Fprintf(bw, `{"jsonrpc":"2.0","id":%s,"result":{"Items":`, idOrNull(id))
+	if !encodeItems(bw, items) {
+		bw.Flush()
+		return
 	}
-	fmt.Fprintf(bw, `],"Pagination":{"Page":%d,"Limit":%d,"Count":%d}}}`+"\n", page, limit, count)
+	fmt.Fprintf(bw, `,"Pagination":{"Page":%d,"Limit":%d,"Count":%d}}}`+"\n", page, limit, count)
 	bw.Flush()
 }

@@ -238,17 +238,23 @@ func (m *Merchant) clamp(from, to civil.Date, now time.Time) (civil.Date, civil.
 	return from, to
 }
 
-// searchOrders returns the total number of orders f selects at now, and
-// puts those at positions [offset, offset+limit) in pg.sales.
-func (m *Merchant) searchOrders(f orderFilter, offset, limit int, now time.Time, pg *orderPage) (count int) {
+// afterPage lets the faults insert an order once a page of the search f
+// has been found.
+func (m *Merchant) afterPage(f orderFilter, pg *orderPage, now time.Time) {
+	from, _ := m.clamp(f.from, f.to, now)
+	last := ""
+	if n := len(pg.sales); n > 0 {
+		last = pg.sales[n-1].placed.In(m.loc).Format(extract.DateLayout)
+	}
+	m.afterOrderPage(from, last, now)
+}
+
+// findOrders returns the total number of orders f selects at now, and
+// puts those at positions [offset, offset+limit) in pg.sales: the default
+// dialect's order search, by OrderDate, in OrderDate order. The caller
+// calls afterPage once the page is found.
+func (m *Merchant) findOrders(f orderFilter, offset, limit int, now time.Time, pg *orderPage) (count int) {
 	from, to := m.clamp(f.from, f.to, now)
-	defer func() {
-		last := ""
-		if n := len(pg.sales); n > 0 {
-			last = pg.sales[n-1].placed.In(m.loc).Format(extract.DateLayout)
-		}
-		m.afterOrderPage(from, last, now)
-	}()
 	for d := from; !d.After(to); d = d.AddDays(1) {
 		if sales, ok := m.insertedDay(d, now); ok {
 			count, offset = m.appendDaySales(sales, f, count, offset, limit, pg, now)
