@@ -46,7 +46,9 @@ const (
 	// index 1 is on page 1 as by default; pages from 2 on list the results
 	// without it, and it last, with another Status (REFUND if COMPLETE,
 	// else COMPLETE). So the default's first result of page 2 is missed by
-	// every pass of that search; Count is the default's.
+	// that pass; Count is the default's. The change then has happened:
+	// later passes of the same search list the default's results, that one
+	// in its place with its new Status.
 	RefNoStatusChange = "refno-status-change"
 	// ModifiedAfterMiss: the subscription search's ModifiedAfter filter
 	// misses some changed subscriptions.

@@ -63,19 +63,49 @@ func (m *Merchant) orderResults(f orderFilter, page, limit int, now time.Time, p
 	if m.dialect.Has(dialect.FinishDateFilter) {
 		find = func(offset, limit int, pg *orderPage) int { return m.findByFinish(f, offset, limit, now, pg) }
 	}
-	moved := false
-	if m.dialect.Has(dialect.RefNoStatusChange) {
-		count, moved = m.findMoved(find, page, limit, pg)
-	} else {
+	moved, changed := false, -1
+	key := searchKey{f, limit}
+	switch {
+	case !m.dialect.Has(dialect.RefNoStatusChange):
 		count = find((page-1)*limit, limit, pg)
+	case m.isSettled(key):
+		// The order has changed: it is in its place, with its new Status.
+		count = find((page-1)*limit, limit, pg)
+		changed = 1 - (page-1)*limit
+	default:
+		count, moved = m.findMoved(find, page, limit, pg)
+		if page > 1 && (moved || len(pg.sales) < limit) {
+			m.settle(key) // the pass that saw it move is over
+		}
 	}
 	m.afterPage(f, pg, now)
 	orders = m.orders(pg, now)
 	if moved {
-		o := &orders[len(orders)-1]
-		o.Status = changedStatus(o.Status)
+		changed = len(orders) - 1
+	}
+	if changed >= 0 && changed < len(orders) {
+		orders[changed].Status = changedStatus(orders[changed].Status)
 	}
 	return m.sentCount(count, len(orders)), orders
+}
+
+// searchKey names an order search for RefNoStatusChange: its filter and
+// page size.
+type searchKey struct {
+	f     orderFilter
+	limit int
+}
+
+func (m *Merchant) isSettled(k searchKey) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.settled[k]
+}
+
+func (m *Merchant) settle(k searchKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.settled[k] = true
 }
 
 // sentCount is the Pagination.Count of a page of n items of a search of
@@ -155,15 +185,17 @@ func (m *Merchant) salesPlaced(d civil.Date, f orderFilter, from time.Time, now 
 	return sales
 }
 
-// findMoved is find under RefNoStatusChange: when the results span two
-// pages or more, the result at index 1 is shown on page 1 as find has it,
-// and on later pages is gone from its place and appended after the last
-// result (whose Status the caller changes, when moved is true), every
-// result after it one place earlier. So the same RefNo comes back on the
-// last page with another Status, and the result find puts first on page 2
-// is missed by a pass over the pages. The total is find's. With Limit 1,
-// the moved result is on page 2 by find, and so shown on the last page
-// only.
+// findMoved is find under RefNoStatusChange, on the first pass over a
+// search: when the results span two pages or more, the result at index 1
+// is shown on page 1 as find has it, and on later pages is gone from its
+// place and appended after the last result (whose Status the caller
+// changes, when moved is true), every result after it one place earlier.
+// So the same RefNo comes back on the last page with another Status, and
+// the result find puts first on page 2 is missed by that pass. The total
+// is find's. Once the pass is over the change has happened: later passes
+// see the order in its place with its new Status, as a real search would
+// once the order stops changing. With Limit 1, the moved result is on
+// page 2 by find, and so shown on the last page only.
 func (m *Merchant) findMoved(find finder, page, limit int, pg *orderPage) (count int, moved bool) {
 	if page == 1 {
 		return find(0, limit, pg), false

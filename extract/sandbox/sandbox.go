@@ -95,6 +95,9 @@ type Merchant struct {
 	mu        sync.Mutex
 	sessions  map[string]time.Time // session id to expiry
 	subCounts map[civil.Date]int   // subscriptions created by a day's orders
+	// settled holds the order searches (see searchKey) whose order has
+	// changed status under RefNoStatusChange: they no longer move it.
+	settled map[searchKey]bool
 
 	dialect dialect.Set
 
@@ -131,6 +134,7 @@ func New(cfg Config) (*Merchant, error) {
 		dialect:   cfg.Dialect,
 		sessions:  make(map[string]time.Time),
 		subCounts: make(map[civil.Date]int),
+		settled:   make(map[searchKey]bool),
 	}
 	if m.perDay == 0 {
 		m.perDay = DefaultOrdersPerDay
