@@ -46,7 +46,7 @@ const bqProject = "ledgerline-test"
 // startBigQuery starts a BigQuery emulator in the test's process, with
 // project bqProject and no datasets (a run creates them), and returns its
 // URL.
-func startBigQuery(t *testing.T) string {
+func startBigQuery(t testing.TB) string {
 	t.Helper()
 	srv, err := server.New(server.TempStorage)
 	if err != nil {
@@ -75,7 +75,7 @@ func startBigQuery(t *testing.T) string {
 // forgetJobs deletes the jobs of the emulator behind c. It is called when
 // no job is running: after a run has committed, after a read has returned.
 // (The emulator lists jobs without their status.)
-func forgetJobs(t *testing.T, c *bq.Client) {
+func forgetJobs(t testing.TB, c *bq.Client) {
 	t.Helper()
 	ctx := context.WithoutCancel(t.Context())
 	var jobs []*bq.Job
@@ -155,7 +155,7 @@ func (tw *twin) run(t *testing.T, date civil.Date, now time.Time) {
 }
 
 // warehouse opens the committed data of job for reading.
-func warehouse(t *testing.T, job config.Job) load.Reader {
+func warehouse(t testing.TB, job config.Job) load.Reader {
 	t.Helper()
 	r, closeR, err := pipeline.OpenWarehouse(t.Context(), job)
 	if err != nil {
@@ -247,7 +247,7 @@ func diffSnapshots(t *testing.T, what string, want, got map[string]tableRows, sk
 	}
 }
 
-func bigQueryAccount(t *testing.T) config.Account {
+func bigQueryAccount(t testing.TB) config.Account {
 	acct := testAccount(t)
 	acct.ChargebackFees = config.ChargebackFees{Model: config.FeeModelThreshold, Tiers: []config.Tier{
 		{Below: big.NewRat(13, 2000), BelowText: "0.65%", Fee: money.FromInt(30)},

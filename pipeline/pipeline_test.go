@@ -29,7 +29,7 @@ import (
 
 var businessDate = civil.Date{Year: 2025, Month: 3, Day: 31}
 
-func testAccount(t *testing.T) config.Account {
+func testAccount(t testing.TB) config.Account {
 	t.Helper()
 	src, err := time.LoadLocation("Etc/GMT-2")
 	if err != nil {
