@@ -48,8 +48,19 @@ type Source interface {
 	API() string
 	// Orders yields the orders placed within w.
 	Orders(ctx context.Context, w Window, yield func(Page[Order]) error) error
-	// Subscriptions yields every subscription of the account.
-	Subscriptions(ctx context.Context, yield func(Page[Subscription]) error) error
+	// Subscriptions yields the subscriptions of the account f asks for:
+	// the zero filter, every one.
+	Subscriptions(ctx context.Context, f SubscriptionFilter, yield func(Page[Subscription]) error) error
+}
+
+// SubscriptionFilter narrows a subscription search. The zero value asks
+// for every subscription.
+type SubscriptionFilter struct {
+	// ModifiedAfter, when not zero, asks only for the subscriptions
+	// modified on or after that day in the API's zone (the documented
+	// ModifiedAfter filter, Y-m-d). Whether the API dates every change is
+	// not documented: callers read everything again from time to time.
+	ModifiedAfter civil.Date
 }
 
 // Order is a raw 2Checkout order (API 6.0 Order object, the fields the job

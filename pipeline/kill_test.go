@@ -150,7 +150,7 @@ type stallingSource struct {
 	once  atomic.Bool
 }
 
-func (s *stallingSource) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
+func (s *stallingSource) Subscriptions(ctx context.Context, f extract.SubscriptionFilter, yield func(extract.Page[extract.Subscription]) error) error {
 	if !s.once.Swap(true) {
 		if err := os.WriteFile(s.ready, nil, 0o644); err != nil {
 			return err

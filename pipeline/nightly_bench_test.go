@@ -266,8 +266,8 @@ func (s discardSource) Orders(ctx context.Context, w extract.Window, yield func(
 	})
 }
 
-func (s discardSource) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
-	return s.Source.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
+func (s discardSource) Subscriptions(ctx context.Context, f extract.SubscriptionFilter, yield func(extract.Page[extract.Subscription]) error) error {
+	return s.Source.Subscriptions(ctx, f, func(p extract.Page[extract.Subscription]) error {
 		p.Items = nil
 		return yield(p)
 	})

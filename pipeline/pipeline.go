@@ -336,7 +336,7 @@ func (s Summary) rows() int64 {
 func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cov *Coverage) error {
 	t := schemas.Subscriptions()
 	var row schemas.Subscription
-	return r.Source.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
+	return r.Source.Subscriptions(ctx, extract.SubscriptionFilter{}, func(p extract.Page[extract.Subscription]) error {
 		var bad []rejected
 		for i := range p.Items {
 			raw := &p.Items[i]

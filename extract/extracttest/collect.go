@@ -35,11 +35,17 @@ func CollectOrders(ctx context.Context, src extract.Source, w extract.Window) ([
 // CollectSubscriptions reads every subscription from src, copying every
 // page.
 func CollectSubscriptions(ctx context.Context, src extract.Source) ([]extract.Subscription, []PageInfo, error) {
+	return CollectSubscriptionsOf(ctx, src, extract.SubscriptionFilter{})
+}
+
+// CollectSubscriptionsOf reads the subscriptions f asks for from src,
+// copying every page.
+func CollectSubscriptionsOf(ctx context.Context, src extract.Source, f extract.SubscriptionFilter) ([]extract.Subscription, []PageInfo, error) {
 	var (
 		subs  []extract.Subscription
 		pages []PageInfo
 	)
-	err := src.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
+	err := src.Subscriptions(ctx, f, func(p extract.Page[extract.Subscription]) error {
 		subs = append(subs, p.Items...)
 		pages = append(pages, PageInfo{p.Number, p.Count, len(p.Items)})
 		return nil

@@ -324,7 +324,7 @@ func (r *runner) persistentServerError(t *testing.T) {
 					return failFromPage2(p.Number)
 				})
 			} else {
-				err = src.Subscriptions(t.Context(), func(p extract.Page[extract.Subscription]) error {
+				err = src.Subscriptions(t.Context(), extract.SubscriptionFilter{}, func(p extract.Page[extract.Subscription]) error {
 					return failFromPage2(p.Number)
 				})
 			}
@@ -491,7 +491,7 @@ func (r *runner) yieldError(t *testing.T) {
 	}
 	if r.opts.Subscriptions {
 		pages = 0
-		err := src.Subscriptions(t.Context(), func(p extract.Page[extract.Subscription]) error {
+		err := src.Subscriptions(t.Context(), extract.SubscriptionFilter{}, func(p extract.Page[extract.Subscription]) error {
 			pages++
 			return stop
 		})

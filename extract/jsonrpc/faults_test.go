@@ -62,7 +62,7 @@ func noDuplicates(t *testing.T, orders []extract.Order) {
 
 func subscriptions(ctx context.Context, c *jsonrpc.Client) ([]extract.Subscription, error) {
 	var subs []extract.Subscription
-	err := c.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
+	err := c.Subscriptions(ctx, extract.SubscriptionFilter{}, func(p extract.Page[extract.Subscription]) error {
 		subs = append(subs, p.Items...)
 		return nil
 	})

@@ -121,7 +121,8 @@ type orderSearch struct {
 }
 
 type subscriptionSearch struct {
-	Pagination pagination `json:"Pagination"`
+	ModifiedAfter string     `json:"ModifiedAfter,omitempty"`
+	Pagination    pagination `json:"Pagination"`
 }
 
 // Orders yields the orders placed within w, test orders included, page by
@@ -139,11 +140,15 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 	}, func(o *extract.Order) string { return o.RefNo }, yield), w)
 }
 
-// Subscriptions yields every subscription of the account, page by page
+// Subscriptions yields the subscriptions f asks for, page by page
 // (searchSubscriptions), each once.
-func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
+func (c *Client) Subscriptions(ctx context.Context, f extract.SubscriptionFilter, yield func(extract.Page[extract.Subscription]) error) error {
+	var after string
+	if !f.ModifiedAfter.IsZero() {
+		after = f.ModifiedAfter.String()
+	}
 	return search[extract.Subscription, looseResult[extract.Subscription]](ctx, c, extract.StreamSubscriptions, "searchSubscriptions", func(p pagination) any {
-		return subscriptionSearch{Pagination: p}
+		return subscriptionSearch{ModifiedAfter: after, Pagination: p}
 	}, func(s *extract.Subscription) string { return s.SubscriptionReference }, yield)
 }
 

@@ -427,7 +427,7 @@ func TestConcurrentStreamsShareLogin(t *testing.T) {
 			if i%2 == 0 {
 				_, _, errs[i] = collect(t.Context(), c, extract.Window{From: since, To: since.AddDays(3)})
 			} else {
-				errs[i] = c.Subscriptions(t.Context(), func(extract.Page[extract.Subscription]) error { return nil })
+				errs[i] = c.Subscriptions(t.Context(), extract.SubscriptionFilter{}, func(extract.Page[extract.Subscription]) error { return nil })
 			}
 		})
 	}

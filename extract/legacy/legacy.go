@@ -165,7 +165,7 @@ func (c *Client) API() string { return "legacy" }
 
 // Subscriptions fails: the legacy API has no subscription search. The error
 // wraps extract.ErrUnsupported.
-func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
+func (c *Client) Subscriptions(ctx context.Context, _ extract.SubscriptionFilter, yield func(extract.Page[extract.Subscription]) error) error {
 	return fmt.Errorf("account %s, stream %s: the legacy Admin API has no subscription search: %w",
 		c.Account, extract.StreamSubscriptions, extract.ErrUnsupported)
 }

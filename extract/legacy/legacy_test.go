@@ -649,7 +649,7 @@ func TestSubscriptionsUnsupported(t *testing.T) {
 	h := newHarness(t, since.AddDays(3).In(time.UTC), nil)
 	c := h.client(t, nil)
 	called := false
-	err := c.Subscriptions(t.Context(), func(extract.Page[extract.Subscription]) error {
+	err := c.Subscriptions(t.Context(), extract.SubscriptionFilter{}, func(extract.Page[extract.Subscription]) error {
 		called = true
 		return nil
 	})

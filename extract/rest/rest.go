@@ -142,10 +142,14 @@ func (c *Client) Orders(ctx context.Context, w extract.Window, yield func(extrac
 	return extract.InWindow(search[extract.Order, searchResult[extract.Order]](ctx, c, extract.StreamOrders, "orders/", q, func(o *extract.Order) string { return o.RefNo }, yield), w)
 }
 
-// Subscriptions yields every subscription of the account, page by page
-// (GET subscriptions/), each once.
-func (c *Client) Subscriptions(ctx context.Context, yield func(extract.Page[extract.Subscription]) error) error {
-	return search[extract.Subscription, looseResult[extract.Subscription]](ctx, c, extract.StreamSubscriptions, "subscriptions/", url.Values{},
+// Subscriptions yields the subscriptions f asks for, page by page (GET
+// subscriptions/), each once.
+func (c *Client) Subscriptions(ctx context.Context, f extract.SubscriptionFilter, yield func(extract.Page[extract.Subscription]) error) error {
+	q := url.Values{}
+	if !f.ModifiedAfter.IsZero() {
+		q.Set("ModifiedAfter", f.ModifiedAfter.String())
+	}
+	return search[extract.Subscription, looseResult[extract.Subscription]](ctx, c, extract.StreamSubscriptions, "subscriptions/", q,
 		func(s *extract.Subscription) string { return s.SubscriptionReference }, yield)
 }
 

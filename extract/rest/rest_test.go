@@ -155,7 +155,7 @@ func collect(ctx context.Context, s extract.Source, w extract.Window) ([]extract
 func collectSubscriptions(ctx context.Context, s extract.Source) ([]extract.Subscription, int, error) {
 	var subs []extract.Subscription
 	pages := 0
-	err := s.Subscriptions(ctx, func(p extract.Page[extract.Subscription]) error {
+	err := s.Subscriptions(ctx, extract.SubscriptionFilter{}, func(p extract.Page[extract.Subscription]) error {
 		pages++
 		if p.Number != pages {
 			return errors.New("pages out of order")

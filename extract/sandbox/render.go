@@ -212,6 +212,43 @@ func (s *sale) subscriptionVisibleAt() time.Time {
 	return t
 }
 
+// term is where a periodic subscription stands at a time: its renewals so
+// far, the end of its current period, whether that end has passed.
+type term struct {
+	renewals int
+	last     time.Time // the last renewal; zero before the first
+	expires  time.Time
+	expired  bool
+}
+
+// subscriptionTerm is line k of s's term at now; false for a lifetime
+// subscription. Renewals happen at the end of each period while automatic
+// renewal is on.
+func (m *Merchant) subscriptionTerm(s *sale, k int, now time.Time) (term, bool) {
+	l := &s.lines[k]
+	if l.product.period == lifetime {
+		return term{}, false
+	}
+	step := func(n int) time.Time {
+		if l.product.period == yearly {
+			return s.placed.In(m.loc).AddDate(n, 0, 0)
+		}
+		return s.placed.In(m.loc).AddDate(0, n, 0)
+	}
+	var t term
+	if l.sub.recurring {
+		for !now.Before(step(t.renewals+1)) && (l.sub.stopAfter < 0 || t.renewals < l.sub.stopAfter) {
+			t.renewals++
+		}
+	}
+	if t.renewals > 0 {
+		t.last = step(t.renewals)
+	}
+	t.expires = step(t.renewals + 1)
+	t.expired = !now.Before(t.expires)
+	return t, true
+}
+
 // subscription renders line k of s as a subscription at now.
 func (m *Merchant) subscription(s *sale, k int, now time.Time) wireSubscription {
 	l := &s.lines[k]
@@ -245,27 +282,11 @@ func (m *Merchant) subscription(s *sale, k int, now time.Time) wireSubscription 
 	if who.hasExternalRef {
 		sub.ExternalCustomerReference = "CUST-" + strconv.FormatInt(s.customer, 10)
 	}
-	if l.product.period != lifetime {
-		step := func(n int) time.Time {
-			if l.product.period == yearly {
-				return s.placed.In(m.loc).AddDate(n, 0, 0)
-			}
-			return s.placed.In(m.loc).AddDate(0, n, 0)
-		}
-		// Renewals happen at the end of each period while automatic renewal
-		// is on.
-		renewals := 0
-		if l.sub.recurring {
-			for !now.Before(step(renewals+1)) && (l.sub.stopAfter < 0 || renewals < l.sub.stopAfter) {
-				renewals++
-			}
-		}
-		expires := step(renewals + 1)
-		expired := !now.Before(expires)
-		sub.ExpirationDate = expires.Format(extract.DateLayout)
-		sub.NextBillingDate = expires.Format("2006-01-02")
-		sub.RecurringEnabled = l.sub.recurring && !expired && (l.sub.stopAfter < 0 || renewals < l.sub.stopAfter)
-		sub.SubscriptionEnabled = !expired
+	if t, ok := m.subscriptionTerm(s, k, now); ok {
+		sub.ExpirationDate = t.expires.Format(extract.DateLayout)
+		sub.NextBillingDate = t.expires.Format("2006-01-02")
+		sub.RecurringEnabled = l.sub.recurring && !t.expired && (l.sub.stopAfter < 0 || t.renewals < l.sub.stopAfter)
+		sub.SubscriptionEnabled = !t.expired
 	}
 	if !s.ended.IsZero() && !now.Before(s.ended) {
 		// Refunded or reversed: the subscription is canceled.

@@ -233,7 +233,7 @@ func (m *Merchant) serveRESTOrders(w http.ResponseWriter, q url.Values, now time
 }
 
 func (m *Merchant) serveRESTSubscriptions(w http.ResponseWriter, q url.Values, now time.Time) *rpcError {
-	opts, err := restQueryOptions(q, "PurchasedAfter", "PurchasedBefore", "Page", "Limit")
+	opts, err := restQueryOptions(q, "PurchasedAfter", "PurchasedBefore", "ModifiedAfter", "Page", "Limit")
 	if err != nil {
 		return err
 	}
@@ -252,7 +252,10 @@ func (m *Merchant) serveRESTSubscriptions(w http.ResponseWriter, q url.Values, n
 			return err
 		}
 	}
-	count, items := m.searchSubscriptions(from, to, (page-1)*limit, limit, now)
+	count, items, err := m.subscriptionResults(opts, from, to, page, limit, now)
+	if err != nil {
+		return err
+	}
 	m.writeRESTSubscriptions(w, page, limit, count, items)
 	return nil
 }

@@ -272,7 +272,7 @@ func (m *Merchant) serveSearchSubscriptions(w http.ResponseWriter, req request, 
 		writeError(w, req.ID, err)
 		return
 	}
-	opts, err := parseOptions(req.Params, "PurchasedAfter", "PurchasedBefore", "Pagination", "Page", "Limit")
+	opts, err := parseOptions(req.Params, "PurchasedAfter", "PurchasedBefore", "ModifiedAfter", "Pagination", "Page", "Limit")
 	if err != nil {
 		writeError(w, req.ID, err)
 		return
@@ -295,8 +295,27 @@ func (m *Merchant) serveSearchSubscriptions(w http.ResponseWriter, req request, 
 			return
 		}
 	}
-	count, items := m.searchSubscriptions(from, to, (page-1)*limit, limit, now)
+	count, items, err := m.subscriptionResults(opts, from, to, page, limit, now)
+	if err != nil {
+		writeError(w, req.ID, err)
+		return
+	}
 	m.writeSubscriptions(w, req.ID, page, limit, count, items)
+}
+
+// subscriptionResults runs a subscription search of purchases within
+// [from, to], filtered by the options' ModifiedAfter when given.
+func (m *Merchant) subscriptionResults(opts options, from, to civil.Date, page, limit int, now time.Time) (int, []wireSubscription, *rpcError) {
+	if !opts.has("ModifiedAfter") {
+		count, items := m.searchSubscriptions(from, to, (page-1)*limit, limit, now)
+		return count, items, nil
+	}
+	after, err := opts.date("ModifiedAfter")
+	if err != nil {
+		return 0, nil, err
+	}
+	count, items := m.searchModifiedSubscriptions(from, to, after, (page-1)*limit, limit, now)
+	return count, items, nil
 }
 
 func idOrNull(id json.RawMessage) json.RawMessage {

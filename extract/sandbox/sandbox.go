@@ -98,6 +98,11 @@ type Merchant struct {
 	// settled holds the order searches (see searchKey) whose order has
 	// changed status under RefNoStatusChange: they no longer move it.
 	settled map[searchKey]bool
+	// modified is the last ModifiedAfter search's result.
+	modified struct {
+		key  modifiedKey
+		refs []modifiedRef
+	}
 
 	dialect dialect.Set
 
