@@ -318,7 +318,9 @@ func TestRoundTrip6(t *testing.T) {
 		for _, d := range wireDiff(t, gotOrder, order) {
 			t.Errorf("%s: order %s", c.API(), d)
 		}
-		gotSub := first(t, func(y func(extract.Page[extract.Subscription]) error) error { return c.Subscriptions(ctx, extract.SubscriptionFilter{}, y) })
+		gotSub := first(t, func(y func(extract.Page[extract.Subscription]) error) error {
+			return c.Subscriptions(ctx, extract.SubscriptionFilter{}, y)
+		})
 		for _, d := range wireDiff(t, gotSub, sub) {
 			t.Errorf("%s: subscription %s", c.API(), d)
 		}
