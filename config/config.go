@@ -67,6 +67,7 @@ const (
 	DefaultReportingTimezone = "UTC"
 	DefaultJobTimezone       = "UTC"
 	DefaultLookbackDays      = 120
+	DefaultFullRefreshEvery  = 7
 	DefaultBigQueryLocation  = "US"
 	DefaultOutbox            = "./out/outbox"
 	DefaultSandboxSeed       = 1
@@ -268,6 +269,10 @@ type Job struct {
 	// StreamChargebacks, in that order.
 	Streams      []string `yaml:"streams"`
 	LookbackDays int      `yaml:"lookback_days"`
+	// FullRefreshEvery is the number of days between two runs that read
+	// every subscription; the runs in between read only those modified
+	// since the last read.
+	FullRefreshEvery int `yaml:"full_refresh_every"`
 	// MaxRejected is the share of a stream's records that may fail
 	// validation (and go to rejected_rows) before the run fails.
 	MaxRejected *big.Rat `yaml:"max_rejected"`

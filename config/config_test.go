@@ -92,11 +92,11 @@ func TestLoadShippedFile(t *testing.T) {
 	wantJobs := []Job{
 		{
 			Name: "nightly", Schedule: "0 2 * * *", Accounts: []string{"demo"}, Streams: all,
-			LookbackDays: 120, Destination: warehouse,
+			LookbackDays: 120, FullRefreshEvery: 7, Destination: warehouse,
 		},
 		{
 			Name: "monthly-accounting", Schedule: "0 6 1 * *", Accounts: []string{"demo"}, Streams: all,
-			LookbackDays: 120, Destination: warehouse,
+			LookbackDays: 120, FullRefreshEvery: 7, Destination: warehouse,
 			Reports: []Report{{Type: ReportAccounting, To: []string{"finance@example.com"}, Outbox: "./out/outbox"}},
 		},
 	}

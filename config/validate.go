@@ -330,6 +330,10 @@ func (j *Job) validate(c *checker) {
 		j.LookbackDays = DefaultLookbackDays
 	}
 	c.intRange(&j.LookbackDays, 1, 3650)
+	if !c.set(&j.FullRefreshEvery) {
+		j.FullRefreshEvery = DefaultFullRefreshEvery
+	}
+	c.intRange(&j.FullRefreshEvery, 1, 365)
 	if j.MaxRejected == nil {
 		j.MaxRejected = big.NewRat(1, 100)
 	}

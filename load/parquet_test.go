@@ -356,7 +356,7 @@ func TestPartitionCheck(t *testing.T) {
 
 func TestParquetOneWorker(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	tab := schemas.Subscriptions()
+	tab := schemas.SubscriptionHistory()
 	rows := loadtest.Rows(tab, date, 9000, 0)
 	if d := loadtest.Diff(tab, rows, readFile(t, tab, writeFile(t, tab, rows))); d != "" {
 		t.Error(d)

@@ -305,7 +305,7 @@ func TestBigQueryRuns(t *testing.T) {
 	first := snapshot(t, bqWH, "run_id")
 	diffSnapshots(t, "after the first run", snapshot(t, localWH, "run_id"), first)
 	orders := first["orders"].rows
-	if len(orders) < 1000 || len(first["order_items"].rows) < len(orders) || len(first["subscriptions"].rows) == 0 ||
+	if len(orders) < 1000 || len(first["order_items"].rows) < len(orders) || len(first["subscription_history"].rows) == 0 ||
 		len(first["chargebacks"].rows) == 0 || len(first["chargeback_rates"].rows) == 0 || len(first["etl_runs"].rows) != 1 {
 		for name, tr := range first {
 			t.Logf("%s: %d rows in %d partitions", name, len(tr.rows), len(tr.dates))
@@ -332,7 +332,7 @@ func TestBigQueryRuns(t *testing.T) {
 	tw.run(t, d1, clock(d1, 30))
 	again := snapshot(t, bqWH, "run_id")
 	diffSnapshots(t, "after the rerun", snapshot(t, localWH, "run_id"), again)
-	for _, name := range []string{"orders", "order_items", "subscriptions", "chargebacks", "chargeback_rates"} {
+	for _, name := range []string{"orders", "order_items", "subscription_history", "chargebacks", "chargeback_rates"} {
 		if a, b := len(first[name].rows), len(again[name].rows); a != b {
 			t.Errorf("%s: %d rows after the rerun, %d before", name, b, a)
 		}

@@ -110,7 +110,7 @@ func TestFieldCoverage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, tab := range []schemas.Table{schemas.Orders(), schemas.OrderItems(), schemas.Chargebacks(), schemas.ChargebackRates(), schemas.Subscriptions()} {
+				for _, tab := range []schemas.Table{schemas.Orders(), schemas.OrderItems(), schemas.Chargebacks(), schemas.ChargebackRates(), schemas.SubscriptionHistory()} {
 					if parts, err := r.Partitions(t.Context(), tab); err != nil || len(parts) != 0 {
 						t.Errorf("%s partitions %v (%v) committed by a failed run", tab.Name, parts, err)
 					}
@@ -139,8 +139,8 @@ func TestFieldCoverage(t *testing.T) {
 				if written := coveredRows(s, "orders") + s.Skipped + s.Rejected["orders"]; orders.Records != written {
 					t.Errorf("orders coverage counts %d records, the run wrote or skipped %d", orders.Records, written)
 				}
-				if subs := runs[0].coverage["subscriptions"]; subs.Records != coveredRows(s, "subscriptions") || subs.Records == 0 {
-					t.Errorf("subscriptions coverage %+v, %d rows written", subs, coveredRows(s, "subscriptions"))
+				if subs := runs[0].coverage["subscriptions"]; subs.Records != coveredRows(s, "subscription_history") || subs.Records == 0 {
+					t.Errorf("subscriptions coverage %+v, %d rows written", subs, coveredRows(s, "subscription_history"))
 				} else {
 					for f, n := range subs.Present {
 						if n != subs.Records {

@@ -73,7 +73,7 @@ func TestDialectsGiveTheDefaultWarehouse(t *testing.T) {
 				defaults[tc.side] = def
 			}
 			got := warehouseOf(t, t.TempDir(), tc.side, dialect.Of(tc.dialect))
-			for _, tab := range []schemas.Table{schemas.Orders(), schemas.OrderItems(), schemas.Subscriptions(),
+			for _, tab := range []schemas.Table{schemas.Orders(), schemas.OrderItems(), schemas.SubscriptionHistory(),
 				schemas.Chargebacks(), schemas.ChargebackRates()} {
 				sameTable(t, tab, def, got)
 			}

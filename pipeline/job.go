@@ -23,6 +23,9 @@ type Options struct {
 	Now func() time.Time
 	// Observer hears the run's progress; nil for none.
 	Observer Observer
+	// FullRefresh reads every subscription, whenever the last full read
+	// (etl run --full-refresh).
+	FullRefresh bool
 }
 
 func (o Options) now() time.Time {
@@ -97,7 +100,7 @@ func RunAccount(ctx context.Context, job config.Job, acct config.Account, date c
 		return Summary{}, fmt.Errorf("job %s: %w", job.Name, err)
 	}
 	r := &Run{ID: runID, Job: job, Account: acct, Date: date, Source: src, Destination: dest,
-		Warehouse: wh, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer}
+		Warehouse: wh, Logger: o.Logger, Now: o.Now, Version: o.Version, Observer: o.Observer, FullRefresh: o.FullRefresh}
 	s, err = r.Execute(ctx)
 	if err != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, ErrRunTimeout) {

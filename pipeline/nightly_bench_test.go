@@ -87,7 +87,7 @@ func benchCaseOf(name string) (benchCase, error) {
 		// The sandbox creates about 0.87 subscriptions per order, so 8,000
 		// orders a day for 143 days is about a million subscriptions.
 		return benchCase{name: name, perDay: 8000, days: 143, streams: []string{"subscriptions"},
-			unit: "subscriptions", table: "subscriptions"}, nil
+			unit: "subscriptions", table: "subscription_history"}, nil
 	}
 	n, err := strconv.Atoi(name)
 	if err != nil || n < 1 {

@@ -42,6 +42,8 @@ type Run struct {
 	Version string
 	// Observer hears the run's progress; nil for none.
 	Observer Observer
+	// FullRefresh reads every subscription, whenever the last full read.
+	FullRefresh bool
 
 	state committedState // what the run read of the warehouse
 }
@@ -234,10 +236,10 @@ func (r *Run) orderStream(ctx context.Context, conv *transform.Converter, parts 
 	return nil
 }
 
-// subscriptionStream writes the subscriptions as they are now.
+// subscriptionStream merges the subscriptions as they are now into their
+// history (subscriptions.go).
 func (r *Run) subscriptionStream(ctx context.Context, log *slog.Logger, conv *transform.Converter, parts *partitions, rej *rejects, s *Summary) error {
-	log.Info("extracting subscriptions")
-	err := r.subscriptions(ctx, conv, parts, rej, &s.Coverage)
+	err := r.subscriptionHistory(ctx, log, conv, parts, rej, &s.Coverage)
 	switch {
 	case errors.Is(err, extract.ErrUnsupported):
 		// The legacy API has no subscriptions: the job still loads
@@ -281,7 +283,7 @@ func (r *Run) record(s Summary, err error) schemas.Run {
 			row.Orders = t.Rows
 		case "order_items":
 			row.OrderItems = t.Rows
-		case "subscriptions":
+		case "subscription_history":
 			row.Subs = t.Rows
 		case "chargebacks":
 			row.Chargebacks = t.Rows
@@ -331,30 +333,6 @@ func (s Summary) rows() int64 {
 		n += t.Rows
 	}
 	return n
-}
-
-func (r *Run) subscriptions(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cov *Coverage) error {
-	t := schemas.Subscriptions()
-	var row schemas.Subscription
-	return r.Source.Subscriptions(ctx, extract.SubscriptionFilter{}, func(p extract.Page[extract.Subscription]) error {
-		var bad []rejected
-		for i := range p.Items {
-			raw := &p.Items[i]
-			cov.addSubscription(raw)
-			if err := conv.Subscription(raw, r.Date, &row); err != nil {
-				bad = append(bad, rejectedRecord(
-					&RecordError{Account: r.Account.Name, Stream: extract.StreamSubscriptions, Page: p.Number, Position: i + 1, Key: raw.SubscriptionReference, Err: err}, raw))
-				continue
-			}
-			if err := parts.write(ctx, t, r.Date, &row); err != nil {
-				return err
-			}
-		}
-		if r.Observer != nil {
-			r.Observer.Page(r.Account.Name, extract.StreamSubscriptions, len(p.Items))
-		}
-		return rej.add(ctx, parts, extract.StreamSubscriptions, len(p.Items), bad)
-	})
 }
 
 // RecordError says which raw record could not be converted.

@@ -187,7 +187,7 @@ func TestRunWritesTheSandboxOrders(t *testing.T) {
 	}
 
 	second := run(t, root, job, acct, businessDate)
-	for _, tab := range []string{"orders", "order_items", "subscriptions"} {
+	for _, tab := range []string{"orders", "order_items", "subscription_history"} {
 		if a, b := count(first, tab), count(second, tab); a != b || a == 0 {
 			t.Errorf("%s: first run %d rows, rerun %d", tab, a, b)
 		}
@@ -512,10 +512,10 @@ func TestThreeAPIsLoadTheSameOrders(t *testing.T) {
 		s := run(t, root, job, acct, businessDate)
 		got[api] = readOrders(t, root)
 		if api == "legacy" {
-			if len(s.Unsupported) != 1 || s.Unsupported[0] != "subscriptions" || count(s, "subscriptions") != 0 {
+			if len(s.Unsupported) != 1 || s.Unsupported[0] != "subscriptions" || count(s, "subscription_history") != 0 {
 				t.Errorf("legacy summary: %+v", s)
 			}
-		} else if count(s, "subscriptions") == 0 {
+		} else if count(s, "subscription_history") == 0 {
 			t.Errorf("%s: no subscriptions", api)
 		}
 	}

@@ -67,7 +67,7 @@ func TestMonthWithoutData(t *testing.T) {
 	if !found {
 		t.Error("the Summary does not say the month is provisional")
 	}
-	if s, _ := f.GetCellValue(reports.SheetSubscriptions, "A1"); s != "No subscriptions snapshot in April 2025" {
+	if s, _ := f.GetCellValue(reports.SheetSubscriptions, "A1"); s != "No subscription history covers the end of April 2025" {
 		t.Errorf("Subscriptions A1 = %q", s)
 	}
 }

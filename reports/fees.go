@@ -9,6 +9,7 @@ import (
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/money"
+	"github.com/ledgerline/ledgerline/schemas"
 )
 
 // feeBases groups the month's disputes by what set their fee. Without
@@ -114,8 +115,27 @@ func tierText(f config.ChargebackFees, g *FeeBasis) string {
 	return "above every tier"
 }
 
-// subscriptionFigures counts the snapshot's non-test subscriptions by
-// product.
+// activeAt reports whether s, the version of a subscription valid on the
+// day before end, was active at end: started, not expired by then, and
+// enabled; or, for the first version the job read (backdated to the
+// start), disabled by an expiry between end and the read.
+func activeAt(s *schemas.Subscription, end time.Time) bool {
+	if !s.StartTS.Before(end) {
+		return false
+	}
+	e := s.ExpirationTS
+	if s.Lifetime || e == nil {
+		return s.SubscriptionEnabled
+	}
+	if e.Before(end) {
+		return false
+	}
+	first := s.ValidFrom == civil.DateOf(s.StartTS.In(end.Location()))
+	return s.SubscriptionEnabled || (first && !e.After(s.ExtractedAt))
+}
+
+// subscriptionFigures counts the non-test subscriptions valid at the
+// month's end (d.snapshot), by product.
 func subscriptionFigures(d *monthData, month civil.Date, loc *time.Location) []ProductSubscriptions {
 	if d.snapshot.IsZero() {
 		return nil
@@ -136,7 +156,7 @@ func subscriptionFigures(d *monthData, month civil.Date, loc *time.Location) []P
 		if s.ProductName != nil && p.ProductName == "" {
 			p.ProductName = *s.ProductName
 		}
-		if s.SubscriptionEnabled {
+		if activeAt(s, afterSnapshot) {
 			p.Active++
 			p.Units += s.ProductQuantity
 			if s.RecurringEnabled {

@@ -111,7 +111,10 @@ func runPipeline(ctx context.Context, root string, job config.Job, acct config.A
 	if err != nil {
 		return err
 	}
-	r := &pipeline.Run{ID: id, Job: job, Account: acct, Date: date, Source: src, Destination: dest, Warehouse: dest, Logger: log}
+	// The run's clock is the sandbox's: the night after date.
+	at := date.AddDays(1).In(job.Timezone).Add(2 * time.Hour)
+	r := &pipeline.Run{ID: id, Job: job, Account: acct, Date: date, Source: src, Destination: dest, Warehouse: dest, Logger: log,
+		Now: func() time.Time { return at }}
 	_, err = r.Execute(ctx)
 	return err
 }

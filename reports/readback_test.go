@@ -107,17 +107,22 @@ func recompute(t *testing.T, fx *fixture) warehouseWant {
 	})
 	query(`SELECT count(*), CAST(coalesce(sum(fee_amount), 0) AS VARCHAR) FROM `+table("chargebacks")+`
 		WHERE merchant_code = '`+merchant+`' AND opened_on `+month, func(r *sql.Rows) error { return r.Scan(&w.Disputes, &w.Fees) })
-	query(`SELECT CAST(max(snapshot_date) AS VARCHAR) FROM `+table("subscriptions")+`
-		WHERE merchant_code = '`+merchant+`' AND snapshot_date `+month, func(r *sql.Rows) error { return r.Scan(&w.Snapshot) })
-	query(`SELECT product_code,
-		count(*) FILTER (WHERE subscription_enabled),
+	// The subscriptions are counted at the month's end, or at the latest
+	// read of the month before it, from the versions valid then.
+	query(`SELECT coalesce(CAST(least(max(business_date), DATE '2025-03-31') AS VARCHAR), '') FROM `+table("subscription_reads")+`
+		WHERE merchant_code = '`+merchant+`' AND business_date >= DATE '2025-03-01'`, func(r *sql.Rows) error { return r.Scan(&w.Snapshot) })
+	query(`WITH v AS (SELECT *, CAST(DATE '`+w.Snapshot+`' + 1 AS TIMESTAMPTZ) AS month_end FROM `+table("subscription_history")+`
+			WHERE merchant_code = '`+merchant+`' AND NOT is_test AND valid_from <= DATE '`+w.Snapshot+`' AND valid_to > DATE '`+w.Snapshot+`'),
+		a AS (SELECT *, start_ts < month_end AND CASE WHEN lifetime OR expiration_ts IS NULL THEN subscription_enabled
+			ELSE expiration_ts >= month_end AND (subscription_enabled OR (valid_from = CAST(start_ts AS DATE) AND expiration_ts <= extracted_at)) END AS active FROM v)
+		SELECT product_code,
+		count(*) FILTER (WHERE active),
 		count(*) FILTER (WHERE start_ts >= TIMESTAMPTZ '2025-03-01 00:00:00+00' AND start_ts < TIMESTAMPTZ '2025-04-01 00:00:00+00'),
 		count(*) FILTER (WHERE NOT lifetime AND NOT subscription_enabled AND expiration_ts >= TIMESTAMPTZ '2025-03-01 00:00:00+00'
-			AND expiration_ts < TIMESTAMPTZ '2025-04-01 00:00:00+00' AND expiration_ts < CAST(snapshot_date + 1 AS TIMESTAMPTZ)),
-		count(*) FILTER (WHERE subscription_enabled AND recurring_enabled),
-		coalesce(sum(product_quantity) FILTER (WHERE subscription_enabled), 0)
-		FROM `+table("subscriptions")+` WHERE merchant_code = '`+merchant+`' AND NOT is_test
-		AND snapshot_date = DATE '`+w.Snapshot+`' GROUP BY product_code`, func(r *sql.Rows) error {
+			AND expiration_ts < TIMESTAMPTZ '2025-04-01 00:00:00+00' AND expiration_ts < month_end),
+		count(*) FILTER (WHERE active AND recurring_enabled),
+		coalesce(sum(product_quantity) FILTER (WHERE active), 0)
+		FROM a GROUP BY product_code`, func(r *sql.Rows) error {
 		var code string
 		var p productWant
 		if err := r.Scan(&code, &p.Active, &p.New, &p.Expired, &p.AutoRenewing, &p.Units); err != nil {

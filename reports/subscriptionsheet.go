@@ -40,14 +40,17 @@ func (b *book) subscriptions() error {
 	if err != nil {
 		return err
 	}
-	title := "No subscriptions snapshot in " + monthName(b.rep.Month)
-	if !t.Snapshot.IsZero() {
-		title = fmt.Sprintf("Subscriptions at %s, the last snapshot of %s", t.Snapshot, monthName(b.rep.Month))
+	title := "No subscription history covers the end of " + monthName(b.rep.Month)
+	switch {
+	case t.Snapshot == LastOfMonth(b.rep.Month):
+		title = fmt.Sprintf("Subscriptions at the end of %s (%s), from the subscription history", monthName(b.rep.Month), t.Snapshot)
+	case !t.Snapshot.IsZero():
+		title = fmt.Sprintf("Subscriptions at %s, the latest read of %s, from the subscription history", t.Snapshot, monthName(b.rep.Month))
 	}
 	m := &cellMaker{b: b}
 	rows := []sheetRow{
 		{cells: []any{m.cell(kindTitle, "", title)}},
-		{cells: []any{m.cell(kindSubtitle, "", "Active: enabled at the snapshot. New: started in the month. "+
+		{cells: []any{m.cell(kindSubtitle, "", "Counted from the subscription history. Active: started, not expired and enabled. New: started in the month. "+
 			"Expired: expired in the month and no longer enabled. Auto-renewing: active with automatic renewal. "+
 			"Test subscriptions are left out.")}},
 	}

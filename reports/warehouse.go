@@ -113,7 +113,8 @@ type monthData struct {
 	// rates are the chargeback_rates rows of the twelve months ending with
 	// the report's, in month order.
 	rates []schemas.ChargebackRate
-	// snapshot is the last subscriptions snapshot date of the month; zero
+	// snapshot is the day the subscriptions are counted at, the month's
+	// last, from the subscription history; zero
 	// when there is none.
 	snapshot      civil.Date
 	subscriptions []schemas.Subscription
@@ -176,29 +177,61 @@ func readMonth(ctx context.Context, r load.Reader, merchant string, month civil.
 	}
 	slices.SortFunc(d.rates, func(a, b schemas.ChargebackRate) int { return a.Month.Compare(b.Month) })
 
-	st := schemas.Subscriptions()
-	snaps, err := partitionsIn(ctx, r, st, first, last)
+	if err := d.readCoverage(ctx, r, merchant, first, last); err != nil {
+		return nil, err
+	}
+	asOf, err := subscriptionsAsOf(ctx, r, merchant, first, last)
+	if err != nil || asOf.IsZero() {
+		return &d, err
+	}
+	// The versions valid on asOf: those closed after it (partitions
+	// valid_to > asOf), current ones included, that began by then.
+	st := schemas.SubscriptionHistory()
+	parts, err := partitionsIn(ctx, r, st, asOf.AddDays(1), schemas.OpenValidTo())
 	if err != nil {
 		return nil, err
 	}
-	// The last snapshot of the month that has rows of the merchant: other
-	// accounts' runs share the partitions.
-	for i := len(snaps) - 1; i >= 0 && d.snapshot.IsZero(); i-- {
-		err := readAccount(ctx, r, st, snaps[i], merchant, subscriptionMerchant, func(s *schemas.Subscription) error {
-			d.subscriptions = append(d.subscriptions, *s)
+	for _, p := range parts {
+		err := readAccount(ctx, r, st, p, merchant, subscriptionMerchant, func(s *schemas.Subscription) error {
+			if !s.ValidFrom.After(asOf) {
+				d.subscriptions = append(d.subscriptions, *s)
+			}
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		if len(d.subscriptions) > 0 {
-			d.snapshot = snaps[i]
+	}
+	d.snapshot = asOf
+	return &d, nil
+}
+
+// subscriptionsAsOf is the day of the month the subscriptions are counted
+// at: its last, when a read of the merchant's subscriptions is dated then
+// or later; else the latest read of the month; zero without one. The
+// history knows nothing after its latest read.
+func subscriptionsAsOf(ctx context.Context, r load.Reader, merchant string, first, last civil.Date) (civil.Date, error) {
+	t := schemas.SubscriptionReads()
+	days, err := partitionsIn(ctx, r, t, first, schemas.OpenValidTo())
+	if err != nil {
+		return civil.Date{}, err
+	}
+	var latest civil.Date
+	for _, day := range days {
+		err := readAccount(ctx, r, t, day, merchant, func(s *schemas.SubscriptionRead) string { return s.MerchantCode }, func(s *schemas.SubscriptionRead) error {
+			if s.BusinessDate.After(latest) {
+				latest = s.BusinessDate
+			}
+			return nil
+		})
+		if err != nil {
+			return civil.Date{}, err
 		}
 	}
-	if err := d.readCoverage(ctx, r, merchant, first, last); err != nil {
-		return nil, err
+	if latest.After(last) {
+		return last, nil
 	}
-	return &d, nil
+	return latest, nil
 }
 
 // readCoverage finds in etl_runs the latest successful run of the merchant

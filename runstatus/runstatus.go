@@ -45,7 +45,7 @@ func FromRecord(r schemas.Run) Run {
 	out := Run{RunID: r.RunID, Job: r.Job, Account: r.Account, MerchantCode: r.MerchantCode,
 		BusinessDate: r.BusinessDate.String(), Status: r.Status, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 		DurationMS: r.DurationMS, Rejected: r.Rejected, Partitions: r.Files, Version: r.Version,
-		Rows: map[string]int64{"orders": r.Orders, "order_items": r.OrderItems, "subscriptions": r.Subs, "chargebacks": r.Chargebacks}}
+		Rows: map[string]int64{"orders": r.Orders, "order_items": r.OrderItems, "subscription_history": r.Subs, "chargebacks": r.Chargebacks}}
 	if r.WindowFrom != nil {
 		out.WindowFrom = r.WindowFrom.String()
 	}

@@ -81,12 +81,13 @@ type OrderItem struct {
 	VATPercent        *money.Rate `col:"vat_percent" desc:"VAT rate of the line in percent (Price.VATPercent)."`
 }
 
-// Subscription is a row of the subscriptions table: the state of one
-// subscription as seen by the run of SnapshotDate.
+// Subscription is a row of the subscription_history table: one version of
+// a subscription, as it was from ValidFrom until the day before ValidTo.
 type Subscription struct {
 	MerchantCode              string      `col:"merchant_code" desc:"2Checkout merchant code of the account."`
 	SubscriptionReference     string      `col:"subscription_reference" desc:"2Checkout subscription reference."`
-	SnapshotDate              civil.Date  `col:"snapshot_date" desc:"Business date of the run that took the snapshot; the partition."`
+	ValidFrom                 civil.Date  `col:"valid_from" desc:"First day (reporting zone) of this version: the business date of the run that saw the change, or for the first version seen, the subscription's start date."`
+	ValidTo                   civil.Date  `col:"valid_to" desc:"Day the next version took over (exclusive); 9999-12-31 for the current version; the partition."`
 	ProductCode               string      `col:"product_code" desc:"Merchant's product code."`
 	ProductName               *string     `col:"product_name" desc:"Product name."`
 	ProductQuantity           int64       `col:"product_quantity" desc:"Number of units subscribed."`
@@ -105,6 +106,23 @@ type Subscription struct {
 	PartnerCode               *string     `col:"partner_code" desc:"Partner that sold the subscription."`
 	RunID                     string      `col:"run_id" desc:"Run that wrote the row."`
 	ExtractedAt               time.Time   `col:"extracted_at" desc:"When the run read the subscription from the API, UTC."`
+}
+
+// OpenValidTo is the valid_to of a subscription's current version.
+func OpenValidTo() civil.Date { return civil.Date{Year: 9999, Month: 12, Day: 31} }
+
+// SubscriptionRead is a row of the subscription_reads table: how a run
+// read the subscriptions, which decides how the next run reads them.
+type SubscriptionRead struct {
+	MerchantCode  string      `col:"merchant_code" desc:"2Checkout merchant code of the account."`
+	BusinessDate  civil.Date  `col:"business_date" desc:"Business date of the run; the partition."`
+	RunID         string      `col:"run_id" desc:"Run that read."`
+	ReadAt        time.Time   `col:"read_at" desc:"When the read started, UTC."`
+	Full          bool        `col:"full_refresh" desc:"Every subscription was read; false: only those modified since modified_after."`
+	ModifiedAfter *civil.Date `col:"modified_after" desc:"The ModifiedAfter day asked for; NULL for a full refresh."`
+	Read          int64       `col:"records_read" desc:"Subscriptions the API returned."`
+	NewVersions   int64       `col:"new_versions" desc:"Versions the run added to subscription_history: new subscriptions and changes."`
+	Closed        int64       `col:"closed" desc:"Versions the run closed: changed, or gone from a full refresh."`
 }
 
 // Chargeback is a row of the chargebacks table: one disputed order and the
@@ -177,7 +195,7 @@ type Run struct {
 	DurationMS   int64       `col:"duration_ms" desc:"Run time in milliseconds."`
 	Orders       int64       `col:"orders" desc:"orders rows written."`
 	OrderItems   int64       `col:"order_items" desc:"order_items rows written."`
-	Subs         int64       `col:"subscriptions" desc:"subscriptions rows written."`
+	Subs         int64       `col:"subscriptions" desc:"subscription_history rows written: the current versions, rewritten by every run that reads subscriptions, and the versions it closed."`
 	Chargebacks  int64       `col:"chargebacks" desc:"chargebacks rows written."`
 	Rejected     int64       `col:"rejected" desc:"Records that failed validation (rejected_rows)."`
 	Files        int64       `col:"files" desc:"Partitions written."`

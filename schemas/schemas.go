@@ -173,10 +173,20 @@ func OrderItems() Table {
 		[]string{"merchant_code", "product_code"}, []string{"merchant_code", "ref_no", "line_no"})
 }
 
-// Subscriptions is the subscriptions table: one row per subscription per day.
-func Subscriptions() Table {
-	return newTable[Subscription]("subscriptions", "One row per subscription per snapshot day.", "snapshot_date",
-		[]string{"merchant_code", "product_code"}, []string{"merchant_code", "subscription_reference", "snapshot_date"})
+// SubscriptionHistory is the subscription_history table: one row per
+// version of a subscription (type 2). The current versions are the
+// partition valid_to = OpenValidTo(), which every run rewrites; a closed
+// version is in the partition of the day it was closed, written once.
+func SubscriptionHistory() Table {
+	return newTable[Subscription]("subscription_history", "One row per version of a subscription, valid from valid_from until the day before valid_to (9999-12-31: current).", "valid_to",
+		[]string{"merchant_code", "product_code"}, []string{"merchant_code", "subscription_reference", "valid_from"})
+}
+
+// SubscriptionReads is the subscription_reads table: one row per run and
+// business date that read subscriptions.
+func SubscriptionReads() Table {
+	return newTable[SubscriptionRead]("subscription_reads", "How each run read the subscriptions: in full, or the changes since a day.", "business_date",
+		[]string{"merchant_code"}, []string{"merchant_code", "business_date"})
 }
 
 // Chargebacks is the chargebacks table: one row per disputed order.
@@ -212,7 +222,7 @@ func ReportDeliveries() Table {
 
 // All returns every table the job writes.
 func All() []Table {
-	return []Table{Orders(), OrderItems(), Subscriptions(), Chargebacks(), ChargebackRates(), RejectedRows(), Runs(), ReportDeliveries()}
+	return []Table{Orders(), OrderItems(), SubscriptionHistory(), SubscriptionReads(), Chargebacks(), ChargebackRates(), RejectedRows(), Runs(), ReportDeliveries()}
 }
 
 // Lookup returns the table called name.

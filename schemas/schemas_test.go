@@ -49,8 +49,10 @@ func TestColumns(t *testing.T) {
 		{Orders(), "order_date", Date, false},
 		{OrderItems(), "line_no", Int64, false},
 		{OrderItems(), "unit_vat", Decimal, false},
-		{Subscriptions(), "next_billing_date", Date, true},
-		{Subscriptions(), "snapshot_date", Date, false},
+		{SubscriptionHistory(), "next_billing_date", Date, true},
+		{SubscriptionHistory(), "valid_from", Date, false},
+		{SubscriptionHistory(), "valid_to", Date, false},
+		{SubscriptionReads(), "modified_after", Date, true},
 	}
 	for _, tt := range tests {
 		c, ok := tt.table.Column(tt.column)

@@ -334,8 +334,9 @@ func (c *Converter) item(o *schemas.Order, i int, raw *extract.OrderItem) (schem
 	return it, err
 }
 
-// Subscription converts a raw subscription into s as of the snapshot date.
-func (c *Converter) Subscription(raw *extract.Subscription, snapshot civil.Date, s *schemas.Subscription) error {
+// Subscription converts a raw subscription into s, a current version valid
+// from the subscription's start date.
+func (c *Converter) Subscription(raw *extract.Subscription, s *schemas.Subscription) error {
 	if raw.SubscriptionReference == "" {
 		return &FieldError{Field: "SubscriptionReference", Err: ErrMissing}
 	}
@@ -349,7 +350,8 @@ func (c *Converter) Subscription(raw *extract.Subscription, snapshot civil.Date,
 	*s = schemas.Subscription{
 		MerchantCode:              c.MerchantCode,
 		SubscriptionReference:     raw.SubscriptionReference,
-		SnapshotDate:              snapshot,
+		ValidFrom:                 civil.DateOf(start.In(c.Reporting)),
+		ValidTo:                   schemas.OpenValidTo(),
 		ProductCode:               raw.Product.ProductCode,
 		ProductName:               optString(raw.Product.ProductName),
 		StartTS:                   start,

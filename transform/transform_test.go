@@ -247,22 +247,21 @@ func TestSubscription(t *testing.T) {
 		EndUser:                   extract.EndUser{CountryCode: "de"},
 		AvangateCustomerReference: "987",
 	}
-	snap := civil.Date{Year: 2025, Month: 6, Day: 1}
 	var s schemas.Subscription
-	if err := c.Subscription(&raw, snap, &s); err != nil {
+	if err := c.Subscription(&raw, &s); err != nil {
 		t.Fatal(err)
 	}
 	if !s.StartTS.Equal(time.Date(2024, 12, 31, 22, 30, 0, 0, time.UTC)) || s.ActivationTS != nil ||
 		!s.ExpirationTS.Equal(time.Date(2025, 12, 31, 22, 30, 0, 0, time.UTC)) {
 		t.Errorf("times = %v %v %v", s.StartTS, s.ActivationTS, s.ExpirationTS)
 	}
-	if *s.NextBillingDate != (civil.Date{Year: 2026, Month: 1, Day: 1}) || s.SnapshotDate != snap ||
+	if *s.NextBillingDate != (civil.Date{Year: 2026, Month: 1, Day: 1}) || s.ValidFrom != (civil.Date{Year: 2024, Month: 12, Day: 31}) || s.ValidTo != schemas.OpenValidTo() ||
 		s.ProductQuantity != 3 || *s.EndUserCountry != "DE" || *s.CustomerReference != "987" || s.PartnerCode != nil {
 		t.Errorf("subscription = %+v", s)
 	}
 	raw.Product.ProductQuantity = "-2"
 	var fe *FieldError
-	if err := c.Subscription(&raw, snap, &s); !errors.As(err, &fe) || fe.Field != "Product.ProductQuantity" {
+	if err := c.Subscription(&raw, &s); !errors.As(err, &fe) || fe.Field != "Product.ProductQuantity" {
 		t.Errorf("negative quantity: err = %v", err)
 	}
 }

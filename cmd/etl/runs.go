@@ -75,7 +75,7 @@ func printRuns(w io.Writer, runs []runstatus.Run) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.Job, r.Account, r.BusinessDate, r.Status, window,
-			grouped(r.Rows["orders"]), grouped(r.Rows["order_items"]), grouped(r.Rows["subscriptions"]), grouped(r.Rows["chargebacks"]),
+			grouped(r.Rows["orders"]), grouped(r.Rows["order_items"]), grouped(r.Rows["subscription_history"]), grouped(r.Rows["chargebacks"]),
 			grouped(r.Rejected), (time.Duration(r.DurationMS) * time.Millisecond).String(), r.Version, oneLine(r.Error))
 	}
 	tw.Flush()

@@ -53,7 +53,7 @@ func TestRunsAndStatus(t *testing.T) {
 	if ok.Status != "succeeded" {
 		ok = recorded[1]
 	}
-	if r := runs[0]; r.RunID != ok.RunID || r.Rows["orders"] != ok.Orders || r.Rows["subscriptions"] != ok.Subs ||
+	if r := runs[0]; r.RunID != ok.RunID || r.Rows["orders"] != ok.Orders || r.Rows["subscription_history"] != ok.Subs ||
 		r.WindowFrom != "2025-03-01" || r.WindowTo != "2025-03-30" || r.Partitions != ok.Files || r.Account != "demo" || r.Job != "nightly" {
 		t.Errorf("etl runs --json: %+v, want the record %+v", r, ok)
 	}
@@ -136,7 +136,7 @@ func TestRunAndBackfillJSON(t *testing.T) {
 		rows[tb.Table] = tb.Rows
 	}
 	if doc.Job != "nightly" || doc.Date != "2025-03-30" || r.RunID != rec.RunID || r.Status != "succeeded" || r.Account != "demo" ||
-		r.WindowFrom != "2025-03-01" || rows["orders"] != rec.Orders || rows["subscriptions"] != rec.Subs || rows["orders"] == 0 ||
+		r.WindowFrom != "2025-03-01" || rows["orders"] != rec.Orders || rows["subscription_history"] != rec.Subs || rows["orders"] == 0 ||
 		len(r.FieldCoverage) == 0 {
 		t.Errorf("etl run --json: %+v\nrecord %+v", doc, rec)
 	}

@@ -265,7 +265,7 @@ func TestExactValues(t *testing.T) {
 	t.Parallel()
 	e := startEmulator(t)
 	w := e.warehouse(t, "dw")
-	for _, tab := range []schemas.Table{schemas.Orders(), schemas.ChargebackRates(), schemas.Subscriptions()} {
+	for _, tab := range []schemas.Table{schemas.Orders(), schemas.ChargebackRates(), schemas.SubscriptionHistory()} {
 		rows := sliceRows(tab, day1, 12, 0, "M1", emulatorDigits)
 		commitRun(t, w, "M1", "run-"+tab.Name, tab, map[civil.Date][]any{day1: rows})
 		got := read(t, w, tab, day1)

@@ -316,7 +316,7 @@ func testClear(t *testing.T, s *suite) {
 }
 
 func testEmptyPartition(t *testing.T, s *suite) {
-	tab := schemas.Subscriptions()
+	tab := schemas.SubscriptionHistory()
 	s.run(t, tab, map[civil.Date][]any{day1: s.rows(tab, day1, 8, 0)})
 	d := s.begin(t)
 	s.write(t, d, tab, day1, nil)

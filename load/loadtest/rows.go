@@ -47,6 +47,8 @@ func Rows(t schemas.Table, date civil.Date, n, variant int) []any {
 				f.SetString(fmt.Sprintf("%s-%06d", strings.ToUpper(c.Name), i))
 			case keys[c.Name] && c.Type == schemas.Int64:
 				f.SetInt(int64(i + 1))
+			case keys[c.Name] && c.Type == schemas.Date:
+				f.Set(reflect.ValueOf(date.AddDays(-i)))
 			case keys[c.Name]:
 				panic(fmt.Sprintf("loadtest: no key values for %v column %s", c.Type, c.Name))
 			default:

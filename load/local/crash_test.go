@@ -118,7 +118,7 @@ func crashBase(t *testing.T, root string) crashWant {
 	}{
 		{"M1", schemas.Orders(), crashDay1, 3},
 		{"M1", schemas.OrderItems(), crashDay1, 2},
-		{"M1", schemas.Subscriptions(), crashDay1, 2},
+		{"M1", schemas.SubscriptionHistory(), crashDay1, 2},
 		{"M1", schemas.Chargebacks(), crashDay2, 2},
 		{"M2", schemas.Orders(), crashDay1, 4},
 	}
@@ -181,9 +181,9 @@ func crashNext(t *testing.T, w *Warehouse, old crashWant) (*Dir, crashWant) {
 		t.Fatal(err)
 	}
 	orders := loadtest.Rows(schemas.Orders(), crashDay1, 5, 7)
-	subs := loadtest.Rows(schemas.Subscriptions(), crashDay2, 3, 7)
+	subs := loadtest.Rows(schemas.SubscriptionHistory(), crashDay2, 3, 7)
 	writePartition(t, d, schemas.Orders(), crashDay1, orders)
-	writePartition(t, d, schemas.Subscriptions(), crashDay2, subs)
+	writePartition(t, d, schemas.SubscriptionHistory(), crashDay2, subs)
 	writePartition(t, d, schemas.Chargebacks(), crashDay2, nil)
 	if err := d.Clear(ctx, schemas.OrderItems(), crashDay1); err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func crashNext(t *testing.T, w *Warehouse, old crashWant) (*Dir, crashWant) {
 	return d, crashWant{
 		schemas.Orders().Name:        append(slices.Clone(orders), m2Orders...),
 		schemas.OrderItems().Name:    nil,
-		schemas.Subscriptions().Name: append(slices.Clone(old[schemas.Subscriptions().Name]), subs...),
+		schemas.SubscriptionHistory().Name: append(slices.Clone(old[schemas.SubscriptionHistory().Name]), subs...),
 		schemas.Chargebacks().Name:   nil,
 		schemas.Runs().Name:          append(slices.Clone(old[schemas.Runs().Name]), rec),
 	}
@@ -209,7 +209,7 @@ func expectContent(t *testing.T, root string, want crashWant) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tab := range []schemas.Table{schemas.Orders(), schemas.OrderItems(), schemas.Subscriptions(), schemas.Chargebacks(), schemas.Runs()} {
+	for _, tab := range []schemas.Table{schemas.Orders(), schemas.OrderItems(), schemas.SubscriptionHistory(), schemas.Chargebacks(), schemas.Runs()} {
 		var got []any
 		if err := r.Read(t.Context(), tab, load.Span{}, func(row any) error { got = append(got, row); return nil }); err != nil {
 			t.Fatalf("read %s: %v", tab.Name, err)
@@ -293,8 +293,8 @@ func crashFiles(committed, afterDied bool) []string {
 			"etl_runs/started_on=2026-10-31/M1.next.parquet",
 			"orders/order_date=2026-10-30/M1.parquet",
 			"orders/order_date=2026-10-30/M2.parquet",
-			"subscriptions/snapshot_date=2026-10-30/M1.parquet",
-			"subscriptions/snapshot_date=2026-10-31/M1.parquet",
+			"subscription_history/valid_to=2026-10-30/M1.parquet",
+			"subscription_history/valid_to=2026-10-31/M1.parquet",
 		}
 	}
 	files := []string{
@@ -304,7 +304,7 @@ func crashFiles(committed, afterDied bool) []string {
 		"order_items/order_date=2026-10-30/M1.parquet",
 		"orders/order_date=2026-10-30/M1.parquet",
 		"orders/order_date=2026-10-30/M2.parquet",
-		"subscriptions/snapshot_date=2026-10-30/M1.parquet",
+		"subscription_history/valid_to=2026-10-30/M1.parquet",
 	}
 	if afterDied {
 		files = append(files, "etl_runs/started_on=2026-10-31/M1.after.parquet")

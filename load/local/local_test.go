@@ -68,7 +68,7 @@ func TestLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders, subs := schemas.Orders(), schemas.Subscriptions()
+	orders, subs := schemas.Orders(), schemas.SubscriptionHistory()
 	date := civil.Date{Year: 2024, Month: 2, Day: 29}
 	var open []load.PartitionWriter
 	for _, tab := range []schemas.Table{orders, subs} {
@@ -89,7 +89,7 @@ func TestLayout(t *testing.T) {
 		".ledgerline/lock/warehouse.commit.lock",
 		".ledgerline/runs/M1.20240229T010000Z-1.json",
 		"orders/order_date=2024-02-29/.20240229T010000Z-1.M1.parquet.tmp",
-		"subscriptions/snapshot_date=2024-02-29/.20240229T010000Z-1.M1.parquet.tmp",
+		"subscription_history/valid_to=2024-02-29/.20240229T010000Z-1.M1.parquet.tmp",
 	}
 	if got := files(t, root, all); !slices.Equal(got, wantTemp) {
 		t.Errorf("files while writing = %v, want %v", got, wantTemp)
@@ -111,7 +111,7 @@ func TestLayout(t *testing.T) {
 		".ledgerline/lock/warehouse.commit.lock",
 		"etl_runs/started_on=2024-03-01/M1.20240229T010000Z-1.parquet",
 		"orders/order_date=2024-02-29/M1.parquet",
-		"subscriptions/snapshot_date=2024-02-29/M1.parquet",
+		"subscription_history/valid_to=2024-02-29/M1.parquet",
 	}
 	if got := files(t, root, all); !slices.Equal(got, want) {
 		t.Errorf("files after Commit = %v, want %v", got, want)
