@@ -193,11 +193,11 @@ func crashNext(t *testing.T, w *Warehouse, old crashWant) (*Dir, crashWant) {
 	}
 	m2Orders := old[schemas.Orders().Name][3:] // M2's rows are untouched
 	return d, crashWant{
-		schemas.Orders().Name:        append(slices.Clone(orders), m2Orders...),
-		schemas.OrderItems().Name:    nil,
+		schemas.Orders().Name:              append(slices.Clone(orders), m2Orders...),
+		schemas.OrderItems().Name:          nil,
 		schemas.SubscriptionHistory().Name: append(slices.Clone(old[schemas.SubscriptionHistory().Name]), subs...),
-		schemas.Chargebacks().Name:   nil,
-		schemas.Runs().Name:          append(slices.Clone(old[schemas.Runs().Name]), rec),
+		schemas.Chargebacks().Name:         nil,
+		schemas.Runs().Name:                append(slices.Clone(old[schemas.Runs().Name]), rec),
 	}
 }
 
