@@ -32,8 +32,8 @@ import (
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/load"
 	"github.com/ledgerline/ledgerline/money"
-	"github.com/ledgerline/ledgerline/transform"
 	"github.com/ledgerline/ledgerline/schemas"
+	"github.com/ledgerline/ledgerline/transform"
 	"github.com/xuri/excelize/v2"
 )
 
