@@ -117,7 +117,6 @@ func salesLabel(statuses []string) string {
 // as the sum of their cells so that the sheet shows how it adds up.
 type summaryLine struct {
 	perCurrency
-	skip  int // blank rows before the line (none so far)
 	sumOf int
 }
 
@@ -131,9 +130,9 @@ func (b *book) refundsOf(col int) func(string) string {
 // sales, refunds (negative), and their sum, after refunds.
 func (b *book) revenueLines(col int, gross, refunds, after string, v func(Revenue) money.Amount) []summaryLine {
 	return []summaryLine{
-		{perCurrency{gross, kindPlain, b.sumSales(col, revenueStatuses()), func(x CurrencyTotals) any { return v(x.GrossSales) }, moneyFormat}, 0, 0},
-		{perCurrency{refunds, kindPlain, b.refundsOf(col), func(x CurrencyTotals) any { return v(x.Refunded) }, moneyFormat}, 0, 0},
-		{perCurrency{after, kindTotal, nil, func(x CurrencyTotals) any { return v(x.AfterRefunds()) }, moneyFormat}, 0, 2},
+		{perCurrency{gross, kindPlain, b.sumSales(col, revenueStatuses()), func(x CurrencyTotals) any { return v(x.GrossSales) }, moneyFormat}, 0},
+		{perCurrency{refunds, kindPlain, b.refundsOf(col), func(x CurrencyTotals) any { return v(x.Refunded) }, moneyFormat}, 0},
+		{perCurrency{after, kindTotal, nil, func(x CurrencyTotals) any { return v(x.AfterRefunds()) }, moneyFormat}, 2},
 	}
 }
 

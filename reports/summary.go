@@ -178,7 +178,7 @@ func (b *book) summaryByCurrency(s *stream) error {
 	}
 	hdrRow := s.row
 	for _, p := range b.summaryFigures() {
-		at := s.row + p.skip + 1
+		at := s.row + 1
 		row := []any{m.cell(p.kind, "", p.label)}
 		for i, ct := range b.rep.Totals.Currencies {
 			var c excelize.Cell
@@ -200,7 +200,7 @@ func (b *book) summaryByCurrency(s *stream) error {
 		if m.err != nil {
 			return m.err
 		}
-		if err := s.next(p.skip, row...); err != nil {
+		if err := s.next(0, row...); err != nil {
 			return err
 		}
 	}
@@ -214,11 +214,11 @@ func (b *book) summaryNotes(s *stream) error {
 		fmt.Sprintf("Sales are the month's non-test orders whose status counts as a transaction (%s): the orders the chargeback rate counts.",
 			strings.Join(b.rep.Account.TransactionStatuses, ", ")),
 		"Gross (incl. VAT, before discounts) and Discounts are sums over those sales; Refunded orders counts the orders with status REFUND.",
-		"Gross sales are every order of the month that completed: those still COMPLETE and those refunded later (REFUND), each at its full amount.",
-		"Refunds are the REFUND orders' amounts, negative: a refund takes back its whole order. Each \"after refunds\" line is the two lines above it added up.",
+		"Gross sales are the sum over every order of the month that completed: those still COMPLETE and those refunded later (REFUND), each at its full amount.",
+		"Refunds are the REFUND orders' amounts, negative: a refund takes back its whole order, in the month of the order's date. Each \"after refunds\" line is the two lines above it added up.",
 		"Each measure takes its own Orders column: paid by shoppers (gross after discounts, incl. VAT), net (excl. VAT, after discounts), VAT, 2Checkout commission, affiliate commission.",
 		"The commissions on refunds are those the refunded orders carry; whether 2Checkout gives its commission back on a refund depends on the account's contract.",
-		"Partial refunds are not subtracted: they leave the order COMPLETE, and 2Checkout's order data carries no refunded amount.",
+		"Partial refunds are not subtracted: they leave the order COMPLETE, and the order 2Checkout's API returns states no refunded amount.",
 		fmt.Sprintf("The Orders sheet lists every non-test order of the month (%d); %d test orders are left out.", t.OrderRows, t.TestOrders),
 		"Disputes are those opened in the month, on orders of any month; their fee is charged in the account currency.",
 		"Month boundaries are in the reporting time zone.",
