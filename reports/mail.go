@@ -365,6 +365,9 @@ func message(rep *Report, from string, to []string) (*mail.Msg, error) {
 	return msg, nil
 }
 
+// refundsNote defines the body's revenue columns.
+const refundsNote = " Gross sales are the COMPLETE and REFUND orders at their full amount, refunds the REFUND orders (negative); sales after refunds are their sum, as on the Summary."
+
 // bodyLine is one currency's line of the message body.
 type bodyLine struct {
 	Currency        string
@@ -431,7 +434,7 @@ func bodies(rep *Report) (string, string, error) {
 	if err := tw.Flush(); err != nil {
 		return "", "", err
 	}
-	fmt.Fprintf(&tb, "\nSales are the month's non-test orders with status %s. Amounts are in each line's currency; chargeback fees in %s.\n",
+	fmt.Fprintf(&tb, "\nSales are the month's non-test orders with status %s. Amounts are in each line's currency; chargeback fees in %s."+refundsNote+"\n",
 		strings.Join(a.TransactionStatuses, " or "), t.FeeCurrency)
 	fmt.Fprintf(&tb, "Attached: %s.\n", strings.Join(attached, ", "))
 	fmt.Fprintf(&tb, "Report run %s, generated %s; reconciled with the warehouse.\n", rep.RunID, generated)
@@ -469,7 +472,7 @@ Data complete: {{.Complete}}.</p>
 <tr style="background: #DDEBF7; text-align: right"><th style="text-align: left">Currency</th><th>Sales</th><th>Gross sales</th><th>Refunds</th><th>Sales after refunds</th><th>Net after refunds (excl. VAT)</th><th>2Checkout commission after refunds</th><th>Chargebacks</th><th>Disputed</th><th>Total chargeback fee ({{.FeeCurrency}})</th></tr>
 {{range .Lines}}<tr style="text-align: right; border-bottom: 1px solid #ddd"><td style="text-align: left">{{.Currency}}</td><td>{{.Sales}}</td><td>{{.Gross}}</td><td>{{.Refunds}}</td><td>{{.After}}</td><td>{{.Net}}</td><td>{{.Commission}}</td><td>{{.Disputes}}</td><td>{{.Disputed}}</td><td>{{.Fee}}</td></tr>
 {{end}}</table>
-<p style="color: #595959">Sales are the month's non-test orders with status {{.Statuses}}. Amounts are in each line's currency; chargeback fees in {{.FeeCurrency}}.<br>
+<p style="color: #595959">Sales are the month's non-test orders with status {{.Statuses}}. Amounts are in each line's currency; chargeback fees in {{.FeeCurrency}}.` + refundsNote + `<br>
 Attached: {{range $i, $a := .Attached}}{{if $i}}, {{end}}{{$a}}{{end}}.<br>
 Report run {{.RunID}}, generated {{.Generated}}; reconciled with the warehouse.</p>
 </body></html>

@@ -140,7 +140,7 @@ func (b *book) revenueLines(col int, gross, refunds, after string, v func(Revenu
 const (
 	labelGrossSales     = "Gross sales (paid by shoppers, incl. VAT)"
 	labelRefunds        = "Refunds (paid back, incl. VAT)"
-	labelNetSales       = "Sales after refunds (incl. VAT)"
+	labelSalesAfter     = "Sales after refunds (incl. VAT)"
 	labelNetAfter       = "Net after refunds (excl. VAT, after discounts)"
 	labelCommission     = "2Checkout commission after refunds"
 	labelVATAfter       = "VAT after refunds"
@@ -157,7 +157,7 @@ func (b *book) summaryFigures() []summaryLine {
 		line(perCurrency{"Discounts", kindPlain, b.sumSales(ordDiscount, st), func(x CurrencyTotals) any { return x.Discounts }, moneyFormat}),
 		line(perCurrency{"Refunded orders", kindPlain, b.countSales(refund), func(x CurrencyTotals) any { return x.Refunds }, countFormat}),
 	}
-	lines = append(lines, b.revenueLines(ordPaid, labelGrossSales, labelRefunds, labelNetSales, func(r Revenue) money.Amount { return r.Paid })...)
+	lines = append(lines, b.revenueLines(ordPaid, labelGrossSales, labelRefunds, labelSalesAfter, func(r Revenue) money.Amount { return r.Paid })...)
 	lines = append(lines, b.revenueLines(ordNet, "Net of gross sales (excl. VAT, after discounts)", "Net of refunds (excl. VAT)", labelNetAfter,
 		func(r Revenue) money.Amount { return r.Net })...)
 	lines = append(lines, b.revenueLines(ordVAT, "VAT of gross sales", "VAT of refunds", labelVATAfter, func(r Revenue) money.Amount { return r.VAT })...)

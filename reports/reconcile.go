@@ -441,7 +441,7 @@ func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figur
 		}
 	}
 	// Sales after refunds must be gross sales + refunds, as read.
-	if after := find(labelNetSales); after != nil {
+	if after := find(labelSalesAfter); after != nil {
 		for i := 1; i < len(hdr); i++ {
 			if cur := hdr[i].value; cur != "" {
 				v, ok := value(cur+" sales after refunds", at(after, i))
