@@ -46,12 +46,17 @@ func Figures(t Totals) []Figure {
 		count(c.Currency+" sales", c.Orders)
 		am("gross", c.Gross)
 		am("discounts", c.Discounts)
-		am("VAT", c.VAT)
-		am("net", c.Net)
-		am("affiliate commission", c.Affiliate)
-		am("2Checkout commission", c.Commission)
 		count(c.Currency+" refunds", c.Refunds)
-		am("refunded", c.Refunded)
+		for _, r := range []struct {
+			name string
+			v    Revenue
+		}{{"gross sales", c.GrossSales}, {"refunds", c.Refunded}, {"after refunds", c.AfterRefunds()}} {
+			am(r.name+" paid", r.v.Paid)
+			am(r.name+" net", r.v.Net)
+			am(r.name+" VAT", r.v.VAT)
+			am(r.name+" 2Checkout commission", r.v.Commission)
+			am(r.name+" affiliate commission", r.v.Affiliate)
+		}
 		count(c.Currency+" chargebacks", c.Disputes)
 		am("disputed", c.Disputed)
 		add(c.Currency+" chargeback fees", groupedAmount(c.Fees, t.FeeCurrency)+" "+t.FeeCurrency)

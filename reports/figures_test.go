@@ -14,8 +14,11 @@ func sampleTotals() Totals {
 	return Totals{
 		Currencies: []CurrencyTotals{{
 			Currency: "USD", Orders: 2293, Gross: money.MustParse("709557.28"), Discounts: money.MustParse("1.5"),
-			VAT: money.MustParse("2"), Net: money.MustParse("700000"), Affiliate: money.MustParse("3"),
-			Commission: money.MustParse("4"), Refunds: 7, Refunded: money.MustParse("32573.32"),
+			Refunds: 7,
+			GrossSales: Revenue{Paid: money.MustParse("742130.6"), VAT: money.MustParse("2"), Net: money.MustParse("700000"),
+				Affiliate: money.MustParse("3"), Commission: money.MustParse("4")},
+			Refunded: Revenue{Paid: money.MustParse("-32573.32"), VAT: money.MustParse("-0.5"), Net: money.MustParse("-30000"),
+				Affiliate: money.MustParse("-1"), Commission: money.MustParse("-1.25")},
 			Disputes: 53, Disputed: money.MustParse("5"), Fees: money.MustParse("2650"),
 		}},
 		Fallbacks: []string{"the fees of 2 disputes rest on first_month_tier: 2026-09 had no transactions"},
@@ -31,13 +34,15 @@ func sampleTotals() Totals {
 func TestFiguresNameEveryFigure(t *testing.T) {
 	got := Figures(sampleTotals())
 	want := map[string]string{
-		"Data complete":          "yes",
-		"Orders":                 "2400",
-		"Total chargeback fee":   "2,650.00 USD",
-		"USD sales":              "2293",
-		"USD gross":              "709,557.28 USD",
-		"USD refunded":           "32,573.32 USD",
-		"Fee basis 2026-09 rate": "1.6480283%",
+		"Data complete":                           "yes",
+		"Orders":                                  "2400",
+		"Total chargeback fee":                    "2,650.00 USD",
+		"USD sales":                               "2293",
+		"USD gross":                               "709,557.28 USD",
+		"USD refunds paid":                        "-32,573.32 USD",
+		"USD after refunds paid":                  "709,557.28 USD",
+		"USD after refunds 2Checkout commission":  "2.75 USD",
+		"Fee basis 2026-09 rate":                  "1.6480283%",
 		"Fee basis 2026-09 disputes/transactions": "38/2305",
 		"Subscriptions as of":                     "2026-10-31",
 		"Subscriptions P1 (Pro) auto-renewing":    "9",

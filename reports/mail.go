@@ -365,11 +365,16 @@ func message(rep *Report, from string, to []string) (*mail.Msg, error) {
 	return msg, nil
 }
 
+// refundsNote defines the body's revenue columns.
+const refundsNote = " Gross sales are the COMPLETE and REFUND orders at their full amount, refunds the REFUND orders (negative); sales after refunds are their sum, as on the Summary."
+
 // bodyLine is one currency's line of the message body.
 type bodyLine struct {
-	Currency                                       string
-	Sales, Disputes                                int64
-	Gross, Net, Commission, Refunds, Disputed, Fee string
+	Currency        string
+	Sales, Disputes int64
+	// Gross sales + Refunds = After (sales after refunds, incl. VAT), as
+	// on the Summary.
+	Gross, Refunds, After, Net, Commission, Disputed, Fee string
 }
 
 // bodies renders the plain-text and HTML bodies.
@@ -381,7 +386,8 @@ func bodies(rep *Report) (string, string, error) {
 		am := func(v money.Amount) string { return groupedAmount(v, c.Currency) }
 		lines = append(lines, bodyLine{
 			Currency: c.Currency, Sales: c.Orders, Disputes: c.Disputes,
-			Gross: am(c.Gross), Net: am(c.Net), Commission: am(c.Commission), Refunds: am(c.Refunded),
+			Gross: am(c.GrossSales.Paid), Refunds: am(c.Refunded.Paid), After: am(c.AfterRefunds().Paid),
+			Net: am(c.AfterRefunds().Net), Commission: am(c.AfterRefunds().Commission),
 			Disputed: am(c.Disputed), Fee: groupedAmount(c.Fees, t.FeeCurrency),
 		})
 	}
@@ -421,14 +427,14 @@ func bodies(rep *Report) (string, string, error) {
 	}
 	tb.WriteString("\n")
 	tw := tabwriter.NewWriter(&tb, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "Currency\tSales\tGross\tNet\t2Checkout commission\tRefunds\tChargebacks\tDisputed\tTotal chargeback fee (%s)\t\n", t.FeeCurrency)
+	fmt.Fprintf(tw, "Currency\tSales\tGross sales\tRefunds\tSales after refunds\tNet after refunds (excl. VAT)\t2Checkout commission after refunds\tChargebacks\tDisputed\tTotal chargeback fee (%s)\t\n", t.FeeCurrency)
 	for _, l := range lines {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", l.Currency, l.Sales, l.Gross, l.Net, l.Commission, l.Refunds, l.Disputes, l.Disputed, l.Fee)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", l.Currency, l.Sales, l.Gross, l.Refunds, l.After, l.Net, l.Commission, l.Disputes, l.Disputed, l.Fee)
 	}
 	if err := tw.Flush(); err != nil {
 		return "", "", err
 	}
-	fmt.Fprintf(&tb, "\nSales are the month's non-test orders with status %s. Amounts are in each line's currency; chargeback fees in %s.\n",
+	fmt.Fprintf(&tb, "\nSales are the month's non-test orders with status %s. Amounts are in each line's currency; chargeback fees in %s."+refundsNote+"\n",
 		strings.Join(a.TransactionStatuses, " or "), t.FeeCurrency)
 	fmt.Fprintf(&tb, "Attached: %s.\n", strings.Join(attached, ", "))
 	fmt.Fprintf(&tb, "Report run %s, generated %s; reconciled with the warehouse.\n", rep.RunID, generated)
@@ -463,10 +469,10 @@ Data complete: {{.Complete}}.</p>
 {{end}}<p style="font-size: 16px"><b>Total chargeback fee: {{.Fee}}</b> ({{.Disputes}} disputes opened)</p>
 <ul>{{range .Bases}}<li>{{.}}</li>{{end}}</ul>
 <table cellpadding="4" cellspacing="0" style="border-collapse: collapse; font-size: 13px">
-<tr style="background: #DDEBF7; text-align: right"><th style="text-align: left">Currency</th><th>Sales</th><th>Gross</th><th>Net</th><th>2Checkout commission</th><th>Refunds</th><th>Chargebacks</th><th>Disputed</th><th>Total chargeback fee ({{.FeeCurrency}})</th></tr>
-{{range .Lines}}<tr style="text-align: right; border-bottom: 1px solid #ddd"><td style="text-align: left">{{.Currency}}</td><td>{{.Sales}}</td><td>{{.Gross}}</td><td>{{.Net}}</td><td>{{.Commission}}</td><td>{{.Refunds}}</td><td>{{.Disputes}}</td><td>{{.Disputed}}</td><td>{{.Fee}}</td></tr>
+<tr style="background: #DDEBF7; text-align: right"><th style="text-align: left">Currency</th><th>Sales</th><th>Gross sales</th><th>Refunds</th><th>Sales after refunds</th><th>Net after refunds (excl. VAT)</th><th>2Checkout commission after refunds</th><th>Chargebacks</th><th>Disputed</th><th>Total chargeback fee ({{.FeeCurrency}})</th></tr>
+{{range .Lines}}<tr style="text-align: right; border-bottom: 1px solid #ddd"><td style="text-align: left">{{.Currency}}</td><td>{{.Sales}}</td><td>{{.Gross}}</td><td>{{.Refunds}}</td><td>{{.After}}</td><td>{{.Net}}</td><td>{{.Commission}}</td><td>{{.Disputes}}</td><td>{{.Disputed}}</td><td>{{.Fee}}</td></tr>
 {{end}}</table>
-<p style="color: #595959">Sales are the month's non-test orders with status {{.Statuses}}. Amounts are in each line's currency; chargeback fees in {{.FeeCurrency}}.<br>
+<p style="color: #595959">Sales are the month's non-test orders with status {{.Statuses}}. Amounts are in each line's currency; chargeback fees in {{.FeeCurrency}}.` + refundsNote + `<br>
 Attached: {{range $i, $a := .Attached}}{{if $i}}, {{end}}{{$a}}{{end}}.<br>
 Report run {{.RunID}}, generated {{.Generated}}; reconciled with the warehouse.</p>
 </body></html>

@@ -23,6 +23,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/ledgerline/ledgerline/money"
 	"github.com/ledgerline/ledgerline/reports"
 	"github.com/ledgerline/ledgerline/reports/mailtest"
 )
@@ -230,8 +231,11 @@ func checkMessage(t *testing.T, rep *reports.Report, p mailtest.Message, to []st
 			if c.Currency == "JPY" {
 				decimals = 0
 			}
-			if !strings.Contains(body, grouped(c.Gross.String(), decimals)) || !strings.Contains(body, c.Currency) {
-				t.Errorf("body lacks %s gross %s:\n%s", c.Currency, c.Gross, body)
+			// Gross sales, refunds and sales after refunds, as on the Summary.
+			for _, v := range []money.Amount{c.GrossSales.Paid, c.Refunded.Paid, c.AfterRefunds().Paid, c.AfterRefunds().Net} {
+				if !strings.Contains(body, grouped(v.String(), decimals)) || !strings.Contains(body, c.Currency) {
+					t.Errorf("body lacks %s amount %s:\n%s", c.Currency, v, body)
+				}
 			}
 		}
 	}
@@ -257,6 +261,10 @@ func checkMessage(t *testing.T, rep *reports.Report, p mailtest.Message, to []st
 func grouped(s string, decimals int) string {
 	a, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder
+	if rest, ok := strings.CutPrefix(a, "-"); ok {
+		a = rest
+		b.WriteByte('-')
+	}
 	for i, r := range a {
 		if i > 0 && (len(a)-i)%3 == 0 {
 			b.WriteByte(',')

@@ -79,6 +79,44 @@ func ordersHeader() [ordColumns]string {
 	return h
 }
 
+// Statuses of the revenue lines. A sale is an order that completed: one
+// still COMPLETE, or one refunded later (REFUND), which was a sale at its
+// full amount before its refund. The refund reverses the whole order: the
+// API 6.0 order carries no refunded amount, so a partial refund, which
+// leaves the order COMPLETE, is not seen (see the README).
+const (
+	statusComplete = "COMPLETE"
+	statusRefund   = "REFUND"
+)
+
+// revenueStatuses are the statuses of the gross sales.
+func revenueStatuses() []string { return []string{statusComplete, statusRefund} }
+
+// Revenue is a group of orders' amounts in one currency, by measure.
+type Revenue struct {
+	// Paid is what the shoppers paid (gross after discounts, incl. VAT);
+	// Net excludes VAT (after discounts).
+	Paid, VAT, Net money.Amount
+	// Affiliate and Commission are the affiliate and 2Checkout
+	// commissions.
+	Affiliate, Commission money.Amount
+}
+
+// Plus returns r + x, measure by measure.
+func (r Revenue) Plus(x Revenue) Revenue {
+	return Revenue{r.Paid.Add(x.Paid), r.VAT.Add(x.VAT), r.Net.Add(x.Net), r.Affiliate.Add(x.Affiliate), r.Commission.Add(x.Commission)}
+}
+
+// Negated returns -r.
+func (r Revenue) Negated() Revenue {
+	return Revenue{r.Paid.Neg(), r.VAT.Neg(), r.Net.Neg(), r.Affiliate.Neg(), r.Commission.Neg()}
+}
+
+// orderRevenue returns the amounts of o.
+func orderRevenue(o *schemas.Order) Revenue {
+	return Revenue{o.GrossDiscountedPrice, o.VAT, o.NetDiscountedPrice, o.AffiliateCommission, o.TwoCheckoutCommission}
+}
+
 // CurrencyTotals are the month's figures in one currency. Sales are the
 // non-test orders of the month whose status counts as a transaction (the
 // account's transaction_statuses: the orders the chargeback rate counts).
@@ -86,12 +124,15 @@ type CurrencyTotals struct {
 	Currency string
 	// Orders counts the sales.
 	Orders int64
-	// Sums over the sales.
-	Gross, Discounts, VAT, Net, Affiliate, Commission money.Amount
-	// Refunds counts the non-test orders of the month with status REFUND;
-	// Refunded is what their shoppers had paid.
-	Refunds  int64
-	Refunded money.Amount
+	// Gross (incl. VAT, before discounts) and Discounts are sums over the
+	// sales.
+	Gross, Discounts money.Amount
+	// Refunds counts the non-test orders of the month with status REFUND.
+	Refunds int64
+	// GrossSales sums the orders of revenueStatuses, refunded or not;
+	// Refunded is the REFUND orders' amounts, negative. GrossSales plus
+	// Refunded is the revenue after refunds (AfterRefunds).
+	GrossSales, Refunded Revenue
 	// Disputes counts the disputes opened in the month on orders in this
 	// currency, Disputed sums their order amounts (in this currency) and
 	// Fees their chargeback fees (in the account currency).
@@ -99,6 +140,9 @@ type CurrencyTotals struct {
 	Disputed money.Amount
 	Fees     money.Amount
 }
+
+// AfterRefunds returns the revenue after refunds: GrossSales + Refunded.
+func (c CurrencyTotals) AfterRefunds() Revenue { return c.GrossSales.Plus(c.Refunded) }
 
 // ordersSheet streams the Orders sheet: one row per non-test order of the
 // month, in date, time and reference order, and keeps the month's totals.
@@ -213,14 +257,13 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 		t.Orders++
 		t.Gross = t.Gross.Add(o.GrossPrice)
 		t.Discounts = t.Discounts.Add(o.Discount)
-		t.VAT = t.VAT.Add(o.VAT)
-		t.Net = t.Net.Add(o.NetDiscountedPrice)
-		t.Affiliate = t.Affiliate.Add(o.AffiliateCommission)
-		t.Commission = t.Commission.Add(o.TwoCheckoutCommission)
 	}
-	if o.Status == "REFUND" {
+	if slices.Contains(revenueStatuses(), o.Status) {
+		t.GrossSales = t.GrossSales.Plus(orderRevenue(o))
+	}
+	if o.Status == statusRefund {
 		t.Refunds++
-		t.Refunded = t.Refunded.Add(o.GrossDiscountedPrice)
+		t.Refunded = t.Refunded.Plus(orderRevenue(o).Negated())
 	}
 	return nil
 }

@@ -112,23 +112,66 @@ func salesLabel(statuses []string) string {
 	return "Sales (orders with status " + strings.Join(statuses, " or ") + ")"
 }
 
-// summaryFigures are the lines of the Summary's "By currency" table.
-func (b *book) summaryFigures() []perCurrency {
-	st, fc, refund := b.rep.Account.TransactionStatuses, b.rep.Account.Currency, []string{"REFUND"}
-	return []perCurrency{
-		{salesLabel(st), kindPlain, b.countSales(st), func(x CurrencyTotals) any { return x.Orders }, countFormat},
-		{labelGross, kindPlain, b.sumSales(ordGross, st), func(x CurrencyTotals) any { return x.Gross }, moneyFormat},
-		{"Discounts", kindPlain, b.sumSales(ordDiscount, st), func(x CurrencyTotals) any { return x.Discounts }, moneyFormat},
-		{"VAT", kindPlain, b.sumSales(ordVAT, st), func(x CurrencyTotals) any { return x.VAT }, moneyFormat},
-		{"Net (excl. VAT, after discounts)", kindTotal, b.sumSales(ordNet, st), func(x CurrencyTotals) any { return x.Net }, moneyFormat},
-		{"Affiliate commission", kindPlain, b.sumSales(ordAffiliate, st), func(x CurrencyTotals) any { return x.Affiliate }, moneyFormat},
-		{"2Checkout commission", kindPlain, b.sumSales(ordCommission, st), func(x CurrencyTotals) any { return x.Commission }, moneyFormat},
-		{"Refunded orders", kindPlain, b.countSales(refund), func(x CurrencyTotals) any { return x.Refunds }, countFormat},
-		{"Refunds (what their shoppers paid)", kindPlain, b.sumSales(ordPaid, refund), func(x CurrencyTotals) any { return x.Refunded }, moneyFormat},
-		{"Chargebacks opened", kindPlain, b.countDisputes(), func(x CurrencyTotals) any { return x.Disputes }, countFormat},
-		{"Disputed amount", kindPlain, b.sumDisputes(cbAmount), func(x CurrencyTotals) any { return x.Disputed }, moneyFormat},
-		{labelTotalFee + " (" + fc + ")", kindTotal, b.sumDisputes(cbFee), func(x CurrencyTotals) any { return x.Fees }, fixedMoney(fc)},
+// A summaryLine is a line of the Summary's "By currency" table: a figure,
+// or, with sumOf > 0, the sum of the sumOf lines right above it, written
+// as the sum of their cells so that the sheet shows how it adds up.
+type summaryLine struct {
+	perCurrency
+	sumOf int
+}
+
+// refundsOf returns the formula of the REFUND orders' col, negated: a
+// refund takes back its order's amount.
+func (b *book) refundsOf(col int) func(string) string {
+	return func(cur string) string { return "-" + b.salesFormula(col, cur, []string{statusRefund}) }
+}
+
+// revenueLines returns the three lines of a measure of Revenue: gross
+// sales, refunds (negative), and their sum, after refunds.
+func (b *book) revenueLines(col int, gross, refunds, after string, v func(Revenue) money.Amount) []summaryLine {
+	return []summaryLine{
+		{perCurrency{gross, kindPlain, b.sumSales(col, revenueStatuses()), func(x CurrencyTotals) any { return v(x.GrossSales) }, moneyFormat}, 0},
+		{perCurrency{refunds, kindPlain, b.refundsOf(col), func(x CurrencyTotals) any { return v(x.Refunded) }, moneyFormat}, 0},
+		{perCurrency{after, kindTotal, nil, func(x CurrencyTotals) any { return v(x.AfterRefunds()) }, moneyFormat}, 2},
 	}
+}
+
+// Labels of the Summary's revenue lines, defined in its footnotes.
+const (
+	labelGrossSales     = "Gross sales (paid by shoppers, incl. VAT)"
+	labelRefunds        = "Refunds (paid back, incl. VAT)"
+	labelSalesAfter     = "Sales after refunds (incl. VAT)"
+	labelNetAfter       = "Net after refunds (excl. VAT, after discounts)"
+	labelCommission     = "2Checkout commission after refunds"
+	labelVATAfter       = "VAT after refunds"
+	labelAffiliateAfter = "Affiliate commission after refunds"
+)
+
+// summaryFigures are the lines of the Summary's "By currency" table.
+func (b *book) summaryFigures() []summaryLine {
+	st, fc, refund := b.rep.Account.TransactionStatuses, b.rep.Account.Currency, []string{statusRefund}
+	line := func(p perCurrency) summaryLine { return summaryLine{perCurrency: p} }
+	lines := []summaryLine{
+		line(perCurrency{salesLabel(st), kindPlain, b.countSales(st), func(x CurrencyTotals) any { return x.Orders }, countFormat}),
+		line(perCurrency{labelGross, kindPlain, b.sumSales(ordGross, st), func(x CurrencyTotals) any { return x.Gross }, moneyFormat}),
+		line(perCurrency{"Discounts", kindPlain, b.sumSales(ordDiscount, st), func(x CurrencyTotals) any { return x.Discounts }, moneyFormat}),
+		line(perCurrency{"Refunded orders", kindPlain, b.countSales(refund), func(x CurrencyTotals) any { return x.Refunds }, countFormat}),
+	}
+	lines = append(lines, b.revenueLines(ordPaid, labelGrossSales, labelRefunds, labelSalesAfter, func(r Revenue) money.Amount { return r.Paid })...)
+	lines = append(lines, b.revenueLines(ordNet, "Net of gross sales (excl. VAT, after discounts)", "Net of refunds (excl. VAT)", labelNetAfter,
+		func(r Revenue) money.Amount { return r.Net })...)
+	lines = append(lines, b.revenueLines(ordVAT, "VAT of gross sales", "VAT of refunds", labelVATAfter, func(r Revenue) money.Amount { return r.VAT })...)
+	lines = append(lines, b.revenueLines(ordCommission, "2Checkout commission on gross sales", "2Checkout commission on refunds", labelCommission,
+		func(r Revenue) money.Amount { return r.Commission })...)
+	lines = append(lines, b.revenueLines(ordAffiliate, "Affiliate commission on gross sales", "Affiliate commission on refunds", labelAffiliateAfter,
+		func(r Revenue) money.Amount { return r.Affiliate })...)
+	// No blank rows in the table: readers take it to end at the first.
+	disputes := []summaryLine{
+		line(perCurrency{"Chargebacks opened", kindPlain, b.countDisputes(), func(x CurrencyTotals) any { return x.Disputes }, countFormat}),
+		line(perCurrency{"Disputed amount", kindPlain, b.sumDisputes(cbAmount), func(x CurrencyTotals) any { return x.Disputed }, moneyFormat}),
+		line(perCurrency{labelTotalFee + " (" + fc + ")", kindTotal, b.sumDisputes(cbFee), func(x CurrencyTotals) any { return x.Fees }, fixedMoney(fc)}),
+	}
+	return append(lines, disputes...)
 }
 
 // A splitColumn is a figure column of the Revenue split sheet.
@@ -143,12 +186,16 @@ type splitColumn struct {
 // Currency columns.
 func (b *book) splitColumns() []splitColumn {
 	st, fc := b.rep.Account.TransactionStatuses, b.rep.Account.Currency
+	// After refunds, a refunded order counts for nothing: the figures
+	// are those of the orders still COMPLETE, which is gross sales plus
+	// refunds, the Summary's lines after refunds.
+	after := func(col int) func(string) string { return b.sumSales(col, []string{statusComplete}) }
 	return []splitColumn{
 		{perCurrency{"Sales (orders)", kindPlain, b.countSales(st), func(x CurrencyTotals) any { return x.Orders }, countFormat}, 10, true},
-		{perCurrency{"Net product price", kindPlain, b.sumSales(ordNet, st), func(x CurrencyTotals) any { return x.Net }, moneyFormat}, 20, false},
-		{perCurrency{"2Checkout commission", kindPlain, b.sumSales(ordCommission, st), func(x CurrencyTotals) any { return x.Commission }, moneyFormat}, 20, false},
-		{perCurrency{"VAT", kindPlain, b.sumSales(ordVAT, st), func(x CurrencyTotals) any { return x.VAT }, moneyFormat}, 18, false},
-		{perCurrency{"Affiliate commission", kindPlain, b.sumSales(ordAffiliate, st), func(x CurrencyTotals) any { return x.Affiliate }, moneyFormat}, 18, false},
+		{perCurrency{"Net product price after refunds", kindPlain, after(ordNet), func(x CurrencyTotals) any { return x.AfterRefunds().Net }, moneyFormat}, 20, false},
+		{perCurrency{labelCommission, kindPlain, after(ordCommission), func(x CurrencyTotals) any { return x.AfterRefunds().Commission }, moneyFormat}, 20, false},
+		{perCurrency{labelVATAfter, kindPlain, after(ordVAT), func(x CurrencyTotals) any { return x.AfterRefunds().VAT }, moneyFormat}, 18, false},
+		{perCurrency{labelAffiliateAfter, kindPlain, after(ordAffiliate), func(x CurrencyTotals) any { return x.AfterRefunds().Affiliate }, moneyFormat}, 18, false},
 		{perCurrency{"Chargeback fees (" + fc + ")", kindPlain, b.sumDisputes(cbFee), func(x CurrencyTotals) any { return x.Fees }, fixedMoney(fc)}, 18, true},
 		{perCurrency{"Disputes", kindPlain, b.countDisputes(), func(x CurrencyTotals) any { return x.Disputes }, countFormat}, 10, true},
 	}

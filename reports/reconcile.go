@@ -35,8 +35,11 @@ type figures struct {
 	orderRows int64                   // non-test orders of the month
 	sales     map[string]int64        // sales by currency
 	gross     map[string]money.Amount // gross of the sales by currency
-	disputes  int64
-	fees      money.Amount
+	// grossSales and refunds are what shoppers paid, by currency, on the
+	// orders of revenueStatuses and (negative) on the REFUND orders.
+	grossSales, refunds map[string]money.Amount
+	disputes            int64
+	fees                money.Amount
 
 	hasOrders, hasDisputes, hasFees bool
 	// missing lists what the source should hold and does not.
@@ -44,7 +47,8 @@ type figures struct {
 }
 
 func newFigures() *figures {
-	return &figures{sales: map[string]int64{}, gross: map[string]money.Amount{}}
+	return &figures{sales: map[string]int64{}, gross: map[string]money.Amount{},
+		grossSales: map[string]money.Amount{}, refunds: map[string]money.Amount{}}
 }
 
 // Reconcile checks rep's files against the warehouse before delivery. It
@@ -53,9 +57,10 @@ func newFigures() *figures {
 // Orders and Chargeback fees sheets' detail rows, the values of the totals
 // on the Summary and Chargeback fees sheets, the ranges the totals'
 // formulas cover, the CSV attachment, and the totals the message body is
-// made from. Every one must equal the warehouse's: orders, sales and gross
-// per currency, disputes and the "Total chargeback fee". A difference is a
-// *MismatchError.
+// made from. Every one must equal the warehouse's: orders, sales, gross,
+// gross sales and refunds per currency, disputes and the "Total chargeback
+// fee"; and the Summary's sales after refunds must be its gross sales plus
+// refunds. A difference is a *MismatchError.
 func Reconcile(ctx context.Context, wh load.Reader, rep *Report) error {
 	want, err := warehouseFigures(ctx, wh, rep)
 	if err != nil {
@@ -79,10 +84,16 @@ func Reconcile(ctx context.Context, wh load.Reader, rep *Report) error {
 				}
 			}
 		}
-		if got.gross != nil {
-			for _, c := range unionKeys(want.gross, got.gross) {
-				if got.gross[c] != want.gross[c] {
-					diffs = append(diffs, fmt.Sprintf("%s: %s gross %s, warehouse %s", source, c, got.gross[c], want.gross[c]))
+		for _, a := range []struct {
+			name      string
+			got, want map[string]money.Amount
+		}{{"gross", got.gross, want.gross}, {"gross sales", got.grossSales, want.grossSales}, {"refunds", got.refunds, want.refunds}} {
+			if a.got == nil {
+				continue
+			}
+			for _, c := range unionKeys(a.want, a.got) {
+				if a.got[c] != a.want[c] {
+					diffs = append(diffs, fmt.Sprintf("%s: %s %s %s, warehouse %s", source, c, a.name, a.got[c], a.want[c]))
 				}
 			}
 		}
@@ -147,6 +158,7 @@ func warehouseFigures(ctx context.Context, wh load.Reader, rep *Report) (*figure
 				fig.sales[o.Currency]++
 				fig.gross[o.Currency] = fig.gross[o.Currency].Add(o.GrossPrice)
 			}
+			addRevenue(fig, o.Status, o.Currency, o.GrossDiscountedPrice)
 			return nil
 		})
 		if err != nil {
@@ -180,6 +192,17 @@ func warehouseFigures(ctx context.Context, wh load.Reader, rep *Report) (*figure
 	return fig, nil
 }
 
+// addRevenue adds what the shopper paid on an order of status and
+// currency to fig's gross sales and refunds.
+func addRevenue(fig *figures, status, currency string, paid money.Amount) {
+	if slices.Contains(revenueStatuses(), status) {
+		fig.grossSales[currency] = fig.grossSales[currency].Add(paid)
+	}
+	if status == statusRefund {
+		fig.refunds[currency] = fig.refunds[currency].Add(paid.Neg())
+	}
+}
+
 // totalsFigures are the figures the message body is made from.
 func totalsFigures(t *Totals) *figures {
 	fig := newFigures()
@@ -191,6 +214,10 @@ func totalsFigures(t *Totals) *figures {
 		if c.Orders > 0 || c.Gross != 0 {
 			fig.sales[c.Currency] = c.Orders
 			fig.gross[c.Currency] = c.Gross
+		}
+		fig.grossSales[c.Currency], fig.refunds[c.Currency] = c.GrossSales.Paid, c.Refunded.Paid
+		if after := c.AfterRefunds().Paid; after != c.GrossSales.Paid.Add(c.Refunded.Paid) {
+			fig.missing = append(fig.missing, fmt.Sprintf("%s sales after refunds %s are not gross sales + refunds", c.Currency, after))
 		}
 		disputes += c.Disputes
 		fees = fees.Add(c.Fees)
@@ -262,6 +289,13 @@ func ordersSheetFigures(x *xlsxFile, statuses []string) (*figures, int, error) {
 			}
 			orders.sales[cur]++
 			orders.gross[cur] = orders.gross[cur].Add(g)
+		}
+		if st := at(cells, ordStatus); slices.Contains(revenueStatuses(), st) {
+			paid, err := parseCell(at(cells, ordPaid))
+			if err != nil {
+				return fmt.Errorf("orders row %d paid: %w", r, err)
+			}
+			addRevenue(orders, st, cur, paid)
 		}
 		return nil
 	})
@@ -337,6 +371,8 @@ func currencyReads(statuses []string) []summaryRead {
 	return []summaryRead{
 		{salesLabel(statuses), "sales", func(f *figures, c string, v money.Amount) { f.sales[c] = count(v) }},
 		{labelGross, "gross", func(f *figures, c string, v money.Amount) { f.gross[c] = v }},
+		{labelGrossSales, "gross sales", func(f *figures, c string, v money.Amount) { f.grossSales[c] = v }},
+		{labelRefunds, "refunds", func(f *figures, c string, v money.Amount) { f.refunds[c] = v }},
 	}
 }
 
@@ -401,6 +437,17 @@ func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figur
 		for _, r := range found {
 			if i < len(r) && !strings.Contains(r[i].formula, rangeEnd) {
 				summary.missing = append(summary.missing, fmt.Sprintf("%s %s formula %q does not cover the Orders rows 2 to %d", at(r, 0), cur, r[i].formula, ordersLast))
+			}
+		}
+	}
+	// Sales after refunds must be gross sales + refunds, as read.
+	if after := find(labelSalesAfter); after != nil {
+		for i := 1; i < len(hdr); i++ {
+			if cur := hdr[i].value; cur != "" {
+				v, ok := value(cur+" sales after refunds", at(after, i))
+				if want := summary.grossSales[cur].Add(summary.refunds[cur]); ok && v != want {
+					summary.missing = append(summary.missing, fmt.Sprintf("%s sales after refunds %s, gross sales + refunds %s", cur, v, want))
+				}
 			}
 		}
 	}

@@ -30,6 +30,37 @@ func (h hidingReader) ReadPartition(ctx context.Context, t schemas.Table, d civi
 	return h.Reader.ReadPartition(ctx, t, d, fn)
 }
 
+// editCurrency sets the USD cell (column B, the account currency's) of the
+// row labelled label.
+func editCurrency(sheet, label string, v any) func(*testing.T, *reports.Report) {
+	return func(t *testing.T, rep *reports.Report) {
+		f, err := excelize.OpenFile(rep.Workbook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cell := ""
+		for i, r := range rows {
+			if len(r) > 0 && r[0] == label {
+				cell = "B" + strconv.Itoa(i+1)
+			}
+		}
+		if cell == "" {
+			t.Fatalf("no row %q", label)
+		}
+		if err := f.SetCellValue(sheet, cell, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestReconcileCatchesDifferences: the report reconciles as built; any
 // change to the workbook, the CSV, the totals of the message body or the
 // warehouse is a mismatch, named.
@@ -110,6 +141,12 @@ func TestReconcileCatchesDifferences(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, nil, "CSV:"},
+		{"the Summary's refunds", editCurrency(reports.SheetSummary, "Refunds (paid back, incl. VAT)", 1), nil, "Summary sheet: USD refunds 1"},
+		{"the Summary's sales after refunds", editCurrency(reports.SheetSummary, "Sales after refunds (incl. VAT)", 1), nil, "USD sales after refunds 1"},
+		{"an order's paid amount", edit(reports.SheetOrders, "H2", 1234567.89), nil, "Orders sheet:"},
+		{"the body's refunds", func(t *testing.T, rep *reports.Report) {
+			rep.Totals.Currencies[0].Refunded.Paid++
+		}, nil, "report totals: USD refunds"},
 		{"the body's totals", func(t *testing.T, rep *reports.Report) {
 			rep.Totals.Currencies[0].Gross++
 		}, nil, "report totals:"},

@@ -178,9 +178,20 @@ func (b *book) summaryByCurrency(s *stream) error {
 	}
 	hdrRow := s.row
 	for _, p := range b.summaryFigures() {
+		at := s.row + 1
 		row := []any{m.cell(p.kind, "", p.label)}
 		for i, ct := range b.rep.Totals.Currencies {
-			c, err := p.cell(b, ct, fmt.Sprintf("%s$%d", col(i+1), hdrRow))
+			var c excelize.Cell
+			var err error
+			if p.sumOf > 0 {
+				terms := make([]string, p.sumOf)
+				for k := range terms {
+					terms[k] = fmt.Sprintf("%s%d", col(i+1), at-p.sumOf+k)
+				}
+				c, err = b.formula(p.kind, p.format(ct.Currency), strings.Join(terms, "+"), p.value(ct))
+			} else {
+				c, err = p.cell(b, ct, fmt.Sprintf("%s$%d", col(i+1), hdrRow))
+			}
 			if err != nil {
 				return err
 			}
@@ -202,6 +213,12 @@ func (b *book) summaryNotes(s *stream) error {
 	notes := []string{
 		fmt.Sprintf("Sales are the month's non-test orders whose status counts as a transaction (%s): the orders the chargeback rate counts.",
 			strings.Join(b.rep.Account.TransactionStatuses, ", ")),
+		"Gross (incl. VAT, before discounts) and Discounts are sums over those sales; Refunded orders counts the orders with status REFUND.",
+		"Gross sales are the sum over every order of the month that completed: those still COMPLETE and those refunded later (REFUND), each at its full amount.",
+		"Refunds are the REFUND orders' amounts, negative: a refund takes back its whole order, in the month of the order's date. Each \"after refunds\" line is the two lines above it added up.",
+		"Each measure takes its own Orders column: paid by shoppers (gross after discounts, incl. VAT), net (excl. VAT, after discounts), VAT, 2Checkout commission, affiliate commission.",
+		"The commissions on refunds are those the refunded orders carry; whether 2Checkout gives its commission back on a refund depends on the account's contract.",
+		"Partial refunds are not subtracted: they leave the order COMPLETE, and the order 2Checkout's API returns states no refunded amount.",
 		fmt.Sprintf("The Orders sheet lists every non-test order of the month (%d); %d test orders are left out.", t.OrderRows, t.TestOrders),
 		"Disputes are those opened in the month, on orders of any month; their fee is charged in the account currency.",
 		"Month boundaries are in the reporting time zone.",
