@@ -340,7 +340,7 @@ func TestBigQueryRuns(t *testing.T) {
 	if n := len(again["etl_runs"].rows); n != 2 {
 		t.Errorf("etl_runs has %d rows after two runs", n)
 	}
-	diffSnapshots(t, "the rerun against the first run", blankColumn(first, "extracted_at"), blankColumn(again, "extracted_at"), "etl_runs")
+	diffSnapshots(t, "the rerun against the first run", blankColumn(first, "extracted_at"), blankColumn(again, "extracted_at"), "etl_runs", "subscription_reads")
 
 	// 3. A later night with new disputes.
 	tw.run(t, d2, clock(d2, 0))

@@ -243,12 +243,13 @@ func fetchOnly(b *testing.B, cfg string, date civil.Date, root string) time.Dura
 		b.Fatal(err)
 	}
 	defer closeSrc()
-	dest, err := local.New(root).Begin(ctx, acct.MerchantCode, "fetch-only")
+	wh := local.New(root)
+	dest, err := wh.Begin(ctx, acct.MerchantCode, "fetch-only")
 	if err != nil {
 		b.Fatal(err)
 	}
 	r := &pipeline.Run{ID: "fetch-only", Job: job, Account: acct, Date: date, Source: discardSource{src},
-		Destination: dest, Logger: log}
+		Destination: dest, Warehouse: wh, Logger: log}
 	if _, err := r.Execute(ctx); err != nil {
 		b.Fatalf("fetch-only pass: %v", err)
 	}
