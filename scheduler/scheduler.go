@@ -255,6 +255,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		e.id = c.Schedule(sched, e)
 	}
+	// The context of runs is set before anything can start one (POST /run
+	// included).
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	s.jobCtx = jobCtx
 	s.cron.Store(c)
 
 	ln := s.cfg.Listener
@@ -272,9 +277,6 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		s.log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
 	}
 
-	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelJobs()
-	s.jobCtx = jobCtx
 	// Each job is claimed for its start-up runs before the cron starts, so
 	// that no tick runs before its catch-up.
 	for _, e := range s.entries {
