@@ -277,14 +277,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		s.log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
 	}
 
-	// Each job is claimed for its start-up runs before the cron starts, so
-	// that no tick runs before its catch-up.
-	for _, e := range s.entries {
-		if runNow := slices.Contains(s.cfg.RunNow, e.job.Name); s.cfg.History != nil || runNow {
-			e.claim(kindCatchUp)
-			s.spawn(func() { e.startUp(runNow) })
-		}
-	}
+	s.startUps()
 	c.Start()
 	for _, e := range s.entries {
 		s.log.Info("job scheduled", "job", e.job.Name, "schedule", e.job.Schedule, "timezone", tzName(e.job),
@@ -325,6 +318,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	s.log.Info("scheduler stopped")
 	return err
+}
+
+// startUps starts the catch-up (and --run-now) runs of each job. Each job
+// is claimed before the cron starts, so that no tick runs before them.
+func (s *Scheduler) startUps() {
+	for _, e := range s.entries {
+		if runNow := slices.Contains(s.cfg.RunNow, e.job.Name); s.cfg.History != nil || runNow {
+			e.claim(kindCatchUp)
+			s.spawn(func() { e.startUp(runNow) })
+		}
+	}
 }
 
 // busy reports whether a job is running.

@@ -84,6 +84,24 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 	}
 	r := c.runner(log, *lockDirFlag, "etl schedule")
 	r.Metrics = metrics
+	lock, run := c.scheduleFuncs(f, r, log)
+	s, err := scheduler.New(scheduler.Config{Jobs: jobs, Run: run, Lock: lock, History: runstatus.LastSuccesses, Metrics: metrics,
+		RunNow: runNow, Now: c.clock, Logger: log, Grace: *grace, Addr: *addr, Registry: reg, Parse: c.scheduleParse})
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl schedule: %v\n", err)
+		return exitUsage
+	}
+	if err := s.Run(ctx); err != nil {
+		fmt.Fprintf(c.stderr, "etl schedule: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// scheduleFuncs returns what etl schedule runs with: the run lock of a job
+// and account, and a run of a job on an account for a date (then its
+// reports), by r.
+func (c *cli) scheduleFuncs(f *config.File, r jobrun.Runner, log *slog.Logger) (scheduler.LockFunc, scheduler.JobFunc) {
 	lock := func(job config.Job, account string) (func(), error) {
 		acct, _ := f.Account(account) // validated by config.Load
 		l, err := r.Lock(job, acct)
@@ -102,15 +120,5 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 		}
 		return nil
 	}
-	s, err := scheduler.New(scheduler.Config{Jobs: jobs, Run: run, Lock: lock, History: runstatus.LastSuccesses, Metrics: metrics,
-		RunNow: runNow, Now: c.clock, Logger: log, Grace: *grace, Addr: *addr, Registry: reg, Parse: c.scheduleParse})
-	if err != nil {
-		fmt.Fprintf(c.stderr, "etl schedule: %v\n", err)
-		return exitUsage
-	}
-	if err := s.Run(ctx); err != nil {
-		fmt.Fprintf(c.stderr, "etl schedule: %v\n", err)
-		return exitFailed
-	}
-	return exitOK
+	return lock, run
 }
