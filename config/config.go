@@ -72,6 +72,7 @@ const (
 	DefaultOutbox            = "./out/outbox"
 	DefaultSandboxSeed       = 1
 	DefaultConcurrency       = 4
+	DefaultCatchUpDays       = 3
 )
 
 // File is a loaded, validated jobs.yaml. Each key of the file is the yaml
@@ -278,9 +279,13 @@ type Job struct {
 	MaxRejected *big.Rat `yaml:"max_rejected"`
 	// RunTimeout bounds one run of the job on one account, from its start
 	// to its commit; zero means the pipeline's default.
-	RunTimeout  time.Duration `yaml:"run_timeout"`
-	Destination Destination   `yaml:"destination"`
-	Reports     []Report      `yaml:"reports"`
+	RunTimeout time.Duration `yaml:"run_timeout"`
+	// CatchUpDays is how far back etl schedule, when it starts, runs the
+	// business dates the job missed since its last success: the dates of
+	// the last CatchUpDays days up to yesterday; 0 turns catch-up off.
+	CatchUpDays int         `yaml:"catch_up_days"`
+	Destination Destination `yaml:"destination"`
+	Reports     []Report    `yaml:"reports"`
 }
 
 // Report is a report a job builds and sends.

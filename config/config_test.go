@@ -92,11 +92,11 @@ func TestLoadShippedFile(t *testing.T) {
 	wantJobs := []Job{
 		{
 			Name: "nightly", Schedule: "0 2 * * *", Accounts: []string{"demo"}, Streams: all,
-			LookbackDays: 120, FullRefreshEvery: 7, Destination: warehouse,
+			LookbackDays: 120, FullRefreshEvery: 7, CatchUpDays: 3, Destination: warehouse,
 		},
 		{
 			Name: "monthly-accounting", Schedule: "0 6 1 * *", Accounts: []string{"demo"}, Streams: all,
-			LookbackDays: 120, FullRefreshEvery: 7, Destination: warehouse,
+			LookbackDays: 120, FullRefreshEvery: 7, CatchUpDays: 3, Destination: warehouse,
 			Reports: []Report{{Type: ReportAccounting, To: []string{"finance@example.com"}, Outbox: "./out/outbox"}},
 		},
 	}
@@ -227,6 +227,16 @@ func TestParseValues(t *testing.T) {
 			name: "env in an integer",
 			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    lookback_days: ${LL_DAYS:-30}\n",
 			check: func(f *File) string { return want(fmt.Sprint(f.Jobs[0].LookbackDays), "30") },
+		},
+		{
+			name: "catch_up_days 0 turns catch-up off",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    catch_up_days: 0\n",
+			check: func(f *File) string { return want(fmt.Sprint(f.Jobs[0].CatchUpDays), "0") },
+		},
+		{
+			name: "catch_up_days defaults to 3",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n",
+			check: func(f *File) string { return want(fmt.Sprint(f.Jobs[0].CatchUpDays), "3") },
 		},
 		{
 			name: "empty optional takes default",
@@ -459,6 +469,16 @@ func TestParseErrors(t *testing.T) {
 			name: "integer out of range",
 			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    lookback_days: 0\n",
 			want: []wantErr{{12, "jobs[0].lookback_days", "out of range (want 1 to 3650)"}},
+		},
+		{
+			name: "catch_up_days out of range",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    catch_up_days: 367\n",
+			want: []wantErr{{12, "jobs[0].catch_up_days", "367 is out of range (want 0 to 366)"}},
+		},
+		{
+			name: "catch_up_days negative",
+			old:  "    accounts: [a]\n", new: "    accounts: [a]\n    catch_up_days: -1\n",
+			want: []wantErr{{12, "jobs[0].catch_up_days", "-1 is out of range (want 0 to 366)"}},
 		},
 		{
 			name: "list where a string belongs",

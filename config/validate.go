@@ -338,6 +338,10 @@ func (j *Job) validate(c *checker) {
 		j.MaxRejected = big.NewRat(1, 100)
 	}
 	durationRange(c, &j.RunTimeout, time.Minute, 48*time.Hour)
+	if !c.set(&j.CatchUpDays) {
+		j.CatchUpDays = DefaultCatchUpDays
+	}
+	c.intRange(&j.CatchUpDays, 0, 366)
 }
 
 // checkStreams checks the streams and puts them in canonical order.

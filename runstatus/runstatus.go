@@ -156,17 +156,7 @@ func Of(job config.Job, runs []schemas.Run, now time.Time) ([]Status, error) {
 	var out []Status
 	for _, acct := range job.Accounts {
 		st := Status{Job: job.Name, Account: acct, LagDays: -1, Next: next}
-		var success *schemas.Run
-		for i := range runs {
-			r := &runs[i]
-			if r.Account != acct || r.Status != load.StatusSucceeded {
-				continue
-			}
-			if success == nil || r.BusinessDate.After(success.BusinessDate) ||
-				r.BusinessDate == success.BusinessDate && r.StartedAt.After(success.StartedAt) {
-				success = r
-			}
-		}
+		success := lastSuccess(runs, acct)
 		if success != nil {
 			v := FromRecord(*success)
 			st.LastSuccess = &v
@@ -181,6 +171,40 @@ func Of(job config.Job, runs []schemas.Run, now time.Time) ([]Status, error) {
 			st.LastError = &v // runs are in start order: the last one wins
 		}
 		out = append(out, st)
+	}
+	return out, nil
+}
+
+// lastSuccess returns the successful run of acct in runs with the latest
+// business date (of two, the later started); nil without one.
+func lastSuccess(runs []schemas.Run, acct string) *schemas.Run {
+	var success *schemas.Run
+	for i := range runs {
+		r := &runs[i]
+		if r.Account != acct || r.Status != load.StatusSucceeded {
+			continue
+		}
+		if success == nil || r.BusinessDate.After(success.BusinessDate) ||
+			r.BusinessDate == success.BusinessDate && r.StartedAt.After(success.StartedAt) {
+			success = r
+		}
+	}
+	return success
+}
+
+// LastSuccesses returns the last success of each account of job that has
+// one, read from etl_runs at the job's destination: what etl schedule
+// catches up from and shows in /metrics when it starts.
+func LastSuccesses(ctx context.Context, job config.Job) (map[string]scheduler.Success, error) {
+	runs, err := jobRuns(ctx, job, load.RunQuery{Job: job.Name, Status: load.StatusSucceeded})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]scheduler.Success{}
+	for _, acct := range job.Accounts {
+		if r := lastSuccess(runs, acct); r != nil {
+			out[acct] = scheduler.Success{BusinessDate: r.BusinessDate, Finished: r.FinishedAt}
+		}
 	}
 	return out, nil
 }

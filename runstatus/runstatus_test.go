@@ -70,3 +70,14 @@ func idOf(r *Run) string {
 	}
 	return r.RunID
 }
+
+// TestLastSuccessesOfANewWarehouse: a warehouse no run has written yet
+// (etl schedule's first start) has no last success, and no error.
+func TestLastSuccessesOfANewWarehouse(t *testing.T) {
+	job := config.Job{Name: "nightly", Schedule: "0 2 * * *", Timezone: time.UTC, Accounts: []string{"a"},
+		Destination: config.Destination{Type: config.DestinationLocal, Local: &config.LocalDestination{Path: t.TempDir() + "/warehouse"}}}
+	got, err := LastSuccesses(t.Context(), job)
+	if err != nil || len(got) != 0 {
+		t.Errorf("LastSuccesses = %v, %v; want none", got, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/robfig/cron/v3"
@@ -48,7 +49,7 @@ func start(t *testing.T, tick time.Duration, grace time.Duration, fn JobFunc) (s
 	t.Helper()
 	logs = &syncBuffer{}
 	s, err := New(Config{
-		Jobs:   []config.Job{{Name: "a", Schedule: "@every 1s", Timezone: time.UTC}},
+		Jobs:   []config.Job{{Name: "a", Schedule: "@every 1s", Timezone: time.UTC, Accounts: []string{"x"}}},
 		Run:    fn,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		Grace:  grace,
@@ -97,7 +98,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestFires(t *testing.T) {
 	var runs atomic.Int32
 	var gotJob atomic.Value
-	s, _, stop := start(t, 20*time.Millisecond, time.Second, func(ctx context.Context, job config.Job) error {
+	s, _, stop := start(t, 20*time.Millisecond, time.Second, func(ctx context.Context, job config.Job, _ string, _ civil.Date) error {
 		gotJob.Store(job.Name)
 		runs.Add(1)
 		return nil
@@ -120,7 +121,7 @@ func TestFires(t *testing.T) {
 func TestSkipsOverlappingRuns(t *testing.T) {
 	release := make(chan struct{})
 	var runs, concurrent, most atomic.Int32
-	s, logs, stop := start(t, 10*time.Millisecond, time.Second, func(ctx context.Context, job config.Job) error {
+	s, logs, stop := start(t, 10*time.Millisecond, time.Second, func(ctx context.Context, job config.Job, _ string, _ civil.Date) error {
 		runs.Add(1)
 		n := concurrent.Add(1)
 		defer concurrent.Add(-1)
@@ -149,7 +150,7 @@ func TestSkipsOverlappingRuns(t *testing.T) {
 // it, and the next tick runs the job again.
 func TestSurvivesPanic(t *testing.T) {
 	var runs atomic.Int32
-	s, logs, stop := start(t, 20*time.Millisecond, time.Second, func(ctx context.Context, job config.Job) error {
+	s, logs, stop := start(t, 20*time.Millisecond, time.Second, func(ctx context.Context, job config.Job, _ string, _ civil.Date) error {
 		if runs.Add(1) == 1 {
 			panic("boom")
 		}
@@ -180,8 +181,8 @@ func TestPanicDoesNotLockTheJobOut(t *testing.T) {
 		lockedIn bool // the second run happens
 	}{
 		{"scheduler entry", func(s *Scheduler, run func()) cron.Job {
-			s.cfg.Run = func(context.Context, config.Job) error { run(); return nil }
-			return &entry{s: s, job: config.Job{Name: "a"}}
+			s.cfg.Run = func(context.Context, config.Job, string, civil.Date) error { run(); return nil }
+			return &entry{s: s, job: config.Job{Name: "a", Timezone: time.UTC, Accounts: []string{"x"}}}
 		}, true},
 		{"cron Skip inside Recover (the trap)", func(_ *Scheduler, run func()) cron.Job {
 			return cron.NewChain(cron.Recover(discard), cron.SkipIfStillRunning(discard)).Then(cron.FuncJob(run))
@@ -192,7 +193,7 @@ func TestPanicDoesNotLockTheJobOut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := New(Config{Run: func(context.Context, config.Job) error { return nil }, Jobs: []config.Job{{Name: "a"}}})
+			s, err := New(Config{Run: func(context.Context, config.Job, string, civil.Date) error { return nil }, Jobs: []config.Job{{Name: "a"}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -227,7 +228,7 @@ func TestDrainsOnCancel(t *testing.T) {
 	started := make(chan struct{}, 1)
 	var runs atomic.Int32
 	var ctxErr atomic.Value
-	_, logs, stop := start(t, 20*time.Millisecond, 5*time.Second, func(ctx context.Context, job config.Job) error {
+	_, logs, stop := start(t, 20*time.Millisecond, 5*time.Second, func(ctx context.Context, job config.Job, _ string, _ civil.Date) error {
 		if runs.Add(1) > 1 {
 			return nil
 		}
@@ -258,7 +259,7 @@ func TestCancelsAfterGrace(t *testing.T) {
 	started := make(chan struct{}, 1)
 	var returned atomic.Bool
 	const grace = 150 * time.Millisecond
-	_, logs, stop := start(t, 20*time.Millisecond, grace, func(ctx context.Context, job config.Job) error {
+	_, logs, stop := start(t, 20*time.Millisecond, grace, func(ctx context.Context, job config.Job, _ string, _ civil.Date) error {
 		select {
 		case started <- struct{}{}:
 		default:
@@ -293,8 +294,8 @@ func TestHealthzAndMetrics(t *testing.T) {
 	}
 	ran := make(chan struct{}, 1)
 	s, err := New(Config{
-		Jobs: []config.Job{{Name: "nightly", Schedule: "0 2 * * *", Timezone: auckland}},
-		Run: func(context.Context, config.Job) error {
+		Jobs: []config.Job{{Name: "nightly", Schedule: "0 2 * * *", Timezone: auckland, Accounts: []string{"demo"}}},
+		Run: func(context.Context, config.Job, string, civil.Date) error {
 			select {
 			case ran <- struct{}{}:
 			default:
@@ -389,7 +390,7 @@ func TestNewRejects(t *testing.T) {
 		cfg  Config
 	}{
 		{"no JobFunc", Config{Jobs: []config.Job{{Name: "a"}}}},
-		{"duplicate job", Config{Run: func(context.Context, config.Job) error { return nil },
+		{"duplicate job", Config{Run: func(context.Context, config.Job, string, civil.Date) error { return nil },
 			Jobs: []config.Job{{Name: "a", Schedule: "@daily"}, {Name: "a", Schedule: "@daily"}}}},
 	}
 	for _, tt := range tests {

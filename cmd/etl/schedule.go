@@ -2,16 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 
+	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/jobrun"
-	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/reportjob"
+	"github.com/ledgerline/ledgerline/runstatus"
 	"github.com/ledgerline/ledgerline/scheduler"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -34,7 +34,7 @@ func (j *jobNames) Set(s string) error {
 }
 
 func (c *cli) schedule(ctx context.Context, args []string) int {
-	const synopsis = "etl schedule [-c jobs.yaml] [--addr :9090] [--grace 5m] [--job NAME]... [--lock-dir DIR]"
+	const synopsis = "etl schedule [-c jobs.yaml] [--addr :9090] [--grace 5m] [--job NAME]... [--run-now JOB]... [--lock-dir DIR]"
 	fs := c.flagSet("schedule", synopsis)
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	addr := fs.String("addr", "", "serve /healthz and /metrics on `address`, e.g. :9090 (default: nowhere)")
@@ -42,6 +42,8 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
 	var only jobNames
 	fs.Var(&only, "job", "schedule only the job `name` (repeatable; default: every job)")
+	var runNow jobNames
+	fs.Var(&runNow, "run-now", "at start, after its catch-up, run the job `name` for yesterday (repeatable)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -82,22 +84,9 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 	}
 	r := c.runner(log, *lockDirFlag, "etl schedule")
 	r.Metrics = metrics
-	run := func(ctx context.Context, job config.Job) error {
-		date := pipeline.Yesterday(job, c.clock())
-		var errs []error
-		for _, name := range job.Accounts {
-			acct, _ := f.Account(name) // validated by config.Load
-			if _, err := r.RunLocked(ctx, job, acct, date); err != nil {
-				errs = append(errs, fmt.Errorf("account %s, date %s: %w", acct.Name, date, err))
-				continue
-			}
-			if err := c.jobReports(ctx, log, job, acct, date, reportjob.Dir("", f)); err != nil {
-				errs = append(errs, fmt.Errorf("account %s: accounting report: %w", acct.Name, err))
-			}
-		}
-		return errors.Join(errs...)
-	}
-	s, err := scheduler.New(scheduler.Config{Jobs: jobs, Run: run, Logger: log, Grace: *grace, Addr: *addr, Registry: reg, Parse: c.scheduleParse})
+	lock, run := c.scheduleFuncs(f, r, log)
+	s, err := scheduler.New(scheduler.Config{Jobs: jobs, Run: run, Lock: lock, History: runstatus.LastSuccesses, Metrics: metrics,
+		RunNow: runNow, Now: c.clock, Logger: log, Grace: *grace, Addr: *addr, Registry: reg, Parse: c.scheduleParse})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "etl schedule: %v\n", err)
 		return exitUsage
@@ -107,4 +96,29 @@ func (c *cli) schedule(ctx context.Context, args []string) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// scheduleFuncs returns what etl schedule runs with: the run lock of a job
+// and account, and a run of a job on an account for a date (then its
+// reports), by r.
+func (c *cli) scheduleFuncs(f *config.File, r jobrun.Runner, log *slog.Logger) (scheduler.LockFunc, scheduler.JobFunc) {
+	lock := func(job config.Job, account string) (func(), error) {
+		acct, _ := f.Account(account) // validated by config.Load
+		l, err := r.Lock(job, acct)
+		if err != nil {
+			return nil, err
+		}
+		return func() { l.Release() }, nil
+	}
+	run := func(ctx context.Context, job config.Job, account string, date civil.Date) error {
+		acct, _ := f.Account(account)
+		if _, err := r.Run(ctx, job, acct, date); err != nil {
+			return err
+		}
+		if err := c.jobReports(ctx, log, job, acct, date, reportjob.Dir("", f)); err != nil {
+			return fmt.Errorf("accounting report: %w", err)
+		}
+		return nil
+	}
+	return lock, run
 }

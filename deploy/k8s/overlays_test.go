@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/pipeline"
 	"github.com/ledgerline/ledgerline/progress"
@@ -565,7 +566,7 @@ func exportedMetrics(t *testing.T) []string {
 	m.RunDone("nightly", "acme", pipeline.Summary{}, errors.New("failed"), end)
 	m.Observer("nightly").Page("acme", "orders", 1)
 	if _, err := scheduler.New(scheduler.Config{Jobs: []config.Job{{Name: "nightly", Schedule: "@daily", Timezone: time.UTC}}, Registry: reg,
-		Run: func(context.Context, config.Job) error { return nil }}); err != nil {
+		Run: func(context.Context, config.Job, string, civil.Date) error { return nil }}); err != nil {
 		t.Fatal(err)
 	}
 	mfs, err := reg.Gather()
