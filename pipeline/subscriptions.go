@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/civil"
@@ -119,7 +120,9 @@ func (s *subscriptionSpill) add(row *schemas.Subscription) error {
 	if _, err := s.w.Write(b); err != nil {
 		return fmt.Errorf("subscriptions spill file: %w", err)
 	}
-	s.index[row.SubscriptionReference] = int32(len(s.order))
+	// A decoded string may share the page's buffer: a key kept for the
+	// run must not keep the page.
+	s.index[strings.Clone(row.SubscriptionReference)] = int32(len(s.order))
 	s.order = append(s.order, spilled{off: s.off, size: int32(len(b))})
 	s.off += int64(len(b))
 	return nil
