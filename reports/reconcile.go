@@ -377,7 +377,9 @@ func currencyReads(statuses []string) []summaryRead {
 }
 
 // summarySheetFigures reads the Summary's totals: summaryReads and, for
-// each currency, currencyReads.
+// each currency, currencyReads. (Long: one straight pass over the sheet's
+// rows, each kind of row read in place; split up it would pass the state
+// of the pass around.)
 func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figures, error) {
 	summary := newFigures()
 	summary.hasDisputes, summary.hasFees = true, true
