@@ -39,7 +39,7 @@ func (j Job) Narrow(accounts, streams []string) (Job, error) {
 				case !slices.Contains(AllStreams(), s):
 					return Job{}, fmt.Errorf("unknown stream %q%s", s, hint(s, AllStreams()))
 				case !slices.Contains(j.Streams, s):
-					return Job{}, fmt.Errorf("job %s does not extract stream %s (its streams: %s)", j.Name, s, oneOf(j.Streams))
+					return Job{}, fmt.Errorf("job %s does not extract stream %s (its streams: %s)", j.Name, s, strings.Join(j.Streams, ", "))
 				}
 				want = append(want, s)
 			}

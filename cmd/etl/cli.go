@@ -362,10 +362,9 @@ func printSummary(w io.Writer, s pipeline.Summary, narrowed bool) {
 // reporting zone, before or after the window.
 func outsideLine(s pipeline.Summary) string {
 	from, to := s.Window[0], s.Window[1]
-	return fmt.Sprintf("orders outside the window: %s, read but not stored: dated before %s or after %s; "+
-		"the searches reach a day past each end (API days %s..%s: the API's time zone is not the reporting one, "+
-		"and each day's search also asks for the next day); the run whose window holds their date stores them",
-		progress.Count(s.Skipped), from, to, from.AddDays(-1), to.AddDays(2))
+	return fmt.Sprintf("orders outside the window: %s (read, not stored: the day searches, %s..%s, each also asking for the next day, "+
+		"returned them dated before %s or after %s; a run whose window holds their date stores them)",
+		progress.Count(s.Skipped), from.AddDays(-1), to.AddDays(1), from, to)
 }
 
 func count(n int) string { return progress.Count(int64(n)) }

@@ -126,7 +126,7 @@ func TestRunPrintsSummaryAndIsRepeatable(t *testing.T) {
 		}
 		summaries = append(summaries, out.String())
 	}
-	rows := regexp.MustCompile(`(?m)^\s*(orders|order_items|subscriptions|total)\s+(\d+)\s+(\d+)`)
+	rows := regexp.MustCompile(`(?m)^\s*(orders|order_items|subscriptions|total)\s+([\d,]+)\s+([\d,]+)`)
 	first, second := rows.FindAllString(summaries[0], -1), rows.FindAllString(summaries[1], -1)
 	if len(first) != 4 || strings.Join(first, "\n") != strings.Join(second, "\n") {
 		t.Fatalf("summaries differ or lack tables:\n%s\n%s", summaries[0], summaries[1])
