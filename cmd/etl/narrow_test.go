@@ -2,10 +2,12 @@ package main
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/hex"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -211,4 +213,63 @@ func readOrderRefs(t *testing.T, warehouse string) map[string]bool {
 		t.Fatal(err)
 	}
 	return refs
+}
+
+// TestBackfillAccounts: --account is repeatable on etl backfill too, and
+// runs the named accounts, in the job's order.
+func TestBackfillAccounts(t *testing.T) {
+	three := strings.Replace(twoAccounts, "accounts: [demo]", "accounts: [demo, second]", 1)
+	path, _ := writeConfig(t, three)
+	tests := []struct {
+		name     string
+		accounts []string
+		want     string
+	}{
+		{"one", []string{"--account", "second"}, "second"},
+		{"both, in the job's order", []string{"--account", "second", "--account", "demo"}, "demo second"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"backfill", "nightly", "-c", path, "--from", "2025-03-01", "--to", "2025-03-01", "--force", "--json"}, tt.accounts...)
+			out, _ := runCLI(t, exitOK, args...)
+			var doc backfillDocJSON
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, task := range doc.Tasks {
+				got = append(got, task.Account)
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("accounts run %v, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunJSONTables: etl run --json carries the same counts as the text
+// summary (TestRunSummaryLines' first run).
+func TestRunJSONTables(t *testing.T) {
+	path, _ := writeConfig(t, allStreams)
+	out, _ := runCLI(t, exitOK, "run", "nightly", "-c", path, "--date", "2025-03-31", "--json")
+	var doc runDocJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Runs) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	r := doc.Runs[0]
+	want := []tableJSON{
+		{"chargeback_rates", 1, 1, 1, 0, 0},
+		{"chargebacks", 13, 13, 11, 0, 0},
+		{"order_items", 934, 898, 31, 0, 0},
+		{"orders", 659, 636, 31, 0, 0},
+		{"subscriptions", 1566, 1566, 1, 0, 0},
+	}
+	if !reflect.DeepEqual(r.Tables, want) || r.OutsideWindow != 23 || strings.Join(r.Streams, ",") != "orders,subscriptions,chargebacks" {
+		t.Errorf("tables %+v, outside %d, streams %v", r.Tables, r.OutsideWindow, r.Streams)
+	}
+	for _, key := range []string{`"rows_read": 659`, `"rows_written": 636`, `"partitions_written": 31`, `"partitions_unchanged": 0`, `"partitions_emptied": 0`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("JSON lacks %s: %s", key, out)
+		}
+	}
 }
