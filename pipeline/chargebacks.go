@@ -59,6 +59,8 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 	if err != nil {
 		return fmt.Errorf("account %s: chargebacks: %w", r.Account.Name, err)
 	}
+	parts.read[cbt.Name] += int64(len(rows))
+	parts.read[ratesT.Name] += int64(len(rates))
 	fresh := map[civil.Date][]any{}
 	for i := range rows {
 		fresh[rows[i].OpenedOn] = append(fresh[rows[i].OpenedOn], &rows[i])
@@ -73,7 +75,8 @@ func (r *Run) chargebacks(ctx context.Context, cb *transform.Chargebacks, parts 
 			continue
 		}
 		if len(fresh[d]) == 0 {
-			if err := parts.clearUnwritten(ctx, cbt, d); err != nil {
+			// Not the same rows, and none now: the partition had some.
+			if err := parts.clearUnwritten(ctx, cbt, d, true); err != nil {
 				return err
 			}
 			continue

@@ -67,8 +67,8 @@ func TestOlderRunKeepsLaterHistory(t *testing.T) {
 		}
 	}
 	for _, ts := range s.Tables {
-		if ts.Table == "chargebacks" && ts.Cleared != 0 {
-			t.Errorf("the run of %s cleared %d chargebacks partitions", early, ts.Cleared)
+		if ts.Table == "chargebacks" && ts.Emptied != 0 {
+			t.Errorf("the run of %s cleared %d chargebacks partitions", early, ts.Emptied)
 		}
 	}
 	if got := readRates(t, root)[march]; got != rates[march] {

@@ -40,7 +40,9 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 	// The search of API day D reads API days D and D+1, whose orders fall
 	// on reporting dates from D-1 on; later searches start at D+1, so
 	// dates before D are final once D is written.
-	finished := func(day civil.Date) error { return parts.closeBefore(day) }
+	finished := func(day civil.Date) error {
+		return parts.closeBefore(day, schemas.Orders().Name, schemas.OrderItems().Name)
+	}
 	err := inOrder(ctx, from.AddDays(-1), to.AddDays(1), r.Account.Concurrency, fetch, write, finished)
 	conv.Rounded += rounded.Load()
 	return err
@@ -60,7 +62,7 @@ type orderRecord struct {
 	fields fieldMask
 	kind   recordKind
 	date   civil.Date // reporting date; zero for a rejected record
-	items  int        // the row's items, in orderBatch.items
+	items  int        // the row's items, in orderBatch.items for a row
 }
 
 type recordKind uint8
@@ -88,12 +90,12 @@ func (r *Run) convertPage(c *transform.Converter, w extract.Window, p extract.Pa
 			continue
 		}
 		rec.date = row.OrderDate
+		rec.items = len(rowItems)
 		if row.OrderDate.Before(from) || row.OrderDate.After(to) {
 			rec.kind = recordOutside
 			b.recs = append(b.recs, rec)
 			continue
 		}
-		rec.items = len(rowItems)
 		b.recs = append(b.recs, rec)
 		b.orders = append(b.orders, row)
 		b.items = append(b.items, rowItems...)
@@ -143,6 +145,8 @@ func (r *Run) writeBatch(ctx context.Context, parts *partitions, rej *rejects, c
 		}
 		if !again {
 			counts.add(rec.fields)
+			parts.read[orders.Name]++
+			parts.read[items.Name] += int64(rec.items)
 		}
 	}
 	if r.Observer != nil {

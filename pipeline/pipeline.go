@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -60,10 +61,19 @@ type Summary struct {
 	Job     string
 	Account string
 	Date    civil.Date
-	Window  [2]civil.Date // reporting dates of the orders window, inclusive
+	// Streams are the streams the run extracted: the job's, or those a
+	// narrowed run (etl run --stream) asked for.
+	Streams []string
+	// Window is the reporting dates of the orders window, inclusive; zero
+	// when the run did not extract orders.
+	Window  [2]civil.Date
 	Tables  []TableSummary
 	Rounded int64 // amounts rounded to six decimals
-	Skipped int64 // orders outside the window, left to the run that covers their date
+	// Skipped counts the orders, once per RefNo, that the searches of the
+	// window's API days returned dated (in the reporting zone) before or
+	// after the window: read, not stored, left to the run that covers
+	// their date (orders.go says why the searches reach past the window).
+	Skipped int64
 	// Rejected counts records that failed validation, by stream; they are
 	// in the rejected_rows table.
 	Rejected map[string]int64
@@ -82,13 +92,21 @@ type Summary struct {
 // TableSummary counts one table's output of a run.
 type TableSummary struct {
 	Table string
-	Rows  int64
-	// Files is the number of partitions written; Cleared the number that
-	// the run emptied because the API no longer has rows for them.
+	// Read is the rows the run got for the table: the distinct records
+	// the API returned (orders: in the window or not, rejected or not;
+	// order_items: the items of those orders), or, for the tables it
+	// computes (chargebacks, chargeback_rates, rejected_rows), the rows it
+	// computed. Rows is the rows it wrote, in the partitions it replaced.
+	Read int64
+	Rows int64
+	// Files is the number of partitions written; Emptied the number of
+	// committed partitions the run replaced with nothing because the API
+	// no longer has rows for them. A partition that did not exist is
+	// never counted as emptied.
 	Files   int
-	Cleared int
+	Emptied int
 	// Unchanged is the number of partitions left as they were because the
-	// run would have written the same rows (chargebacks).
+	// run would have written the same rows (chargebacks, complete rates).
 	Unchanged int
 }
 
@@ -126,7 +144,10 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 			"month", feeFrom.String()[:7])
 		from = feeFrom
 	}
-	s = Summary{RunID: r.ID, Job: r.Job.Name, Account: r.Account.Name, Date: r.Date, Window: [2]civil.Date{from, to}, StartedAt: started}
+	s = Summary{RunID: r.ID, Job: r.Job.Name, Account: r.Account.Name, Date: r.Date, Streams: r.Job.Streams, StartedAt: started}
+	if r.Job.HasStream(extract.StreamOrders) {
+		s.Window = [2]civil.Date{from, to}
+	}
 	conv := &transform.Converter{
 		MerchantCode: r.Account.MerchantCode,
 		SourceAPI:    r.Source.API(),
@@ -152,7 +173,14 @@ func (r *Run) Execute(ctx context.Context) (s Summary, err error) {
 		}
 	}
 	rej := &rejects{run: r, counts: map[string]int64{}}
+	kept, err := r.otherRejects(ctx)
+	if err != nil {
+		return s, err
+	}
 	if err := r.streams(ctx, log, conv, parts, rej, &s); err != nil {
+		return s, err
+	}
+	if err := kept.write(ctx, parts); err != nil {
 		return s, err
 	}
 	s.Rejected = rej.counts
@@ -211,8 +239,7 @@ func (r *Run) streams(ctx context.Context, log *slog.Logger, conv *transform.Con
 			return err
 		}
 	}
-	// The run's rejects replace those of any earlier run of the date.
-	return parts.clearUnwritten(ctx, schemas.RejectedRows(), r.Date)
+	return nil
 }
 
 // orderStream writes the orders and items of the window, and replaces
@@ -227,8 +254,12 @@ func (r *Run) orderStream(ctx context.Context, conv *transform.Converter, parts 
 	}
 	// A day with no orders must still replace what an earlier run wrote.
 	for _, t := range []schemas.Table{schemas.Orders(), schemas.OrderItems()} {
+		committed, err := r.committedDates(ctx, t, parts.unwritten(t, from, to))
+		if err != nil {
+			return err
+		}
 		for d := from; !d.After(to); d = d.AddDays(1) {
-			if err := parts.clearUnwritten(ctx, t, d); err != nil {
+			if err := parts.clearUnwritten(ctx, t, d, committed[d]); err != nil {
 				return err
 			}
 		}
@@ -361,9 +392,10 @@ type partitions struct {
 	dest load.Destination
 	open map[partKey]load.PartitionWriter
 	done map[partKey]bool // finished or cleared
-	rows map[string]int64
-	// files and cleared count partitions per table.
-	files, cleared, unchanged map[string]int
+	// read and rows count rows per table, read and written (TableSummary).
+	read, rows map[string]int64
+	// files, emptied and unchanged count partitions per table.
+	files, emptied, unchanged map[string]int
 }
 
 type partKey struct {
@@ -373,7 +405,7 @@ type partKey struct {
 
 func newPartitions(dest load.Destination) *partitions {
 	return &partitions{dest: dest, open: map[partKey]load.PartitionWriter{}, done: map[partKey]bool{},
-		rows: map[string]int64{}, files: map[string]int{}, cleared: map[string]int{}, unchanged: map[string]int{}}
+		read: map[string]int64{}, rows: map[string]int64{}, files: map[string]int{}, emptied: map[string]int{}, unchanged: map[string]int{}}
 }
 
 func (p *partitions) write(ctx context.Context, t schemas.Table, date civil.Date, row any) error {
@@ -407,10 +439,11 @@ func (p *partitions) finish(k partKey) error {
 	return nil
 }
 
-// closeBefore finishes the open partitions dated before d.
-func (p *partitions) closeBefore(d civil.Date) error {
+// closeBefore finishes the open partitions of the named tables dated
+// before d.
+func (p *partitions) closeBefore(d civil.Date, tables ...string) error {
 	for k := range p.open {
-		if k.date.Before(d) {
+		if k.date.Before(d) && slices.Contains(tables, k.table) {
 			if err := p.finish(k); err != nil {
 				return err
 			}
@@ -427,14 +460,32 @@ func (p *partitions) closeAll() error {
 	return errors.Join(errs...)
 }
 
-// clearUnwritten replaces a partition that received no rows with nothing.
-func (p *partitions) clearUnwritten(ctx context.Context, t schemas.Table, d civil.Date) error {
+// unwritten returns the dates from from to to of t's partitions that
+// received no rows.
+func (p *partitions) unwritten(t schemas.Table, from, to civil.Date) []civil.Date {
+	var out []civil.Date
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		k := partKey{t.Name, d}
+		if _, ok := p.open[k]; !ok && !p.done[k] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// clearUnwritten replaces a partition that received no rows with nothing;
+// committed says whether it holds rows now, to count it as emptied.
+func (p *partitions) clearUnwritten(ctx context.Context, t schemas.Table, d civil.Date, committed bool) error {
 	k := partKey{t.Name, d}
 	if _, ok := p.open[k]; ok || p.done[k] {
 		return nil
 	}
 	p.done[k] = true
-	p.cleared[t.Name]++
+	if committed {
+		p.emptied[t.Name]++
+	}
+	// Cleared even when not committed: the reader may not know (no
+	// Warehouse), and clearing nothing changes nothing.
 	if err := p.dest.Clear(ctx, t, d); err != nil {
 		return fmt.Errorf("clear %s partition %s: %w", t.Name, d, err)
 	}
@@ -444,15 +495,18 @@ func (p *partitions) clearUnwritten(ctx context.Context, t schemas.Table, d civi
 // summary counts the run's output by table.
 func (p *partitions) summary() []TableSummary {
 	names := map[string]bool{}
-	for _, m := range []map[string]int{p.files, p.cleared, p.unchanged} {
+	for _, m := range []map[string]int{p.files, p.emptied, p.unchanged} {
 		for name := range m {
 			names[name] = true
 		}
 	}
+	for name := range p.read {
+		names[name] = true
+	}
 	var out []TableSummary
 	for name := range names {
-		out = append(out, TableSummary{Table: name, Rows: p.rows[name], Files: p.files[name],
-			Cleared: p.cleared[name], Unchanged: p.unchanged[name]})
+		out = append(out, TableSummary{Table: name, Read: p.read[name], Rows: p.rows[name], Files: p.files[name],
+			Emptied: p.emptied[name], Unchanged: p.unchanged[name]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Table < out[j].Table })
 	return out

@@ -219,8 +219,8 @@ func TestRunClearsVanishedDays(t *testing.T) {
 		t.Errorf("window = %s..%s", from, to)
 	}
 	for _, ts := range s.Tables {
-		if ts.Table == "orders" && ts.Cleared != 31 {
-			t.Errorf("orders cleared = %d, want 31", ts.Cleared)
+		if ts.Table == "orders" && ts.Emptied != 31 {
+			t.Errorf("orders emptied = %d, want 31", ts.Emptied)
 		}
 	}
 }

@@ -71,6 +71,7 @@ func (r *rejects) add(ctx context.Context, parts *partitions, stream string, rec
 		if err := parts.write(ctx, t, r.run.Date, &row); err != nil {
 			return err
 		}
+		parts.read[t.Name]++
 		r.counts[stream]++
 		if r.first[stream] == nil {
 			r.first[stream] = e

@@ -43,6 +43,9 @@ type subscriptionRead struct {
 	latest civil.Date // the latest business date read; zero if none
 	full   bool
 	filter extract.SubscriptionFilter
+	// lastFull is the business date of the latest full read before this
+	// run's; zero if none.
+	lastFull civil.Date
 }
 
 // planSubscriptionRead reads subscription_reads (one request) and decides
@@ -56,15 +59,15 @@ func (r *Run) planSubscriptionRead(ctx context.Context) (subscriptionRead, error
 		if sr.BusinessDate.After(latest) || (sr.BusinessDate == latest && sr.ReadAt.After(lastAt)) {
 			latest, lastAt = sr.BusinessDate, sr.ReadAt
 		}
-		if sr.Full && sr.BusinessDate.After(lastFull) {
-			lastFull = sr.BusinessDate
+		if sr.LastFullRefresh.After(lastFull) {
+			lastFull = sr.LastFullRefresh
 		}
 		return nil
 	})
 	if err != nil {
 		return subscriptionRead{}, fmt.Errorf("reading %s: %w", t.Name, err)
 	}
-	plan := subscriptionRead{latest: latest}
+	plan := subscriptionRead{latest: latest, lastFull: lastFull}
 	switch {
 	case !latest.IsZero() && r.Date.Before(latest):
 		plan.skip = true
@@ -181,6 +184,7 @@ func (r *Run) readSubscriptions(ctx context.Context, plan subscriptionRead, conv
 				return err
 			}
 		}
+		parts.read[schemas.SubscriptionHistory().Name] += int64(len(p.Items))
 		if r.Observer != nil {
 			r.Observer.Page(r.Account.Name, extract.StreamSubscriptions, len(p.Items))
 		}
@@ -204,9 +208,11 @@ func (r *Run) mergeSubscriptions(ctx context.Context, plan subscriptionRead, spi
 	t := schemas.SubscriptionHistory()
 	open := schemas.OpenValidTo()
 	var read schemas.Subscription
+	committed := false // the merchant has current versions
 	span := load.Span{Merchant: r.Account.MerchantCode, From: r.Date}
 	err = load.ReadSpan(ctx, r.Warehouse, t, span, func(row any) error {
 		cur := row.(*schemas.Subscription)
+		committed = committed || cur.ValidTo == open
 		if cur.ValidTo != open {
 			return parts.write(ctx, t, cur.ValidTo, cur) // closed by an earlier run of the date
 		}
@@ -261,7 +267,7 @@ func (r *Run) mergeSubscriptions(ctx context.Context, plan subscriptionRead, spi
 		}
 	}
 	// No current version left must still replace the committed ones.
-	return added, closed, parts.clearUnwritten(ctx, t, open)
+	return added, closed, parts.clearUnwritten(ctx, t, open, committed)
 }
 
 // subscriptionHistory reads the subscriptions and merges them into the
@@ -293,7 +299,10 @@ func (r *Run) subscriptionHistory(ctx context.Context, log *slog.Logger, conv *t
 	}
 	log.Info("subscription history merged", "read", len(spill.order), "new_versions", added, "closed", closed)
 	rec := schemas.SubscriptionRead{MerchantCode: r.Account.MerchantCode, BusinessDate: r.Date, RunID: r.ID, ReadAt: readAt,
-		Full: plan.full, Read: int64(len(spill.order)), NewVersions: added, Closed: closed}
+		Full: plan.full, Read: int64(len(spill.order)), NewVersions: added, Closed: closed, LastFullRefresh: plan.lastFull}
+	if plan.full {
+		rec.LastFullRefresh = r.Date
+	}
 	if !plan.full {
 		d := plan.filter.ModifiedAfter
 		rec.ModifiedAfter = &d

@@ -123,6 +123,9 @@ type SubscriptionRead struct {
 	Read          int64       `col:"records_read" desc:"Subscriptions the API returned."`
 	NewVersions   int64       `col:"new_versions" desc:"Versions the run added to subscription_history: new subscriptions and changes."`
 	Closed        int64       `col:"closed" desc:"Versions the run closed: changed, or gone from a full refresh."`
+	// LastFullRefresh carries the last full read forward, so that a rerun
+	// of the date of a full read, which replaces its row, keeps it known.
+	LastFullRefresh civil.Date `col:"last_full_refresh" desc:"Business date of the latest full read as of this one (this one's, when full)."`
 }
 
 // Chargeback is a row of the chargebacks table: one disputed order and the

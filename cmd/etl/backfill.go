@@ -18,7 +18,7 @@ import (
 	"github.com/ledgerline/ledgerline/runlock"
 )
 
-const backfillSynopsis = "etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [--keep-going] [--account NAME] [--json] [-c jobs.yaml]"
+const backfillSynopsis = "etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [--keep-going] [--account NAME]... [--json] [-c jobs.yaml]"
 
 // backfillCmd is one etl backfill: the backfill and how it runs and
 // prints.
@@ -38,9 +38,10 @@ type backfillCmd struct {
 
 // backfillFlags are the flags of etl backfill.
 type backfillFlags struct {
-	path, from, to, account, lockDir, pushgateway string
-	parallel                                      int
-	force, keepGoing, json                        bool
+	path, from, to, lockDir, pushgateway string
+	accounts                             jobNames // the repeatable string flag of etl schedule
+	parallel                             int
+	force, keepGoing, json               bool
 }
 
 func (c *cli) backfill(ctx context.Context, args []string) int {
@@ -62,7 +63,7 @@ func (c *cli) parseBackfill(ctx context.Context, args []string) (*backfillCmd, i
 	fs.IntVar(&fl.parallel, "parallel", 1, "accounts to run at once (`N`); the dates of one account always run one at a time, in order")
 	fs.BoolVar(&fl.force, "force", false, "rerun dates that already succeeded (default: skip them, as recorded in etl_runs)")
 	fs.BoolVar(&fl.keepGoing, "keep-going", false, "after a failed date of an account, go on with its later ones (default: start no more)")
-	fs.StringVar(&fl.account, "account", "", "run only the account `name` (default: every account of the job)")
+	fs.Var(&fl.accounts, "account", "run only the account `name`, one of the job's (repeatable; default: every account of the job)")
 	fs.StringVar(&fl.lockDir, "lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
 	fs.StringVar(&fl.pushgateway, "pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL` at the end")
 	fs.BoolVar(&fl.json, "json", false, "print the summary as one JSON document on stdout (the lines per date go to stderr)")
@@ -131,17 +132,15 @@ func (c *cli) backfillJob(b *backfill.Backfill, f *config.File, name string, fl 
 		fmt.Fprintf(c.stderr, "etl backfill: --to %s is after yesterday (%s in %s): that day is not over\n", b.To, y, job.Timezone)
 		return false
 	}
+	job, err := job.Narrow(fl.accounts, nil)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "etl backfill: %v\n", err)
+		return false
+	}
 	b.Job = job
 	for _, name := range job.Accounts {
-		if fl.account != "" && name != fl.account {
-			continue
-		}
 		acct, _ := f.Account(name) // validated by config.Load
 		b.Accounts = append(b.Accounts, acct)
-	}
-	if len(b.Accounts) == 0 {
-		fmt.Fprintf(c.stderr, "etl backfill: job %s has no account %q\n", job.Name, fl.account)
-		return false
 	}
 	return true
 }

@@ -278,7 +278,8 @@ func TestBackfillUsage(t *testing.T) {
 		{"reversed", []string{"nightly", "-c", path, "--from", "2025-03-02", "--to", "2025-03-01"}, exitUsage, "is before --from"},
 		{"not over", []string{"nightly", "-c", path, "--from", "2025-03-30", "--to", "2025-04-01"}, exitUsage, "is after yesterday (2025-03-31 in UTC)"},
 		{"parallel", []string{"nightly", "-c", path, "--from", "2025-03-01", "--to", "2025-03-02", "--parallel", "0"}, exitUsage, "want 1 to 64"},
-		{"unknown account", []string{"nightly", "-c", path, "--from", "2025-03-01", "--to", "2025-03-02", "--account", "x"}, exitUsage, `no account "x"`},
+		{"unknown account", []string{"nightly", "-c", path, "--from", "2025-03-01", "--to", "2025-03-02", "--account", "x"}, exitUsage, `etl backfill: job nightly has no account "x" (want demo)`},
+		{"misspelt account", []string{"nightly", "-c", path, "--from", "2025-03-01", "--to", "2025-03-02", "--account", "demp"}, exitUsage, `job nightly has no account "demp" (did you mean demo?)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,8 +42,8 @@ const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
 Usage:
   etl validate [-c jobs.yaml]                      check the configuration
   etl check [-c jobs.yaml] [ACCOUNT...]            read-only checks of each account's API before the first night
-  etl run JOB [--date YYYY-MM-DD] [--json] [-c jobs.yaml]
-                                                   run a job for one business date
+  etl run JOB [--date YYYY-MM-DD] [--account NAME]... [--stream STREAMS]... [--json] [-c jobs.yaml]
+                                                   run a job (or some of its accounts and streams) for one business date
   etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [--json] [-c jobs.yaml]
                                                    run a job for every date of a range; resumable
   etl schedule [-c jobs.yaml] [--addr :9090]       run every job on its schedule until SIGTERM
@@ -188,14 +188,20 @@ func (c *cli) clock() time.Time {
 	return time.Now()
 }
 
+const runSynopsis = "etl run JOB [--date YYYY-MM-DD] [--account NAME]... [--stream STREAMS]... [--json] [-c jobs.yaml]"
+
 func (c *cli) run(ctx context.Context, args []string) (code int) {
-	fs := c.flagSet("run", "etl run JOB [--date YYYY-MM-DD] [--json] [-c jobs.yaml]")
+	fs := c.flagSet("run", runSynopsis)
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	dateFlag := fs.String("date", "", "business `date` to run (default: yesterday in the job's time zone)")
 	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
 	pushgateway := fs.String("pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL`")
 	reportsDir := reportsDirFlag(fs)
 	asJSON := fs.Bool("json", false, "print the summary as one JSON document on stdout (the rest goes to stderr)")
+	// jobNames is the repeatable string flag of etl schedule.
+	var accounts, streams jobNames
+	fs.Var(&accounts, "account", "run only the account `name`, one of the job's (repeatable; default: every account of the job)")
+	fs.Var(&streams, "stream", "run only the `streams` named, among the job's: orders, subscriptions, chargebacks (repeatable or comma-separated; chargebacks need orders; default: the job's streams)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -225,6 +231,10 @@ func (c *cli) run(ctx context.Context, args []string) (code int) {
 		fmt.Fprintf(c.stderr, "etl run: no job %q in %s\n", pos[0], *path)
 		return exitUsage
 	}
+	if job, err = job.Narrow(accounts, streams); err != nil {
+		fmt.Fprintf(c.stderr, "etl run: %v\n", err)
+		return exitUsage
+	}
 	date, ok := c.runDate(job, *dateFlag)
 	if !ok {
 		return exitUsage
@@ -238,7 +248,8 @@ func (c *cli) run(ctx context.Context, args []string) (code int) {
 			}
 		}()
 	}
-	opts := runOptions{lockDir: *lockDirFlag, pushgateway: *pushgateway, reportsDir: reportjob.Dir(*reportsDir, f), json: *asJSON}
+	opts := runOptions{lockDir: *lockDirFlag, pushgateway: *pushgateway, reportsDir: reportjob.Dir(*reportsDir, f), json: *asJSON,
+		narrowed: len(streams) > 0}
 	for _, name := range job.Accounts {
 		acct, _ := f.Account(name) // validated by config.Load
 		s, rc := c.runAccount(ctx, job, acct, date, opts)
@@ -254,6 +265,8 @@ func (c *cli) run(ctx context.Context, args []string) (code int) {
 type runOptions struct {
 	lockDir, pushgateway, reportsDir string
 	json                             bool
+	// narrowed: --stream named the streams to run.
+	narrowed bool
 }
 
 // runAccount runs job for acct on date, prints its summary (unless JSON)
@@ -289,7 +302,7 @@ func (c *cli) runAccount(ctx context.Context, job config.Job, acct config.Accoun
 		return out, exitFailed
 	}
 	if !o.json {
-		printSummary(c.stdout, s)
+		printSummary(c.stdout, s, o.narrowed)
 	}
 	if err := c.jobReports(ctx, r.Log, job, acct, date, o.reportsDir); err != nil {
 		fmt.Fprintf(c.stderr, "etl run: job %s, account %s: accounting report: %v\n", job.Name, acct.Name, err)
@@ -298,25 +311,38 @@ func (c *cli) runAccount(ctx context.Context, job config.Job, acct config.Accoun
 	return out, exitOK
 }
 
-func printSummary(w io.Writer, s pipeline.Summary) {
-	fmt.Fprintf(w, "run %s: job %s, account %s, date %s, orders window %s..%s\n",
-		s.RunID, s.Job, s.Account, s.Date, s.Window[0], s.Window[1])
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\trows\tfiles\tcleared\tunchanged\t")
-	var rows int64
-	var files int
-	for _, t := range s.Tables {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", t.Table, t.Rows, t.Files, t.Cleared, t.Unchanged)
-		rows += t.Rows
-		files += t.Files
+// printSummary prints what a run did: a line naming it, a table of rows
+// read and written and partitions written, unchanged and emptied per
+// table, what the orders outside the window are, and anything skipped or
+// incomplete. narrowed says the run was narrowed to some streams.
+func printSummary(w io.Writer, s pipeline.Summary, narrowed bool) {
+	head := fmt.Sprintf("run %s: job %s, account %s, date %s", s.RunID, s.Job, s.Account, s.Date)
+	if !s.Window[0].IsZero() {
+		head += fmt.Sprintf(", orders window %s..%s", s.Window[0], s.Window[1])
 	}
-	fmt.Fprintf(tw, "total\t%d\t%d\t\t\t\n", rows, files)
+	if narrowed {
+		head += ", streams " + strings.Join(s.Streams, ", ")
+	}
+	fmt.Fprintln(w, head)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "table\trows read\trows written\tpartitions written\tunchanged\temptied\t")
+	var total pipeline.TableSummary
+	for _, t := range s.Tables {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", t.Table, progress.Count(t.Read), progress.Count(t.Rows),
+			count(t.Files), count(t.Unchanged), count(t.Emptied))
+		total.Read, total.Rows = total.Read+t.Read, total.Rows+t.Rows
+		total.Files, total.Unchanged, total.Emptied = total.Files+t.Files, total.Unchanged+t.Unchanged, total.Emptied+t.Emptied
+	}
+	fmt.Fprintf(tw, "total\t%s\t%s\t%s\t%s\t%s\t\n", progress.Count(total.Read), progress.Count(total.Rows),
+		count(total.Files), count(total.Unchanged), count(total.Emptied))
 	tw.Flush()
-	fmt.Fprintf(w, "duration %s; amounts rounded to 6 decimals: %d; orders outside the window: %d\n",
-		s.Duration.Round(time.Millisecond), s.Rounded, s.Skipped)
+	if !s.Window[0].IsZero() {
+		fmt.Fprintln(w, outsideLine(s))
+	}
+	fmt.Fprintf(w, "duration %s; amounts rounded to 6 decimals: %s\n", s.Duration.Round(time.Millisecond), progress.Count(s.Rounded))
 	for _, stream := range slices.Sorted(maps.Keys(s.Rejected)) {
 		if n := s.Rejected[stream]; n > 0 {
-			fmt.Fprintf(w, "stream %s: %d records failed validation; they are in rejected_rows\n", stream, n)
+			fmt.Fprintf(w, "stream %s: %s records failed validation; they are in rejected_rows\n", stream, progress.Count(n))
 		}
 	}
 	for _, stream := range s.Unsupported {
@@ -329,6 +355,19 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 		fmt.Fprintf(w, "field coverage under 100%%: %s\n", line)
 	}
 }
+
+// outsideLine explains the orders the run read and did not store
+// (pipeline.Summary.Skipped): the searches of API days from-1 to to+1,
+// each asking for its day and the next, return orders dated, in the
+// reporting zone, before or after the window.
+func outsideLine(s pipeline.Summary) string {
+	from, to := s.Window[0], s.Window[1]
+	return fmt.Sprintf("orders outside the window: %s (read, not stored: the day searches, %s..%s, each also asking for the next day, "+
+		"returned them dated before %s or after %s; a run whose window holds their date stores them)",
+		progress.Count(s.Skipped), from.AddDays(-1), to.AddDays(1), from, to)
+}
+
+func count(n int) string { return progress.Count(int64(n)) }
 
 // runDate returns the business date of etl run: flag, or yesterday in
 // the job's time zone when it is empty. It refuses, with a message, a date

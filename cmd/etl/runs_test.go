@@ -133,7 +133,7 @@ func TestRunAndBackfillJSON(t *testing.T) {
 	r, rec := doc.Runs[0], recs[0]
 	rows := map[string]int64{}
 	for _, tb := range r.Tables {
-		rows[tb.Table] = tb.Rows
+		rows[tb.Table] = tb.RowsWritten
 	}
 	if doc.Job != "nightly" || doc.Date != "2025-03-30" || r.RunID != rec.RunID || r.Status != "succeeded" || r.Account != "demo" ||
 		r.WindowFrom != "2025-03-01" || rows["orders"] != rec.Orders || rows["subscription_history"] != rec.Subs || rows["orders"] == 0 ||

@@ -11,16 +11,18 @@ import (
 // says, for scripts.
 
 type tableJSON struct {
-	Table      string `json:"table"`
-	Rows       int64  `json:"rows"`
-	Partitions int    `json:"partitions"`
-	Cleared    int    `json:"cleared"`
-	Unchanged  int    `json:"unchanged"`
+	Table       string `json:"table"`
+	RowsRead    int64  `json:"rows_read"`
+	RowsWritten int64  `json:"rows_written"`
+	Partitions  int    `json:"partitions_written"`
+	Unchanged   int    `json:"partitions_unchanged"`
+	Emptied     int    `json:"partitions_emptied"`
 }
 
 type runJSON struct {
 	RunID         string           `json:"run_id,omitempty"`
 	Account       string           `json:"account"`
+	Streams       []string         `json:"streams,omitempty"`
 	Date          string           `json:"date"`
 	WindowFrom    string           `json:"window_from,omitempty"`
 	WindowTo      string           `json:"window_to,omitempty"`
@@ -39,7 +41,7 @@ type runJSON struct {
 // summaryJSON returns the JSON view of the run of account on date that
 // ended with s and err.
 func summaryJSON(account, date string, s pipeline.Summary, err error) runJSON {
-	out := runJSON{RunID: s.RunID, Account: account, Date: date, Status: "succeeded", Tables: []tableJSON{},
+	out := runJSON{RunID: s.RunID, Account: account, Streams: s.Streams, Date: date, Status: "succeeded", Tables: []tableJSON{},
 		Rounded: s.Rounded, OutsideWindow: s.Skipped, Rejected: s.Rejected, Unsupported: s.Unsupported,
 		Unavailable: s.Unavailable, DurationMS: s.Duration.Milliseconds()}
 	if !s.Window[0].IsZero() {
@@ -49,7 +51,7 @@ func summaryJSON(account, date string, s pipeline.Summary, err error) runJSON {
 		out.Status, out.Error = "failed", err.Error()
 	}
 	for _, t := range s.Tables {
-		out.Tables = append(out.Tables, tableJSON{t.Table, t.Rows, t.Files, t.Cleared, t.Unchanged})
+		out.Tables = append(out.Tables, tableJSON{t.Table, t.Read, t.Rows, t.Files, t.Unchanged, t.Emptied})
 	}
 	if cov := s.Coverage.JSON(); cov != "" {
 		out.FieldCoverage = json.RawMessage(cov)
