@@ -36,6 +36,8 @@ type Runner struct {
 	Version string
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
+	// FullRefresh reads every subscription (etl run --full-refresh).
+	FullRefresh bool
 }
 
 // LockDir returns the directory of job's run locks: override if set (the
@@ -68,7 +70,7 @@ func (r Runner) Run(ctx context.Context, job config.Job, acct config.Account, da
 	} else if r.Observer != nil {
 		obs = r.Observer
 	}
-	s, err := pipeline.RunAccount(ctx, job, acct, date, pipeline.Options{Logger: r.log(), Version: r.Version, Now: r.Now, Observer: obs})
+	s, err := pipeline.RunAccount(ctx, job, acct, date, pipeline.Options{Logger: r.log(), Version: r.Version, Now: r.Now, Observer: obs, FullRefresh: r.FullRefresh})
 	if r.Metrics != nil {
 		r.Metrics.RunDone(job.Name, acct.Name, s, err, r.now())
 	}

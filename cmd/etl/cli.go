@@ -198,6 +198,7 @@ func (c *cli) run(ctx context.Context, args []string) (code int) {
 	pushgateway := fs.String("pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL`")
 	reportsDir := reportsDirFlag(fs)
 	asJSON := fs.Bool("json", false, "print the summary as one JSON document on stdout (the rest goes to stderr)")
+	fullRefresh := fs.Bool("full-refresh", false, "read every subscription, not only those modified since the last read (default: every full_refresh_every days)")
 	// jobNames is the repeatable string flag of etl schedule.
 	var accounts, streams jobNames
 	fs.Var(&accounts, "account", "run only the account `name`, one of the job's (repeatable; default: every account of the job)")
@@ -249,7 +250,7 @@ func (c *cli) run(ctx context.Context, args []string) (code int) {
 		}()
 	}
 	opts := runOptions{lockDir: *lockDirFlag, pushgateway: *pushgateway, reportsDir: reportjob.Dir(*reportsDir, f), json: *asJSON,
-		narrowed: len(streams) > 0}
+		narrowed: len(streams) > 0, fullRefresh: *fullRefresh}
 	for _, name := range job.Accounts {
 		acct, _ := f.Account(name) // validated by config.Load
 		s, rc := c.runAccount(ctx, job, acct, date, opts)
@@ -267,6 +268,8 @@ type runOptions struct {
 	json                             bool
 	// narrowed: --stream named the streams to run.
 	narrowed bool
+	// fullRefresh: --full-refresh.
+	fullRefresh bool
 }
 
 // runAccount runs job for acct on date, prints its summary (unless JSON)
@@ -278,6 +281,7 @@ func (c *cli) runAccount(ctx context.Context, job config.Job, acct config.Accoun
 		display = progress.NewDisplay(c.stderr, c.now)
 	}
 	r := c.runner(c.displayLogger(display), o.lockDir, "etl run "+job.Name)
+	r.FullRefresh = o.fullRefresh
 	if display != nil {
 		r.Observer = display
 	}

@@ -54,8 +54,9 @@ const outside23 = "orders outside the window: 23 (read, not stored: the day sear
 // TestRunSummaryLines runs the nightly job of 31 March three times on one
 // warehouse and compares the whole summary, line by line: the first run;
 // a rerun, which reads and writes the same orders and leaves every
-// chargebacks partition unchanged (their rows are the same); and a run
-// narrowed to subscriptions.
+// chargebacks partition unchanged (their rows are the same) and reads only
+// the subscriptions modified since; a run narrowed to subscriptions, which
+// reads the changes too; and one with --full-refresh, which reads them all.
 func TestRunSummaryLines(t *testing.T) {
 	path, _ := writeConfig(t, allStreams)
 	const header = "                 table  rows read  rows written  partitions written  unchanged  emptied"
@@ -96,6 +97,14 @@ func TestRunSummaryLines(t *testing.T) {
 			"  subscription_history         30         1,566                   1          0        0",
 			"    subscription_reads          0             1                   1          0        0",
 			"                 total         30         1,567                   2          0        0",
+			"duration D; amounts rounded to 6 decimals: 0",
+		}},
+		{"subscriptions, full refresh", []string{"--stream", "subscriptions", "--full-refresh"}, []string{
+			"run ID: job nightly, account demo, date 2025-03-31, streams subscriptions",
+			"                 table  rows read  rows written  partitions written  unchanged  emptied",
+			"  subscription_history      1,566         1,566                   1          0        0",
+			"    subscription_reads          0             1                   1          0        0",
+			"                 total      1,566         1,567                   2          0        0",
 			"duration D; amounts rounded to 6 decimals: 0",
 		}},
 	}
