@@ -253,11 +253,14 @@ func (r *Run) orderStream(ctx context.Context, conv *transform.Converter, parts 
 		return err
 	}
 	// A day with no orders must still replace what an earlier run wrote.
+	// Which days hold rows is read from order_items alone, for both
+	// tables: an order without items is rejected, so the two have the
+	// same days, and orders is already read once a run (chargebacks).
+	committed, err := r.committedDates(ctx, schemas.OrderItems(), parts.unwritten(schemas.OrderItems(), from, to))
+	if err != nil {
+		return err
+	}
 	for _, t := range []schemas.Table{schemas.Orders(), schemas.OrderItems()} {
-		committed, err := r.committedDates(ctx, t, parts.unwritten(t, from, to))
-		if err != nil {
-			return err
-		}
 		for d := from; !d.After(to); d = d.AddDays(1) {
 			if err := parts.clearUnwritten(ctx, t, d, committed[d]); err != nil {
 				return err
