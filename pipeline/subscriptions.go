@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -144,23 +143,11 @@ func (s *subscriptionSpill) load(e spilled, row *schemas.Subscription) error {
 	return nil
 }
 
-// sameVersion reports whether a and b are the same version of a
+// sameVersion reports whether a and b, rows of t, are the same version of a
 // subscription: equal but for when it was valid and which run read it.
-func sameVersion(a, b *schemas.Subscription) (bool, error) {
-	version := func(s *schemas.Subscription) ([]byte, error) {
-		v := *s
-		v.ValidFrom, v.ValidTo, v.RunID, v.ExtractedAt = civil.Date{}, civil.Date{}, "", time.Time{}
-		return json.Marshal(&v)
-	}
-	x, err := version(a)
-	if err != nil {
-		return false, err
-	}
-	y, err := version(b)
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(x, y), nil
+func sameVersion(t schemas.Table, a, b *schemas.Subscription) bool {
+	ignore := []string{"valid_from", "valid_to", "run_id", "extracted_at"}
+	return rowKey(t, a, ignore) == rowKey(t, b, ignore)
 }
 
 // readSubscriptions reads the subscriptions plan asks for into a spill.
@@ -229,12 +216,8 @@ func (r *Run) mergeSubscriptions(ctx context.Context, plan subscriptionRead, spi
 		if err := spill.load(spill.order[i], &read); err != nil {
 			return err
 		}
-		same, err := sameVersion(cur, &read)
-		if err != nil || same {
-			if err == nil {
-				err = parts.write(ctx, t, open, cur)
-			}
-			return err
+		if sameVersion(t, cur, &read) {
+			return parts.write(ctx, t, open, cur)
 		}
 		added++
 		if cur.ValidFrom.Before(r.Date) {

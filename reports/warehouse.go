@@ -66,10 +66,9 @@ func readAccount[R any](ctx context.Context, r load.Reader, t schemas.Table, d c
 	return nil
 }
 
-func orderMerchant(o *schemas.Order) string               { return o.MerchantCode }
-func chargebackMerchant(c *schemas.Chargeback) string     { return c.MerchantCode }
-func rateMerchant(c *schemas.ChargebackRate) string       { return c.MerchantCode }
-func subscriptionMerchant(s *schemas.Subscription) string { return s.MerchantCode }
+func orderMerchant(o *schemas.Order) string           { return o.MerchantCode }
+func chargebackMerchant(c *schemas.Chargeback) string { return c.MerchantCode }
+func rateMerchant(c *schemas.ChargebackRate) string   { return c.MerchantCode }
 
 // eachDayOfOrders calls fn with the merchant's orders of each day from first
 // to last that has any, a day at a time, sorted by order time and
@@ -185,22 +184,17 @@ func readMonth(ctx context.Context, r load.Reader, merchant string, month civil.
 		return &d, err
 	}
 	// The versions valid on asOf: those closed after it (partitions
-	// valid_to > asOf), current ones included, that began by then.
+	// valid_to > asOf), current ones included, that began by then; in one
+	// request, whatever the number of days since.
 	st := schemas.SubscriptionHistory()
-	parts, err := partitionsIn(ctx, r, st, asOf.AddDays(1), schemas.OpenValidTo())
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range parts {
-		err := readAccount(ctx, r, st, p, merchant, subscriptionMerchant, func(s *schemas.Subscription) error {
-			if !s.ValidFrom.After(asOf) {
-				d.subscriptions = append(d.subscriptions, *s)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
+	err = load.ReadSpan(ctx, r, st, load.Span{Merchant: merchant, From: asOf.AddDays(1)}, func(row any) error {
+		if s := row.(*schemas.Subscription); !s.ValidFrom.After(asOf) {
+			d.subscriptions = append(d.subscriptions, *s)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", st.Name, err)
 	}
 	d.snapshot = asOf
 	return &d, nil
@@ -212,21 +206,15 @@ func readMonth(ctx context.Context, r load.Reader, merchant string, month civil.
 // history knows nothing after its latest read.
 func subscriptionsAsOf(ctx context.Context, r load.Reader, merchant string, first, last civil.Date) (civil.Date, error) {
 	t := schemas.SubscriptionReads()
-	days, err := partitionsIn(ctx, r, t, first, schemas.OpenValidTo())
-	if err != nil {
-		return civil.Date{}, err
-	}
 	var latest civil.Date
-	for _, day := range days {
-		err := readAccount(ctx, r, t, day, merchant, func(s *schemas.SubscriptionRead) string { return s.MerchantCode }, func(s *schemas.SubscriptionRead) error {
-			if s.BusinessDate.After(latest) {
-				latest = s.BusinessDate
-			}
-			return nil
-		})
-		if err != nil {
-			return civil.Date{}, err
+	err := load.ReadSpan(ctx, r, t, load.Span{Merchant: merchant, From: first}, func(row any) error {
+		if s := row.(*schemas.SubscriptionRead); s.BusinessDate.After(latest) {
+			latest = s.BusinessDate
 		}
+		return nil
+	})
+	if err != nil {
+		return civil.Date{}, fmt.Errorf("read %s: %w", t.Name, err)
 	}
 	if latest.After(last) {
 		return last, nil
