@@ -2,6 +2,10 @@ package money
 
 import (
 	"errors"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -94,4 +98,63 @@ func TestAddOverflowPanics(t *testing.T) {
 		}
 	}()
 	FromUnits(1 << 62).Add(FromUnits(1 << 62))
+}
+
+// TestParsePlainAgreesWithRat checks Parse's allocation-free path for plain
+// decimals against exact rational arithmetic, over generated inputs at the
+// path's edges: leading zeros, 12 integer digits, 0 to 7 decimals.
+func TestParsePlainAgreesWithRat(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		intPart := strconv.FormatUint(r.Uint64N(1_000_000_000_000), 10)
+		if r.IntN(10) == 0 {
+			intPart = "00" + intPart
+		}
+		s := intPart
+		if nf := r.IntN(8); nf > 0 {
+			s += "." + fmt.Sprintf("%0*d", nf, r.Uint64N(pow10(nf)))
+		}
+		if r.IntN(2) == 0 {
+			s = "-" + s
+		}
+		want, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("big.Rat cannot read %q", s)
+		}
+		got, rounded, err := Parse(s)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", s, err)
+		}
+		exact := got.Rat().Cmp(want) == 0
+		if exact == rounded {
+			t.Fatalf("Parse(%q) = %s, rounded %v; exact value %s", s, got, rounded, want.FloatString(8))
+		}
+		if !exact {
+			// Seven decimals: the result is within half a millionth.
+			diff := new(big.Rat).Sub(got.Rat(), want)
+			if diff.Abs(diff).Cmp(big.NewRat(1, 2_000_000)) > 0 {
+				t.Fatalf("Parse(%q) = %s, more than half a millionth from %s", s, got, want.FloatString(8))
+			}
+		}
+	}
+}
+
+func pow10(n int) uint64 {
+	p := uint64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+func BenchmarkParse(b *testing.B) {
+	for _, s := range []string{"1234.50", "0.000001", "1.5e3"} {
+		b.Run(s, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := Parse(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -274,12 +274,13 @@ func (s discardSource) Subscriptions(ctx context.Context, f extract.Subscription
 	})
 }
 
-// summaryRows returns the rows of table in etl run's summary.
+// summaryRows returns the rows written to table in etl run's summary, whose
+// columns are table, rows read, rows written, ... with thousands separators.
 func summaryRows(b *testing.B, out, table string) int64 {
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == table {
-			n, err := strconv.ParseInt(f[1], 10, 64)
+		if len(f) >= 3 && f[0] == table {
+			n, err := strconv.ParseInt(strings.ReplaceAll(f[2], ",", ""), 10, 64)
 			if err != nil {
 				b.Fatalf("summary line %q: %v", line, err)
 			}
