@@ -37,6 +37,9 @@ import (
 //	               concurrency, through the pipeline's own orders loop, the
 //	               pages discarded (see discardSource); run in this
 //	               process, against the same sandbox, just before the run
+//	duckdb-ratio   the run's wall time over the fetch-only pass's plus
+//	               DuckDB's converting the same orders from one NDJSON file
+//	               to partitioned Parquet (duckdbConvert); orders cases only
 //
 // and prints a table of them. Cases are orders per day of the sandbox
 // (1000, 4000 and 8000: about 120k, 480k and 960k orders in the window)
@@ -60,14 +63,21 @@ func BenchmarkNightlyEndToEnd(b *testing.B) {
 				b.ReportMetric(float64(res.rows)/res.run.Seconds(), c.unit+"/s")
 				b.ReportMetric(float64(res.maxRSS)/(1<<20), "peak-RSS-MB")
 				b.ReportMetric(res.run.Seconds()/res.fetch.Seconds(), "floor-ratio")
-				table = append(table, fmt.Sprintf("%-6s %9d %-13s %8.2fs %8.2fs %6.2fx %9.0f/s %8.0f MB",
+				duck := "-"
+				if res.duck > 0 {
+					ratio := res.run.Seconds() / (res.fetch + res.duck).Seconds()
+					b.ReportMetric(ratio, "duckdb-ratio")
+					duck = fmt.Sprintf("%.2fs %d orders, %.2fx", res.duck.Seconds(), res.duckRows, ratio)
+				}
+				table = append(table, fmt.Sprintf("%-6s %9d %-13s %8.2fs %8.2fs %6.2fx %9.0f/s %8.0f MB   %s",
 					c.name, res.rows, c.unit, res.run.Seconds(), res.fetch.Seconds(),
-					res.run.Seconds()/res.fetch.Seconds(), float64(res.rows)/res.run.Seconds(), float64(res.maxRSS)/(1<<20)))
+					res.run.Seconds()/res.fetch.Seconds(), float64(res.rows)/res.run.Seconds(), float64(res.maxRSS)/(1<<20), duck))
 			}
 		})
 	}
 	fmt.Printf("\nNightly job end to end (etl run as a child process, sandbox in another)\n")
-	fmt.Printf("%-6s %9s %-13s %9s %9s %7s %11s %11s\n", "case", "rows", "", "run", "fetch", "ratio", "rate", "peak RSS")
+	fmt.Printf("%-6s %9s %-13s %9s %9s %7s %11s %11s   %s\n", "case", "rows", "", "run", "fetch", "ratio", "rate", "peak RSS",
+		"DuckDB convert, run/(fetch+DuckDB)")
 	for _, l := range table {
 		fmt.Println(l)
 	}
@@ -100,7 +110,9 @@ func benchCaseOf(name string) (benchCase, error) {
 type caseResult struct {
 	rows       int64
 	run, fetch time.Duration
-	maxRSS     int64 // bytes
+	maxRSS     int64         // bytes
+	duck       time.Duration // DuckDB's conversion; zero for subs
+	duckRows   int64
 }
 
 func envOr(name, def string) string {
@@ -156,7 +168,11 @@ func runNightlyCase(b *testing.B, etl string, c benchCase) caseResult {
 	if rows == 0 {
 		b.Fatalf("etl run wrote no %s:\n%s", c.table, out)
 	}
-	return caseResult{rows: rows, run: run, fetch: fetch, maxRSS: ru.Maxrss * 1024} // Linux: KiB
+	res := caseResult{rows: rows, run: run, fetch: fetch, maxRSS: ru.Maxrss * 1024} // Linux: KiB
+	if c.table == "orders" {
+		res.duck, res.duckRows = duckdbConvert(b, c, date, dir)
+	}
+	return res
 }
 
 func benchJobs(url, streams, warehouse string) string {
