@@ -180,7 +180,8 @@ func TestDisplayFitsTheTerminal(t *testing.T) {
 	}{
 		{200, "backfill nightly [####................] 1/5 1 skipped ETA 40s | demo/orders 10 pages 31,900 rows 3,190/s days 61/122 ETA 10s | shop/subscriptions 10 pages 124,270 rows 12,427/s"},
 		{150, "backfill nightly [##........] 1/5 1 skipped ETA 40s | demo/orders 31.9k rows 3,190/s days 61/122 ETA 10s | shop/subscriptions 124k rows 12.4k/s"},
-		{120, "backfill nightly 1/5 ETA 40s | demo/orders 3,190/s days 61/122 ETA 10s | shop/subscriptions 12.4k/s"},
+		{135, "backfill nightly [##........] 1/5 ETA 40s | demo/orders 31.9k rows 3,190/s days 61/122 ETA 10s | shop/subscriptions 124k rows 12.4k/s"},
+		{120, "backfill nightly [##........] 1/5 ETA 40s | demo/orders 3,190/s days 61/122 ETA 10s | shop/subscriptions 12.4k/s"},
 		{100, "backfill nightly 1/5 ETA 40s | demo/orders 3,190/s days 61/122 ETA 10s | shop/subscriptions 12.4k/s"},
 		{90, "backfill nightly 1/5 ETA 40s | demo/ord days 61/122 ETA 10s | shop/subs 124k rows"},
 		{80, "backfill nightly 1/5 ETA 40s | demo/ord days 61/122 ETA 10s | shop/subs 124k r…"},

@@ -24,6 +24,8 @@ func details() []detail {
 		{pages: true, rows: true, rate: true, bar: 20, note: true},
 		{rows: true, rate: true, bar: 20, note: true},
 		{rows: true, rate: true, compact: true, bar: 10, note: true},
+		{rows: true, rate: true, compact: true, bar: 10},
+		{rate: true, compact: true, bar: 10},
 		{rate: true, compact: true},
 		{compact: true},
 		{compact: true, short: true},

@@ -189,7 +189,7 @@ func (bc *backfillCmd) progress(done, total int, t *backfill.Task) {
 	}
 	note := "dates"
 	if bc.skipped > 0 {
-		note += fmt.Sprintf(" (%d skipped: already succeeded)", bc.skipped)
+		note += fmt.Sprintf(" (%d skipped)", bc.skipped)
 	}
 	if t != nil {
 		note += fmt.Sprintf(", last %s %s %s", t.Date, t.Account.Name, t.Status)

@@ -313,11 +313,11 @@ func TestBackfillProgressCountsFinishedDates(t *testing.T) {
 		task        *backfill.Task
 		want        string
 	}{
-		{0, 0, 4, nil, "backfill nightly [....................] 0/4 dates (1 skipped: already succeeded)"},
+		{0, 0, 4, nil, "backfill nightly [....................] 0/4 dates (1 skipped)"},
 		{30 * time.Second, 1, 4, &backfill.Task{Date: civil.Date{Year: 2026, Month: 12, Day: 2}, Account: demo, Status: backfill.Succeeded},
-			"backfill nightly [#####...............] 1/4 dates (1 skipped: already succeeded), last 2026-12-02 demo succeeded ETA 1m30s"},
+			"backfill nightly [#####...............] 1/4 dates (1 skipped), last 2026-12-02 demo succeeded ETA 1m30s"},
 		{30 * time.Second, 2, 4, &backfill.Task{Date: civil.Date{Year: 2026, Month: 12, Day: 3}, Account: demo, Status: backfill.Failed},
-			"backfill nightly [##########..........] 2/4 dates (1 skipped: already succeeded), last 2026-12-03 demo failed ETA 1m00s"},
+			"backfill nightly [##########..........] 2/4 dates (1 skipped), last 2026-12-03 demo failed ETA 1m00s"},
 	}
 	for _, tt := range tests {
 		clock.t = clock.t.Add(tt.wait)
