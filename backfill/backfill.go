@@ -49,9 +49,11 @@ type Task struct {
 // the run locks.
 type RunFunc func(ctx context.Context, acct config.Account, date civil.Date) (pipeline.Summary, error)
 
-// ProgressFunc hears a backfill's progress: done of total tasks are over
-// (skipped ones count as over). Execute calls it once before any run,
-// with t nil, and after each finished task; never two calls at once.
+// ProgressFunc hears a backfill's progress: done of the total tasks to run
+// have finished. Tasks skipped (already succeeded) are in neither, so that
+// done counts only dates this backfill finished. Execute calls it once
+// before any run, with t nil and done 0, and after each finished task;
+// never two calls at once.
 type ProgressFunc func(done, total int, t *Task)
 
 // Backfill is the runs of a job over a range of dates.
@@ -142,7 +144,7 @@ func (b *Backfill) Execute(ctx context.Context, tasks []*Task) {
 		}
 		queues[t.Account.Name] = append(queues[t.Account.Name], t)
 	}
-	e := &execution{b: b, log: b.Log, done: skipped, total: len(tasks), sem: make(chan struct{}, max(b.Parallel, 1))}
+	e := &execution{b: b, log: b.Log, total: len(tasks) - skipped, sem: make(chan struct{}, max(b.Parallel, 1))}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -163,7 +165,7 @@ type execution struct {
 	// sem holds a token per running account.
 	sem chan struct{}
 	mu  sync.Mutex // guards done, the tasks' results and Progress calls
-	// done counts the tasks over, of total.
+	// done counts the tasks finished, of total to run.
 	done, total int
 }
 

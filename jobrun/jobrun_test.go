@@ -2,10 +2,12 @@ package jobrun
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -97,10 +99,17 @@ func TestRunLockedRefusesASecondRun(t *testing.T) {
 	}
 }
 
-// pages counts the pages an observer hears.
+// pages counts the pages an observer hears, and records the days.
 type pages struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu   sync.Mutex
+	n    map[string]int
+	days []string // "stream done/total"
+}
+
+func (p *pages) Days(_, stream string, done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.days = append(p.days, fmt.Sprintf("%s %d/%d", stream, done, total))
 }
 
 func (p *pages) Page(_, stream string, _ int) {
@@ -148,6 +157,18 @@ func TestRunObservesAndRecordsMetrics(t *testing.T) {
 			}
 			if tt.observer && obs.n["orders"] == 0 {
 				t.Errorf("observer heard %v", obs.n)
+			}
+			// The orders are read by API day, the window's days and one
+			// either side, and the observer hears each, also through the
+			// metrics' tee.
+			if days := s.Window[1].DaysSince(s.Window[0]) + 3; tt.observer {
+				var want []string
+				for i := range days + 1 {
+					want = append(want, fmt.Sprintf("orders %d/%d", i, days))
+				}
+				if !slices.Equal(obs.days, want) {
+					t.Errorf("days heard %v, want %v", obs.days, want)
+				}
 			}
 			if !tt.metrics {
 				return

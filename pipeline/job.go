@@ -42,6 +42,16 @@ type Observer interface {
 	Page(account, stream string, records int)
 }
 
+// DayObserver is an Observer that also hears how far a stream read one API
+// day at a time (orders) has got: done of its total days, for a progress
+// display's days done and ETA. Observers need not implement it.
+type DayObserver interface {
+	Observer
+	// Days is called before the stream's first day with done 0, and after
+	// each day is read, days in order.
+	Days(account, stream string, done, total int)
+}
+
 // Yesterday returns the default business date of job at now: yesterday in
 // the job's time zone.
 func Yesterday(job config.Job, now time.Time) civil.Date {

@@ -40,7 +40,15 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 	// The search of API day D reads API days D and D+1, whose orders fall
 	// on reporting dates from D-1 on; later searches start at D+1, so
 	// dates before D are final once D is written.
+	days, _ := r.Observer.(DayObserver)
+	done, total := 0, to.DaysSince(from)+3 // the API days from-1..to+1
+	if days != nil {
+		days.Days(r.Account.Name, extract.StreamOrders, done, total)
+	}
 	finished := func(day civil.Date) error {
+		if done++; days != nil {
+			days.Days(r.Account.Name, extract.StreamOrders, done, total)
+		}
 		return parts.closeBefore(day, schemas.Orders().Name, schemas.OrderItems().Name)
 	}
 	err := inOrder(ctx, from.AddDays(-1), to.AddDays(1), r.Account.Concurrency, fetch, write, finished)

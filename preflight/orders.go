@@ -14,6 +14,7 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/extract"
+	"github.com/ledgerline/ledgerline/progress"
 )
 
 // record is a raw API record: its keys, each value undecoded, so that a
@@ -155,7 +156,7 @@ func (k *checker) dates(dd day, sample []record) {
 		k.add(CheckDateFilter, Warn, fmt.Sprintf("FinishDate: %d of %d orders of %s were placed before it and finished on it", before, len(placed), dd.d),
 			"the search filters FinishDate, not OrderDate: orders placed late on a day arrive with a later day's search; the job assigns them by OrderDate, so keep lookback_days at 2 or more")
 	} else {
-		k.add(CheckDateFilter, OK, fmt.Sprintf("OrderDate (%d orders of %s read)", len(placed), dd.d), "")
+		k.add(CheckDateFilter, OK, fmt.Sprintf("OrderDate (%s of %s read)", progress.Plural(int64(len(placed)), "order"), dd.d), "")
 		k.zone(dd.d, placed)
 	}
 }
@@ -391,7 +392,7 @@ func (k *checker) subscriptions(ctx context.Context) {
 	}
 	k.cover(extract.StreamSubscriptions, SubscriptionFields, p.items)
 	if p.bare {
-		k.add(CheckSubscriptions, Warn, fmt.Sprintf("a bare array of %d subscriptions, without Items and Pagination", len(p.items)),
+		k.add(CheckSubscriptions, Warn, fmt.Sprintf("a bare array of %s, without Items and Pagination", progress.Plural(int64(len(p.items)), "subscription")),
 			"this version reads a bare array and pages it until a short page (there is no Count to check it against); an older one that expected {Items, Pagination} fails here")
 		return
 	}

@@ -1,11 +1,11 @@
 // Package progress shows how runs progress and measures them: a one-line
-// display redrawn on terminals (pages, rows and rate per stream, and a bar
-// of the dates of a backfill), Prometheus metrics of runs, and their push to
-// a Pushgateway, the convention for batch jobs.
+// display redrawn on terminals (per stream: pages, rows, the rate of the
+// last seconds, days done and an ETA; and a bar of the dates of a
+// backfill), Prometheus metrics of runs, and their push to a Pushgateway,
+// the convention for batch jobs.
 package progress
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -21,9 +21,16 @@ func Terminal(w io.Writer) bool {
 	return ok && isTerminal(f)
 }
 
-// Display is a pipeline.Observer that keeps one status line on a terminal:
-// pages, records and records per second of each stream, and, when tasks
-// are set, a bar of tasks done. It redraws at most every Interval.
+// DefaultRateWindow is how far back a Display's rates look: long enough to
+// smooth a few pages, short enough that a stream that stopped shows 0/s
+// within seconds, not a whole-run average that keeps falling.
+const DefaultRateWindow = 5 * time.Second
+
+// Display is a pipeline.DayObserver that keeps one status line on a
+// terminal: per stream the pages, rows and rows per second over the last
+// RateWindow, and, for a stream read day by day, the days done of the total
+// and an ETA; when tasks are set, a bar of tasks done with an ETA. It
+// redraws at most every Interval, and, once started, every second.
 //
 // Make one only for a terminal (see Terminal). A nil *Display is valid and
 // shows nothing, so callers can pass one whatever the output is. Its
@@ -34,9 +41,15 @@ type Display struct {
 	// Interval is the least time between redraws; Page redraws no more
 	// often. Set it before use.
 	Interval time.Duration
-	// Width is the terminal width in columns; the line is cut to fit, since
-	// a wrapped line cannot be redrawn in place.
+	// RateWindow is the span of the rates shown. Set it before use.
+	RateWindow time.Duration
+	// Width is the width of the line in columns. Zero (the default of
+	// NewDisplay) means the terminal's, queried at each redraw so that a
+	// resized window fits, else $COLUMNS, else 80. The line is shortened
+	// to fit, never wrapped: a wrapped line cannot be redrawn in place.
 	Width int
+	// getenv reads $COLUMNS.
+	getenv func(string) string
 
 	mu        sync.Mutex
 	streams   []*streamStat
@@ -44,19 +57,33 @@ type Display struct {
 	tasks     *tasks
 	lastDraw  time.Time
 	lineShown bool
+	stop      chan struct{} // closed by Finish to end Start's ticker
+	stopped   chan struct{} // closed when the ticker has ended
 }
 
 type streamStat struct {
 	account, stream string
 	pages           int
 	records         int64
-	first           time.Time
+	// samples are (time, records so far) after each page, from the last
+	// one at or before now-RateWindow on: a window's worth of pages.
+	samples []sample
+	// days: done of total API days, since daysStart; total 0 when the
+	// stream is not read by day.
+	days, totalDays int
+	daysStart       time.Time
+}
+
+type sample struct {
+	at      time.Time
+	records int64
 }
 
 type tasks struct {
 	label       string
 	done, total int
 	note        string
+	start       time.Time // the first Tasks call
 }
 
 // NewDisplay returns a display drawing on w, a terminal, with clock now
@@ -65,14 +92,57 @@ func NewDisplay(w io.Writer, now func() time.Time) *Display {
 	if now == nil {
 		now = time.Now
 	}
-	width := 0
-	if f, ok := w.(*os.File); ok {
-		width = terminalWidth(f)
+	return &Display{w: w, now: now, Interval: 100 * time.Millisecond, RateWindow: DefaultRateWindow,
+		getenv: os.Getenv, accounts: map[string]bool{}}
+}
+
+// Start redraws the line every second until Finish, so that rates and ETAs
+// move on while no page arrives (a stream that stopped falls to 0/s).
+func (d *Display) Start() {
+	if d == nil {
+		return
 	}
-	if width <= 0 {
-		width = 100
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stop != nil {
+		return
 	}
-	return &Display{w: w, now: now, Interval: 100 * time.Millisecond, Width: width, accounts: map[string]bool{}}
+	d.stop, d.stopped = make(chan struct{}), make(chan struct{})
+	go func(stop, stopped chan struct{}) {
+		defer close(stopped)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				d.Refresh()
+			}
+		}
+	}(d.stop, d.stopped)
+}
+
+// Refresh redraws the line now, if it has anything to show.
+func (d *Display) Refresh() {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.draw(d.now())
+}
+
+func (d *Display) stream(account, stream string, now time.Time) *streamStat {
+	for _, x := range d.streams {
+		if x.account == account && x.stream == stream {
+			return x
+		}
+	}
+	s := &streamStat{account: account, stream: stream}
+	d.streams = append(d.streams, s)
+	d.accounts[account] = true
+	return s
 }
 
 // Page records a page of records of stream read for account.
@@ -83,40 +153,63 @@ func (d *Display) Page(account, stream string, records int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
-	var s *streamStat
-	for _, x := range d.streams {
-		if x.account == account && x.stream == stream {
-			s = x
-			break
-		}
-	}
-	if s == nil {
-		s = &streamStat{account: account, stream: stream, first: now}
-		d.streams = append(d.streams, s)
-		d.accounts[account] = true
-	}
+	s := d.stream(account, stream, now)
 	s.pages++
 	s.records += int64(records)
+	s.samples = append(s.samples, sample{at: now, records: s.records})
+	s.prune(now, d.RateWindow)
+	d.maybeDraw(now)
+}
+
+// Days records that done of total API days of stream are read for account
+// (pipeline.DayObserver). Done 0 starts the stream's days again, as each
+// date of a backfill does.
+func (d *Display) Days(account, stream string, done, total int) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	s := d.stream(account, stream, now)
+	if done == 0 || s.daysStart.IsZero() {
+		s.daysStart = now
+	}
+	s.days, s.totalDays = done, total
 	d.maybeDraw(now)
 }
 
 // Tasks sets the bar: done of total tasks (e.g. dates of a backfill), with
-// label before it and note after it. It always redraws.
+// label before it and note after it, and an ETA from the time since the
+// first call. It always redraws.
 func (d *Display) Tasks(label string, done, total int, note string) {
 	if d == nil {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.tasks = &tasks{label: label, done: done, total: total, note: note}
-	d.draw(d.now())
+	now := d.now()
+	start := now
+	if d.tasks != nil {
+		start = d.tasks.start
+	}
+	d.tasks = &tasks{label: label, done: done, total: total, note: note, start: start}
+	d.draw(now)
 }
 
-// Finish draws the line a last time and ends it, so that what is printed
-// next starts on a line of its own.
+// Finish stops Start's redraws, draws the line a last time and ends it, so
+// that what is printed next starts on a line of its own.
 func (d *Display) Finish() {
 	if d == nil {
 		return
+	}
+	d.mu.Lock()
+	stop, stopped := d.stop, d.stopped
+	d.stop = nil
+	d.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-stopped
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -169,61 +262,76 @@ func (d *Display) clear() {
 }
 
 func (d *Display) draw(now time.Time) {
-	line := d.line(now)
+	line := d.line(now, d.width())
 	if line == "" {
 		return
 	}
 	d.lastDraw = now
-	if w := d.Width - 1; w > 0 && len([]rune(line)) > w {
-		line = string([]rune(line)[:w-1]) + "…"
-	}
 	io.WriteString(d.w, "\r"+line+"\x1b[K")
 	d.lineShown = true
 }
 
-// line returns the status line at now.
-func (d *Display) line(now time.Time) string {
-	var parts []string
-	if t := d.tasks; t != nil {
-		parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s %s %d/%d %s", t.label, bar(t.done, t.total, 20), t.done, t.total, t.note)))
+// width returns the columns the line may take: one less than the
+// terminal's, since a character in the last column makes some terminals
+// wrap.
+func (d *Display) width() int {
+	w := d.Width
+	if w <= 0 {
+		w = columns(d.w, d.getenv)
 	}
-	for _, s := range d.streams {
-		name := s.stream
-		if len(d.accounts) > 1 {
-			name = s.account + "/" + s.stream
-		}
-		part := fmt.Sprintf("%s %s pages %s rows", name, Count(int64(s.pages)), Count(s.records))
-		if el := now.Sub(s.first); el >= time.Second {
-			part += fmt.Sprintf(" %s/s", Count(int64(float64(s.records)/el.Seconds())))
-		}
-		parts = append(parts, part)
-	}
-	return strings.Join(parts, " | ")
+	return max(w-1, 1)
 }
 
-// bar draws done of total in width cells.
-func bar(done, total, width int) string {
-	filled := 0
-	if total > 0 {
-		filled = min(width, done*width/total)
+// columns returns the width of the terminal w: its window size, else
+// $COLUMNS, else 80.
+func columns(w io.Writer, getenv func(string) string) int {
+	if f, ok := w.(*os.File); ok {
+		if n := terminalWidth(f); n > 0 {
+			return n
+		}
 	}
-	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "]"
+	if getenv != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(getenv("COLUMNS"))); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 80
 }
 
-// Count formats n with thousands separators: 1234567 is "1,234,567".
-func Count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
+// prune drops the samples before the last one at or before now-window:
+// that one is the base of the rate over the window.
+func (s *streamStat) prune(now time.Time, window time.Duration) {
+	cut := now.Add(-window)
+	i := 0
+	for i+1 < len(s.samples) && !s.samples[i+1].at.After(cut) {
+		i++
 	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+	s.samples = s.samples[i:]
+}
+
+// rate returns the rows per second over the last window at now: the rows
+// after the last page at or before now-window (or after the first page, for
+// a stream younger than that; the time before it, a login or a first
+// request, is no rate) over the time since. ok is false less than a second
+// after that page.
+func (s *streamStat) rate(now time.Time, window time.Duration) (perSecond int64, ok bool) {
+	if len(s.samples) == 0 {
+		return 0, false
 	}
-	return b.String()
+	s.prune(now, window)
+	base := s.samples[0]
+	span := now.Sub(base.at)
+	if span < time.Second {
+		return 0, false
+	}
+	return (s.records - base.records) * int64(time.Second) / int64(span), true
+}
+
+// eta returns the time left at now for done of total units begun at start,
+// at the pace so far; ok is false when nothing is done yet or all is.
+func eta(now, start time.Time, done, total int) (time.Duration, bool) {
+	if done <= 0 || done >= total {
+		return 0, false
+	}
+	return time.Duration(int64(now.Sub(start)) * int64(total-done) / int64(done)), true
 }

@@ -212,8 +212,9 @@ func (g groupGatherer) Gather() ([]*dto.MetricFamily, error) {
 	return out, nil
 }
 
-// Tee returns an observer that passes each call to every non-nil observer.
-func Tee(observers ...pipeline.Observer) pipeline.Observer {
+// Tee returns an observer that passes each call to every non-nil observer,
+// and Days to those that are pipeline.DayObservers.
+func Tee(observers ...pipeline.Observer) pipeline.DayObserver {
 	var live tee
 	for _, o := range observers {
 		if o != nil {
@@ -228,5 +229,13 @@ type tee []pipeline.Observer
 func (t tee) Page(account, stream string, records int) {
 	for _, o := range t {
 		o.Page(account, stream, records)
+	}
+}
+
+func (t tee) Days(account, stream string, done, total int) {
+	for _, o := range t {
+		if d, ok := o.(pipeline.DayObserver); ok {
+			d.Days(account, stream, done, total)
+		}
 	}
 }

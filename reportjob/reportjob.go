@@ -142,7 +142,10 @@ func Run(ctx context.Context, job config.Job, acct config.Account, month civil.D
 		log.Error("report provisional; nothing sent")
 		hint := "send a provisional report with --allow-incomplete"
 		if rep.Totals.CoveredBy == "" {
-			hint = fmt.Sprintf("run the job for %s or later, or %s", reports.LastOfMonth(month), hint)
+			// A later date is not enough: its window may start after the
+			// month (make run reads the last four months or so).
+			last := reports.LastOfMonth(month)
+			hint = fmt.Sprintf("run the warehouse's job for %s, whose window holds the whole month (etl run JOB --date %s), or %s", last, last, hint)
 		}
 		return res, fmt.Errorf("the figures of %s are provisional: %s; nothing sent (%s)",
 			reports.MonthLabel(month), strings.Join(rep.Provisional(), "; "), hint)

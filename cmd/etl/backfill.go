@@ -18,8 +18,6 @@ import (
 	"github.com/ledgerline/ledgerline/runlock"
 )
 
-const backfillSynopsis = "etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [--keep-going] [--account NAME]... [--json] [-c jobs.yaml]"
-
 // backfillCmd is one etl backfill: the backfill and how it runs and
 // prints.
 type backfillCmd struct {
@@ -34,6 +32,9 @@ type backfillCmd struct {
 	out io.Writer
 	// json prints the summary as JSON on stdout instead.
 	json bool
+	// skipped counts the dates that already succeeded, which the progress
+	// does not count as done.
+	skipped int
 }
 
 // backfillFlags are the flags of etl backfill.
@@ -56,7 +57,7 @@ func (c *cli) backfill(ctx context.Context, args []string) int {
 // and an exit code when they are wrong.
 func (c *cli) parseBackfill(ctx context.Context, args []string) (*backfillCmd, int) {
 	var fl backfillFlags
-	fs := c.flagSet("backfill", backfillSynopsis)
+	fs := c.flagSet("backfill")
 	fs.StringVar(&fl.path, "c", "jobs.yaml", "configuration `file`")
 	fs.StringVar(&fl.from, "from", "", "first business `date` to run, YYYY-MM-DD (required)")
 	fs.StringVar(&fl.to, "to", "", "last business `date` to run, YYYY-MM-DD (required; at most yesterday in the job's time zone)")
@@ -64,8 +65,8 @@ func (c *cli) parseBackfill(ctx context.Context, args []string) (*backfillCmd, i
 	fs.BoolVar(&fl.force, "force", false, "rerun dates that already succeeded (default: skip them, as recorded in etl_runs)")
 	fs.BoolVar(&fl.keepGoing, "keep-going", false, "after a failed date of an account, go on with its later ones (default: start no more)")
 	fs.Var(&fl.accounts, "account", "run only the account `name`, one of the job's (repeatable; default: every account of the job)")
-	fs.StringVar(&fl.lockDir, "lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
-	fs.StringVar(&fl.pushgateway, "pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL` at the end")
+	fs.StringVar(&fl.lockDir, "lock-dir", "", "`directory` of the run locks (default: lock_dir of jobs.yaml, else .locks in a local warehouse, else under the temporary directory)")
+	fs.StringVar(&fl.pushgateway, "pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL` at the end (default: metrics.pushgateway of jobs.yaml, else none)")
 	fs.BoolVar(&fl.json, "json", false, "print the summary as one JSON document on stdout (the lines per date go to stderr)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -176,18 +177,24 @@ func (c *cli) backfillCmd(b *backfill.Backfill, fl backfillFlags) (*backfillCmd,
 	return bc, exitOK
 }
 
-// progress shows a backfill's progress on the display, or prints a line
-// per finished date without one.
+// progress shows a backfill's progress on the display: the dates
+// finished of those to run, the dates skipped, and the last one finished;
+// or prints a line per finished date without one.
 func (bc *backfillCmd) progress(done, total int, t *backfill.Task) {
-	label := "backfill " + bc.plan.Job.Name
-	switch {
-	case t == nil:
-		bc.display.Tasks(label, done, total, "")
-	case bc.display != nil:
-		bc.display.Tasks(label, done, total, fmt.Sprintf("%s %s %s", t.Date, t.Account.Name, t.Status))
-	default:
-		fmt.Fprintln(bc.out, taskLine(t))
+	if bc.display == nil {
+		if t != nil {
+			fmt.Fprintln(bc.out, taskLine(t))
+		}
+		return
 	}
+	note := "dates"
+	if bc.skipped > 0 {
+		note += fmt.Sprintf(" (%d skipped)", bc.skipped)
+	}
+	if t != nil {
+		note += fmt.Sprintf(", last %s %s %s", t.Date, t.Account.Name, t.Status)
+	}
+	bc.display.Tasks("backfill "+bc.plan.Job.Name, done, total, note)
 }
 
 // displayLogger logs as c.logger does, through the display's log writer
@@ -219,6 +226,8 @@ func (c *cli) runBackfill(ctx context.Context, bc *backfillCmd) int {
 		fmt.Fprintf(c.stderr, "etl backfill: %v\n", err)
 		return exitFailed
 	}
+	bc.skipped = backfill.Count(tasks).Skipped
+	bc.display.Start()
 	b.Execute(ctx, tasks)
 	bc.display.Finish()
 	if bc.push != nil {
@@ -246,20 +255,15 @@ func (c *cli) runBackfill(ctx context.Context, bc *backfillCmd) int {
 func taskLine(t *backfill.Task) string {
 	switch t.Status {
 	case backfill.Succeeded:
-		return fmt.Sprintf("%s %s: succeeded, %s rows in %s", t.Date, t.Account.Name, progress.Count(backfill.Rows(t.Summary)), t.Summary.Duration.Round(time.Millisecond))
+		return fmt.Sprintf("%s %s: succeeded, %s in %s", t.Date, t.Account.Name, progress.Plural(backfill.Rows(t.Summary), "row"), t.Summary.Duration.Round(time.Millisecond))
 	case backfill.Failed:
 		return fmt.Sprintf("%s %s: failed: %v", t.Date, t.Account.Name, t.Err)
 	}
 	return fmt.Sprintf("%s %s: %s", t.Date, t.Account.Name, t.Status)
 }
 
-// plural returns "1 date", "2 dates".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+// plural returns "1 date", "2 dates", "1,234 dates".
+func plural(n int, noun string) string { return progress.Plural(int64(n), noun) }
 
 // printSummary prints a table of the tasks and their counts by status.
 func (bc *backfillCmd) printSummary(tasks []*backfill.Task) {
@@ -281,8 +285,8 @@ func (bc *backfillCmd) printSummary(tasks []*backfill.Task) {
 	}
 	tw.Flush()
 	n := backfill.Count(tasks)
-	fmt.Fprintf(w, "%s × %s: %d succeeded (%s rows), %d skipped (already succeeded), %d failed, %d not run\n",
-		plural(b.To.DaysSince(b.From)+1, "date"), plural(len(b.Accounts), "account"), n.Succeeded, progress.Count(n.Rows), n.Skipped, n.Failed, n.NotRun)
+	fmt.Fprintf(w, "%s × %s: %d succeeded (%s), %d skipped (already succeeded), %d failed, %d not run\n",
+		plural(b.To.DaysSince(b.From)+1, "date"), plural(len(b.Accounts), "account"), n.Succeeded, progress.Plural(n.Rows, "row"), n.Skipped, n.Failed, n.NotRun)
 	for _, t := range tasks {
 		if t.Status == backfill.Failed {
 			fmt.Fprintf(w, "failed: %s %s: %v\n", t.Date, t.Account.Name, t.Err)

@@ -10,11 +10,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/backfill"
 	"github.com/ledgerline/ledgerline/config"
 	"github.com/ledgerline/ledgerline/load/local"
 	"github.com/ledgerline/ledgerline/pipeline"
+	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/runlock"
 	"github.com/ledgerline/ledgerline/schemas"
 )
@@ -291,5 +294,37 @@ func TestBackfillUsage(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", errb, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestBackfillProgressCountsFinishedDates: the progress line counts the
+// dates this backfill finished, of those it runs; dates that already
+// succeeded are named apart, not counted as done before any date ran.
+func TestBackfillProgressCountsFinishedDates(t *testing.T) {
+	clock := &struct{ t time.Time }{time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	var buf strings.Builder
+	d := progress.NewDisplay(&buf, func() time.Time { return clock.t })
+	d.Width = 200
+	bc := &backfillCmd{plan: &backfill.Backfill{Job: config.Job{Name: "nightly"}}, display: d, skipped: 1}
+	demo := config.Account{Name: "demo"}
+	tests := []struct {
+		wait        time.Duration
+		done, total int
+		task        *backfill.Task
+		want        string
+	}{
+		{0, 0, 4, nil, "backfill nightly [....................] 0/4 dates (1 skipped)"},
+		{30 * time.Second, 1, 4, &backfill.Task{Date: civil.Date{Year: 2026, Month: 12, Day: 2}, Account: demo, Status: backfill.Succeeded},
+			"backfill nightly [#####...............] 1/4 dates (1 skipped), last 2026-12-02 demo succeeded ETA 1m30s"},
+		{30 * time.Second, 2, 4, &backfill.Task{Date: civil.Date{Year: 2026, Month: 12, Day: 3}, Account: demo, Status: backfill.Failed},
+			"backfill nightly [##########..........] 2/4 dates (1 skipped), last 2026-12-03 demo failed ETA 1m00s"},
+	}
+	for _, tt := range tests {
+		clock.t = clock.t.Add(tt.wait)
+		bc.progress(tt.done, tt.total, tt.task)
+		out := buf.String()
+		if got := strings.TrimSuffix(out[strings.LastIndex(out, "\r")+1:], "\x1b[K"); got != tt.want {
+			t.Errorf("%d/%d: %q, want %q", tt.done, tt.total, got, tt.want)
+		}
 	}
 }

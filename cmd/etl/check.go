@@ -16,12 +16,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-const checkSynopsis = "etl check [-c jobs.yaml] [ACCOUNT...]"
-
 // check runs the read-only preflight checks against each named account
 // (all when none is named): exit 0 with no FAIL, 1 with one.
 func (c *cli) check(ctx context.Context, args []string) int {
-	fs := c.flagSet("check", checkSynopsis)
+	fs := c.flagSet("check")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	names, err := parse(fs, args)
 	if err != nil {

@@ -37,33 +37,9 @@ type cli struct {
 	level slog.Level
 }
 
-const usage = `etl: ledgerline, the 2Checkout ETL and accounting job
-
-Usage:
-  etl validate [-c jobs.yaml]                      check the configuration
-  etl check [-c jobs.yaml] [ACCOUNT...]            read-only checks of each account's API before the first night
-  etl run JOB [--date YYYY-MM-DD] [--account NAME]... [--stream STREAMS]... [--json] [-c jobs.yaml]
-                                                   run a job (or some of its accounts and streams) for one business date
-  etl backfill JOB --from YYYY-MM-DD --to YYYY-MM-DD [--parallel N] [--force] [--json] [-c jobs.yaml]
-                                                   run a job for every date of a range; resumable
-  etl schedule [-c jobs.yaml] [--addr :9090]       run every job on its schedule until SIGTERM
-  etl runs [--job NAME] [--account NAME] [--since YYYY-MM-DD] [--json] [-c jobs.yaml]
-                                                   list the runs recorded in etl_runs
-  etl status [--job NAME] [--json] [-c jobs.yaml]  each job and account: last success, lag, next run, last error
-  etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml]
-                                                   build, reconcile and send the accounting workbook
-  etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N] [--faults SPEC] [--dialect NAMES]
-                                                   serve the simulated 2Checkout merchant
-  etl version                                      print the version
-
-Run 'etl COMMAND --help' for a command's flags.
-Exit codes: 0 success, 1 run failed, 2 bad usage or configuration,
-3 another run of the job and account is in progress.
-`
-
 func (c *cli) main(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(c.stderr, usage)
+		fmt.Fprint(c.stderr, usage())
 		return exitUsage
 	}
 	switch args[0] {
@@ -93,23 +69,11 @@ func (c *cli) main(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.stdout, "etl", version)
 		return exitOK
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(c.stdout, usage)
+		fmt.Fprint(c.stdout, usage())
 		return exitOK
 	}
-	fmt.Fprintf(c.stderr, "etl: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(c.stderr, "etl: unknown command %q\n\n%s", args[0], usage())
 	return exitUsage
-}
-
-// flagSet returns a FlagSet that reports to stderr and documents itself.
-func (c *cli) flagSet(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.TextVar(&c.level, "log-level", slog.LevelInfo, "least `level` logged: debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
 }
 
 // parse parses flags that may come before or after the positional
@@ -163,7 +127,7 @@ func (c *cli) load(ctx context.Context, path string) (*config.File, bool) {
 }
 
 func (c *cli) validate(ctx context.Context, args []string) int {
-	fs := c.flagSet("validate", "etl validate [-c jobs.yaml]")
+	fs := c.flagSet("validate")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -188,14 +152,12 @@ func (c *cli) clock() time.Time {
 	return time.Now()
 }
 
-const runSynopsis = "etl run JOB [--date YYYY-MM-DD] [--account NAME]... [--stream STREAMS]... [--json] [-c jobs.yaml]"
-
 func (c *cli) run(ctx context.Context, args []string) (code int) {
-	fs := c.flagSet("run", runSynopsis)
+	fs := c.flagSet("run")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	dateFlag := fs.String("date", "", "business `date` to run (default: yesterday in the job's time zone)")
-	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
-	pushgateway := fs.String("pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL`")
+	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: lock_dir of jobs.yaml, else .locks in a local warehouse, else under the temporary directory)")
+	pushgateway := fs.String("pushgateway", "", "push run metrics to the Prometheus Pushgateway at `URL` (default: metrics.pushgateway of jobs.yaml, else none)")
 	reportsDir := reportsDirFlag(fs)
 	asJSON := fs.Bool("json", false, "print the summary as one JSON document on stdout (the rest goes to stderr)")
 	fullRefresh := fs.Bool("full-refresh", false, "read every subscription, not only those modified since the last read (default: every full_refresh_every days)")
@@ -292,6 +254,7 @@ func (c *cli) runAccount(ctx context.Context, job config.Job, acct config.Accoun
 			return summaryJSON(acct.Name, date.String(), pipeline.Summary{}, err), exitFailed
 		}
 	}
+	display.Start()
 	s, err := r.RunLocked(ctx, job, acct, date)
 	display.Finish()
 	r.PushMetrics(ctx, o.pushgateway, job.Name)
@@ -346,7 +309,11 @@ func printSummary(w io.Writer, s pipeline.Summary, narrowed bool) {
 	fmt.Fprintf(w, "duration %s; amounts rounded to 6 decimals: %s\n", s.Duration.Round(time.Millisecond), progress.Count(s.Rounded))
 	for _, stream := range slices.Sorted(maps.Keys(s.Rejected)) {
 		if n := s.Rejected[stream]; n > 0 {
-			fmt.Fprintf(w, "stream %s: %s records failed validation; they are in rejected_rows\n", stream, progress.Count(n))
+			they := "they are"
+			if n == 1 {
+				they = "it is"
+			}
+			fmt.Fprintf(w, "stream %s: %s failed validation; %s in rejected_rows\n", stream, progress.Plural(n, "record"), they)
 		}
 	}
 	for _, stream := range s.Unsupported {
@@ -395,14 +362,14 @@ func (c *cli) runDate(job config.Job, flag string) (civil.Date, bool) {
 }
 
 func (c *cli) sandboxServe(ctx context.Context, args []string) int {
-	fs := c.flagSet("sandbox serve", "etl sandbox serve [--addr 127.0.0.1:8080] [--seed N] [--orders-per-day N] [--faults SPEC] [--dialect NAMES]")
+	fs := c.flagSet("sandbox serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
 	seed := fs.Int64("seed", 1, "data `seed`: the same seed serves the same merchant")
 	perDay := fs.Int("orders-per-day", 200, "average `orders` per day")
 	merchant := fs.String("merchant-code", "LLDEMO", "merchant `code` that login accepts")
 	since := fs.String("since", "2025-01-01", "first trading `day` of the merchant")
 	tz := fs.String("timezone", "Etc/GMT-2", "API time `zone` of the merchant's dates")
-	faultSpec := fs.String("faults", "", "failures to inject, e.g. `429=0.1:1s,500=0.05,slow=0.05:200ms,truncate=0.02,malformed=0.02,expire=0.01,insert=3`")
+	faultSpec := fs.String("faults", "", "failures to inject, a `SPEC` such as 429=0.1:1s,500=0.05,slow=0.05:200ms,truncate=0.02,malformed=0.02,expire=0.01,insert=3 (default: none)")
 	dialects := fs.String("dialect", "", "real-world `variations` to serve, comma-separated: "+strings.Join(dialect.Names(), ", "))
 	pos, err := parse(fs, args)
 	if err != nil {

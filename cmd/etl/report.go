@@ -11,27 +11,26 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/config"
+	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/reportjob"
 	"github.com/ledgerline/ledgerline/reports"
 )
-
-const reportSynopsis = "etl report accounting --month YYYY-MM [--account NAME] [--job NAME] [-c jobs.yaml] [--reports-dir DIR] [--no-send] [--allow-incomplete] [--resend]"
 
 // report runs 'etl report accounting': it builds each account's accounting
 // workbook and CSV for a month from the job's warehouse, reconciles them
 // with the warehouse and sends them to the job's report recipients.
 func (c *cli) report(ctx context.Context, args []string) int {
 	if len(args) == 0 || args[0] != config.ReportAccounting {
-		fmt.Fprintf(c.stderr, "etl report: want 'etl report accounting'\n\nUsage: %s\n", reportSynopsis)
+		fmt.Fprintf(c.stderr, "etl report: want 'etl report accounting'\n\nUsage: %s\n", commandNamed("report accounting").line())
 		return exitUsage
 	}
-	fs := c.flagSet("report accounting", reportSynopsis)
+	fs := c.flagSet("report accounting")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	monthFlag := fs.String("month", "", "the report's `month`, YYYY-MM (required)")
 	accountFlag := fs.String("account", "", "report on this `account` only (default: every account of the job)")
 	jobFlag := fs.String("job", "", "the `job` whose warehouse and report recipients to use (default: the one job with an accounting report)")
 	out := reportsDirFlag(fs)
-	fs.StringVar(out, "out", "", "the same as --reports-dir")
+	fs.StringVar(out, "out", "", "the same as --reports-dir `DIR`")
 	noSend := fs.Bool("no-send", false, "build and reconcile the files, send nothing")
 	incomplete := fs.Bool("allow-incomplete", false, "send the report even if it is PROVISIONAL: no successful run has read the whole month since it ended, or its fees rest on a fallback")
 	resend := fs.Bool("resend", false, "send the report even to recipients it was already sent to with the same figures")
@@ -102,8 +101,9 @@ func (c *cli) printReport(acct config.Account, month civil.Date, res reportjob.R
 		return
 	}
 	t := &rep.Totals
-	fmt.Fprintf(c.stdout, "report %s: account %s, %s: %d orders, %d disputes, Total chargeback fee %s\n  %s\n  %s\n",
-		res.RunID, acct.Name, reports.MonthLabel(month), t.OrderRows, t.Disputes, reports.FormatAmount(t.ChargebackFees, t.FeeCurrency), rep.Workbook, rep.CSV)
+	fmt.Fprintf(c.stdout, "report %s: account %s, %s: %s, %s, Total chargeback fee %s\n  %s\n  %s\n",
+		res.RunID, acct.Name, reports.MonthLabel(month), progress.Plural(t.OrderRows, "order"), progress.Plural(t.Disputes, "dispute"),
+		reports.FormatAmount(t.ChargebackFees, t.FeeCurrency), rep.Workbook, rep.CSV)
 	if !res.Reconciled {
 		return
 	}
@@ -111,12 +111,17 @@ func (c *cli) printReport(acct config.Account, month civil.Date, res reportjob.R
 	if !t.Complete {
 		fmt.Fprintf(c.stdout, "  PROVISIONAL: %s\n", strings.Join(rep.Provisional(), "; "))
 	}
+	if t.CoveredBy == "" {
+		// A later date is not enough: its window may start after the month.
+		last := reports.LastOfMonth(month)
+		fmt.Fprintf(c.stdout, "  to read the month whole, run the warehouse's job for %s, whose window holds it: etl run JOB --date %s\n", last, last)
+	}
 	for _, d := range res.Deliveries {
 		switch d.Method {
 		case "outbox":
 			fmt.Fprintf(c.stdout, "  no SMTP settings (%s): message to %s written to %s (%s)\n", reports.EnvSMTPHost, strings.Join(d.To, ", "), d.Path, d.Kind)
 		default:
-			fmt.Fprintf(c.stdout, "  sent to %s by SMTP (%d attempts; %s)\n", strings.Join(d.To, ", "), d.Attempts, d.Kind)
+			fmt.Fprintf(c.stdout, "  sent to %s by SMTP (%s; %s)\n", strings.Join(d.To, ", "), plural(d.Attempts, "attempt"), d.Kind)
 		}
 	}
 	for _, s := range res.Skipped {

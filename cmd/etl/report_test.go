@@ -134,7 +134,7 @@ func TestReportAccountingUsage(t *testing.T) {
 		{"no job for account", []string{"accounting", "--month", "2025-03", "--account", "other", "-c", path}, exitUsage, `no job in .* has an accounting report for account other`},
 		{"two jobs", []string{"accounting", "--month", "2025-03", "-c", twoJobs}, exitUsage, `jobs monthly-accounting, monthly-again all have an accounting report; choose one with --job`},
 		{"no warehouse", []string{"accounting", "--month", "2025-03", "--job", "monthly-again", "-c", twoJobs}, exitFailed, `account demo, 2025-03: warehouse: .*nonexistent`},
-		{"month not covered", []string{"accounting", "--month", "2025-03", "--job", "monthly-accounting", "-c", path}, exitFailed, `no successful run has read the whole of 2025-03 since it ended.*nothing sent.*2025-03-31 or later.*--allow-incomplete`},
+		{"month not covered", []string{"accounting", "--month", "2025-03", "--job", "monthly-accounting", "-c", path}, exitFailed, `no successful run has read the whole of 2025-03 since it ended.*nothing sent \(run the warehouse's job for 2025-03-31, whose window holds the whole month \(etl run JOB --date 2025-03-31\), or send a provisional report with --allow-incomplete\)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 
 // runs lists the run history of etl_runs.
 func (c *cli) runs(ctx context.Context, args []string) int {
-	fs := c.flagSet("runs", "etl runs [--job NAME] [--account NAME] [--since YYYY-MM-DD] [--json] [-c jobs.yaml]")
+	fs := c.flagSet("runs")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	job := fs.String("job", "", "only the runs of job `NAME`")
 	account := fs.String("account", "", "only the runs of account `NAME`")
@@ -83,7 +83,7 @@ func printRuns(w io.Writer, runs []runstatus.Run) {
 
 // status shows where each job and account stands.
 func (c *cli) status(ctx context.Context, args []string) int {
-	fs := c.flagSet("status", "etl status [--job NAME] [--json] [-c jobs.yaml]")
+	fs := c.flagSet("status")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
 	job := fs.String("job", "", "only job `NAME`")
 	asJSON := fs.Bool("json", false, "print the statuses as one JSON array")

@@ -34,12 +34,11 @@ func (j *jobNames) Set(s string) error {
 }
 
 func (c *cli) schedule(ctx context.Context, args []string) int {
-	const synopsis = "etl schedule [-c jobs.yaml] [--addr :9090] [--grace 5m] [--job NAME]... [--run-now JOB]... [--lock-dir DIR]"
-	fs := c.flagSet("schedule", synopsis)
+	fs := c.flagSet("schedule")
 	path := fs.String("c", "jobs.yaml", "configuration `file`")
-	addr := fs.String("addr", "", "serve /healthz and /metrics on `address`, e.g. :9090 (default: nowhere)")
+	addr := fs.String("addr", "", "serve /healthz, /metrics and POST /run?job=NAME on `address`, e.g. :9090 (default: metrics.listen of jobs.yaml, else nowhere)")
 	grace := fs.Duration("grace", scheduler.DefaultGrace, "on SIGTERM or SIGINT, how long running jobs may finish before they are cancelled")
-	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: .locks in a local warehouse, else under the temporary directory)")
+	lockDirFlag := fs.String("lock-dir", "", "`directory` of the run locks (default: lock_dir of jobs.yaml, else .locks in a local warehouse, else under the temporary directory)")
 	var only jobNames
 	fs.Var(&only, "job", "schedule only the job `name` (repeatable; default: every job)")
 	var runNow jobNames
