@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +30,8 @@ import (
 //
 //	orders         orders written
 //	orders/s       orders written per second of the run's wall time
-//	peak-RSS-MB    the peak RSS of the whole etl run process (rusage maxrss)
+//	peak-RSS-MB    the peak RSS of the whole etl run process (rusage maxrss,
+//	               through a small launcher: see wrapEnv)
 //	floor-ratio    the run's wall time over a fetch-only pass's: the same
 //	               client reading the same API days with the same
 //	               concurrency, through the pipeline's own orders loop, the
@@ -154,21 +154,18 @@ func runNightlyCase(b *testing.B, etl string, c benchCase) caseResult {
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	cmd, peakRSS := wrapped(b, cmd)
 	start := time.Now()
 	out, err := cmd.Output()
 	run := time.Since(start)
 	if err != nil {
 		b.Fatalf("etl run: %v\n%s\n%s", err, out, tail(stderr.String(), 4000))
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		b.Fatal("no rusage for etl run")
-	}
 	rows := summaryRows(b, string(out), c.table)
 	if rows == 0 {
 		b.Fatalf("etl run wrote no %s:\n%s", c.table, out)
 	}
-	res := caseResult{rows: rows, run: run, fetch: fetch, maxRSS: ru.Maxrss * 1024} // Linux: KiB
+	res := caseResult{rows: rows, run: run, fetch: fetch, maxRSS: peakRSS()}
 	if c.table == "orders" {
 		res.duck, res.duckRows = duckdbConvert(b, c, date, dir)
 	}
