@@ -249,10 +249,8 @@ func writeWorkbook(ctx context.Context, wh load.Reader, rep *Report, data *month
 	a := rep.Account
 
 	// Orders first: the other sheets' formulas refer to its rows.
-	for _, s := range []string{SheetOrders, SheetChargebackRate} {
-		if err := b.pageSetup(s, false); err != nil {
-			return err
-		}
+	if err := b.pageSetup(SheetOrders, orderWidths(), 1); err != nil {
+		return err
 	}
 	ow, err := newOrdersSheet(f, b.st, SheetOrders, a.TransactionStatuses)
 	if err != nil {
