@@ -201,7 +201,8 @@ func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []strin
 		}
 		header[i] = excelize.Cell{StyleID: hid, Value: c.header}
 	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
+	// Three lines: "Net (after discounts, excl. VAT)" wraps to three.
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 45}); err != nil {
 		return nil, err
 	}
 	w.row = 1

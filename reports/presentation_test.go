@@ -194,8 +194,34 @@ func TestHeadersFitTheirColumns(t *testing.T) {
 					t.Errorf("%s header %s %q: %q needs %.1f, the column is %g wide", sheet, h.ref, h.value, word, need, w)
 				}
 			}
+			// Wrapped at a character a unit of width, the header's
+			// lines fit its row, 15 points a line.
+			height, err := p.f.GetRowHeight(sheet, hdr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := wrappedLines(h.value, w-1.5*float64(h.indent)); float64(n)*15 > height {
+				t.Errorf("%s header %s %q wraps to %d lines in a row %g points high", sheet, h.ref, h.value, n, height)
+			}
 		}
 	}
+}
+
+// wrappedLines is the number of lines s takes wrapped at width characters.
+func wrappedLines(s string, width float64) int {
+	lines, cur := 1, 0
+	for _, w := range strings.Fields(s) {
+		n := len([]rune(w))
+		switch {
+		case cur == 0:
+			cur = n
+		case float64(cur+1+n) <= width:
+			cur += 1 + n
+		default:
+			lines, cur = lines+1, n
+		}
+	}
+	return lines
 }
 
 // TestRatesReadable: a chargeback rate shows two to four decimals

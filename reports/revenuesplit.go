@@ -24,7 +24,8 @@ func (b *book) revenueSplit() error {
 	if err != nil {
 		return err
 	}
-	if err := s.nextOpts(0, excelize.RowOpts{Height: 30}, hdr...); err != nil {
+	// Three lines: the longest labels wrap to three.
+	if err := s.nextOpts(0, excelize.RowOpts{Height: 45}, hdr...); err != nil {
 		return err
 	}
 	for _, ct := range b.rep.Totals.Currencies {
