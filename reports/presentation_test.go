@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
+	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/money"
 	"github.com/ledgerline/ledgerline/reports"
 	"github.com/xuri/excelize/v2"
@@ -519,5 +521,41 @@ func TestCountsGrouped(t *testing.T) {
 	}
 	if len(bases) != 2 || bases["estimated (order date)"] == 0 || bases["observed (run date)"] == 0 {
 		t.Errorf("Chargeback fees bases %v, want estimated (order date) and observed (run date)", bases)
+	}
+}
+
+// TestPrintedPagesSayProvisional: every printed page of every sheet names
+// the account, the month and the sheet in its header, and PROVISIONAL when
+// the report is, not only the Summary's title.
+func TestPrintedPagesSayProvisional(t *testing.T) {
+	fx := sandboxWarehouse(t)
+	for _, tt := range []struct {
+		month       civil.Date
+		provisional bool
+	}{{fx.month, false}, {civil.Date{Year: 2025, Month: 4, Day: 1}, true}} {
+		rep, err := reports.Build(t.Context(), reports.Request{Warehouse: fx.warehouse(t), Account: fx.acct, Month: tt.month,
+			RunID: "header", Dir: t.TempDir(), Now: fixedNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenFile(rep.Workbook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sheet := range reports.Sheets() {
+			hf, err := f.GetHeaderFooter(sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "&Ldemo (LLDEMO), " + tt.month.In(time.UTC).Format("January 2006")
+			if tt.provisional {
+				want += `&C&"-,Bold"PROVISIONAL`
+			}
+			want += "&R" + sheet
+			if hf == nil || hf.OddHeader != want || hf.OddFooter != "&CPage &P of &N" {
+				t.Errorf("%s %s: header and footer %+v, want header %q", tt.month, sheet, hf, want)
+			}
+		}
+		f.Close()
 	}
 }

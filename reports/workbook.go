@@ -91,11 +91,27 @@ func (b *book) pageSetup(sheet string, widths []float64, titleRows int) error {
 	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &orientation, FitToWidth: &one, FitToHeight: &high}); err != nil {
 		return err
 	}
+	if err := b.f.SetHeaderFooter(sheet, b.headerFooter(sheet)); err != nil {
+		return fmt.Errorf("%s header and footer: %w", sheet, err)
+	}
 	if titleRows == 0 {
 		return nil
 	}
 	return b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", Scope: sheet,
 		RefersTo: fmt.Sprintf("%s!$1:$%d", sheetRef(sheet), titleRows)})
+}
+
+// headerFooter prints on every page the account, the month and the
+// sheet, PROVISIONAL when the report is (a printed detail page says so too,
+// not only the Summary's title), and the page number.
+func (b *book) headerFooter(sheet string) *excelize.HeaderFooterOptions {
+	esc := func(s string) string { return strings.ReplaceAll(s, "&", "&&") }
+	a := b.rep.Account
+	h := "&L" + esc(fmt.Sprintf("%s (%s), %s", a.Name, a.MerchantCode, monthName(b.rep.Month)))
+	if len(b.rep.Provisional()) > 0 {
+		h += `&C&"-,Bold"PROVISIONAL`
+	}
+	return &excelize.HeaderFooterOptions{OddHeader: h + "&R" + esc(sheet), OddFooter: "&CPage &P of &N"}
 }
 
 // stream opens sheet's stream writer with the columns' widths, rows 1 to
