@@ -2,6 +2,7 @@ package reports
 
 import (
 	"cmp"
+	"fmt"
 	"math/big"
 	"slices"
 	"time"
@@ -90,7 +91,9 @@ func tierText(f config.ChargebackFees, g *FeeBasis) string {
 	case g.HaveCounts && g.Transactions > 0:
 		exact = big.NewRat(g.Opened, g.Transactions)
 	case g.HaveCounts:
-		exact = new(big.Rat)
+		// No transactions, no rate: the transform takes the configured
+		// first_month_tier, which need not be the tier of a zero rate.
+		return fmt.Sprintf("no transactions: first_month_tier %d", f.FirstTier())
 	default:
 		return "no rate known: lowest tier"
 	}

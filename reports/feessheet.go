@@ -2,8 +2,11 @@ package reports
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/ledgerline/ledgerline/money"
 	"github.com/ledgerline/ledgerline/schemas"
+	"github.com/ledgerline/ledgerline/transform"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -21,14 +24,15 @@ const (
 	cbFeeCurrency
 	cbRateMonth
 	cbRate
-	cbRule
+	cbTier
 	cbColumns
 )
 
 // A disputeColumn is a column of the Chargeback fees sheet: its header and
-// width, and a dispute's value with its number format ("": unstyled).
+// width, and a dispute's value with its number format ("": unstyled). The
+// values of a column whose header is hText are indented text (kindText).
 type disputeColumn struct {
-	header string
+	header header
 	width  float64
 	value  func(c *schemas.Chargeback) (v any, format string, err error)
 }
@@ -36,56 +40,89 @@ type disputeColumn struct {
 // plain is a value without a number format.
 func plain(v any) (any, string, error) { return v, "", nil }
 
+// basisLabel is the human name of an opened_on basis.
+func basisLabel(basis string) string {
+	switch basis {
+	case transform.BasisOrderDate:
+		return "estimated (order date)"
+	case transform.BasisObserved:
+		return "observed (run date)"
+	}
+	return basis
+}
+
+// numberFormat is moneyFormat without the currency's code, for an amount
+// that a Currency column to its right names: 1,234.50 | USD, never
+// 1,234.50 USDUSD.
+func numberFormat(currency string) string {
+	return strings.TrimSuffix(moneyFormat(currency), ` "`+currency+`"`)
+}
+
+// A tierKey is what sets a dispute's fee, as feeBases groups them.
+type tierKey struct {
+	rateMonth, rule string
+	fee             money.Amount
+}
+
 // disputeColumns are the Chargeback fees sheet's columns, in the order of
-// the cb constants that the formulas refer to.
-func disputeColumns() [cbColumns]disputeColumn {
+// the cb constants that the formulas refer to. Each dispute's tier is the
+// one its fee basis on the Summary states; the fee rule the warehouse
+// records, the same long sentence for every dispute of a month, is said
+// once, on the Summary.
+func (b *book) disputeColumns() [cbColumns]disputeColumn {
 	type ch = *schemas.Chargeback
+	tiers := map[tierKey]string{}
+	for _, fb := range b.rep.Totals.FeeBases {
+		tiers[tierKey{fb.RateMonth, fb.Rule, fb.Fee}] = fb.Tier
+	}
 	return [cbColumns]disputeColumn{
-		cbRef:       {"Order reference", 14, func(c ch) (any, string, error) { return plain(c.RefNo) }},
-		cbOrderDate: {"Order date", 12, func(c ch) (any, string, error) { return dateSerial(c.OrderDate), fmtDate, nil }},
-		cbOpenedOn:  {"Opened on", 12, func(c ch) (any, string, error) { return dateSerial(c.OpenedOn), fmtDate, nil }},
-		cbBasis:     {"Opened on basis", 14, func(c ch) (any, string, error) { return plain(c.OpenedOnBasis) }},
-		cbReason: {"Reason code", 24, func(c ch) (any, string, error) {
+		cbRef:       {header{name: "Order reference"}, 12, func(c ch) (any, string, error) { return plain(c.RefNo) }},
+		cbOrderDate: {hNum("Order date"), 11, func(c ch) (any, string, error) { return dateSerial(c.OrderDate), fmtDate, nil }},
+		cbOpenedOn:  {hNum("Opened on"), 11, func(c ch) (any, string, error) { return dateSerial(c.OpenedOn), fmtDate, nil }},
+		cbBasis:     {hText("Opened on basis"), 22, func(c ch) (any, string, error) { return plain(basisLabel(c.OpenedOnBasis)) }},
+		cbReason: {hText("Reason code"), 25, func(c ch) (any, string, error) {
 			if c.ReasonCode == nil {
 				return plain(nil)
 			}
 			return plain(*c.ReasonCode)
 		}},
-		cbResolution: {"Resolution", 12, func(c ch) (any, string, error) { return plain(c.Resolution) }},
-		cbAmount: {"Order amount", 16, func(c ch) (any, string, error) {
+		cbResolution: {hText("Resolution"), 13, func(c ch) (any, string, error) { return plain(c.Resolution) }},
+		cbAmount: {hNum("Order amount"), 13, func(c ch) (any, string, error) {
 			v, err := cellAmount(c.OrderAmount)
-			return v, moneyFormat(c.Currency), err
+			return v, numberFormat(c.Currency), err
 		}},
-		cbCurrency: {"Currency", 10, func(c ch) (any, string, error) { return plain(c.Currency) }},
-		cbFee: {"Chargeback fee", 16, func(c ch) (any, string, error) {
+		cbCurrency: {hText("Currency"), 11, func(c ch) (any, string, error) { return plain(c.Currency) }},
+		cbFee: {hNum("Chargeback fee"), 12, func(c ch) (any, string, error) {
 			v, err := cellAmount(c.FeeAmount)
-			return v, moneyFormat(c.FeeCurrency), err
+			return v, numberFormat(c.FeeCurrency), err
 		}},
-		cbFeeCurrency: {"Fee currency", 10, func(c ch) (any, string, error) { return plain(c.FeeCurrency) }},
-		cbRateMonth:   {"Rate month", 11, func(c ch) (any, string, error) { return plain(c.RateMonth) }},
-		cbRate: {"Chargeback rate", 10, func(c ch) (any, string, error) {
+		cbFeeCurrency: {hText("Fee currency"), 11, func(c ch) (any, string, error) { return plain(c.FeeCurrency) }},
+		cbRateMonth:   {hText("Rate month"), 10, func(c ch) (any, string, error) { return plain(c.RateMonth) }},
+		cbRate: {hNum("Chargeback rate"), 12, func(c ch) (any, string, error) {
 			if c.Rate == nil {
 				return plain(nil)
 			}
 			v, err := cellRate(*c.Rate)
-			return v, fmtPercent, err
+			return v, fmtRate, err
 		}},
-		cbRule: {"Fee rule", 70, func(c ch) (any, string, error) { return plain(c.FeeRule) }},
+		cbTier: {hText("Tier"), 16, func(c ch) (any, string, error) {
+			return plain(tiers[tierKey{c.RateMonth, c.FeeRule, c.FeeAmount}])
+		}},
 	}
 }
 
 // chargebackFees writes one row per dispute opened in the month and a total.
 func (b *book) chargebackFees() error {
-	cols := disputeColumns()
-	names, widths := make([]string, cbColumns), make([]float64, cbColumns)
+	cols := b.disputeColumns()
+	heads, widths := make([]header, cbColumns), make([]float64, cbColumns)
 	for i, c := range cols {
-		names[i], widths[i] = c.header, c.width
+		heads[i], widths[i] = c.header, c.width
 	}
-	s, err := b.stream(SheetChargebackFees, widths, 1, 1)
+	s, err := b.stream(SheetChargebackFees, widths, 1, 1, 1)
 	if err != nil {
 		return err
 	}
-	hdr, err := b.headerRow(names...)
+	hdr, err := b.headerCells(heads...)
 	if err != nil {
 		return err
 	}
@@ -97,11 +134,15 @@ func (b *book) chargebackFees() error {
 		cells := make([]any, cbColumns)
 		for j, dc := range cols {
 			v, format, err := dc.value(c)
-			if err == nil && format != "" {
+			switch {
+			case err != nil:
+			case dc.header.kind == kindHeaderText && v != nil:
+				v, err = b.styled(kindText, "", v)
+			case format != "":
 				v, err = b.styled(kindPlain, format, v)
 			}
 			if err != nil {
-				return fmt.Errorf("dispute %s %s: %w", c.RefNo, dc.header, err)
+				return fmt.Errorf("dispute %s %s: %w", c.RefNo, dc.header.name, err)
 			}
 			cells[j] = v
 		}
@@ -122,7 +163,7 @@ func (b *book) feesTotalRow(s *stream) error {
 		}
 	}
 	b.feesLast = s.row
-	total, err := b.formula(kindTotal, moneyFormat(fc), fmt.Sprintf("SUM(%s)", colRange(SheetChargebackFees, cbFee, 2, b.feesLast)), b.rep.Totals.ChargebackFees)
+	total, err := b.formula(kindTotal, numberFormat(fc), fmt.Sprintf("SUM(%s)", colRange(SheetChargebackFees, cbFee, 2, b.feesLast)), b.rep.Totals.ChargebackFees)
 	if err != nil {
 		return err
 	}
@@ -130,11 +171,18 @@ func (b *book) feesTotalRow(s *stream) error {
 	if err != nil {
 		return err
 	}
-	cur, err := b.styled(kindTotal, "", fc)
+	cur, err := b.styled(kindTotalText, "", fc)
+	if err != nil {
+		return err
+	}
+	blank, err := b.styled(kindTotal, "", nil)
 	if err != nil {
 		return err
 	}
 	row := make([]any, cbColumns)
+	for i := range row {
+		row[i] = blank
+	}
 	row[cbRef], row[cbFee], row[cbFeeCurrency] = label, total, cur
 	if err := s.next(0, row...); err != nil {
 		return err

@@ -1,12 +1,19 @@
 package reports_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,14 +179,23 @@ func TestLibreOfficeRecalculates(t *testing.T) {
 	}
 }
 
-// TestRenderSummary renders the Summary sheet to PNG with LibreOffice
-// headless and pdftoppm (poppler-utils): the picture in the README. With
-// LEDGERLINE_SUMMARY_PNG set it writes the picture there.
-func TestRenderSummary(t *testing.T) {
+// TestRenderSheets renders the Summary and the Chargeback fees sheets as
+// LibreOffice prints them (headless, to PDF, each sheet alone with the
+// others hidden so that the formulas still compute), and checks that the
+// printed text is readable: the median height of a word on each page is at
+// least 7 points (the workbook printed at about 4). pdftoppm (poppler-utils)
+// turns the pages into the pictures in the README: with LEDGERLINE_SUMMARY_PNG
+// or LEDGERLINE_FEES_PNG set, the test writes the sheet's pages there, one
+// above the other.
+func TestRenderSheets(t *testing.T) {
 	soffice, profile := libreOffice(t)
 	pdftoppm, err := exec.LookPath("pdftoppm")
 	if err != nil {
 		t.Skip("pdftoppm not installed; Debian: apt-get install poppler-utils")
+	}
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext not installed; Debian: apt-get install poppler-utils")
 	}
 	fx := sandboxWarehouse(t)
 	rep, err := reports.Build(t.Context(), reports.Request{Warehouse: fx.warehouse(t), Account: fx.acct, Month: fx.month,
@@ -187,29 +203,153 @@ func TestRenderSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	in := filepath.Join(dir, "summary.xlsx")
-	if err := os.Rename(rep.Workbook, in); err != nil {
-		t.Fatal(err)
+	for _, sh := range []struct{ sheet, name, env string }{
+		{reports.SheetSummary, "summary", "LEDGERLINE_SUMMARY_PNG"},
+		{reports.SheetChargebackFees, "chargeback-fees", "LEDGERLINE_FEES_PNG"},
+	} {
+		t.Run(sh.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, sh.name+".xlsx")
+			onlySheet(t, rep.Workbook, in, sh.sheet)
+			convert(t, soffice, profile, "pdf", in, dir)
+			pdf := filepath.Join(dir, sh.name+".pdf")
+			pages := pdfPages(t, pdf)
+			var pngs [][]byte
+			for p := 1; p <= pages; p++ {
+				if h := medianWordHeight(t, pdftotext, pdf, p); h < 7 {
+					t.Errorf("%s page %d: words %.1f points high, want at least 7", sh.sheet, p, h)
+				} else {
+					t.Logf("%s page %d of %d: words %.1f points high", sh.sheet, p, pages, h)
+				}
+				out := filepath.Join(dir, fmt.Sprintf("page%d", p))
+				if b, err := exec.Command(pdftoppm, "-png", "-r", "110", "-f", fmt.Sprint(p), "-l", fmt.Sprint(p), "-singlefile", pdf, out).CombinedOutput(); err != nil {
+					t.Fatalf("pdftoppm: %v\n%s", err, b)
+				}
+				png, err := os.ReadFile(out + ".png")
+				if err != nil {
+					t.Fatal(err)
+				}
+				pngs = append(pngs, png)
+			}
+			png := stackPNG(t, pngs)
+			if len(png) < 10_000 || string(png[1:4]) != "PNG" {
+				t.Fatalf("%s.png: %d bytes", sh.name, len(png))
+			}
+			if dst := os.Getenv(sh.env); dst != "" {
+				if err := os.WriteFile(dst, png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("wrote %s", dst)
+			}
+		})
 	}
-	convert(t, soffice, profile, "pdf", in, dir)
-	out := filepath.Join(dir, "summary")
-	if b, err := exec.Command(pdftoppm, "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", filepath.Join(dir, "summary.pdf"), out).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, b)
+}
+
+// inked is the bounding box of img's pixels that are not white.
+func inked(img image.Image) image.Rectangle {
+	b := img.Bounds()
+	box := image.Rectangle{Min: b.Max, Max: b.Min}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if r, g, bl, _ := img.At(x, y).RGBA(); r < 0xf000 || g < 0xf000 || bl < 0xf000 {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
 	}
-	png, err := os.ReadFile(out + ".png")
+	if box.Empty() {
+		return b
+	}
+	return box
+}
+
+// onlySheet copies the workbook src to dst with every sheet but sheet
+// hidden, and sheet active: LibreOffice prints only visible sheets.
+func onlySheet(t *testing.T, src, dst, sheet string) {
+	t.Helper()
+	f, err := excelize.OpenFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(png) < 10_000 || string(png[1:4]) != "PNG" {
-		t.Fatalf("summary.png: %d bytes", len(png))
+	defer f.Close()
+	idx, err := f.GetSheetIndex(sheet)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if dst := os.Getenv("LEDGERLINE_SUMMARY_PNG"); dst != "" {
-		if err := os.WriteFile(dst, png, 0o644); err != nil {
+	f.SetActiveSheet(idx)
+	for _, s := range f.GetSheetList() {
+		if s != sheet {
+			if err := f.SetSheetVisible(s, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.SaveAs(dst); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pdfPages counts the pages of a PDF by the form feeds that pdftotext
+// ends each page with.
+func pdfPages(t *testing.T, pdf string) int {
+	t.Helper()
+	out, err := exec.Command("pdftotext", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return max(strings.Count(string(out), "\f"), 1)
+}
+
+// medianWordHeight is the median height in points of the words' boxes on
+// page p of pdf, as pdftotext -bbox gives them: about the font size.
+func medianWordHeight(t *testing.T, pdftotext, pdf string, p int) float64 {
+	t.Helper()
+	out, err := exec.Command(pdftotext, "-bbox", "-f", fmt.Sprint(p), "-l", fmt.Sprint(p), pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	box := regexp.MustCompile(`<word xMin="[-0-9.]+" yMin="([-0-9.]+)" xMax="[-0-9.]+" yMax="([-0-9.]+)"`)
+	var hs []float64
+	for _, m := range box.FindAllStringSubmatch(string(out), -1) {
+		y0, _ := strconv.ParseFloat(m[1], 64)
+		y1, _ := strconv.ParseFloat(m[2], 64)
+		hs = append(hs, y1-y0)
+	}
+	if len(hs) == 0 {
+		t.Fatalf("%s page %d has no words", pdf, p)
+	}
+	slices.Sort(hs)
+	return hs[len(hs)/2]
+}
+
+// stackPNG puts the pages one above the other, each cut to its printed
+// area and a margin.
+func stackPNG(t *testing.T, pngs [][]byte) []byte {
+	t.Helper()
+	var imgs []image.Image
+	var rects []image.Rectangle
+	w, h := 0, 0
+	for _, b := range pngs {
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("wrote %s", dst)
+		r := inked(img).Inset(-24).Intersect(img.Bounds())
+		imgs, rects = append(imgs, img), append(rects, r)
+		w, h = max(w, r.Dx()), h+r.Dy()
 	}
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
+	y := 0
+	for i, img := range imgs {
+		r := rects[i]
+		draw.Draw(out, image.Rect(0, y, r.Dx(), y+r.Dy()), img, r.Min, draw.Src)
+		y += r.Dy()
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, out); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // fixedNow is the clock of a report run at 06:00 on 1 April 2025.

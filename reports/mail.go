@@ -370,8 +370,9 @@ const refundsNote = " Gross sales are the COMPLETE and REFUND orders at their fu
 
 // bodyLine is one currency's line of the message body.
 type bodyLine struct {
-	Currency        string
-	Sales, Disputes int64
+	Currency string
+	// Sales and Disputes are counts with thousands separators.
+	Sales, Disputes string
 	// Gross sales + Refunds = After (sales after refunds, incl. VAT), as
 	// on the Summary.
 	Gross, Refunds, After, Net, Commission, Disputed, Fee string
@@ -385,7 +386,7 @@ func bodies(rep *Report) (string, string, error) {
 	for _, c := range t.Currencies {
 		am := func(v money.Amount) string { return groupedAmount(v, c.Currency) }
 		lines = append(lines, bodyLine{
-			Currency: c.Currency, Sales: c.Orders, Disputes: c.Disputes,
+			Currency: c.Currency, Sales: groupedCount(c.Orders), Disputes: groupedCount(c.Disputes),
 			Gross: am(c.GrossSales.Paid), Refunds: am(c.Refunded.Paid), After: am(c.AfterRefunds().Paid),
 			Net: am(c.AfterRefunds().Net), Commission: am(c.AfterRefunds().Commission),
 			Disputed: am(c.Disputed), Fee: groupedAmount(c.Fees, t.FeeCurrency),
@@ -400,7 +401,7 @@ func bodies(rep *Report) (string, string, error) {
 			s += " (" + b.Tier + ")"
 		}
 		if b.Disputes > 0 {
-			s += fmt.Sprintf(", %d disputes", b.Disputes)
+			s += fmt.Sprintf(", %s disputes", groupedCount(b.Disputes))
 		}
 		bases = append(bases, s)
 	}
@@ -421,7 +422,7 @@ func bodies(rep *Report) (string, string, error) {
 	if revision != nil {
 		tb.WriteString("\n")
 	}
-	fmt.Fprintf(&tb, "Total chargeback fee: %s (%d disputes opened)\n", fee, t.Disputes)
+	fmt.Fprintf(&tb, "Total chargeback fee: %s (%s disputes opened)\n", fee, groupedCount(t.Disputes))
 	for _, b := range bases {
 		fmt.Fprintf(&tb, "  %s\n", b)
 	}
@@ -429,7 +430,7 @@ func bodies(rep *Report) (string, string, error) {
 	tw := tabwriter.NewWriter(&tb, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "Currency\tSales\tGross sales\tRefunds\tSales after refunds\tNet after refunds (excl. VAT)\t2Checkout commission after refunds\tChargebacks\tDisputed\tTotal chargeback fee (%s)\t\n", t.FeeCurrency)
 	for _, l := range lines {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", l.Currency, l.Sales, l.Gross, l.Refunds, l.After, l.Net, l.Commission, l.Disputes, l.Disputed, l.Fee)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", l.Currency, l.Sales, l.Gross, l.Refunds, l.After, l.Net, l.Commission, l.Disputes, l.Disputed, l.Fee)
 	}
 	if err := tw.Flush(); err != nil {
 		return "", "", err
@@ -446,7 +447,7 @@ func bodies(rep *Report) (string, string, error) {
 	var hb bytes.Buffer
 	err = tmpl.Execute(&hb, map[string]any{
 		"Account": a.Name, "Merchant": a.MerchantCode, "Month": monthName(rep.Month), "Period": period,
-		"Fee": fee, "Disputes": t.Disputes, "Bases": bases, "FeeCurrency": t.FeeCurrency, "Lines": lines,
+		"Fee": fee, "Disputes": groupedCount(t.Disputes), "Bases": bases, "FeeCurrency": t.FeeCurrency, "Lines": lines,
 		"Statuses": strings.Join(a.TransactionStatuses, " or "), "Attached": attached,
 		"RunID": rep.RunID, "Generated": generated, "Complete": completeness(rep), "Revision": revision,
 	})

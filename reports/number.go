@@ -168,14 +168,28 @@ func groupedAmount(a money.Amount, currency string) string {
 	if i := strings.IndexByte(s, '.'); i >= 0 {
 		intPart, frac = s[:i], s[i:]
 	}
+	return sign + groupDigits(intPart) + frac
+}
+
+// groupedCount formats a count with thousands separators: 1,415.
+func groupedCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 {
+		return "-" + groupDigits(s[1:])
+	}
+	return groupDigits(s)
+}
+
+// groupDigits puts thousands separators into a string of digits.
+func groupDigits(digits string) string {
 	var b strings.Builder
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(r)
 	}
-	return sign + b.String() + frac
+	return b.String()
 }
 
 // dateSerial returns d as an Excel date serial: an integer, exact. Day 0

@@ -47,21 +47,21 @@ func orderColumns() [ordColumns]orderColumn {
 		ordRef:      {header: "Order reference", width: 14, value: func(o o) any { return o.RefNo }},
 		ordDate:     {header: "Order date", width: 12, date: func(o o) civil.Date { return o.OrderDate }},
 		ordStatus:   {header: "Status", width: 12, value: func(o o) any { return o.Status }},
-		ordCurrency: {header: "Currency", width: 10, value: func(o o) any { return o.Currency }},
-		ordCountry: {header: "Country", width: 9, value: func(o o) any {
+		ordCurrency: {header: "Currency", width: 11, value: func(o o) any { return o.Currency }},
+		ordCountry: {header: "Country", width: 10, value: func(o o) any {
 			if o.Country == nil {
 				return nil
 			}
 			return *o.Country
 		}},
 		ordGross:      {header: "Gross price", width: 16, amount: func(o o) money.Amount { return o.GrossPrice }},
-		ordDiscount:   {header: "Discount", width: 14, amount: func(o o) money.Amount { return o.Discount }},
+		ordDiscount:   {header: "Discount", width: 16, amount: func(o o) money.Amount { return o.Discount }},
 		ordPaid:       {header: "Paid (gross after discounts)", width: 18, amount: func(o o) money.Amount { return o.GrossDiscountedPrice }},
-		ordVAT:        {header: "VAT", width: 14, amount: func(o o) money.Amount { return o.VAT }},
+		ordVAT:        {header: "VAT", width: 16, amount: func(o o) money.Amount { return o.VAT }},
 		ordNet:        {header: "Net (after discounts, excl. VAT)", width: 18, amount: func(o o) money.Amount { return o.NetDiscountedPrice }},
 		ordAffiliate:  {header: "Affiliate commission", width: 16, amount: func(o o) money.Amount { return o.AffiliateCommission }},
 		ordCommission: {header: "2Checkout commission", width: 16, amount: func(o o) money.Amount { return o.TwoCheckoutCommission }},
-		ordChargeback: {header: "Chargeback", width: 12, value: func(o o) any {
+		ordChargeback: {header: "Chargeback", width: 13, value: func(o o) any {
 			if o.ChargebackResolution == "" || o.ChargebackResolution == "NONE" {
 				return nil
 			}
@@ -161,6 +161,11 @@ type ordersSheet struct {
 	totals map[string]*CurrencyTotals
 	tests  int64
 	runIDs map[string]bool
+
+	// textID styles the text columns; columns sums the amount columns by
+	// currency for the totals rows.
+	textID  int
+	columns map[string]*columnTotals
 }
 
 func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []string) (*ordersSheet, error) {
@@ -169,12 +174,15 @@ func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []strin
 		return nil, err
 	}
 	w := &ordersSheet{sw: sw, styles: st, statuses: statuses, cols: orderColumns(), moneyIDs: map[string]int{},
-		totals: map[string]*CurrencyTotals{}, runIDs: map[string]bool{}}
+		totals: map[string]*CurrencyTotals{}, runIDs: map[string]bool{}, columns: map[string]*columnTotals{}}
 	w.values = make([]any, ordColumns)
 	for i := range w.cells {
 		w.values[i] = &w.cells[i]
 	}
 	if w.dateID, err = st.get(kindPlain, fmtDate); err != nil {
+		return nil, err
+	}
+	if w.textID, err = st.get(kindText, ""); err != nil {
 		return nil, err
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight"}); err != nil {
@@ -185,15 +193,16 @@ func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []strin
 			return nil, err
 		}
 	}
-	hid, err := st.get(kindHeader, "")
-	if err != nil {
-		return nil, err
-	}
 	header := make([]any, ordColumns)
 	for i, c := range w.cols {
+		hid, err := st.get(c.headerKind(i), "")
+		if err != nil {
+			return nil, err
+		}
 		header[i] = excelize.Cell{StyleID: hid, Value: c.header}
 	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
+	// Three lines: "Net (after discounts, excl. VAT)" wraps to three.
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 45}); err != nil {
 		return nil, err
 	}
 	w.row = 1
@@ -235,6 +244,8 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 			w.cells[i] = excelize.Cell{StyleID: mid, Value: v}
 		case oc.date != nil:
 			w.cells[i] = excelize.Cell{StyleID: w.dateID, Value: dateSerial(oc.date(o))}
+		case i > 0:
+			w.cells[i] = excelize.Cell{StyleID: w.textID, Value: oc.value(o)}
 		default:
 			w.cells[i] = excelize.Cell{Value: oc.value(o)}
 		}
@@ -248,6 +259,7 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 		return err
 	}
 
+	w.addColumns(o)
 	t := w.totals[o.Currency]
 	if t == nil {
 		t = &CurrencyTotals{Currency: o.Currency}
@@ -283,6 +295,9 @@ func (w *ordersSheet) finish(f *excelize.File, sheet string) (int, error) {
 		return 0, err
 	}
 	if err := f.AutoFilter(sheet, "A1:"+end, nil); err != nil {
+		return 0, err
+	}
+	if err := w.totalRows(last); err != nil {
 		return 0, err
 	}
 	if err := w.sw.Flush(); err != nil {

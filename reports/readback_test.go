@@ -236,8 +236,11 @@ def dec(v):
 def s(d):
     return None if d is None else format(d, "f")
 
-out = {"sheets": wb.sheetnames, "freeze": {}, "filter": {}, "widths": {}, "charts": {}}
+out = {"sheets": wb.sheetnames, "freeze": {}, "filter": {}, "widths": {}, "charts": {}, "print": {}}
 for ws in wb:
+    ps = ws.page_setup
+    out["print"][ws.title] = {"titles": ws.print_title_rows or "", "orientation": ps.orientation or "",
+        "fit_width": ps.fitToWidth, "fit_height": ps.fitToHeight, "fit": bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)}
     out["freeze"][ws.title] = ws.freeze_panes
     out["filter"][ws.title] = (ws.auto_filter.ref or "").replace("$", "")
     out["widths"][ws.title] = {k: v.width for k, v in ws.column_dimensions.items() if v.width}
@@ -250,7 +253,7 @@ orders = {"rows": 0, "currencies": {}, "formats": {}, "date_formats": [], "dates
 for row in ws.iter_rows(min_row=2):
     r = {c.column_letter: c for c in row}
     cur = r["D"].value
-    if not cur:
+    if not cur or r["A"].value == "Total":
         continue
     orders["rows"] += 1
     c = orders["currencies"].setdefault(cur, {"sales": 0, "refunds": 0, "refunded": Decimal(0), **{k: Decimal(0) for k in money_cols.values()}})
@@ -370,6 +373,12 @@ type readBack struct {
 	Filter map[string]string
 	Widths map[string]map[string]float64
 	Charts map[string]int
+	Print  map[string]struct {
+		Titles, Orientation string
+		FitWidth            *int `json:"fit_width"`
+		FitHeight           *int `json:"fit_height"`
+		Fit                 bool
+	}
 	Orders struct {
 		Rows        int64
 		Header      []string
@@ -484,6 +493,15 @@ func TestWorkbookReadBack(t *testing.T) {
 			t.Errorf("%s: column widths %v", sheet, got.Widths[sheet])
 		}
 	}
+	// Every sheet prints its header rows on every page, one page wide and
+	// as many pages high as it takes (issue 14, finding 8).
+	for sheet, titles := range map[string]string{"Summary": "$1:$1", "Orders": "$1:$1", "Chargeback fees": "$1:$1", "Chargeback rate": "$1:$1",
+		"Revenue split": "$1:$1", "Subscriptions": "$1:$3"} {
+		p := got.Print[sheet]
+		if p.Titles != titles || !p.Fit || p.FitWidth == nil || *p.FitWidth != 1 || p.FitHeight == nil || *p.FitHeight != 0 || p.Orientation != "landscape" {
+			t.Errorf("%s prints %+v (fit width %v, height %v), want titles %s, one page wide, landscape", sheet, p, deref(p.FitWidth), deref(p.FitHeight), titles)
+		}
+	}
 	if got.Charts["Chargeback rate"] != 1 {
 		t.Errorf("charts: %v", got.Charts)
 	}
@@ -526,12 +544,14 @@ func TestWorkbookReadBack(t *testing.T) {
 	if got.Fees.Rows != want.Disputes || !equalAmounts(t, got.Fees.Sum, want.Fees) || !equalAmounts(t, got.Fees.Total, want.Fees) {
 		t.Errorf("Chargeback fees: %d rows, sum %s, total %s; warehouse %d disputes, %s", got.Fees.Rows, got.Fees.Sum, got.Fees.Total, want.Disputes, want.Fees)
 	}
-	if wantF := fmt.Sprintf("=SUM('Chargeback fees'!$I$2:$I$%d)", feesLast); got.Fees.TotalFormula != wantF || got.Fees.TotalFormat != `#,##0.00 "USD"` {
-		t.Errorf("Chargeback fees total: %q formatted %q, want %q", got.Fees.TotalFormula, got.Fees.TotalFormat, wantF)
+	// The fees sheet's amounts leave their currency to the Currency column
+	// to their right, so that the two never run together (499.00 USDUSD).
+	if wantF := fmt.Sprintf("=SUM('Chargeback fees'!$I$2:$I$%d)", feesLast); got.Fees.TotalFormula != wantF || got.Fees.TotalFormat != `#,##0.00` {
+		t.Errorf("Chargeback fees total: %q formatted %q, want %q formatted #,##0.00", got.Fees.TotalFormula, got.Fees.TotalFormat, wantF)
 	}
 	for _, f := range got.Fees.Formats {
-		if !strings.HasSuffix(f[1], `"`+f[0]+`"`) {
-			t.Errorf("dispute amount in %s formatted %q", f[0], f[1])
+		if want := map[bool]string{true: "#,##0", false: "#,##0.00"}[f[0] == "JPY"]; f[1] != want {
+			t.Errorf("dispute amount in %s formatted %q, want %q", f[0], f[1], want)
 		}
 	}
 	for c, w := range want.Currencies {
@@ -660,10 +680,17 @@ func TestWorkbookReadBack(t *testing.T) {
 	}
 	for m, rate := range want.Rates {
 		g := got.Rates.Months[m]
-		if !equalAmounts(t, g.Rate, strings.TrimRight(rate, "0")+"0") || g.Format != "0.00%" || g.MonthFormat != "mmmm yyyy" {
+		if !equalAmounts(t, g.Rate, strings.TrimRight(rate, "0")+"0") || g.Format != "0.00##%" || g.MonthFormat != "mmmm yyyy" {
 			t.Errorf("Chargeback rate %s = %+v, warehouse %s", m, g, rate)
 		}
 	}
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // revenueWants are the Summary's revenue lines and their warehouse figures:

@@ -277,8 +277,8 @@ func ordersSheetFigures(x *xlsxFile, statuses []string) (*figures, int, error) {
 			return nil
 		}
 		cur := at(cells, ordCurrency)
-		if cur == "" {
-			return nil // the placeholder of an empty month
+		if cur == "" || at(cells, ordRef) == labelOrdersTotal {
+			return nil // the placeholder of an empty month, or a totals row
 		}
 		ordersLast = r
 		orders.orderRows++

@@ -249,10 +249,9 @@ func writeWorkbook(ctx context.Context, wh load.Reader, rep *Report, data *month
 	a := rep.Account
 
 	// Orders first: the other sheets' formulas refer to its rows.
-	for _, s := range []string{SheetOrders, SheetChargebackRate} {
-		if err := b.pageSetup(s, false); err != nil {
-			return err
-		}
+	b.status()
+	if err := b.pageSetup(SheetOrders, orderWidths(), 1); err != nil {
+		return err
 	}
 	ow, err := newOrdersSheet(f, b.st, SheetOrders, a.TransactionStatuses)
 	if err != nil {
@@ -346,6 +345,23 @@ func saveWorkbook(f *excelize.File, path string) error {
 	})
 }
 
+// status fills what makes the report complete or PROVISIONAL: the fee
+// bases, their fallbacks and the run that covered the month. It needs only
+// the month's data, so that every sheet, the Orders sheet written first
+// included, can say PROVISIONAL on its printed pages.
+func (b *book) status() {
+	rep, a := b.rep, b.rep.Account
+	t := &rep.Totals
+	t.FeeBases = feeBases(a, rep.Month, b.data)
+	if a.ChargebackFees.Model == config.FeeModelThreshold {
+		t.Fallbacks = feeFallbacks(t.FeeBases)
+	}
+	if c := b.data.covering; c != nil {
+		t.CoveredBy, t.CoveredThrough = c.RunID, c.BusinessDate
+		t.Complete = len(t.Fallbacks) == 0
+	}
+}
+
 // collect fills the report's totals from what the Orders sheet wrote and the
 // month's disputes.
 func (b *book) collect(ow *ordersSheet) {
@@ -392,15 +408,7 @@ func (b *book) collect(ow *ordersSheet) {
 	}
 	delete(runs, "")
 	rep.WarehouseRuns = slices.Sorted(maps.Keys(runs))
-	t.FeeBases = feeBases(a, rep.Month, b.data)
 	t.Snapshot = b.data.snapshot
-	if a.ChargebackFees.Model == config.FeeModelThreshold {
-		t.Fallbacks = feeFallbacks(t.FeeBases)
-	}
-	if c := b.data.covering; c != nil {
-		t.CoveredBy, t.CoveredThrough = c.RunID, c.BusinessDate
-		t.Complete = len(t.Fallbacks) == 0
-	}
 	t.Subscriptions = subscriptionFigures(b.data, rep.Month, a.ReportingTimezone)
 }
 

@@ -11,31 +11,36 @@ import (
 // per figure of splitColumns, and a Total row.
 func (b *book) revenueSplit() error {
 	cols := b.splitColumns()
-	names := []string{"Month", "Currency"}
-	widths := []float64{14, 10}
+	names := []header{hNum("Month"), hText("Currency")}
+	widths := []float64{14, 11}
 	for _, c := range cols {
-		names, widths = append(names, c.label), append(widths, c.width)
+		names, widths = append(names, hNum(c.label)), append(widths, c.width)
 	}
-	s, err := b.stream(SheetRevenueSplit, widths, 1, 0)
+	s, err := b.stream(SheetRevenueSplit, widths, 1, 0, 1)
 	if err != nil {
 		return err
 	}
-	hdr, err := b.headerRow(names...)
+	hdr, err := b.headerCells(names...)
 	if err != nil {
 		return err
 	}
-	if err := s.nextOpts(0, excelize.RowOpts{Height: 30}, hdr...); err != nil {
+	// Three lines: the longest labels wrap to three.
+	if err := s.nextOpts(0, excelize.RowOpts{Height: 45}, hdr...); err != nil {
 		return err
 	}
 	for _, ct := range b.rep.Totals.Currencies {
-		cur := "$B" + strconv.Itoa(s.row+1)
+		at := "$B" + strconv.Itoa(s.row+1)
 		month, err := b.styled(kindPlain, fmtMonth, dateSerial(b.rep.Month))
 		if err != nil {
 			return err
 		}
-		cells := []any{month, ct.Currency}
+		cur, err := b.styled(kindText, "", ct.Currency)
+		if err != nil {
+			return err
+		}
+		cells := []any{month, cur}
 		for _, c := range cols {
-			cell, err := c.cell(b, ct, cur)
+			cell, err := c.cell(b, ct, at)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,9 @@ const (
 	fmtDateTime = "yyyy-mm-dd hh:mm:ss"
 	fmtCount    = "#,##0"
 	fmtPercent  = "0.00%"
+	// fmtRate shows a chargeback rate with two to four decimals: 0.65%,
+	// 0.8481%; the exact fraction is in the cell's note.
+	fmtRate = "0.00##%"
 )
 
 // fontFamily is the workbook's font, excelize's default, named in every
@@ -41,6 +44,19 @@ const (
 	kindTotal // bold, top border
 	kindStrong
 	kindLeft // plain, aligned left
+	// kindHeaderRight heads a column of numbers, aligned as they are.
+	kindHeaderRight
+	// kindHeaderText and kindText are a text column's header and cells,
+	// indented one step so that they never touch a right-aligned number in
+	// the column to their left ("0.85%0.65% or more").
+	kindHeaderText
+	kindText
+	// kindTotalText is kindText in a total row.
+	kindTotalText
+	// kindNote is a footnote: italic, wrapped within its merged cells;
+	// kindWrap is plain text so wrapped.
+	kindNote
+	kindWrap
 )
 
 func newStyles(f *excelize.File) *styles {
@@ -62,16 +78,34 @@ func (s *styles) get(kind styleKind, format string) (int, error) {
 		st.Font = &excelize.Font{Family: fontFamily, Bold: true, Size: 15, Color: "1F3864"}
 	case kindSubtitle:
 		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Italic: true, Color: "595959"}
-	case kindHeader:
+	case kindHeader, kindHeaderRight, kindHeaderText:
 		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Bold: true, Color: "1F3864"}
 		st.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}
 		st.Border = []excelize.Border{{Type: "bottom", Color: "8EA9DB", Style: 1}}
 		st.Alignment = &excelize.Alignment{Vertical: "center", WrapText: true}
+		switch kind {
+		case kindHeaderRight:
+			st.Alignment.Horizontal = "right"
+		case kindHeaderText:
+			st.Alignment.Horizontal, st.Alignment.Indent = "left", 1
+		}
+	case kindText:
+		st.Alignment = &excelize.Alignment{Horizontal: "left", Indent: 1}
+	case kindNote:
+		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Italic: true, Color: "595959"}
+		st.Alignment = &excelize.Alignment{Vertical: "top", WrapText: true}
+	case kindWrap:
+		st.Alignment = &excelize.Alignment{Horizontal: "left", Vertical: "top", WrapText: true}
 	case kindLabel:
+		// Top-aligned, level with the first line of a wrapped value.
 		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Color: "404040"}
-	case kindTotal:
+		st.Alignment = &excelize.Alignment{Vertical: "top"}
+	case kindTotal, kindTotalText:
 		st.Font = &excelize.Font{Family: fontFamily, Size: 11, Bold: true}
 		st.Border = []excelize.Border{{Type: "top", Color: "000000", Style: 1}}
+		if kind == kindTotalText {
+			st.Alignment = &excelize.Alignment{Horizontal: "left", Indent: 1}
+		}
 	case kindLeft:
 		st.Alignment = &excelize.Alignment{Horizontal: "left"}
 	case kindStrong:

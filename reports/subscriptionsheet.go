@@ -23,7 +23,7 @@ func productColumns() []productColumn {
 		{header: "Active", width: 12, count: func(p ProductSubscriptions) int64 { return p.Active }},
 		{header: "New", width: 12, count: func(p ProductSubscriptions) int64 { return p.New }},
 		{header: "Expired", width: 12, count: func(p ProductSubscriptions) int64 { return p.Expired }},
-		{header: "Auto-renewing", width: 14, count: func(p ProductSubscriptions) int64 { return p.AutoRenewing }},
+		{header: "Auto-renewing", width: 15, count: func(p ProductSubscriptions) int64 { return p.AutoRenewing }},
 		{header: "Units (active)", width: 12, count: func(p ProductSubscriptions) int64 { return p.Units }},
 	}
 }
@@ -32,11 +32,14 @@ func productColumns() []productColumn {
 func (b *book) subscriptions() error {
 	t := &b.rep.Totals
 	cols := productColumns()
-	names, widths := make([]string, len(cols)), make([]float64, len(cols))
+	names, widths := make([]header, len(cols)), make([]float64, len(cols))
 	for i, c := range cols {
-		names[i], widths[i] = c.header, c.width
+		names[i], widths[i] = header{name: c.header}, c.width
+		if c.count != nil {
+			names[i].kind = kindHeaderRight
+		}
 	}
-	s, err := b.stream(SheetSubscriptions, widths, 3, 0)
+	s, err := b.stream(SheetSubscriptions, widths, 3, 0, 3)
 	if err != nil {
 		return err
 	}
@@ -50,11 +53,11 @@ func (b *book) subscriptions() error {
 	m := &cellMaker{b: b}
 	rows := []sheetRow{
 		{cells: []any{m.cell(kindTitle, "", title)}},
-		{cells: []any{m.cell(kindSubtitle, "", "Counted from the subscription history. Active: started, not expired and enabled. New: started in the month. "+
+		{cells: []any{m.note(kindNote, len(widths), "Counted from the subscription history. Active: started, not expired and enabled. New: started in the month. "+
 			"Expired: expired in the month and no longer enabled. Auto-renewing: active with automatic renewal. "+
 			"Test subscriptions are left out.")}},
 	}
-	hdr, err := b.headerRow(names...)
+	hdr, err := b.headerCells(names...)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func (b *book) summary() error {
 	if err := b.f.SetSheetView(SheetSummary, 0, &excelize.ViewOptions{ShowGridLines: &noGrid}); err != nil {
 		return err
 	}
-	s, err := b.stream(SheetSummary, widths, 0, 0)
+	s, err := b.stream(SheetSummary, widths, 0, 0, 1)
 	if err != nil {
 		return err
 	}
@@ -66,9 +66,9 @@ func (b *book) summaryHeading(s *stream) error {
 		{0, 0, []any{m.label("Reporting time zone"), loc.String()}},
 		{0, 0, []any{m.label("Generated (" + loc.String() + ")"), m.cell(kindLeft, fmtDateTime, timeSerial(rep.GeneratedAt, loc))}},
 		{0, 0, []any{m.label("Report run id"), rep.RunID}},
-		{0, 0, []any{m.label("Warehouse run ids"), runs}},
+		{0, 0, []any{m.label("Warehouse run ids"), m.note(kindWrap, len(s.widths), runs)}},
 		{0, 0, []any{m.label("Account currency"), a.Currency}},
-		{0, 0, []any{m.label("Data complete"), completeness(rep)}},
+		{0, 0, []any{m.label("Data complete"), m.note(kindWrap, len(s.widths), completeness(rep))}},
 	}
 	if m.err != nil {
 		return m.err
@@ -98,66 +98,105 @@ func (b *book) summaryFees(s *stream) error {
 		return err
 	}
 	rows = append(rows, sheetRow{0, 0, []any{m.label(labelDisputesOpened), disputes}})
-	estimated, err := b.estimatedRows(m)
+	estimated, err := b.estimatedRows(m, len(s.widths))
 	if err != nil {
 		return err
 	}
 	rows = append(rows, estimated...)
-	hdr, err := b.headerRow("Fee set by", "Rate month", "Chargeback rate", "Tier", "Fee per dispute", "Disputes")
+	hdr, err := b.headerCells(header{name: "Fee set by"}, header{name: "Rate month"}, hNum("Chargeback rate"), hText("Tier"),
+		hNum("Fee per dispute"), hNum("Disputes"))
 	if err != nil {
 		return err
 	}
 	rows = append(rows, sheetRow{1, 0, hdr})
+	if m.err != nil {
+		return m.err
+	}
+	if err := writeRows(s, rows); err != nil {
+		return err
+	}
 	for _, fb := range t.FeeBases {
-		var rate any
-		if fb.Rate != nil {
-			v, err := cellRate(*fb.Rate)
-			if err != nil {
-				return err
-			}
-			rate = m.cell(kindPlain, fmtPercent, v)
+		if err := b.feeBasisRows(s, fb); err != nil {
+			return err
 		}
-		what := "the chargeback rate of the month before"
-		if b.rep.Account.ChargebackFees.Model == "fixed" {
-			what = "the account's fixed fee"
-		}
-		if fb.Disputes == 0 {
-			what = "no dispute opened; would apply"
-		}
-		fee, err := b.moneyCell(kindPlain, fb.Fee, fc)
+	}
+	return nil
+}
+
+// feeBasisRows writes a fee basis: what set the fee, the rate (two to four
+// decimals, the exact fraction in the cell's note), the tier, the fee and
+// the disputes, and the rate's counts below.
+func (b *book) feeBasisRows(s *stream, fb FeeBasis) error {
+	fc := b.rep.Account.Currency
+	m := &cellMaker{b: b}
+	var rate any
+	if fb.Rate != nil {
+		v, err := cellRate(*fb.Rate)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, sheetRow{0, 0, []any{m.label(what), fb.RateMonth, rate, fb.Tier, fee, m.cell(kindPlain, fmtCount, fb.Disputes)}})
-		if fb.HaveCounts {
-			rows = append(rows, sheetRow{0, 0, []any{m.label(""),
-				m.cell(kindSubtitle, "", fmt.Sprintf("%s: %d disputes opened in %d transactions", fb.RateMonth, fb.Opened, fb.Transactions))}})
-		}
+		rate = m.cell(kindPlain, fmtRate, v)
+	}
+	what := "the chargeback rate of the month before"
+	if b.rep.Account.ChargebackFees.Model == "fixed" {
+		what = "the account's fixed fee"
+	}
+	if fb.Disputes == 0 {
+		what = "no dispute opened; would apply"
+	}
+	fee, err := b.moneyCell(kindPlain, fb.Fee, fc)
+	if err != nil {
+		return err
+	}
+	rows := []sheetRow{{0, 0, []any{m.label(what), fb.RateMonth, rate, m.cell(kindText, "", fb.Tier), fee, m.cell(kindPlain, fmtCount, fb.Disputes)}}}
+	if fb.HaveCounts {
+		rows = append(rows, sheetRow{0, 0, []any{m.label(""), m.note(kindSubtitle, len(s.widths), fmt.Sprintf("%s: %s disputes opened in %s transactions%s",
+			fb.RateMonth, groupedCount(fb.Opened), groupedCount(fb.Transactions), exactRate(fb, ", rate exactly ")))}})
 	}
 	if m.err != nil {
 		return m.err
 	}
-	return writeRows(s, rows)
+	if err := writeRows(s, rows[:1]); err != nil {
+		return err
+	}
+	if note := exactRate(fb, "Exactly "); rate != nil && note != "" {
+		if err := b.f.AddComment(SheetSummary, excelize.Comment{Cell: cellRef(2, s.row), Author: "ledgerline",
+			Text: note + ": " + groupedCount(fb.Opened) + " disputes opened in " + groupedCount(fb.Transactions) + " transactions in " + fb.RateMonth + "."}); err != nil {
+			return err
+		}
+	}
+	return writeRows(s, rows[1:])
+}
+
+// exactRate is prefix and fb's rate as the fraction it is, 12/1,415, or
+// "" without counts.
+func exactRate(fb FeeBasis, prefix string) string {
+	if !fb.HaveCounts || fb.Transactions == 0 {
+		return ""
+	}
+	return prefix + groupedCount(fb.Opened) + "/" + groupedCount(fb.Transactions)
 }
 
 // estimatedRows are the Summary's rows on the disputes whose opening date
-// is an estimate: how many, the fees at stake, and why.
-func (b *book) estimatedRows(m *cellMaker) ([]sheetRow, error) {
+// is an estimate: how many, the fees at stake, and why (a note spanning the
+// table's span columns).
+func (b *book) estimatedRows(m *cellMaker, span int) ([]sheetRow, error) {
 	t, fc := &b.rep.Totals, b.rep.Account.Currency
 	basis := colRange(SheetChargebackFees, cbBasis, 2, b.feesLast)
-	n, err := b.formula(kindPlain, fmtCount, fmt.Sprintf("COUNTIF(%s,%s)", basis, quote(transform.BasisOrderDate)), t.EstimatedDisputes)
+	estimated := quote(basisLabel(transform.BasisOrderDate))
+	n, err := b.formula(kindPlain, fmtCount, fmt.Sprintf("COUNTIF(%s,%s)", basis, estimated), t.EstimatedDisputes)
 	if err != nil {
 		return nil, err
 	}
 	fees, err := b.formula(kindPlain, moneyFormat(fc), fmt.Sprintf("SUMIFS(%s,%s,%s)",
-		colRange(SheetChargebackFees, cbFee, 2, b.feesLast), basis, quote(transform.BasisOrderDate)), t.EstimatedFees)
+		colRange(SheetChargebackFees, cbFee, 2, b.feesLast), basis, estimated), t.EstimatedFees)
 	if err != nil {
 		return nil, err
 	}
 	return []sheetRow{
 		{0, 0, []any{m.label(labelEstimatedDates), n}},
 		{0, 0, []any{m.label("Their fees (" + fc + ")"), fees}},
-		{0, 0, []any{m.label(""), m.cell(kindSubtitle, "", "These disputes were already open the first time a run read their order (first run, backfill), "+
+		{0, 0, []any{m.label(""), m.note(kindNote, span, "These disputes were already open the first time a run read their order (first run, backfill), "+
 			"so their opening date is the order's date: 2Checkout may count them in a later month, at another fee tier.")}},
 	}, nil
 }
@@ -168,7 +207,7 @@ func (b *book) summaryByCurrency(s *stream) error {
 	m := &cellMaker{b: b}
 	names := []any{m.cell(kindHeader, "", labelByCurrency)}
 	for _, ct := range b.rep.Totals.Currencies {
-		names = append(names, m.cell(kindHeader, "", ct.Currency))
+		names = append(names, m.cell(kindHeaderRight, "", ct.Currency))
 	}
 	if m.err != nil {
 		return m.err
@@ -219,14 +258,14 @@ func (b *book) summaryNotes(s *stream) error {
 		"Each measure takes its own Orders column: paid by shoppers (gross after discounts, incl. VAT), net (excl. VAT, after discounts), VAT, 2Checkout commission, affiliate commission.",
 		"The commissions on refunds are those the refunded orders carry; whether 2Checkout gives its commission back on a refund depends on the account's contract.",
 		"Partial refunds are not subtracted: they leave the order COMPLETE, and the order 2Checkout's API returns states no refunded amount.",
-		fmt.Sprintf("The Orders sheet lists every non-test order of the month (%d); %d test orders are left out.", t.OrderRows, t.TestOrders),
+		fmt.Sprintf("The Orders sheet lists every non-test order of the month (%s); %s test orders are left out.", groupedCount(t.OrderRows), groupedCount(t.TestOrders)),
 		"Disputes are those opened in the month, on orders of any month; their fee is charged in the account currency.",
 		"Month boundaries are in the reporting time zone.",
 	}
 	m := &cellMaker{b: b}
 	rows := make([]sheetRow, len(notes))
 	for i, n := range notes {
-		rows[i] = sheetRow{cells: []any{m.cell(kindSubtitle, "", n)}}
+		rows[i] = sheetRow{cells: []any{m.note(kindNote, len(s.widths), n)}}
 	}
 	rows[0].skip = 1
 	if m.err != nil {

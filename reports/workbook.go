@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,29 +48,77 @@ func colRange(sheet string, c, first, last int) string {
 // quote makes s a formula string literal.
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// stream is a stream writer that keeps its row.
+// stream is a stream writer that keeps its row and its columns' widths.
 type stream struct {
-	sw  *excelize.StreamWriter
-	row int
+	sw     *excelize.StreamWriter
+	row    int
+	widths []float64
 }
 
-// pageSetup prints sheet landscape, fitted to one page wide (and, with
-// onePage, one page high). It must come before the sheet's stream writer,
-// which writes the sheet properties first.
-func (b *book) pageSetup(sheet string, onePage bool) error {
+// Printed page geometry: US Letter (excelize's default paper) with
+// excelize's default margins of 0.7 inch left and right, in points.
+const (
+	printWidthPortrait  = (8.5 - 1.4) * 72
+	printWidthLandscape = (11 - 1.4) * 72
+)
+
+// columnPoints is the printed width of columns of widths (in characters
+// of the default font) at 100%: a character is 7 pixels and each column 5
+// more (Excel's rule for Calibri 11), a pixel 3/4 point.
+func columnPoints(widths []float64) float64 {
+	var px float64
+	for _, w := range widths {
+		px += w*7 + 5
+	}
+	return px * 0.75
+}
+
+// pageSetup prints sheet fitted to one page wide and as many pages high as
+// it takes, landscape when its columns (widths) are wider than a portrait
+// page, with rows 1 to titleRows repeated on every page. Fitting to one page
+// high as well would shrink a long sheet to unreadable text. It must come
+// before the sheet's stream writer, which writes the sheet properties
+// first.
+func (b *book) pageSetup(sheet string, widths []float64, titleRows int) error {
 	fit := true
 	if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	landscape, one, high := "landscape", 1, 0
-	if onePage {
-		high = 1
+	orientation, one, high := "portrait", 1, 0
+	if columnPoints(widths) > printWidthPortrait {
+		orientation = "landscape"
 	}
-	return b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &high})
+	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &orientation, FitToWidth: &one, FitToHeight: &high}); err != nil {
+		return err
+	}
+	if err := b.f.SetHeaderFooter(sheet, b.headerFooter(sheet)); err != nil {
+		return fmt.Errorf("%s header and footer: %w", sheet, err)
+	}
+	if titleRows == 0 {
+		return nil
+	}
+	return b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", Scope: sheet,
+		RefersTo: fmt.Sprintf("%s!$1:$%d", sheetRef(sheet), titleRows)})
 }
 
-func (b *book) stream(sheet string, widths []float64, freeze int, freezeCols int) (*stream, error) {
-	if err := b.pageSetup(sheet, sheet == SheetSummary); err != nil {
+// headerFooter prints on every page the account, the month and the
+// sheet, PROVISIONAL when the report is (a printed detail page says so too,
+// not only the Summary's title), and the page number.
+func (b *book) headerFooter(sheet string) *excelize.HeaderFooterOptions {
+	esc := func(s string) string { return strings.ReplaceAll(s, "&", "&&") }
+	a := b.rep.Account
+	h := "&L" + esc(fmt.Sprintf("%s (%s), %s", a.Name, a.MerchantCode, monthName(b.rep.Month)))
+	if len(b.rep.Provisional()) > 0 {
+		h += `&C&"-,Bold"PROVISIONAL`
+	}
+	return &excelize.HeaderFooterOptions{OddHeader: h + "&R" + esc(sheet), OddFooter: "&CPage &P of &N"}
+}
+
+// stream opens sheet's stream writer with the columns' widths, rows 1 to
+// freeze (and columns 1 to freezeCols) frozen, and rows 1 to titleRows
+// printed on every page.
+func (b *book) stream(sheet string, widths []float64, freeze, freezeCols, titleRows int) (*stream, error) {
+	if err := b.pageSetup(sheet, widths, titleRows); err != nil {
 		return nil, err
 	}
 	sw, err := b.f.NewStreamWriter(sheet)
@@ -91,7 +140,7 @@ func (b *book) stream(sheet string, widths []float64, freeze int, freezeCols int
 			return nil, err
 		}
 	}
-	return &stream{sw: sw}, nil
+	return &stream{sw: sw, widths: widths}, nil
 }
 
 // next writes cells as the next row (after skip blank rows).
@@ -145,14 +194,33 @@ func (b *book) formula(kind styleKind, format, formula string, cached any) (exce
 	return c, err
 }
 
-// headerRow returns header cells.
-func (b *book) headerRow(names ...string) ([]any, error) {
-	id, err := b.style(kindHeader, "")
-	cells := make([]any, len(names))
-	for i, n := range names {
-		cells[i] = excelize.Cell{StyleID: id, Value: n}
+// A header names a column; its alignment follows the column's values: right
+// over numbers, indented over text that follows a number (kindText), left
+// otherwise.
+type header struct {
+	name string
+	kind styleKind // kindHeader (default), kindHeaderRight or kindHeaderText
+}
+
+// hNum and hText are headers of a column of numbers and of indented text.
+func hNum(name string) header  { return header{name, kindHeaderRight} }
+func hText(name string) header { return header{name, kindHeaderText} }
+
+// headerCells returns the cells of a header row.
+func (b *book) headerCells(cols ...header) ([]any, error) {
+	cells := make([]any, len(cols))
+	for i, c := range cols {
+		kind := c.kind
+		if kind == kindPlain {
+			kind = kindHeader
+		}
+		id, err := b.style(kind, "")
+		if err != nil {
+			return nil, err
+		}
+		cells[i] = excelize.Cell{StyleID: id, Value: c.name}
 	}
-	return cells, err
+	return cells, nil
 }
 
 // cellMaker makes styled cells and keeps the first error, so that a table
@@ -180,18 +248,67 @@ type sheetRow struct {
 	cells  []any
 }
 
+// A noteCell, as the last cell of a sheetRow, is merged across to the
+// span-th column and wrapped, and its row is made as high as the wrapped
+// text needs: a long text neither runs past the table (which widens the
+// printed page) nor is cut.
+type noteCell struct {
+	cell excelize.Cell
+	span int
+}
+
+// note returns a noteCell of text in kind's style spanning to column span.
+func (m *cellMaker) note(kind styleKind, span int, text string) noteCell {
+	return noteCell{m.cell(kind, "", text), span}
+}
+
 // writeRows writes rows to s.
 func writeRows(s *stream, rows []sheetRow) error {
 	for _, r := range rows {
+		height, cells, span := r.height, r.cells, 0
+		if n, ok := cellsNote(cells); ok {
+			cells = append(slices.Clone(cells[:len(cells)-1]), n.cell)
+			span = n.span
+			text, _ := n.cell.Value.(string)
+			height = max(height, s.noteHeight(len(cells)-1, span, text))
+		}
 		var err error
-		if r.height > 0 {
-			err = s.nextOpts(r.skip, excelize.RowOpts{Height: r.height}, r.cells...)
+		if height > 0 {
+			err = s.nextOpts(r.skip, excelize.RowOpts{Height: height}, cells...)
 		} else {
-			err = s.next(r.skip, r.cells...)
+			err = s.next(r.skip, cells...)
 		}
 		if err != nil {
 			return err
 		}
+		if span > len(cells) {
+			if err := s.sw.MergeCell(cellRef(len(cells)-1, s.row), cellRef(span-1, s.row)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// cellsNote returns the noteCell that ends cells, if one does.
+func cellsNote(cells []any) (noteCell, bool) {
+	if len(cells) == 0 {
+		return noteCell{}, false
+	}
+	n, ok := cells[len(cells)-1].(noteCell)
+	return n, ok
+}
+
+// noteHeight is the height in points of a row whose text spans columns
+// from to span-1: 15 points a line, at 1.1 characters of text per unit of
+// width (a unit is a digit; LibreOffice without Calibri takes DejaVu Sans,
+// wider than Calibri, which fits some 1.3).
+func (s *stream) noteHeight(from, span int, text string) float64 {
+	var width float64
+	for i := from; i < span && i < len(s.widths); i++ {
+		width += s.widths[i]
+	}
+	perLine := max(int(width*1.1), 1)
+	lines := max((len([]rune(text))+perLine-1)/perLine, 1)
+	return float64(lines)*15 + 2
 }
