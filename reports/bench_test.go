@@ -170,7 +170,7 @@ func reportOrdersSheet(ctx context.Context, wh *synthOrders, path string) (int, 
 	if err := f.SetSheetName("Sheet1", SheetOrders); err != nil {
 		return 0, err
 	}
-	ow, err := newOrdersSheet(f, newStyles(f), SheetOrders, defaultStatuses())
+	ow, err := newOrdersSheet(f, newStyles(f), SheetOrders, defaultStatuses(), "USD")
 	if err != nil {
 		return 0, err
 	}
@@ -214,7 +214,7 @@ func bareOrdersSheet(wh *synthOrders, path string, streamSave bool) (int, error)
 		moneyIDs[c], _ = f.NewStyle(&excelize.Style{CustomNumFmt: &mf})
 	}
 	header := make([]any, ordColumns)
-	for i, h := range ordersHeader() {
+	for i, h := range ordersHeader("USD") {
 		header[i] = excelize.Cell{StyleID: headerID, Value: h}
 	}
 	if err := sw.SetRow("A1", header); err != nil {

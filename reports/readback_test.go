@@ -304,7 +304,7 @@ out["fees"] = fees
 # Summary: the per-currency block and the fee block, cached values and
 # formulas.
 ws, wsv = wb["Summary"], wv["Summary"]
-summary = {"lines": {}, "formulas": {}, "formats": {}, "labels": {}}
+summary = {"lines": {}, "formulas": {}, "formats": {}, "labels": {}, "account": {}, "account_formulas": {}, "account_formats": {}, "account_headers": []}
 rows = list(ws.iter_rows())
 rowsv = list(wsv.iter_rows())
 header = None
@@ -323,9 +323,17 @@ for row, rowv in zip(rows, rowsv):
         header = [c.value for c in row]
         continue
     if header:
-        summary["lines"][label] = {header[i]: s(dec(rowv[i].value)) for i in range(1, len(header)) if header[i]}
-        summary["formulas"][label] = {header[i]: row[i].value for i in range(1, len(header)) if header[i]}
-        summary["formats"][label] = {header[i]: row[i].number_format for i in range(1, len(header)) if header[i]}
+        # Currency columns are headed by a code; the account-currency
+        # columns ("March 2025 in USD") may hold text ("no data ...").
+        cur = [i for i in range(1, len(header)) if header[i] and len(header[i]) == 3]
+        acct = [i for i in range(1, len(header)) if header[i] and len(header[i]) != 3]
+        summary["lines"][label] = {header[i]: s(dec(rowv[i].value)) for i in cur}
+        summary["formulas"][label] = {header[i]: row[i].value for i in cur}
+        summary["formats"][label] = {header[i]: row[i].number_format for i in cur}
+        summary["account"][label] = {header[i]: rowv[i].value if isinstance(rowv[i].value, str) else s(dec(rowv[i].value)) for i in acct}
+        summary["account_formulas"][label] = {header[i]: str(row[i].value) if row[i].value is not None else None for i in acct}
+        summary["account_formats"][label] = {header[i]: row[i].number_format for i in acct}
+        summary["account_headers"] = [header[i] for i in acct]
 out["summary"] = summary
 out["summary_dates"] = {r[0].value: r[1].number_format for r in rows if r[0].value in ("Month", "From", "To", "Generated (UTC)")}
 
@@ -395,6 +403,13 @@ type readBack struct {
 		Formulas map[string]map[string]string
 		Formats  map[string]map[string]string
 		Labels   map[string][]any
+		// The account-currency columns by header: values (decimal
+		// text, or the cell's text), formulas (a value cell's is its
+		// value) and formats.
+		Account         map[string]map[string]*string
+		AccountFormulas map[string]map[string]*string `json:"account_formulas"`
+		AccountFormats  map[string]map[string]string  `json:"account_formats"`
+		AccountHeaders  []string                      `json:"account_headers"`
 	}
 	SummaryDates map[string]string `json:"summary_dates"`
 	Split        struct {
@@ -468,7 +483,7 @@ func TestWorkbookReadBack(t *testing.T) {
 	ordersLast := want.OrderRows + 1
 	feesLast := want.Disputes + 1
 	for sheet, w := range map[string]struct{ freeze, filter string }{
-		"Orders":          {"B2", fmt.Sprintf("A1:M%d", ordersLast)},
+		"Orders":          {"B2", fmt.Sprintf("A1:V%d", ordersLast)},
 		"Chargeback fees": {"B2", fmt.Sprintf("A1:M%d", feesLast)},
 		"Chargeback rate": {"A2", fmt.Sprintf("A1:H%d", len(want.Rates)+1)},
 		"Revenue split":   {"A2", fmt.Sprintf("A1:I%d", len(want.Currencies)+1)},

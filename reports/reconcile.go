@@ -241,7 +241,7 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 		return nil, fmt.Errorf("workbook has sheets %q, want %q", x.sheets, Sheets())
 	}
 	statuses := rep.Account.TransactionStatuses
-	orders, ordersLast, err := ordersSheetFigures(x, statuses)
+	orders, ordersLast, err := ordersSheetFigures(x, statuses, rep.Account.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -262,11 +262,11 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 }
 
 // ordersSheetFigures reads the Orders sheet's rows, and returns the last.
-func ordersSheetFigures(x *xlsxFile, statuses []string) (*figures, int, error) {
+func ordersSheetFigures(x *xlsxFile, statuses []string, account string) (*figures, int, error) {
 	orders := newFigures()
 	orders.hasOrders = true
 	ordersLast := 1
-	header := ordersHeader()
+	header := ordersHeader(account)
 	err := x.rows(SheetOrders, func(r int, cells []sheetCell) error {
 		if r == 1 {
 			for i, h := range header {
@@ -428,8 +428,8 @@ func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figur
 	rangeEnd := fmt.Sprintf("$%s$2:$%s$%d", col(ordCurrency), col(ordCurrency), max(ordersLast, 2))
 	for i := 1; i < len(hdr); i++ {
 		cur := hdr[i].value
-		if cur == "" {
-			continue
+		if !isCurrencyCode(cur) {
+			continue // blank, or a column in the account currency
 		}
 		for j, rd := range reads {
 			if v, ok := value(cur+" "+rd.name, at(found[j], i)); ok {
@@ -445,7 +445,7 @@ func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figur
 	// Sales after refunds must be gross sales + refunds, as read.
 	if after := find(labelSalesAfter); after != nil {
 		for i := 1; i < len(hdr); i++ {
-			if cur := hdr[i].value; cur != "" {
+			if cur := hdr[i].value; isCurrencyCode(cur) {
 				v, ok := value(cur+" sales after refunds", at(after, i))
 				if want := summary.grossSales[cur].Add(summary.refunds[cur]); ok && v != want {
 					summary.missing = append(summary.missing, fmt.Sprintf("%s sales after refunds %s, gross sales + refunds %s", cur, v, want))
@@ -462,6 +462,20 @@ func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figur
 		}
 	}
 	return summary, nil
+}
+
+// isCurrencyCode reports whether s is a currency code, three capitals: a
+// per-currency column of the Summary's table.
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, c := range s {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // at returns the value of cell i of a row, "" when absent.
