@@ -1,6 +1,7 @@
 package reports_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -360,6 +361,22 @@ func TestAccountCurrency(t *testing.T) {
 				}
 			}
 			check("openpyxl", got.Summary.Lines, acctLines)
+			// LibreOffice recalculates every formula itself: this month's
+			// figures must come out the same (within a double's error).
+			if _, err := exec.LookPath("soffice"); err == nil {
+				recalc := libreOfficeSummary(t, rep.Workbook)
+				for label, w := range tc.lines {
+					for _, c := range tc.currencies {
+						if w.cur != nil && !nearDecimal(recalc[label][c], w.cur[c]) {
+							t.Errorf("LibreOffice: %q %s = %q, want %s", label, c, recalc[label][c], w.cur[c])
+						}
+					}
+					if w.usd != "" && !nearDecimal(recalc[label][usdHdr], w.usd) {
+						t.Errorf("LibreOffice: %q %s = %q, want %s", label, usdHdr, recalc[label][usdHdr], w.usd)
+					}
+				}
+			}
+
 			// This month's USD figures are formulas: over the Orders
 			// sheet's USD columns, or the line's currency cells.
 			for label, form := range map[string]string{fxGross: "=SUMIFS('Orders'!$P$", fxSales: "=SUM(B", fxPayout: "="} {
@@ -373,3 +390,58 @@ func TestAccountCurrency(t *testing.T) {
 
 // monthLabel names the month of d as the Summary does: June 2025.
 func monthLabel(d civil.Date) string { return fmt.Sprintf("%s %d", d.Month, d.Year) }
+
+// libreOfficeSummary has LibreOffice recalculate the workbook at path and
+// returns its Summary table: label, then header, then the cell as
+// computed.
+func libreOfficeSummary(t *testing.T, path string) map[string]map[string]string {
+	t.Helper()
+	soffice, profile := libreOffice(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "fx.xlsx")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	convert(t, soffice, profile, `csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1`, in, dir)
+	fh, err := os.Open(filepath.Join(dir, "fx-Summary.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r := csv.NewReader(fh)
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]string{}
+	var header []string
+	for _, rec := range recs {
+		switch {
+		case len(rec) == 0 || rec[0] == "":
+		case rec[0] == "By currency":
+			header = rec
+		case header != nil:
+			out[rec[0]] = map[string]string{}
+			for i := 1; i < len(rec) && i < len(header); i++ {
+				out[rec[0]][header[i]] = rec[i]
+			}
+		}
+	}
+	return out
+}
+
+// nearDecimal reports whether decimal text a is within 10^-6 of b.
+func nearDecimal(a, b string) bool {
+	x, ok1 := new(big.Rat).SetString(strings.TrimSpace(a))
+	y, ok2 := new(big.Rat).SetString(b)
+	if !ok1 || !ok2 {
+		return false
+	}
+	d := new(big.Rat).Sub(x, y)
+	return d.Abs(d).Cmp(big.NewRat(1, 1_000_000)) < 0
+}
