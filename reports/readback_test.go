@@ -36,6 +36,13 @@ type warehouseWant struct {
 	Snapshot                        string
 	Products                        map[string]productWant
 	Rates                           map[string]string // month (YYYY-MM) -> rate
+	// USD are the revenue lines in the account currency (as Sold, Ref,
+	// After): each order's amount × fx_rate as DuckDB multiplies the
+	// DECIMALs, exactly, rounded half to even to 6 decimals by
+	// money.Parse, then summed; USDUnconverted counts the sales without
+	// a rate or paid out in another currency.
+	USD            [3][5]money.Amount
+	USDUnconverted int64
 }
 
 // recompute reads the fixture's Parquet with DuckDB.
@@ -119,6 +126,36 @@ func recompute(t *testing.T, fx *fixture) warehouseWant {
 		copy(x.After[:], v[10:15])
 		for i, r := range v[5:10] {
 			x.Ref[i] = negate(r)
+		}
+		return nil
+	})
+	var products []string
+	for _, col := range revenueCols {
+		products = append(products, "CAST(CAST("+col+" AS DECIMAL(38, 6)) * CAST(fx_rate AS DECIMAL(38, 9)) AS VARCHAR)")
+	}
+	query(`SELECT status, fx_rate IS NOT NULL AND payout_currency = 'USD', `+strings.Join(products, ", ")+` FROM `+table("orders")+`
+		WHERE merchant_code = '`+merchant+`' AND NOT is_test AND order_date `+month+` AND `+sale, func(r *sql.Rows) error {
+		var status string
+		var ok bool
+		var v [5]sql.NullString
+		if err := r.Scan(&status, &ok, &v[0], &v[1], &v[2], &v[3], &v[4]); err != nil {
+			return err
+		}
+		if !ok {
+			w.USDUnconverted++
+			return nil
+		}
+		for i := range v {
+			a, _, err := money.Parse(v[i].String)
+			if err != nil {
+				return err
+			}
+			w.USD[0][i] = w.USD[0][i].Add(a)
+			if status == "REFUND" {
+				w.USD[1][i] = w.USD[1][i].Add(a.Neg())
+			} else {
+				w.USD[2][i] = w.USD[2][i].Add(a)
+			}
 		}
 		return nil
 	})
@@ -437,6 +474,14 @@ type readBack struct {
 	}
 }
 
+// textOf returns *s, or "(blank)".
+func textOf(s *string) string {
+	if s == nil {
+		return "(blank)"
+	}
+	return *s
+}
+
 // equalAmounts compares decimal texts as exact amounts.
 func equalAmounts(t *testing.T, a, b string) bool {
 	t.Helper()
@@ -622,6 +667,24 @@ func TestWorkbookReadBack(t *testing.T) {
 	}
 	if runs := fmt.Sprint(got.Summary.Labels["Warehouse run ids"][0]); !strings.Contains(runs, "run-LLDEMO-2025-03-31") || strings.Contains(runs, "LLOTHER") {
 		t.Errorf("Summary warehouse runs %q", runs)
+	}
+
+	// The Summary's column in USD: DuckDB's exact products, rounded per
+	// order; the sandbox converts every order.
+	usdHdr := "March 2025 in USD"
+	if want.USDUnconverted != 0 || len(got.Summary.AccountHeaders) != 2 || got.Summary.AccountHeaders[0] != usdHdr {
+		t.Errorf("Summary USD columns %q; warehouse %d sales not converted", got.Summary.AccountHeaders, want.USDUnconverted)
+	}
+	for i, l := range revenueLabels() {
+		for k := range 3 {
+			v := got.Summary.Account[l[k]][usdHdr]
+			if v == nil || !equalAmounts(t, *v, want.USD[k][i].String()) {
+				t.Errorf("Summary %q %s = %s, warehouse %s", l[k], usdHdr, textOf(v), want.USD[k][i])
+			}
+		}
+	}
+	if v := got.Summary.Account["Orders not converted (no FX rate, or paid out in another currency)"][usdHdr]; v == nil || *v != "0" {
+		t.Errorf("Summary orders not converted %s, warehouse 0", textOf(v))
 	}
 
 	// Revenue split.
