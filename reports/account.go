@@ -258,3 +258,36 @@ func readPrevious(ctx context.Context, wh load.Reader, a config.Account, month c
 	prev.Totals = tl.acct
 	return prev, nil
 }
+
+// addPayout adds order o's part of the net payout to reconciliation's
+// warehouse figures fig, its own way:
+// after refunds a refunded order counts for nothing, so the payout is the
+// COMPLETE orders' converted net less their commissions (the fees are
+// taken off with the disputes). An order of the figures that cannot be
+// converted is counted.
+func addPayout(fig *figures, o *schemas.Order, a config.Account) error {
+	rate, ok := fxRateOf(o, a.Currency)
+	if !ok {
+		if slices.Contains(a.TransactionStatuses, o.Status) || slices.Contains(revenueStatuses(), o.Status) {
+			fig.unconverted++
+		}
+		return nil
+	}
+	if o.Status != statusComplete {
+		return nil
+	}
+	for _, x := range []struct {
+		v    money.Amount
+		sign bool
+	}{{o.NetDiscountedPrice, true}, {o.TwoCheckoutCommission, false}, {o.AffiliateCommission, false}} {
+		c, err := convert(x.v, rate)
+		if err != nil {
+			return fmt.Errorf("order %s: %w", o.RefNo, err)
+		}
+		if !x.sign {
+			c = c.Neg()
+		}
+		fig.payout = fig.payout.Add(c)
+	}
+	return nil
+}
