@@ -38,8 +38,8 @@ const (
 	fxDiscounts = "Discounts"
 	fxRefunded  = "Refunded orders"
 	fxFees      = "Total chargeback fee (USD)"
-	fxPayout    = "Net payout (net after refunds - commissions - chargeback fees)"
-	fxNotConv   = "Orders not converted (no FX rate, or paid out in another currency)"
+	fxPayout    = "Net payout (net - commissions - fees)"
+	fxNotConv   = "Orders not converted (no usable FX rate)"
 	fxChbks     = "Chargebacks opened"
 )
 
@@ -139,9 +139,9 @@ func TestAccountCurrency(t *testing.T) {
 				fxChbks:                               {map[string]string{"USD": "1", "EUR": "0", "JPY": "0"}, "1", "1"},
 				fxFees:                                {map[string]string{"USD": "40", "EUR": "0", "JPY": "0"}, "40", "40"},
 				// 1132.590977 - 68.435774 - 15.535956 - 40; May 292.4 - 15.5 - 10 - 40.
-				fxPayout:  {nil, "1008.619247", "226.9"},
-				fxNotConv: {map[string]string{"USD": "0", "EUR": "1", "JPY": "1"}, "2", "0"},
-				"Paid on orders not converted (in their currency)": {map[string]string{"USD": "0", "EUR": "45.00", "JPY": "3000"}, "", ""},
+				fxPayout:                       {nil, "1008.619247", "226.9"},
+				fxNotConv:                      {map[string]string{"USD": "0", "EUR": "1", "JPY": "1"}, "2", "0"},
+				"Paid on orders not converted": {map[string]string{"USD": "0", "EUR": "45.00", "JPY": "3000"}, "", ""},
 			},
 		},
 		{

@@ -683,7 +683,7 @@ func TestWorkbookReadBack(t *testing.T) {
 			}
 		}
 	}
-	if v := got.Summary.Account["Orders not converted (no FX rate, or paid out in another currency)"][usdHdr]; v == nil || *v != "0" {
+	if v := got.Summary.Account["Orders not converted (no usable FX rate)"][usdHdr]; v == nil || *v != "0" {
 		t.Errorf("Summary orders not converted %s, warehouse 0", textOf(v))
 	}
 

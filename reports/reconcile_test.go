@@ -182,7 +182,7 @@ func TestReconcileCatchesDifferences(t *testing.T) {
 		{"the body's totals", func(t *testing.T, rep *reports.Report) {
 			rep.Totals.Currencies[0].Gross++
 		}, nil, "report totals:"},
-		{"the Summary's net payout", editAccount(reports.SheetSummary, "Net payout (net after refunds - commissions - chargeback fees)", 1),
+		{"the Summary's net payout", editAccount(reports.SheetSummary, "Net payout (net - commissions - fees)", 1),
 			nil, "Summary sheet: net payout 1.000000 with 0 orders not converted, warehouse 466854.287265"},
 		{"the body's net payout", func(t *testing.T, rep *reports.Report) {
 			rep.Totals.Converted.Fees++

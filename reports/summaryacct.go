@@ -29,9 +29,9 @@ type acctLine struct {
 
 // Labels of the Summary's account-currency lines.
 const (
-	labelNetPayout       = "Net payout (net after refunds - commissions - chargeback fees)"
-	labelNotConverted    = "Orders not converted (no FX rate, or paid out in another currency)"
-	labelNotConvertedPay = "Paid on orders not converted (in their currency)"
+	labelNetPayout       = "Net payout (net - commissions - fees)"
+	labelNotConverted    = "Orders not converted (no usable FX rate)"
+	labelNotConvertedPay = "Paid on orders not converted"
 	noPreviousData       = "no data in the warehouse"
 )
 
@@ -186,14 +186,14 @@ func (b *book) accountNotes() []string {
 	fc, t := b.rep.Account.Currency, &b.rep.Totals
 	prev := t.Previous
 	pm := monthName(prev.Month)
+	// One short sentence a row: a long row would widen the printed page.
 	notes := []string{
-		fmt.Sprintf("The columns in %s convert each order with its own FX rate (2Checkout's FxRate, into its payout currency) when its payout currency is %s: "+
-			"every amount × the rate, rounded half to even to 6 decimals, order by order (the Orders sheet's columns \"... in %s\"), then summed. "+
-			"An order in %s without a rate counts at its amount. Counts and chargeback fees (charged in %s) are the currencies' sum.", fc, fc, fc, fc, fc),
-		fmt.Sprintf("Orders not converted (no FX rate, or paid out in another currency) are counted with what their shoppers paid, in their own currency; "+
-			"their amounts are in no %s figure, and any makes the report PROVISIONAL. Disputed amounts are not converted: a dispute's order may be of another month.", fc),
-		fmt.Sprintf("Net payout = net after refunds - 2Checkout commission after refunds - affiliate commission after refunds - total chargeback fee, in %s: "+
-			"the month's figures, not 2Checkout's payout statement (reserves, transfer fees and payout dates are not in the warehouse).", fc),
+		fmt.Sprintf("The %s columns convert each order with its own FX rate (2Checkout's FxRate) when its payout currency is %s; an order in %s without a rate counts at its amount.", fc, fc, fc),
+		fmt.Sprintf("Each amount × the rate is rounded half to even to 6 decimals, order by order (the Orders sheet's \"... in %s\" columns), then summed. Counts and fees are the currencies' sum.", fc),
+		fmt.Sprintf("Orders not converted (no FxRate, or paid out in another currency) are counted with what they paid, in their currency; they are in no %s figure and make the report PROVISIONAL.", fc),
+		"Disputed amounts are not converted: a dispute's order may be of another month, whose FX rate the Chargeback fees sheet does not carry.",
+		fmt.Sprintf("Net payout = net after refunds - 2Checkout commission - affiliate commission (both after refunds) - total chargeback fee, in %s.", fc),
+		"It is the month's figures, not 2Checkout's payout statement: reserves, transfer fees and payout dates are not in the warehouse.",
 	}
 	if !prev.HasData {
 		return append(notes, fmt.Sprintf("%s in %s: the warehouse holds no orders or disputes of %s (no run read it), so its figures are unknown, not zero.", pm, fc, pm))
@@ -202,10 +202,10 @@ func (b *book) accountNotes() []string {
 	if prev.CoveredBy != "" {
 		state = "yes: run " + prev.CoveredBy
 	}
-	n := fmt.Sprintf("%s in %s: the month before, read from the warehouse the same way; values, not formulas (its orders are not in this workbook). Data complete: %s",
-		pm, fc, state)
 	if prev.Totals.Unconverted > 0 {
-		n += fmt.Sprintf("; %d orders not converted", prev.Totals.Unconverted)
+		state += fmt.Sprintf("; %d orders not converted", prev.Totals.Unconverted)
 	}
-	return append(notes, n+".")
+	return append(notes,
+		fmt.Sprintf("%s in %s: the month before, read from the warehouse the same way; values, not formulas (its orders are not in this workbook).", pm, fc),
+		fmt.Sprintf("%s data complete: %s.", pm, state))
 }
