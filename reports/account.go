@@ -213,44 +213,39 @@ func (t *tally) addDispute(c *schemas.Chargeback) {
 
 // readPrevious reads the month before month from the warehouse: its orders
 // and disputes, tallied as the report's month is, and whether a run
-// covered it.
+// covered it. Only totals are kept, so each table is read in one span (one
+// query on BigQuery), of the columns the totals need.
 func readPrevious(ctx context.Context, wh load.Reader, a config.Account, month civil.Date) (PreviousMonth, error) {
 	prev := PreviousMonth{Month: addMonths(month, -1)}
-	first, last := prev.Month, LastOfMonth(prev.Month)
+	span := load.Span{Merchant: a.MerchantCode, From: prev.Month, To: LastOfMonth(prev.Month)}
+	wrap := func(err error) error { return fmt.Errorf("previous month %s: %w", MonthLabel(prev.Month), err) }
 	tl := newTally(a.TransactionStatuses, a.Currency)
-	err := eachDayOfOrders(ctx, wh, a.MerchantCode, first, last, func(day []*schemas.Order) error {
-		for _, o := range day {
-			prev.HasData = true
-			if o.IsTest {
-				continue
-			}
-			if err := tl.add(o); err != nil {
-				return err
-			}
+	ot := schemas.Orders()
+	span.Columns = []string{"merchant_code", "ref_no", "order_date", "status", "currency", "is_test", "gross_price", "discount",
+		"gross_discounted_price", "vat", "net_discounted_price", "affiliate_commission", "twocheckout_commission", "fx_rate", "payout_currency"}
+	err := load.ReadSpan(ctx, wh, ot, span, func(row any) error {
+		prev.HasData = true
+		if o := row.(*schemas.Order); !o.IsTest {
+			return tl.add(o)
 		}
-		return ctx.Err()
+		return nil
 	})
 	if err != nil {
-		return prev, fmt.Errorf("previous month %s: %w", MonthLabel(prev.Month), err)
+		return prev, wrap(fmt.Errorf("read %s: %w", ot.Name, err))
 	}
 	cbt := schemas.Chargebacks()
-	days, err := partitionsIn(ctx, wh, cbt, first, last)
+	span.Columns = []string{"merchant_code", "opened_on", "currency", "order_amount", "fee_amount"}
+	err = load.ReadSpan(ctx, wh, cbt, span, func(row any) error {
+		prev.HasData = true
+		tl.addDispute(row.(*schemas.Chargeback))
+		return nil
+	})
 	if err != nil {
-		return prev, fmt.Errorf("previous month %s: %w", MonthLabel(prev.Month), err)
-	}
-	for _, d := range days {
-		err := readAccount(ctx, wh, cbt, d, a.MerchantCode, chargebackMerchant, func(c *schemas.Chargeback) error {
-			prev.HasData = true
-			tl.addDispute(c)
-			return nil
-		})
-		if err != nil {
-			return prev, fmt.Errorf("previous month %s: %w", MonthLabel(prev.Month), err)
-		}
+		return prev, wrap(fmt.Errorf("read %s: %w", cbt.Name, err))
 	}
 	var cov monthData
-	if err := cov.readCoverage(ctx, wh, a.MerchantCode, first, last); err != nil {
-		return prev, fmt.Errorf("previous month %s: %w", MonthLabel(prev.Month), err)
+	if err := cov.readCoverage(ctx, wh, a.MerchantCode, span.From, span.To); err != nil {
+		return prev, wrap(err)
 	}
 	if cov.covering != nil {
 		prev.CoveredBy = cov.covering.RunID
