@@ -68,7 +68,10 @@ func (s *synthOrders) dayRange(day int) (int, int) {
 var (
 	synthCurrencies = [...]string{"USD", "USD", "EUR", "GBP", "JPY", "RON"}
 	synthCountries  = [...]string{"US", "US", "DE", "GB", "JP", "RO"}
-	synthStatuses   = [...]string{"COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "REFUND", "CANCELED", "PENDING"}
+	// synthFx are the currencies' FxRate into USD, the payout currency.
+	synthFx       = [...]money.Rate{1_000_000_000, 1_000_000_000, 1_085_123_000, 1_270_450_000, 6_711_000, 218_300_000}
+	synthPayout   = "USD"
+	synthStatuses = [...]string{"COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "REFUND", "CANCELED", "PENDING"}
 )
 
 // order fills o with order i of day, in time order within the day.
@@ -98,6 +101,7 @@ func (s *synthOrders) order(i, day int, o *schemas.Order) {
 		ChargebackResolution:  "NONE",
 		RunID:                 "bench",
 	}
+	o.FxRate, o.PayoutCurrency = &synthFx[k], &synthPayout
 	if i%997 == 0 {
 		o.ChargebackResolution = "OPEN"
 	}
@@ -170,7 +174,7 @@ func reportOrdersSheet(ctx context.Context, wh *synthOrders, path string) (int, 
 	if err := f.SetSheetName("Sheet1", SheetOrders); err != nil {
 		return 0, err
 	}
-	ow, err := newOrdersSheet(f, newStyles(f), SheetOrders, defaultStatuses())
+	ow, err := newOrdersSheet(f, newStyles(f), SheetOrders, defaultStatuses(), "USD")
 	if err != nil {
 		return 0, err
 	}
@@ -214,7 +218,7 @@ func bareOrdersSheet(wh *synthOrders, path string, streamSave bool) (int, error)
 		moneyIDs[c], _ = f.NewStyle(&excelize.Style{CustomNumFmt: &mf})
 	}
 	header := make([]any, ordColumns)
-	for i, h := range ordersHeader() {
+	for i, h := range ordersHeader("USD") {
 		header[i] = excelize.Cell{StyleID: headerID, Value: h}
 	}
 	if err := sw.SetRow("A1", header); err != nil {
@@ -240,6 +244,13 @@ func bareOrdersSheet(wh *synthOrders, path string, streamSave bool) (int, error)
 				excelize.Cell{StyleID: dateID, Value: int64(o.OrderDate.DaysSince(epoch))}, o.Status, o.Currency, *o.Country
 			values[5], values[6], values[7], values[8] = num(o.GrossPrice), num(o.Discount), num(o.GrossDiscountedPrice), num(o.VAT)
 			values[9], values[10], values[11], values[12] = num(o.NetDiscountedPrice), num(o.AffiliateCommission), num(o.TwoCheckoutCommission), cb
+			// The account-currency cells: the rate, the payout currency
+			// and seven amounts, as many cells as the report writes (it
+			// converts them; here they are copied).
+			values[13], values[14] = excelize.Cell{Value: 1.085}, "USD"
+			for k := range 7 {
+				values[15+k] = values[5+k]
+			}
 			row++
 			cell, _ := excelize.CoordinatesToCellName(1, row)
 			if err := sw.SetRow(cell, values); err != nil {

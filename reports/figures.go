@@ -33,6 +33,9 @@ func Figures(t Totals) []Figure {
 	for _, f := range t.Fallbacks {
 		add("Provisional because", f)
 	}
+	if n := t.Converted.Unconverted; n > 0 {
+		add("Provisional because", unconvertedReason(n, t.Converted.Currency))
+	}
 	count("Orders", t.OrderRows)
 	count("Test orders left out", t.TestOrders)
 	count("Disputes opened", t.Disputes)
@@ -60,7 +63,10 @@ func Figures(t Totals) []Figure {
 		count(c.Currency+" chargebacks", c.Disputes)
 		am("disputed", c.Disputed)
 		add(c.Currency+" chargeback fees", groupedAmount(c.Fees, t.FeeCurrency)+" "+t.FeeCurrency)
+		count(c.Currency+" orders not converted", c.Unconverted)
+		am("paid on orders not converted", c.UnconvertedPaid)
 	}
+	fs = append(fs, accountFigures(t)...)
 	for _, b := range t.FeeBases {
 		p := "Fee basis " + b.RateMonth + " "
 		rate := "unknown"
@@ -88,6 +94,53 @@ func Figures(t Totals) []Figure {
 		count(p+"expired", s.Expired)
 		count(p+"auto-renewing", s.AutoRenewing)
 		count(p+"units", s.Units)
+	}
+	return fs
+}
+
+// accountFigures are the figures of t in the account currency, this
+// month's and the month before's.
+func accountFigures(t Totals) []Figure {
+	var fs []Figure
+	month := func(p string, c AccountTotals) {
+		am := func(name string, v money.Amount) {
+			fs = append(fs, Figure{p + name, groupedAmount(v, c.Currency) + " " + c.Currency})
+		}
+		count := func(name string, n int64) { fs = append(fs, Figure{p + name, strconv.FormatInt(n, 10)}) }
+		count("sales", c.Orders)
+		am("gross", c.Gross)
+		am("discounts", c.Discounts)
+		count("refunds", c.Refunds)
+		am("gross sales paid", c.GrossSales.Paid)
+		am("refunds paid", c.Refunded.Paid)
+		r := c.AfterRefunds()
+		am("after refunds paid", r.Paid)
+		am("after refunds net", r.Net)
+		am("after refunds VAT", r.VAT)
+		am("after refunds 2Checkout commission", r.Commission)
+		am("after refunds affiliate commission", r.Affiliate)
+		count("chargebacks", c.Disputes)
+		am("chargeback fees", c.Fees)
+		am("net payout", c.NetPayout())
+		count("orders not converted", c.Unconverted)
+	}
+	c := t.Converted
+	if c.Currency == "" {
+		return nil
+	}
+	month("In "+c.Currency+" ", c)
+	if pm := t.Previous; !pm.Month.IsZero() {
+		fs = append(fs, Figure{"Previous month", pm.Month.String()})
+		p := "In " + c.Currency + " " + MonthLabel(pm.Month) + " "
+		if !pm.HasData {
+			return append(fs, Figure{p + "figures", noPreviousData})
+		}
+		complete := "no"
+		if pm.CoveredBy != "" {
+			complete = "yes"
+		}
+		fs = append(fs, Figure{p + "data complete", complete})
+		month(p, pm.Totals)
 	}
 	return fs
 }

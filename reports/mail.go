@@ -426,7 +426,8 @@ func bodies(rep *Report) (string, string, error) {
 	for _, b := range bases {
 		fmt.Fprintf(&tb, "  %s\n", b)
 	}
-	tb.WriteString("\n")
+	acct := accountLine(rep)
+	fmt.Fprintf(&tb, "%s\n\n", acct)
 	tw := tabwriter.NewWriter(&tb, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "Currency\tSales\tGross sales\tRefunds\tSales after refunds\tNet after refunds (excl. VAT)\t2Checkout commission after refunds\tChargebacks\tDisputed\tTotal chargeback fee (%s)\t\n", t.FeeCurrency)
 	for _, l := range lines {
@@ -449,9 +450,29 @@ func bodies(rep *Report) (string, string, error) {
 		"Account": a.Name, "Merchant": a.MerchantCode, "Month": monthName(rep.Month), "Period": period,
 		"Fee": fee, "Disputes": groupedCount(t.Disputes), "Bases": bases, "FeeCurrency": t.FeeCurrency, "Lines": lines,
 		"Statuses": strings.Join(a.TransactionStatuses, " or "), "Attached": attached,
-		"RunID": rep.RunID, "Generated": generated, "Complete": completeness(rep), "Revision": revision,
+		"RunID": rep.RunID, "Generated": generated, "Complete": completeness(rep), "Revision": revision, "AccountLine": acct,
 	})
 	return tb.String(), hb.String(), err
+}
+
+// accountLine is the body's sentence on the month in the account currency:
+// its net payout and the month before's.
+func accountLine(rep *Report) string {
+	t := &rep.Totals
+	c, p := t.Converted, t.Previous
+	fc := rep.Account.Currency
+	am := func(v money.Amount) string { return groupedAmount(v, fc) + " " + fc }
+	s := fmt.Sprintf("In %s (each order at its own FX rate): sales after refunds %s, net after refunds %s, net payout %s",
+		fc, am(c.AfterRefunds().Paid), am(c.AfterRefunds().Net), am(c.NetPayout()))
+	if c.Unconverted > 0 {
+		s += fmt.Sprintf(", leaving out %d orders not converted", c.Unconverted)
+	}
+	if p.HasData {
+		s += fmt.Sprintf("; %s: net payout %s", monthName(p.Month), am(p.Totals.NetPayout()))
+	} else {
+		s += fmt.Sprintf("; %s: %s", monthName(p.Month), noPreviousData)
+	}
+	return s + "."
 }
 
 // percentText formats a rate as a percentage without trailing zeros:
@@ -469,6 +490,7 @@ Data complete: {{.Complete}}.</p>
 <ul>{{range $i, $l := .}}{{if $i}}<li>{{$l}}</li>{{end}}{{end}}</ul>
 {{end}}<p style="font-size: 16px"><b>Total chargeback fee: {{.Fee}}</b> ({{.Disputes}} disputes opened)</p>
 <ul>{{range .Bases}}<li>{{.}}</li>{{end}}</ul>
+<p><b>{{.AccountLine}}</b></p>
 <table cellpadding="4" cellspacing="0" style="border-collapse: collapse; font-size: 13px">
 <tr style="background: #DDEBF7; text-align: right"><th style="text-align: left">Currency</th><th>Sales</th><th>Gross sales</th><th>Refunds</th><th>Sales after refunds</th><th>Net after refunds (excl. VAT)</th><th>2Checkout commission after refunds</th><th>Chargebacks</th><th>Disputed</th><th>Total chargeback fee ({{.FeeCurrency}})</th></tr>
 {{range .Lines}}<tr style="text-align: right; border-bottom: 1px solid #ddd"><td style="text-align: left">{{.Currency}}</td><td>{{.Sales}}</td><td>{{.Gross}}</td><td>{{.Refunds}}</td><td>{{.After}}</td><td>{{.Net}}</td><td>{{.Commission}}</td><td>{{.Disputes}}</td><td>{{.Disputed}}</td><td>{{.Fee}}</td></tr>

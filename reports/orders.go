@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"slices"
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/money"
@@ -25,25 +24,45 @@ const (
 	ordAffiliate
 	ordCommission
 	ordChargeback
+	// The order in the account currency (see account.go): the FX rate
+	// used, or "not converted", the payout currency, and the amounts
+	// above converted, in the order of ordGross to ordCommission.
+	ordFxRate
+	ordPayout
+	ordAcctGross
+	ordAcctDiscount
+	ordAcctPaid
+	ordAcctVAT
+	ordAcctNet
+	ordAcctAffiliate
+	ordAcctCommission
 	ordColumns
 )
 
+// acctCol returns the Orders column of the amount of column c converted
+// into the account currency.
+func acctCol(c int) int { return c - ordGross + ordAcctGross }
+
 // An orderColumn is a column of the Orders sheet: its header and width, and
-// an order's cell, one of: an amount in the order's currency, a date, or a
-// value written as it is (nil: blank).
+// an order's cell, one of: an amount in the order's currency, that amount
+// in the account currency (blank when the order cannot be converted), a
+// date, the FX rate used, or a value written as it is (nil: blank).
 type orderColumn struct {
-	header string
-	width  float64
-	amount func(*schemas.Order) money.Amount
-	date   func(*schemas.Order) civil.Date
-	value  func(*schemas.Order) any
+	header    string
+	width     float64
+	amount    func(*schemas.Order) money.Amount
+	converted func(*schemas.Order) money.Amount
+	date      func(*schemas.Order) civil.Date
+	fxRate    bool
+	value     func(*schemas.Order) any
 }
 
 // orderColumns are the Orders sheet's columns, in the order of the ord
-// constants that the formulas and the reconciliation refer to.
-func orderColumns() [ordColumns]orderColumn {
+// constants that the formulas and the reconciliation refer to; account is
+// the account currency, which the converted columns name.
+func orderColumns(account string) [ordColumns]orderColumn {
 	type o = *schemas.Order
-	return [ordColumns]orderColumn{
+	cols := [ordColumns]orderColumn{
 		ordRef:      {header: "Order reference", width: 14, value: func(o o) any { return o.RefNo }},
 		ordDate:     {header: "Order date", width: 12, date: func(o o) civil.Date { return o.OrderDate }},
 		ordStatus:   {header: "Status", width: 12, value: func(o o) any { return o.Status }},
@@ -67,13 +86,24 @@ func orderColumns() [ordColumns]orderColumn {
 			}
 			return o.ChargebackResolution
 		}},
+		ordFxRate: {header: "FX rate into " + account, width: 12, fxRate: true},
+		ordPayout: {header: "Payout currency", width: 11, value: func(o o) any {
+			if o.PayoutCurrency == nil {
+				return nil
+			}
+			return *o.PayoutCurrency
+		}},
 	}
+	for c := ordGross; c <= ordCommission; c++ {
+		cols[acctCol(c)] = orderColumn{header: cols[c].header + " in " + account, width: cols[c].width, converted: cols[c].amount}
+	}
+	return cols
 }
 
 // ordersHeader returns the names of the Orders sheet's columns.
-func ordersHeader() [ordColumns]string {
+func ordersHeader(account string) [ordColumns]string {
 	var h [ordColumns]string
-	for i, c := range orderColumns() {
+	for i, c := range orderColumns(account) {
 		h[i] = c.header
 	}
 	return h
@@ -139,6 +169,12 @@ type CurrencyTotals struct {
 	Disputes int64
 	Disputed money.Amount
 	Fees     money.Amount
+	// Unconverted counts the orders of the figures above (sales and
+	// revenueStatuses) that could not be converted into the account
+	// currency (see fxRateOf); UnconvertedPaid sums what their shoppers
+	// paid, in this currency.
+	Unconverted     int64
+	UnconvertedPaid money.Amount
 }
 
 // AfterRefunds returns the revenue after refunds: GrossSales + Refunded.
@@ -147,18 +183,18 @@ func (c CurrencyTotals) AfterRefunds() Revenue { return c.GrossSales.Plus(c.Refu
 // ordersSheet streams the Orders sheet: one row per non-test order of the
 // month, in date, time and reference order, and keeps the month's totals.
 type ordersSheet struct {
-	sw       *excelize.StreamWriter
-	styles   *styles
-	statuses []string // the account's transaction statuses
+	sw     *excelize.StreamWriter
+	styles *styles
 
 	cols     [ordColumns]orderColumn
 	row      int // last row written
 	cells    [ordColumns]excelize.Cell
 	values   []any // pointers to cells, as SetRow takes them
 	dateID   int
+	rateID   int
 	moneyIDs map[string]int
 
-	totals map[string]*CurrencyTotals
+	tally  *tally
 	tests  int64
 	runIDs map[string]bool
 
@@ -168,13 +204,13 @@ type ordersSheet struct {
 	columns map[string]*columnTotals
 }
 
-func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []string) (*ordersSheet, error) {
+func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []string, account string) (*ordersSheet, error) {
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
 		return nil, err
 	}
-	w := &ordersSheet{sw: sw, styles: st, statuses: statuses, cols: orderColumns(), moneyIDs: map[string]int{},
-		totals: map[string]*CurrencyTotals{}, runIDs: map[string]bool{}, columns: map[string]*columnTotals{}}
+	w := &ordersSheet{sw: sw, styles: st, cols: orderColumns(account), moneyIDs: map[string]int{},
+		tally: newTally(statuses, account), runIDs: map[string]bool{}, columns: map[string]*columnTotals{}}
 	w.values = make([]any, ordColumns)
 	for i := range w.cells {
 		w.values[i] = &w.cells[i]
@@ -183,6 +219,9 @@ func newOrdersSheet(f *excelize.File, st *styles, sheet string, statuses []strin
 		return nil, err
 	}
 	if w.textID, err = st.get(kindText, ""); err != nil {
+		return nil, err
+	}
+	if w.rateID, err = st.get(kindPlain, fmtFxRate); err != nil {
 		return nil, err
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight"}); err != nil {
@@ -233,6 +272,12 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 	if err != nil {
 		return err
 	}
+	aid, err := w.moneyStyle(w.tally.account)
+	if err != nil {
+		return err
+	}
+	rate, converts := fxRateOf(o, w.tally.account)
+	var converted [ordColumns]money.Amount
 	for i := range w.cols {
 		oc := &w.cols[i]
 		switch {
@@ -242,6 +287,30 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 				return fmt.Errorf("order %s %s: %w", o.RefNo, oc.header, err)
 			}
 			w.cells[i] = excelize.Cell{StyleID: mid, Value: v}
+		case oc.converted != nil:
+			w.cells[i] = excelize.Cell{}
+			if !converts {
+				break
+			}
+			a, err := convert(oc.converted(o), rate)
+			if err != nil {
+				return fmt.Errorf("order %s %s: %w", o.RefNo, oc.header, err)
+			}
+			converted[i] = a
+			v, err := cellAmount(a)
+			if err != nil {
+				return fmt.Errorf("order %s %s: %w", o.RefNo, oc.header, err)
+			}
+			w.cells[i] = excelize.Cell{StyleID: aid, Value: v}
+		case oc.fxRate:
+			w.cells[i] = excelize.Cell{Value: notConverted}
+			if converts {
+				v, err := cellRate(rate)
+				if err != nil {
+					return fmt.Errorf("order %s %s: %w", o.RefNo, oc.header, err)
+				}
+				w.cells[i] = excelize.Cell{StyleID: w.rateID, Value: v}
+			}
 		case oc.date != nil:
 			w.cells[i] = excelize.Cell{StyleID: w.dateID, Value: dateSerial(oc.date(o))}
 		case i > 0:
@@ -259,25 +328,8 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 		return err
 	}
 
-	w.addColumns(o)
-	t := w.totals[o.Currency]
-	if t == nil {
-		t = &CurrencyTotals{Currency: o.Currency}
-		w.totals[o.Currency] = t
-	}
-	if slices.Contains(w.statuses, o.Status) {
-		t.Orders++
-		t.Gross = t.Gross.Add(o.GrossPrice)
-		t.Discounts = t.Discounts.Add(o.Discount)
-	}
-	if slices.Contains(revenueStatuses(), o.Status) {
-		t.GrossSales = t.GrossSales.Plus(orderRevenue(o))
-	}
-	if o.Status == statusRefund {
-		t.Refunds++
-		t.Refunded = t.Refunded.Plus(orderRevenue(o).Negated())
-	}
-	return nil
+	w.addColumns(o, &converted)
+	return w.tally.add(o)
 }
 
 // finish writes a placeholder row if the month has no orders, sets the

@@ -26,7 +26,7 @@ type columnTotals struct {
 // kindText).
 func (c *orderColumn) headerKind(i int) styleKind {
 	switch {
-	case c.amount != nil || c.date != nil:
+	case c.amount != nil || c.converted != nil || c.fxRate || c.date != nil:
 		return kindHeaderRight
 	case i > 0:
 		return kindHeaderText
@@ -35,16 +35,17 @@ func (c *orderColumn) headerKind(i int) styleKind {
 }
 
 // orderWidths are the widths of the Orders sheet's columns.
-func orderWidths() []float64 {
+func orderWidths(account string) []float64 {
 	var ws []float64
-	for _, c := range orderColumns() {
+	for _, c := range orderColumns(account) {
 		ws = append(ws, c.width)
 	}
 	return ws
 }
 
-// addColumns adds o, a row of the sheet, to its currency's column totals.
-func (w *ordersSheet) addColumns(o *schemas.Order) {
+// addColumns adds o, a row of the sheet, to its currency's column totals;
+// converted holds its amounts in the account currency, by column.
+func (w *ordersSheet) addColumns(o *schemas.Order, converted *[ordColumns]money.Amount) {
 	t := w.columns[o.Currency]
 	if t == nil {
 		t = &columnTotals{}
@@ -54,6 +55,9 @@ func (w *ordersSheet) addColumns(o *schemas.Order) {
 	for i := range w.cols {
 		if a := w.cols[i].amount; a != nil {
 			t.sums[i] = t.sums[i].Add(a(o))
+		}
+		if w.cols[i].converted != nil {
+			t.sums[i] = t.sums[i].Add(converted[i])
 		}
 	}
 }
@@ -97,12 +101,20 @@ func (w *ordersSheet) totalRows(last int) error {
 		if err != nil {
 			return err
 		}
+		aid, err := st.get(kindTotal, moneyFormat(w.tally.account))
+		if err != nil {
+			return err
+		}
 		for i := range w.cols {
-			if w.cols[i].amount == nil {
+			id := mid
+			switch {
+			case w.cols[i].converted != nil:
+				id = aid // the "in <account currency>" columns
+			case w.cols[i].amount == nil:
 				continue
 			}
 			l := col(i)
-			cell := excelize.Cell{StyleID: mid, Formula: fmt.Sprintf("SUMIFS($%s$2:$%s$%d,%s,%s)", l, l, last, curs, at)}
+			cell := excelize.Cell{StyleID: id, Formula: fmt.Sprintf("SUMIFS($%s$2:$%s$%d,%s,%s)", l, l, last, curs, at)}
 			// An amount too long to cache exactly is left for the
 			// spreadsheet to compute.
 			if v, err := cellAmount(t.sums[i]); err == nil {

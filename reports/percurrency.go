@@ -118,6 +118,9 @@ func salesLabel(statuses []string) string {
 type summaryLine struct {
 	perCurrency
 	sumOf int
+	// acct is the line's figure in the account currency; nil leaves the
+	// account-currency columns blank.
+	acct *acctLine
 }
 
 // refundsOf returns the formula of the REFUND orders' col, negated: a
@@ -127,12 +130,17 @@ func (b *book) refundsOf(col int) func(string) string {
 }
 
 // revenueLines returns the three lines of a measure of Revenue: gross
-// sales, refunds (negative), and their sum, after refunds.
+// sales, refunds (negative), and their sum, after refunds; in the account
+// currency too, over the measure's converted Orders column.
 func (b *book) revenueLines(col int, gross, refunds, after string, v func(Revenue) money.Amount) []summaryLine {
+	fc := b.rep.Account.Currency
 	return []summaryLine{
-		{perCurrency{gross, kindPlain, b.sumSales(col, revenueStatuses()), func(x CurrencyTotals) any { return v(x.GrossSales) }, moneyFormat}, 0},
-		{perCurrency{refunds, kindPlain, b.refundsOf(col), func(x CurrencyTotals) any { return v(x.Refunded) }, moneyFormat}, 0},
-		{perCurrency{after, kindTotal, nil, func(x CurrencyTotals) any { return v(x.AfterRefunds()) }, moneyFormat}, 2},
+		{perCurrency{gross, kindPlain, b.sumSales(col, revenueStatuses()), func(x CurrencyTotals) any { return v(x.GrossSales) }, moneyFormat}, 0,
+			b.acctSum(acctCol(col), revenueStatuses(), func(x AccountTotals) money.Amount { return v(x.GrossSales) })},
+		{perCurrency{refunds, kindPlain, b.refundsOf(col), func(x CurrencyTotals) any { return v(x.Refunded) }, moneyFormat}, 0,
+			b.acctRefunds(acctCol(col), func(x AccountTotals) money.Amount { return v(x.Refunded) })},
+		{perCurrency{after, kindTotal, nil, func(x CurrencyTotals) any { return v(x.AfterRefunds()) }, moneyFormat}, 2,
+			&acctLine{value: func(x AccountTotals) any { return v(x.AfterRefunds()) }, format: moneyFormat(fc)}},
 	}
 }
 
@@ -150,12 +158,16 @@ const (
 // summaryFigures are the lines of the Summary's "By currency" table.
 func (b *book) summaryFigures() []summaryLine {
 	st, fc, refund := b.rep.Account.TransactionStatuses, b.rep.Account.Currency, []string{statusRefund}
-	line := func(p perCurrency) summaryLine { return summaryLine{perCurrency: p} }
+	line := func(p perCurrency, a *acctLine) summaryLine { return summaryLine{perCurrency: p, acct: a} }
 	lines := []summaryLine{
-		line(perCurrency{salesLabel(st), kindPlain, b.countSales(st), func(x CurrencyTotals) any { return x.Orders }, countFormat}),
-		line(perCurrency{labelGross, kindPlain, b.sumSales(ordGross, st), func(x CurrencyTotals) any { return x.Gross }, moneyFormat}),
-		line(perCurrency{"Discounts", kindPlain, b.sumSales(ordDiscount, st), func(x CurrencyTotals) any { return x.Discounts }, moneyFormat}),
-		line(perCurrency{"Refunded orders", kindPlain, b.countSales(refund), func(x CurrencyTotals) any { return x.Refunds }, countFormat}),
+		line(perCurrency{salesLabel(st), kindPlain, b.countSales(st), func(x CurrencyTotals) any { return x.Orders }, countFormat},
+			acctCount(func(x AccountTotals) int64 { return x.Orders })),
+		line(perCurrency{labelGross, kindPlain, b.sumSales(ordGross, st), func(x CurrencyTotals) any { return x.Gross }, moneyFormat},
+			b.acctSum(ordAcctGross, st, func(x AccountTotals) money.Amount { return x.Gross })),
+		line(perCurrency{"Discounts", kindPlain, b.sumSales(ordDiscount, st), func(x CurrencyTotals) any { return x.Discounts }, moneyFormat},
+			b.acctSum(ordAcctDiscount, st, func(x AccountTotals) money.Amount { return x.Discounts })),
+		line(perCurrency{"Refunded orders", kindPlain, b.countSales(refund), func(x CurrencyTotals) any { return x.Refunds }, countFormat},
+			acctCount(func(x AccountTotals) int64 { return x.Refunds })),
 	}
 	lines = append(lines, b.revenueLines(ordPaid, labelGrossSales, labelRefunds, labelSalesAfter, func(r Revenue) money.Amount { return r.Paid })...)
 	lines = append(lines, b.revenueLines(ordNet, "Net of gross sales (excl. VAT, after discounts)", "Net of refunds (excl. VAT)", labelNetAfter,
@@ -166,12 +178,16 @@ func (b *book) summaryFigures() []summaryLine {
 	lines = append(lines, b.revenueLines(ordAffiliate, "Affiliate commission on gross sales", "Affiliate commission on refunds", labelAffiliateAfter,
 		func(r Revenue) money.Amount { return r.Affiliate })...)
 	// No blank rows in the table: readers take it to end at the first.
+	feeLabel := labelTotalFee + " (" + fc + ")"
 	disputes := []summaryLine{
-		line(perCurrency{"Chargebacks opened", kindPlain, b.countDisputes(), func(x CurrencyTotals) any { return x.Disputes }, countFormat}),
-		line(perCurrency{"Disputed amount", kindPlain, b.sumDisputes(cbAmount), func(x CurrencyTotals) any { return x.Disputed }, moneyFormat}),
-		line(perCurrency{labelTotalFee + " (" + fc + ")", kindTotal, b.sumDisputes(cbFee), func(x CurrencyTotals) any { return x.Fees }, fixedMoney(fc)}),
+		line(perCurrency{"Chargebacks opened", kindPlain, b.countDisputes(), func(x CurrencyTotals) any { return x.Disputes }, countFormat},
+			acctCount(func(x AccountTotals) int64 { return x.Disputes })),
+		line(perCurrency{"Disputed amount", kindPlain, b.sumDisputes(cbAmount), func(x CurrencyTotals) any { return x.Disputed }, moneyFormat}, nil),
+		line(perCurrency{feeLabel, kindTotal, b.sumDisputes(cbFee), func(x CurrencyTotals) any { return x.Fees }, fixedMoney(fc)},
+			&acctLine{value: func(x AccountTotals) any { return x.Fees }, format: moneyFormat(fc)}),
 	}
-	return append(lines, disputes...)
+	lines = append(lines, disputes...)
+	return append(lines, b.accountLines(feeLabel)...)
 }
 
 // A splitColumn is a figure column of the Revenue split sheet.

@@ -308,8 +308,11 @@ func TestPrintsReadably(t *testing.T) {
 	}
 	for _, sheet := range reports.Sheets() {
 		want := fmt.Sprintf("'%s'!$1:$1", sheet)
-		if sheet == reports.SheetSubscriptions {
+		switch sheet {
+		case reports.SheetSubscriptions:
 			want = fmt.Sprintf("'%s'!$1:$3", sheet)
+		case reports.SheetOrders: // two pages wide: each repeats the reference
+			want = fmt.Sprintf("'%[1]s'!$A:$A,'%[1]s'!$1:$1", sheet)
 		}
 		if titles[sheet] != want {
 			t.Errorf("%s print titles %q, want %q", sheet, titles[sheet], want)
@@ -322,8 +325,12 @@ func TestPrintsReadably(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if props.FitToPage == nil || !*props.FitToPage || layout.FitToWidth == nil || *layout.FitToWidth != 1 || layout.FitToHeight == nil || *layout.FitToHeight != 0 {
-			t.Errorf("%s: fit to page %v, width %v, height %v; want one page wide, any pages high", sheet, props.FitToPage, layout.FitToWidth, layout.FitToHeight)
+		wantWide := 1
+		if sheet == reports.SheetOrders {
+			wantWide = 2 // 22 columns on one page would print at 4.2 points
+		}
+		if props.FitToPage == nil || !*props.FitToPage || layout.FitToWidth == nil || *layout.FitToWidth != wantWide || layout.FitToHeight == nil || *layout.FitToHeight != 0 {
+			t.Errorf("%s: fit to page %v, width %v, height %v; want %d page(s) wide, any pages high", sheet, props.FitToPage, layout.FitToWidth, layout.FitToHeight, wantWide)
 		}
 		// The printed width of the used columns, Excel's rule: a
 		// character 7 pixels, a column 5 more, a pixel 3/4 point.
@@ -345,7 +352,7 @@ func TestPrintsReadably(t *testing.T) {
 		if wantOrient := map[bool]string{true: "landscape", false: "portrait"}[pt > portrait]; layout.Orientation == nil || *layout.Orientation != wantOrient {
 			t.Errorf("%s: %.0f points wide, orientation %v, want %s", sheet, pt, layout.Orientation, wantOrient)
 		}
-		if size := 11 * min(1, landscape/pt); size < 7 {
+		if size := 11 * min(1, landscape*float64(wantWide)/pt); size < 7 {
 			t.Errorf("%s: %.0f points of columns print at %.1f-point text", sheet, pt, size)
 		}
 	}

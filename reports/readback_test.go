@@ -36,6 +36,13 @@ type warehouseWant struct {
 	Snapshot                        string
 	Products                        map[string]productWant
 	Rates                           map[string]string // month (YYYY-MM) -> rate
+	// USD are the revenue lines in the account currency (as Sold, Ref,
+	// After): each order's amount × fx_rate as DuckDB multiplies the
+	// DECIMALs, exactly, rounded half to even to 6 decimals by
+	// money.Parse, then summed; USDUnconverted counts the sales without
+	// a rate or paid out in another currency.
+	USD            [3][5]money.Amount
+	USDUnconverted int64
 }
 
 // recompute reads the fixture's Parquet with DuckDB.
@@ -119,6 +126,36 @@ func recompute(t *testing.T, fx *fixture) warehouseWant {
 		copy(x.After[:], v[10:15])
 		for i, r := range v[5:10] {
 			x.Ref[i] = negate(r)
+		}
+		return nil
+	})
+	var products []string
+	for _, col := range revenueCols {
+		products = append(products, "CAST(CAST("+col+" AS DECIMAL(38, 6)) * CAST(fx_rate AS DECIMAL(38, 9)) AS VARCHAR)")
+	}
+	query(`SELECT status, fx_rate IS NOT NULL AND payout_currency = 'USD', `+strings.Join(products, ", ")+` FROM `+table("orders")+`
+		WHERE merchant_code = '`+merchant+`' AND NOT is_test AND order_date `+month+` AND `+sale, func(r *sql.Rows) error {
+		var status string
+		var ok bool
+		var v [5]sql.NullString
+		if err := r.Scan(&status, &ok, &v[0], &v[1], &v[2], &v[3], &v[4]); err != nil {
+			return err
+		}
+		if !ok {
+			w.USDUnconverted++
+			return nil
+		}
+		for i := range v {
+			a, _, err := money.Parse(v[i].String)
+			if err != nil {
+				return err
+			}
+			w.USD[0][i] = w.USD[0][i].Add(a)
+			if status == "REFUND" {
+				w.USD[1][i] = w.USD[1][i].Add(a.Neg())
+			} else {
+				w.USD[2][i] = w.USD[2][i].Add(a)
+			}
 		}
 		return nil
 	})
@@ -240,7 +277,7 @@ out = {"sheets": wb.sheetnames, "freeze": {}, "filter": {}, "widths": {}, "chart
 for ws in wb:
     ps = ws.page_setup
     out["print"][ws.title] = {"titles": ws.print_title_rows or "", "orientation": ps.orientation or "",
-        "fit_width": ps.fitToWidth, "fit_height": ps.fitToHeight, "fit": bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)}
+        "title_cols": ws.print_title_cols or "", "fit_width": ps.fitToWidth, "fit_height": ps.fitToHeight, "fit": bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)}
     out["freeze"][ws.title] = ws.freeze_panes
     out["filter"][ws.title] = (ws.auto_filter.ref or "").replace("$", "")
     out["widths"][ws.title] = {k: v.width for k, v in ws.column_dimensions.items() if v.width}
@@ -307,7 +344,7 @@ out["fees"] = fees
 # Summary: the per-currency block and the fee block, cached values and
 # formulas.
 ws, wsv = wb["Summary"], wv["Summary"]
-summary = {"lines": {}, "formulas": {}, "formats": {}, "labels": {}}
+summary = {"lines": {}, "formulas": {}, "formats": {}, "labels": {}, "account": {}, "account_formulas": {}, "account_formats": {}, "account_headers": []}
 rows = list(ws.iter_rows())
 rowsv = list(wsv.iter_rows())
 header = None
@@ -326,9 +363,17 @@ for row, rowv in zip(rows, rowsv):
         header = [c.value for c in row]
         continue
     if header:
-        summary["lines"][label] = {header[i]: s(dec(rowv[i].value)) for i in range(1, len(header)) if header[i]}
-        summary["formulas"][label] = {header[i]: row[i].value for i in range(1, len(header)) if header[i]}
-        summary["formats"][label] = {header[i]: row[i].number_format for i in range(1, len(header)) if header[i]}
+        # Currency columns are headed by a code; the account-currency
+        # columns ("March 2025 in USD") may hold text ("no data ...").
+        cur = [i for i in range(1, len(header)) if header[i] and len(header[i]) == 3]
+        acct = [i for i in range(1, len(header)) if header[i] and len(header[i]) != 3]
+        summary["lines"][label] = {header[i]: s(dec(rowv[i].value)) for i in cur}
+        summary["formulas"][label] = {header[i]: row[i].value for i in cur}
+        summary["formats"][label] = {header[i]: row[i].number_format for i in cur}
+        summary["account"][label] = {header[i]: rowv[i].value if isinstance(rowv[i].value, str) else s(dec(rowv[i].value)) for i in acct}
+        summary["account_formulas"][label] = {header[i]: str(row[i].value) if row[i].value is not None else None for i in acct}
+        summary["account_formats"][label] = {header[i]: row[i].number_format for i in acct}
+        summary["account_headers"] = [header[i] for i in acct]
 out["summary"] = summary
 out["summary_dates"] = {r[0].value: r[1].number_format for r in rows if r[0].value in ("Month", "From", "To", "Generated (UTC)")}
 
@@ -375,8 +420,9 @@ type readBack struct {
 	Charts map[string]int
 	Print  map[string]struct {
 		Titles, Orientation string
-		FitWidth            *int `json:"fit_width"`
-		FitHeight           *int `json:"fit_height"`
+		TitleCols           string `json:"title_cols"`
+		FitWidth            *int   `json:"fit_width"`
+		FitHeight           *int   `json:"fit_height"`
 		Fit                 bool
 	}
 	Orders struct {
@@ -404,6 +450,13 @@ type readBack struct {
 		Formulas map[string]map[string]string
 		Formats  map[string]map[string]string
 		Labels   map[string][]any
+		// The account-currency columns by header: values (decimal
+		// text, or the cell's text), formulas (a value cell's is its
+		// value) and formats.
+		Account         map[string]map[string]*string
+		AccountFormulas map[string]map[string]*string `json:"account_formulas"`
+		AccountFormats  map[string]map[string]string  `json:"account_formats"`
+		AccountHeaders  []string                      `json:"account_headers"`
 	}
 	SummaryDates map[string]string `json:"summary_dates"`
 	Split        struct {
@@ -429,6 +482,14 @@ type readBack struct {
 			MonthFormat  string `json:"month_format"`
 		}
 	}
+}
+
+// textOf returns *s, or "(blank)".
+func textOf(s *string) string {
+	if s == nil {
+		return "(blank)"
+	}
+	return *s
 }
 
 // equalAmounts compares decimal texts as exact amounts.
@@ -477,7 +538,7 @@ func TestWorkbookReadBack(t *testing.T) {
 	ordersLast := want.OrderRows + 1
 	feesLast := want.Disputes + 1
 	for sheet, w := range map[string]struct{ freeze, filter string }{
-		"Orders":          {"B2", fmt.Sprintf("A1:M%d", ordersLast)},
+		"Orders":          {"B2", fmt.Sprintf("A1:V%d", ordersLast)},
 		"Chargeback fees": {"B2", fmt.Sprintf("A1:M%d", feesLast)},
 		"Chargeback rate": {"A2", fmt.Sprintf("A1:H%d", len(want.Rates)+1)},
 		"Revenue split":   {"A2", fmt.Sprintf("A1:I%d", len(want.Currencies)+1)},
@@ -493,13 +554,18 @@ func TestWorkbookReadBack(t *testing.T) {
 			t.Errorf("%s: column widths %v", sheet, got.Widths[sheet])
 		}
 	}
-	// Every sheet prints its header rows on every page, one page wide and
-	// as many pages high as it takes (issue 14, finding 8).
+	// Every sheet prints its header rows on every page, one page wide (the
+	// Orders sheet's 22 columns two, each repeating the order reference)
+	// and as many pages high as it takes (issue 14, finding 8).
 	for sheet, titles := range map[string]string{"Summary": "$1:$1", "Orders": "$1:$1", "Chargeback fees": "$1:$1", "Chargeback rate": "$1:$1",
 		"Revenue split": "$1:$1", "Subscriptions": "$1:$3"} {
 		p := got.Print[sheet]
-		if p.Titles != titles || !p.Fit || p.FitWidth == nil || *p.FitWidth != 1 || p.FitHeight == nil || *p.FitHeight != 0 || p.Orientation != "landscape" {
-			t.Errorf("%s prints %+v (fit width %v, height %v), want titles %s, one page wide, landscape", sheet, p, deref(p.FitWidth), deref(p.FitHeight), titles)
+		wide, cols := 1, ""
+		if sheet == "Orders" {
+			wide, cols = 2, "$A:$A"
+		}
+		if p.Titles != titles || p.TitleCols != cols || !p.Fit || p.FitWidth == nil || *p.FitWidth != wide || p.FitHeight == nil || *p.FitHeight != 0 || p.Orientation != "landscape" {
+			t.Errorf("%s prints %+v (fit width %v, height %v), want titles %s %s, %d page(s) wide, landscape", sheet, p, deref(p.FitWidth), deref(p.FitHeight), cols, titles, wide)
 		}
 	}
 	if got.Charts["Chargeback rate"] != 1 {
@@ -627,6 +693,24 @@ func TestWorkbookReadBack(t *testing.T) {
 	}
 	if runs := fmt.Sprint(got.Summary.Labels["Warehouse run ids"][0]); !strings.Contains(runs, "run-LLDEMO-2025-03-31") || strings.Contains(runs, "LLOTHER") {
 		t.Errorf("Summary warehouse runs %q", runs)
+	}
+
+	// The Summary's column in USD: DuckDB's exact products, rounded per
+	// order; the sandbox converts every order.
+	usdHdr := "March 2025 in USD"
+	if want.USDUnconverted != 0 || len(got.Summary.AccountHeaders) != 2 || got.Summary.AccountHeaders[0] != usdHdr {
+		t.Errorf("Summary USD columns %q; warehouse %d sales not converted", got.Summary.AccountHeaders, want.USDUnconverted)
+	}
+	for i, l := range revenueLabels() {
+		for k := range 3 {
+			v := got.Summary.Account[l[k]][usdHdr]
+			if v == nil || !equalAmounts(t, *v, want.USD[k][i].String()) {
+				t.Errorf("Summary %q %s = %s, warehouse %s", l[k], usdHdr, textOf(v), want.USD[k][i])
+			}
+		}
+	}
+	if v := got.Summary.Account["Orders not converted (no usable FX rate)"][usdHdr]; v == nil || *v != "0" {
+		t.Errorf("Summary orders not converted %s, warehouse 0", textOf(v))
 	}
 
 	// Revenue split.

@@ -40,8 +40,12 @@ type figures struct {
 	grossSales, refunds map[string]money.Amount
 	disputes            int64
 	fees                money.Amount
+	// payout is the net payout in the account currency and unconverted
+	// counts the orders not converted into it (see fxRateOf).
+	payout      money.Amount
+	unconverted int64
 
-	hasOrders, hasDisputes, hasFees bool
+	hasOrders, hasDisputes, hasFees, hasPayout bool
 	// missing lists what the source should hold and does not.
 	missing []string
 }
@@ -58,9 +62,10 @@ func newFigures() *figures {
 // on the Summary and Chargeback fees sheets, the ranges the totals'
 // formulas cover, the CSV attachment, and the totals the message body is
 // made from. Every one must equal the warehouse's: orders, sales, gross,
-// gross sales and refunds per currency, disputes and the "Total chargeback
-// fee"; and the Summary's sales after refunds must be its gross sales plus
-// refunds. A difference is a *MismatchError.
+// gross sales and refunds per currency, disputes, the "Total chargeback
+// fee", and the net payout in the account currency with the number of
+// orders not converted into it; and the Summary's sales after refunds must
+// be its gross sales plus refunds. A difference is a *MismatchError.
 func Reconcile(ctx context.Context, wh load.Reader, rep *Report) error {
 	want, err := warehouseFigures(ctx, wh, rep)
 	if err != nil {
@@ -103,6 +108,10 @@ func Reconcile(ctx context.Context, wh load.Reader, rep *Report) error {
 		if got.hasFees && got.fees != want.fees {
 			diffs = append(diffs, fmt.Sprintf("%s: total chargeback fee %s, warehouse %s", source, got.fees, want.fees))
 		}
+		if got.hasPayout && (got.payout != want.payout || got.unconverted != want.unconverted) {
+			diffs = append(diffs, fmt.Sprintf("%s: net payout %s with %d orders not converted, warehouse %s with %d",
+				source, got.payout, got.unconverted, want.payout, want.unconverted))
+		}
 	}
 
 	compare("report totals", totalsFigures(&rep.Totals))
@@ -138,7 +147,7 @@ func warehouseFigures(ctx context.Context, wh load.Reader, rep *Report) (*figure
 	a := rep.Account
 	first, last := rep.Month, LastOfMonth(rep.Month)
 	fig := newFigures()
-	fig.hasOrders, fig.hasDisputes, fig.hasFees = true, true, true
+	fig.hasOrders, fig.hasDisputes, fig.hasFees, fig.hasPayout = true, true, true, true
 	ot := schemas.Orders()
 	dates, err := wh.Partitions(ctx, ot)
 	if err != nil {
@@ -159,7 +168,7 @@ func warehouseFigures(ctx context.Context, wh load.Reader, rep *Report) (*figure
 				fig.gross[o.Currency] = fig.gross[o.Currency].Add(o.GrossPrice)
 			}
 			addRevenue(fig, o.Status, o.Currency, o.GrossDiscountedPrice)
-			return nil
+			return addPayout(fig, o, a)
 		})
 		if err != nil {
 			return nil, err
@@ -183,6 +192,7 @@ func warehouseFigures(ctx context.Context, wh load.Reader, rep *Report) (*figure
 			}
 			fig.disputes++
 			fig.fees = fig.fees.Add(c.FeeAmount)
+			fig.payout = fig.payout.Add(c.FeeAmount.Neg())
 			return nil
 		})
 		if err != nil {
@@ -223,6 +233,7 @@ func totalsFigures(t *Totals) *figures {
 		fees = fees.Add(c.Fees)
 	}
 	fig.disputes, fig.fees = t.Disputes, t.ChargebackFees
+	fig.payout, fig.unconverted, fig.hasPayout = t.Converted.NetPayout(), t.Converted.Unconverted, true
 	if disputes != t.Disputes || fees != t.ChargebackFees {
 		fig.missing = append(fig.missing, fmt.Sprintf("currencies add up to %d disputes and %s in fees", disputes, fees))
 	}
@@ -241,7 +252,7 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 		return nil, fmt.Errorf("workbook has sheets %q, want %q", x.sheets, Sheets())
 	}
 	statuses := rep.Account.TransactionStatuses
-	orders, ordersLast, err := ordersSheetFigures(x, statuses)
+	orders, ordersLast, err := ordersSheetFigures(x, statuses, rep.Account.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -262,11 +273,11 @@ func workbookFigures(rep *Report) (map[string]*figures, error) {
 }
 
 // ordersSheetFigures reads the Orders sheet's rows, and returns the last.
-func ordersSheetFigures(x *xlsxFile, statuses []string) (*figures, int, error) {
+func ordersSheetFigures(x *xlsxFile, statuses []string, account string) (*figures, int, error) {
 	orders := newFigures()
 	orders.hasOrders = true
 	ordersLast := 1
-	header := ordersHeader()
+	header := ordersHeader(account)
 	err := x.rows(SheetOrders, func(r int, cells []sheetCell) error {
 		if r == 1 {
 			for i, h := range header {
@@ -428,8 +439,8 @@ func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figur
 	rangeEnd := fmt.Sprintf("$%s$2:$%s$%d", col(ordCurrency), col(ordCurrency), max(ordersLast, 2))
 	for i := 1; i < len(hdr); i++ {
 		cur := hdr[i].value
-		if cur == "" {
-			continue
+		if !isCurrencyCode(cur) {
+			continue // blank, or a column in the account currency
 		}
 		for j, rd := range reads {
 			if v, ok := value(cur+" "+rd.name, at(found[j], i)); ok {
@@ -442,10 +453,35 @@ func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figur
 			}
 		}
 	}
+	// The net payout and the orders not converted, in the first column
+	// of the account currency.
+	summary.hasPayout = true
+	acct := 0
+	for i := 1; i < len(hdr) && acct == 0; i++ {
+		if v := hdr[i].value; v != "" && !isCurrencyCode(v) {
+			acct = i
+		}
+	}
+	if acct == 0 {
+		summary.missing = append(summary.missing, "no column in the account currency")
+	}
+	for _, rd := range []struct {
+		label string
+		set   func(money.Amount)
+	}{
+		{labelNetPayout, func(v money.Amount) { summary.payout = v }},
+		{labelNotConverted, func(v money.Amount) { summary.unconverted = count(v) }},
+	} {
+		if r := find(rd.label); r != nil && acct > 0 {
+			if v, ok := value(rd.label, at(r, acct)); ok {
+				rd.set(v)
+			}
+		}
+	}
 	// Sales after refunds must be gross sales + refunds, as read.
 	if after := find(labelSalesAfter); after != nil {
 		for i := 1; i < len(hdr); i++ {
-			if cur := hdr[i].value; cur != "" {
+			if cur := hdr[i].value; isCurrencyCode(cur) {
 				v, ok := value(cur+" sales after refunds", at(after, i))
 				if want := summary.grossSales[cur].Add(summary.refunds[cur]); ok && v != want {
 					summary.missing = append(summary.missing, fmt.Sprintf("%s sales after refunds %s, gross sales + refunds %s", cur, v, want))
@@ -462,6 +498,20 @@ func summarySheetFigures(x *xlsxFile, statuses []string, ordersLast int) (*figur
 		}
 	}
 	return summary, nil
+}
+
+// isCurrencyCode reports whether s is a currency code, three capitals: a
+// per-currency column of the Summary's table.
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, c := range s {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // at returns the value of cell i of a row, "" when absent.

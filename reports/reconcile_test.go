@@ -61,6 +61,38 @@ func editCurrency(sheet, label string, v any) func(*testing.T, *reports.Report) 
 	}
 }
 
+// editAccount sets the cell of this month's account-currency column (the
+// first after the currencies' of the "By currency" table) of the row
+// labelled label.
+func editAccount(sheet, label string, v any) func(*testing.T, *reports.Report) {
+	return func(t *testing.T, rep *reports.Report) {
+		f, err := excelize.OpenFile(rep.Workbook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cell := ""
+		for i, r := range rows {
+			if len(r) > 0 && r[0] == label {
+				cell, _ = excelize.CoordinatesToCellName(len(rep.Totals.Currencies)+2, i+1)
+			}
+		}
+		if cell == "" {
+			t.Fatalf("no row %q", label)
+		}
+		if err := f.SetCellValue(sheet, cell, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestReconcileCatchesDifferences: the report reconciles as built; any
 // change to the workbook, the CSV, the totals of the message body or the
 // warehouse is a mismatch, named.
@@ -150,6 +182,11 @@ func TestReconcileCatchesDifferences(t *testing.T) {
 		{"the body's totals", func(t *testing.T, rep *reports.Report) {
 			rep.Totals.Currencies[0].Gross++
 		}, nil, "report totals:"},
+		{"the Summary's net payout", editAccount(reports.SheetSummary, "Net payout (net - commissions - fees)", 1),
+			nil, "Summary sheet: net payout 1.000000 with 0 orders not converted, warehouse 466854.287265"},
+		{"the body's net payout", func(t *testing.T, rep *reports.Report) {
+			rep.Totals.Converted.Fees++
+		}, nil, "report totals: net payout"},
 		{"the warehouse changed", nil, func(r load.Reader) load.Reader {
 			return hidingReader{r, "orders", civil.Date{Year: 2025, Month: 3, Day: 10}}
 		}, "warehouse"},

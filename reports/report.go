@@ -134,6 +134,11 @@ type Totals struct {
 	// of a known chargeback rate; any makes the report provisional even
 	// when a run covered the month.
 	Fallbacks []string
+	// Converted are the month's figures in the account currency; orders
+	// that could not be converted (Converted.Unconverted) make the report
+	// provisional. Previous are those of the month before.
+	Converted AccountTotals
+	Previous  PreviousMonth
 }
 
 // Currency returns the totals of currency c.
@@ -220,6 +225,9 @@ func Build(ctx context.Context, req Request) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reports: account %s, %s: %w", a.Name, MonthLabel(month), err)
 	}
+	if data.previous, err = readPrevious(ctx, req.Warehouse, a, month); err != nil {
+		return nil, fmt.Errorf("reports: account %s, %s: %w", a.Name, MonthLabel(month), err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
@@ -250,10 +258,10 @@ func writeWorkbook(ctx context.Context, wh load.Reader, rep *Report, data *month
 
 	// Orders first: the other sheets' formulas refer to its rows.
 	b.status()
-	if err := b.pageSetup(SheetOrders, orderWidths(), 1); err != nil {
+	if err := b.pageSetup(SheetOrders, orderWidths(a.Currency), 1); err != nil {
 		return err
 	}
-	ow, err := newOrdersSheet(f, b.st, SheetOrders, a.TransactionStatuses)
+	ow, err := newOrdersSheet(f, b.st, SheetOrders, a.TransactionStatuses, a.Currency)
 	if err != nil {
 		return err
 	}
@@ -366,29 +374,23 @@ func (b *book) status() {
 // month's disputes.
 func (b *book) collect(ow *ordersSheet) {
 	rep, a := b.rep, b.rep.Account
-	totals := ow.totals
 	runs := ow.runIDs
 	t := &rep.Totals
 	t.OrderRows = int64(ow.row - 1)
 	t.TestOrders = ow.tests
 	t.FeeCurrency = a.Currency
-	for _, c := range b.data.chargebacks {
-		ct := totals[c.Currency]
-		if ct == nil {
-			ct = &CurrencyTotals{Currency: c.Currency}
-			totals[c.Currency] = ct
-		}
-		ct.Disputes++
-		ct.Disputed = ct.Disputed.Add(c.OrderAmount)
-		ct.Fees = ct.Fees.Add(c.FeeAmount)
-		t.Disputes++
-		t.ChargebackFees = t.ChargebackFees.Add(c.FeeAmount)
+	for i := range b.data.chargebacks {
+		c := &b.data.chargebacks[i]
+		ow.tally.addDispute(c)
 		if c.OpenedOnBasis == transform.BasisOrderDate {
 			t.EstimatedDisputes++
 			t.EstimatedFees = t.EstimatedFees.Add(c.FeeAmount)
 		}
 		runs[c.RunID] = true
 	}
+	t.Disputes, t.ChargebackFees = ow.tally.acct.Disputes, ow.tally.acct.Fees
+	t.Converted, t.Previous = ow.tally.acct, b.data.previous
+	totals := ow.tally.byCur
 	for _, c := range slices.SortedFunc(maps.Keys(totals), func(x, y string) int {
 		if (x == a.Currency) != (y == a.Currency) {
 			if x == a.Currency {
@@ -409,6 +411,10 @@ func (b *book) collect(ow *ordersSheet) {
 	delete(runs, "")
 	rep.WarehouseRuns = slices.Sorted(maps.Keys(runs))
 	t.Snapshot = b.data.snapshot
+	if t.Converted.Unconverted > 0 {
+		// Known only once the Orders sheet is written; status set the rest.
+		t.Complete = false
+	}
 	t.Subscriptions = subscriptionFigures(b.data, rep.Month, a.ReportingTimezone)
 }
 
@@ -448,7 +454,17 @@ func (r *Report) Provisional() []string {
 	if r.Totals.CoveredBy == "" {
 		out = append(out, fmt.Sprintf("no successful run has read the whole of %s since it ended", MonthLabel(r.Month)))
 	}
-	return append(out, r.Totals.Fallbacks...)
+	out = append(out, r.Totals.Fallbacks...)
+	if n := r.Totals.Converted.Unconverted; n > 0 {
+		out = append(out, unconvertedReason(n, r.Account.Currency))
+	}
+	return out
+}
+
+// unconvertedReason is the reason a report with n orders not converted
+// into the account currency is provisional.
+func unconvertedReason(n int64, account string) string {
+	return fmt.Sprintf("%d orders could not be converted into %s (no FX rate, or paid out in another currency): the %s figures leave them out", n, account, account)
 }
 
 // feeFallbacks describes the bases that set disputes' fees without a known

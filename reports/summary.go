@@ -24,6 +24,7 @@ func (b *book) summary() error {
 	for len(widths) < len(b.rep.Totals.Currencies)+1 {
 		widths = append(widths, 18)
 	}
+	widths = append(widths[:len(b.rep.Totals.Currencies)+1], 20, 20) // the account-currency columns
 	noGrid := false
 	if err := b.f.SetSheetView(SheetSummary, 0, &excelize.ViewOptions{ShowGridLines: &noGrid}); err != nil {
 		return err
@@ -202,12 +203,16 @@ func (b *book) estimatedRows(m *cellMaker, span int) ([]sheetRow, error) {
 }
 
 // summaryByCurrency writes the table of summaryFigures: a column per
-// currency, a row per figure.
+// currency and the account-currency columns (summaryacct.go), a row per
+// figure.
 func (b *book) summaryByCurrency(s *stream) error {
 	m := &cellMaker{b: b}
 	names := []any{m.cell(kindHeader, "", labelByCurrency)}
 	for _, ct := range b.rep.Totals.Currencies {
 		names = append(names, m.cell(kindHeaderRight, "", ct.Currency))
+	}
+	for _, h := range b.acctHeaders() {
+		names = append(names, m.cell(kindHeaderRight, "", h))
 	}
 	if m.err != nil {
 		return m.err
@@ -215,20 +220,28 @@ func (b *book) summaryByCurrency(s *stream) error {
 	if err := s.next(1, names...); err != nil {
 		return err
 	}
-	hdrRow := s.row
-	for _, p := range b.summaryFigures() {
+	hdrRow, n := s.row, len(b.rep.Totals.Currencies)
+	lines := b.summaryFigures()
+	rows := make(map[string]int, len(lines))
+	for i, p := range lines {
+		rows[p.label] = hdrRow + 1 + i
+	}
+	for _, p := range lines {
 		at := s.row + 1
 		row := []any{m.cell(p.kind, "", p.label)}
 		for i, ct := range b.rep.Totals.Currencies {
 			var c excelize.Cell
 			var err error
-			if p.sumOf > 0 {
+			switch {
+			case p.value == nil:
+				c, err = b.styled(p.kind, "", nil) // a line of the account currency only
+			case p.sumOf > 0:
 				terms := make([]string, p.sumOf)
 				for k := range terms {
 					terms[k] = fmt.Sprintf("%s%d", col(i+1), at-p.sumOf+k)
 				}
 				c, err = b.formula(p.kind, p.format(ct.Currency), strings.Join(terms, "+"), p.value(ct))
-			} else {
+			default:
 				c, err = p.cell(b, ct, fmt.Sprintf("%s$%d", col(i+1), hdrRow))
 			}
 			if err != nil {
@@ -236,6 +249,11 @@ func (b *book) summaryByCurrency(s *stream) error {
 			}
 			row = append(row, c)
 		}
+		acct, err := b.acctCells(p, at, n, hdrRow+1, rows)
+		if err != nil {
+			return err
+		}
+		row = append(row, acct...)
 		if m.err != nil {
 			return m.err
 		}
@@ -262,6 +280,7 @@ func (b *book) summaryNotes(s *stream) error {
 		"Disputes are those opened in the month, on orders of any month; their fee is charged in the account currency.",
 		"Month boundaries are in the reporting time zone.",
 	}
+	notes = append(notes, b.accountNotes()...)
 	m := &cellMaker{b: b}
 	rows := make([]sheetRow, len(notes))
 	for i, n := range notes {

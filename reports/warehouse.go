@@ -121,6 +121,8 @@ type monthData struct {
 	// after it ended; nil when there is none and the month's figures may
 	// be incomplete.
 	covering *schemas.Run
+	// previous is the month before, in the account currency.
+	previous PreviousMonth
 }
 
 // rateOf returns the rates row of month m.

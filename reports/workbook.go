@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,8 +74,8 @@ func columnPoints(widths []float64) float64 {
 	return px * 0.75
 }
 
-// pageSetup prints sheet fitted to one page wide and as many pages high as
-// it takes, landscape when its columns (widths) are wider than a portrait
+// pageSetup prints sheet fitted to one page wide (or as few as keep its
+// text readable: pagesWide) and as many pages high as it takes, landscape when its columns (widths) are wider than a portrait
 // page, with rows 1 to titleRows repeated on every page. Fitting to one page
 // high as well would shrink a long sheet to unreadable text. It must come
 // before the sheet's stream writer, which writes the sheet properties
@@ -84,11 +85,11 @@ func (b *book) pageSetup(sheet string, widths []float64, titleRows int) error {
 	if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	orientation, one, high := "portrait", 1, 0
+	orientation, wide, high := "portrait", pagesWide(widths), 0
 	if columnPoints(widths) > printWidthPortrait {
 		orientation = "landscape"
 	}
-	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &orientation, FitToWidth: &one, FitToHeight: &high}); err != nil {
+	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &orientation, FitToWidth: &wide, FitToHeight: &high}); err != nil {
 		return err
 	}
 	if err := b.f.SetHeaderFooter(sheet, b.headerFooter(sheet)); err != nil {
@@ -97,8 +98,25 @@ func (b *book) pageSetup(sheet string, widths []float64, titleRows int) error {
 	if titleRows == 0 {
 		return nil
 	}
-	return b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", Scope: sheet,
-		RefersTo: fmt.Sprintf("%s!$1:$%d", sheetRef(sheet), titleRows)})
+	titles := fmt.Sprintf("%s!$1:$%d", sheetRef(sheet), titleRows)
+	if wide > 1 {
+		// Every page across repeats the first column too: the order's
+		// reference, on the Orders sheet.
+		titles = fmt.Sprintf("%s!$A:$A,%s", sheetRef(sheet), titles)
+	}
+	return b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", Scope: sheet, RefersTo: titles})
+}
+
+// minPrintPoints is the smallest text, in points, that fitting a sheet's
+// width may shrink its 11-point text to.
+const minPrintPoints = 7
+
+// pagesWide is how many landscape pages wide columns of widths print on so
+// that 11-point text shrinks to no less than minPrintPoints: one page for
+// every sheet but a very wide one (the Orders sheet's 22 columns).
+func pagesWide(widths []float64) int {
+	perPage := printWidthLandscape * 11 / minPrintPoints
+	return max(1, int(math.Ceil(columnPoints(widths)/perPage)))
 }
 
 // headerFooter prints on every page the account, the month and the
