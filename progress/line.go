@@ -2,9 +2,11 @@ package progress
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // detail is how much a status line says: the line is drawn at the first
@@ -138,22 +140,7 @@ func noun(text string, n int64, noun string) string {
 }
 
 // Count formats n with thousands separators: 1234567 is "1,234,567".
-func Count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func Count(n int64) string { return message.NewPrinter(language.English).Sprintf("%d", n) }
 
 // Plural returns n, with thousands separators, and noun, with an s unless
 // n is 1: "1 row", "0 rows", "1,234 rows". Nouns are regular.

@@ -8,6 +8,8 @@ import (
 
 	"cloud.google.com/go/civil"
 	"github.com/ledgerline/ledgerline/money"
+	"golang.org/x/text/language"
+	textmessage "golang.org/x/text/message"
 )
 
 // Exact numbers in cells.
@@ -172,13 +174,7 @@ func groupedAmount(a money.Amount, currency string) string {
 }
 
 // groupedCount formats a count with thousands separators: 1,415.
-func groupedCount(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return "-" + groupDigits(s[1:])
-	}
-	return groupDigits(s)
-}
+func groupedCount(n int64) string { return textmessage.NewPrinter(language.English).Sprintf("%d", n) }
 
 // groupDigits puts thousands separators into a string of digits.
 func groupDigits(digits string) string {

@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/civil"
+	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/runstatus"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // runs lists the run history of etl_runs.
@@ -75,8 +74,8 @@ func printRuns(w io.Writer, runs []runstatus.Run) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.Job, r.Account, r.BusinessDate, r.Status, window,
-			grouped(r.Rows["orders"]), grouped(r.Rows["order_items"]), grouped(r.Rows["subscription_history"]), grouped(r.Rows["chargebacks"]),
-			grouped(r.Rejected), (time.Duration(r.DurationMS) * time.Millisecond).String(), r.Version, oneLine(r.Error))
+			progress.Count(r.Rows["orders"]), progress.Count(r.Rows["order_items"]), progress.Count(r.Rows["subscription_history"]), progress.Count(r.Rows["chargebacks"]),
+			progress.Count(r.Rejected), (time.Duration(r.DurationMS) * time.Millisecond).String(), r.Version, oneLine(r.Error))
 	}
 	tw.Flush()
 }
@@ -153,6 +152,3 @@ func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
 }
-
-// grouped formats a count with thousands separators.
-func grouped(n int64) string { return message.NewPrinter(language.English).Sprintf("%d", n) }

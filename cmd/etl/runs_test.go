@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ledgerline/ledgerline/progress"
 	"github.com/ledgerline/ledgerline/runstatus"
 )
 
@@ -67,7 +68,7 @@ func TestRunsAndStatus(t *testing.T) {
 		!strings.Contains(lines[2], "2025-03-31  failed") || !strings.Contains(lines[2], "500") {
 		t.Errorf("etl runs:\n%s", out)
 	}
-	if ok.Subs >= 1000 && !strings.Contains(lines[1], grouped(ok.Subs)) {
+	if ok.Subs >= 1000 && !strings.Contains(lines[1], progress.Count(ok.Subs)) {
 		t.Errorf("etl runs: no thousands separators in %q", lines[1])
 	}
 
