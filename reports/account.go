@@ -157,21 +157,25 @@ func (t *tally) currency(c string) *CurrencyTotals {
 	return ct
 }
 
-// add adds non-test order o.
-func (t *tally) add(o *schemas.Order) error {
+// converted is an order's amounts in the account currency, indexed by the
+// Orders columns of the amounts in its own currency (ordGross to
+// ordCommission).
+type converted [ordCommission + 1]money.Amount
+
+// add adds non-test order o, and returns its amounts converted into the
+// account currency, and false when it cannot be converted (fxRateOf): the
+// Orders sheet's cells, so that each amount is converted once.
+func (t *tally) add(o *schemas.Order) (c converted, rate money.Rate, converts bool, err error) {
 	ct := t.currency(o.Currency)
 	sale, revenue := slices.Contains(t.statuses, o.Status), slices.Contains(revenueStatuses(), o.Status)
-	rate, converts := fxRateOf(o, t.account)
-	src := [ordCommission + 1]money.Amount{ordGross: o.GrossPrice, ordDiscount: o.Discount, ordPaid: o.GrossDiscountedPrice,
-		ordVAT: o.VAT, ordNet: o.NetDiscountedPrice, ordAffiliate: o.AffiliateCommission, ordCommission: o.TwoCheckoutCommission}
-	var c [ordCommission + 1]money.Amount // src converted
-	if converts && (sale || revenue) {
+	rate, converts = fxRateOf(o, t.account)
+	if converts {
+		src := converted{ordGross: o.GrossPrice, ordDiscount: o.Discount, ordPaid: o.GrossDiscountedPrice,
+			ordVAT: o.VAT, ordNet: o.NetDiscountedPrice, ordAffiliate: o.AffiliateCommission, ordCommission: o.TwoCheckoutCommission}
 		for col := ordGross; col <= ordCommission; col++ {
-			v, err := convert(src[col], rate)
-			if err != nil {
-				return fmt.Errorf("order %s: %w", o.RefNo, err)
+			if c[col], err = convert(src[col], rate); err != nil {
+				return c, rate, converts, fmt.Errorf("order %s: %w", o.RefNo, err)
 			}
-			c[col] = v
 		}
 	}
 	conv := Revenue{c[ordPaid], c[ordVAT], c[ordNet], c[ordAffiliate], c[ordCommission]}
@@ -198,7 +202,7 @@ func (t *tally) add(o *schemas.Order) error {
 		t.acct.Refunds++
 		t.acct.Refunded = t.acct.Refunded.Plus(conv.Negated())
 	}
-	return nil
+	return c, rate, converts, nil
 }
 
 // addDispute adds a dispute opened in the month.
@@ -226,7 +230,8 @@ func readPrevious(ctx context.Context, wh load.Reader, a config.Account, month c
 	err := load.ReadSpan(ctx, wh, ot, span, func(row any) error {
 		prev.HasData = true
 		if o := row.(*schemas.Order); !o.IsTest {
-			return tl.add(o)
+			_, _, _, err := tl.add(o)
+			return err
 		}
 		return nil
 	})

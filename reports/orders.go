@@ -44,14 +44,14 @@ const (
 func acctCol(c int) int { return c - ordGross + ordAcctGross }
 
 // An orderColumn is a column of the Orders sheet: its header and width, and
-// an order's cell, one of: an amount in the order's currency, that amount
-// in the account currency (blank when the order cannot be converted), a
+// an order's cell, one of: an amount in the order's currency, the amount
+// of column converted in the account currency (blank when the order cannot be converted), a
 // date, the FX rate used, or a value written as it is (nil: blank).
 type orderColumn struct {
 	header    string
 	width     float64
 	amount    func(*schemas.Order) money.Amount
-	converted func(*schemas.Order) money.Amount
+	converted int // > 0: the column of the amount converted (ordGross on)
 	date      func(*schemas.Order) civil.Date
 	fxRate    bool
 	value     func(*schemas.Order) any
@@ -95,7 +95,7 @@ func orderColumns(account string) [ordColumns]orderColumn {
 		}},
 	}
 	for c := ordGross; c <= ordCommission; c++ {
-		cols[acctCol(c)] = orderColumn{header: cols[c].header + " in " + account, width: cols[c].width, converted: cols[c].amount}
+		cols[acctCol(c)] = orderColumn{header: cols[c].header + " in " + account, width: cols[c].width, converted: c}
 	}
 	return cols
 }
@@ -276,8 +276,10 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 	if err != nil {
 		return err
 	}
-	rate, converts := fxRateOf(o, w.tally.account)
-	var converted [ordColumns]money.Amount
+	conv, rate, converts, err := w.tally.add(o)
+	if err != nil {
+		return err
+	}
 	for i := range w.cols {
 		oc := &w.cols[i]
 		switch {
@@ -287,17 +289,12 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 				return fmt.Errorf("order %s %s: %w", o.RefNo, oc.header, err)
 			}
 			w.cells[i] = excelize.Cell{StyleID: mid, Value: v}
-		case oc.converted != nil:
+		case oc.converted > 0:
 			w.cells[i] = excelize.Cell{}
 			if !converts {
 				break
 			}
-			a, err := convert(oc.converted(o), rate)
-			if err != nil {
-				return fmt.Errorf("order %s %s: %w", o.RefNo, oc.header, err)
-			}
-			converted[i] = a
-			v, err := cellAmount(a)
+			v, err := cellAmount(conv[oc.converted])
 			if err != nil {
 				return fmt.Errorf("order %s %s: %w", o.RefNo, oc.header, err)
 			}
@@ -328,8 +325,8 @@ func (w *ordersSheet) write(o *schemas.Order) error {
 		return err
 	}
 
-	w.addColumns(o, &converted)
-	return w.tally.add(o)
+	w.addColumns(o, &conv)
+	return nil
 }
 
 // finish writes a placeholder row if the month has no orders, sets the

@@ -26,7 +26,7 @@ type columnTotals struct {
 // kindText).
 func (c *orderColumn) headerKind(i int) styleKind {
 	switch {
-	case c.amount != nil || c.converted != nil || c.fxRate || c.date != nil:
+	case c.amount != nil || c.converted > 0 || c.fxRate || c.date != nil:
 		return kindHeaderRight
 	case i > 0:
 		return kindHeaderText
@@ -44,8 +44,8 @@ func orderWidths(account string) []float64 {
 }
 
 // addColumns adds o, a row of the sheet, to its currency's column totals;
-// converted holds its amounts in the account currency, by column.
-func (w *ordersSheet) addColumns(o *schemas.Order, converted *[ordColumns]money.Amount) {
+// conv holds its amounts in the account currency.
+func (w *ordersSheet) addColumns(o *schemas.Order, conv *converted) {
 	t := w.columns[o.Currency]
 	if t == nil {
 		t = &columnTotals{}
@@ -56,8 +56,8 @@ func (w *ordersSheet) addColumns(o *schemas.Order, converted *[ordColumns]money.
 		if a := w.cols[i].amount; a != nil {
 			t.sums[i] = t.sums[i].Add(a(o))
 		}
-		if w.cols[i].converted != nil {
-			t.sums[i] = t.sums[i].Add(converted[i])
+		if c := w.cols[i].converted; c > 0 {
+			t.sums[i] = t.sums[i].Add(conv[c])
 		}
 	}
 }
@@ -108,7 +108,7 @@ func (w *ordersSheet) totalRows(last int) error {
 		for i := range w.cols {
 			id := mid
 			switch {
-			case w.cols[i].converted != nil:
+			case w.cols[i].converted > 0:
 				id = aid // the "in <account currency>" columns
 			case w.cols[i].amount == nil:
 				continue

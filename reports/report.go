@@ -356,7 +356,10 @@ func saveWorkbook(f *excelize.File, path string) error {
 // status fills what makes the report complete or PROVISIONAL: the fee
 // bases, their fallbacks and the run that covered the month. It needs only
 // the month's data, so that every sheet, the Orders sheet written first
-// included, can say PROVISIONAL on its printed pages.
+// included, can say PROVISIONAL on its printed pages. One reason is known
+// only after the Orders sheet, orders that could not be converted: the
+// Orders pages' header does not show it (the Summary's title and every
+// other sheet do); collect sets Complete from all of them.
 func (b *book) status() {
 	rep, a := b.rep, b.rep.Account
 	t := &rep.Totals
@@ -366,7 +369,6 @@ func (b *book) status() {
 	}
 	if c := b.data.covering; c != nil {
 		t.CoveredBy, t.CoveredThrough = c.RunID, c.BusinessDate
-		t.Complete = len(t.Fallbacks) == 0
 	}
 }
 
@@ -411,10 +413,8 @@ func (b *book) collect(ow *ordersSheet) {
 	delete(runs, "")
 	rep.WarehouseRuns = slices.Sorted(maps.Keys(runs))
 	t.Snapshot = b.data.snapshot
-	if t.Converted.Unconverted > 0 {
-		// Known only once the Orders sheet is written; status set the rest.
-		t.Complete = false
-	}
+	// Complete once every reason is known, the orders not converted last.
+	t.Complete = len(rep.Provisional()) == 0
 	t.Subscriptions = subscriptionFigures(b.data, rep.Month, a.ReportingTimezone)
 }
 
