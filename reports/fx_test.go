@@ -2,7 +2,6 @@ package reports_test
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"os"
@@ -249,28 +248,8 @@ func TestAccountCurrency(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			rows, err := f.GetRows(reports.SheetSummary, excelize.Options{RawCellValue: true})
-			if err != nil {
-				t.Fatal(err)
-			}
 			usdHdr, prevHdr := monthLabel(tc.month)+" in USD", monthLabel(civil.DateOf(tc.month.In(time.UTC).AddDate(0, -1, 0)))+" in USD"
-			cached := map[string]map[string]string{}
-			var header []string
-			var notes []string
-			for _, r := range rows {
-				switch {
-				case len(r) == 0:
-				case r[0] == "By currency":
-					header = r
-				case header != nil && len(r) > 1:
-					cached[r[0]] = map[string]string{}
-					for i := 1; i < len(r) && i < len(header); i++ {
-						cached[r[0]][header[i]] = r[i]
-					}
-				case header != nil:
-					notes = append(notes, r[0])
-				}
-			}
+			header, cached, notes := summaryTable(t, f)
 			if want := append(append([]string{"By currency"}, tc.currencies...), usdHdr, prevHdr); strings.Join(header, "|") != strings.Join(want, "|") {
 				t.Fatalf("Summary header %q, want %q", header, want)
 			}
@@ -340,20 +319,7 @@ func TestAccountCurrency(t *testing.T) {
 			}
 
 			// An independent reader: openpyxl.
-			script := filepath.Join(t.TempDir(), "readback.py")
-			if err := os.WriteFile(script, []byte(readBackScript), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(python, script, rep.Workbook, "COMPLETE,REFUND")
-			cmd.Stderr = os.Stderr
-			raw, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("openpyxl: %v", err)
-			}
-			var got readBack
-			if err := json.Unmarshal(raw, &got); err != nil {
-				t.Fatalf("%v: %s", err, raw)
-			}
+			got := openpyxlReadBack(t, python, rep.Workbook)
 			acctLines := map[string]map[string]string{}
 			for label, cols := range got.Summary.Account {
 				acctLines[label] = map[string]string{}

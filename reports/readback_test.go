@@ -13,6 +13,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/ledgerline/ledgerline/money"
 	"github.com/ledgerline/ledgerline/reports"
+	"github.com/xuri/excelize/v2"
 )
 
 // The figures of the month recomputed from the warehouse's Parquet files by
@@ -504,6 +505,53 @@ func equalAmounts(t *testing.T, a, b string) bool {
 	return x == y
 }
 
+// openpyxlReadBack reads workbook with readBackScript, through openpyxl.
+func openpyxlReadBack(t *testing.T, python, workbook string) readBack {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "readback.py")
+	if err := os.WriteFile(script, []byte(readBackScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, script, workbook, "COMPLETE,REFUND")
+	cmd.Stderr = os.Stderr
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openpyxl: %v", err)
+	}
+	var got readBack
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	return got
+}
+
+// summaryTable reads the Summary's "By currency" table from f as excelize
+// gives the cached values: its header row, each line's values by column
+// header, and the notes below it.
+func summaryTable(t *testing.T, f *excelize.File) (header []string, cached map[string]map[string]string, notes []string) {
+	t.Helper()
+	rows, err := f.GetRows(reports.SheetSummary, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached = map[string]map[string]string{} // label -> column header -> value
+	for _, r := range rows {
+		switch {
+		case len(r) == 0:
+		case r[0] == "By currency":
+			header = r
+		case header != nil && len(r) > 1:
+			cached[r[0]] = map[string]string{}
+			for i := 1; i < len(r) && i < len(header); i++ {
+				cached[r[0]][header[i]] = r[i]
+			}
+		case header != nil:
+			notes = append(notes, r[0])
+		}
+	}
+	return header, cached, notes
+}
+
 // TestWorkbookReadBack builds the report of a sandbox month and reads it
 // with openpyxl: sheet names, number formats, dates, frozen panes, filters,
 // widths and the chart; every detail sum and every total (the values cached
@@ -517,20 +565,7 @@ func TestWorkbookReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := filepath.Join(t.TempDir(), "readback.py")
-	if err := os.WriteFile(script, []byte(readBackScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(python, script, rep.Workbook, "COMPLETE,REFUND")
-	cmd.Stderr = os.Stderr
-	raw, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("openpyxl: %v", err)
-	}
-	var got readBack
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatalf("%v: %s", err, raw)
-	}
+	got := openpyxlReadBack(t, python, rep.Workbook)
 
 	if strings.Join(got.Sheets, ",") != strings.Join(reports.Sheets(), ",") {
 		t.Errorf("sheets %q", got.Sheets)

@@ -2,11 +2,7 @@ package reports_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -207,27 +203,7 @@ func TestRevenueAddsUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := f.GetRows(reports.SheetSummary, excelize.Options{RawCellValue: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cached := map[string]map[string]string{} // label -> currency -> value
-	var header []string
-	var notes []string
-	for _, r := range rows {
-		switch {
-		case len(r) == 0:
-		case r[0] == "By currency":
-			header = r
-		case header != nil && len(r) > 1:
-			cached[r[0]] = map[string]string{}
-			for i := 1; i < len(r) && i < len(header); i++ {
-				cached[r[0]][header[i]] = r[i]
-			}
-		case header != nil:
-			notes = append(notes, r[0])
-		}
-	}
+	_, cached, notes := summaryTable(t, f)
 	check := func(who string, lines map[string]map[string]string) {
 		t.Helper()
 		for _, c := range cases {
@@ -254,20 +230,7 @@ func TestRevenueAddsUp(t *testing.T) {
 
 	// An independent reader: openpyxl, cached values and formulas.
 	python := pythonWithOpenpyxl(t)
-	script := filepath.Join(t.TempDir(), "readback.py")
-	if err := os.WriteFile(script, []byte(readBackScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(python, script, rep.Workbook, "COMPLETE,REFUND")
-	cmd.Stderr = os.Stderr
-	raw, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("openpyxl: %v", err)
-	}
-	var got readBack
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatalf("%v: %s", err, raw)
-	}
+	got := openpyxlReadBack(t, python, rep.Workbook)
 	check("openpyxl", got.Summary.Lines)
 	for i := range measures {
 		after, gross, refunds := labels[i][2], labels[i][0], labels[i][1]
