@@ -3,6 +3,7 @@ package money
 import (
 	"fmt"
 	"math/big"
+	"math/bits"
 )
 
 // RateScale is the number of decimal places a Rate keeps: DECIMAL(18,9).
@@ -74,4 +75,40 @@ func (r Rate) Percent() string {
 		u = uint64(-n)
 	}
 	return fmt.Sprintf("%s%d.%07d%%", sign, u/10_000_000, u%10_000_000)
+}
+
+// Times returns a × r rounded half to even to six decimals, exactly: an
+// amount converted with an FX rate. The product of their units has 6 + 9
+// decimals, so Parse of it with exponent -15 rounds it as every amount is
+// rounded, with DECIMAL(18,6)'s range check. The common case, a product
+// that fits 63 bits (converted amounts below 9,223), is rounded in
+// integers: it is every order line of a report.
+func (a Amount) Times(r Rate) (Amount, error) {
+	if r < 0 {
+		return 0, fmt.Errorf("negative FX rate %s", r)
+	}
+	u, neg := a.Units(), a < 0
+	if neg {
+		u = -u
+	}
+	hi, lo := bits.Mul64(uint64(u), uint64(r.Units()))
+	if hi != 0 || lo >= 1<<63 {
+		p := new(big.Int).Mul(big.NewInt(a.Units()), big.NewInt(r.Units()))
+		v, _, err := Parse(p.String() + "e-15")
+		if err != nil {
+			return 0, fmt.Errorf("%s × %s: %w", a, r, err)
+		}
+		return v, nil
+	}
+	const drop = 1_000_000_000 // 10^(15-6)
+	q, rem := lo/drop, lo%drop
+	if 2*rem > drop || (2*rem == drop && q%2 == 1) {
+		q++
+	}
+	// q < 2^63 / 10^9: far inside DECIMAL(18,6).
+	v := FromUnits(int64(q))
+	if neg {
+		v = v.Neg()
+	}
+	return v, nil
 }

@@ -3,8 +3,6 @@ package reports
 import (
 	"context"
 	"fmt"
-	"math/big"
-	"math/bits"
 	"slices"
 
 	"cloud.google.com/go/civil"
@@ -50,42 +48,6 @@ func fxRateOf(o *schemas.Order, account string) (money.Rate, bool) {
 		return oneRate, true
 	}
 	return 0, false
-}
-
-// convert returns a × r rounded half to even to six decimals, exactly.
-// money has no product of an amount and a rate; the product of their units
-// has 6 + 9 decimals, so money.Parse of it with exponent -15 rounds it as
-// every amount is rounded, with DECIMAL(18,6)'s range check. The common
-// case, a product that fits 63 bits (converted amounts below 9,223), is
-// rounded in integers.
-func convert(a money.Amount, r money.Rate) (money.Amount, error) {
-	if r < 0 {
-		return 0, fmt.Errorf("negative FX rate %s", r)
-	}
-	u, neg := a.Units(), a < 0
-	if neg {
-		u = -u
-	}
-	hi, lo := bits.Mul64(uint64(u), uint64(r.Units()))
-	if hi != 0 || lo >= 1<<63 {
-		p := new(big.Int).Mul(big.NewInt(a.Units()), big.NewInt(r.Units()))
-		v, _, err := money.Parse(p.String() + "e-15")
-		if err != nil {
-			return 0, fmt.Errorf("%s × %s: %w", a, r, err)
-		}
-		return v, nil
-	}
-	const drop = 1_000_000_000 // 10^(15-6)
-	q, rem := lo/drop, lo%drop
-	if 2*rem > drop || (2*rem == drop && q%2 == 1) {
-		q++
-	}
-	// q < 2^63 / 10^9: far inside DECIMAL(18,6).
-	v := money.FromUnits(int64(q))
-	if neg {
-		v = v.Neg()
-	}
-	return v, nil
 }
 
 // AccountTotals are a month's figures in the account currency: the sums of
@@ -173,7 +135,7 @@ func (t *tally) add(o *schemas.Order) (c converted, rate money.Rate, converts bo
 		src := converted{ordGross: o.GrossPrice, ordDiscount: o.Discount, ordPaid: o.GrossDiscountedPrice,
 			ordVAT: o.VAT, ordNet: o.NetDiscountedPrice, ordAffiliate: o.AffiliateCommission, ordCommission: o.TwoCheckoutCommission}
 		for col := ordGross; col <= ordCommission; col++ {
-			if c[col], err = convert(src[col], rate); err != nil {
+			if c[col], err = src[col].Times(rate); err != nil {
 				return c, rate, converts, fmt.Errorf("order %s: %w", o.RefNo, err)
 			}
 		}
@@ -280,7 +242,7 @@ func addPayout(fig *figures, o *schemas.Order, a config.Account) error {
 		v    money.Amount
 		sign bool
 	}{{o.NetDiscountedPrice, true}, {o.TwoCheckoutCommission, false}, {o.AffiliateCommission, false}} {
-		c, err := convert(x.v, rate)
+		c, err := x.v.Times(rate)
 		if err != nil {
 			return fmt.Errorf("order %s: %w", o.RefNo, err)
 		}

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"math/big"
 	"testing"
 
 	"cloud.google.com/go/civil"
@@ -9,49 +8,6 @@ import (
 	"github.com/ledgerline/ledgerline/money"
 	"github.com/ledgerline/ledgerline/schemas"
 )
-
-// TestConvert: amount × rate rounded half to even to six decimals, in the
-// integer path and in the big one (products past 63 bits), by hand.
-func TestConvert(t *testing.T) {
-	rate := func(s string) money.Rate {
-		q, _ := new(big.Rat).SetString(s)
-		r, rounded, err := money.RateFromRat(q)
-		if err != nil || rounded {
-			t.Fatalf("rate %s: %v", s, err)
-		}
-		return r
-	}
-	tests := []struct{ amount, rate, want string }{
-		{"455", "0.0066955", "3.046452"},     // 3.0464525: a tie, to even (down)
-		{"4545", "0.0066955", "30.431048"},   // 30.4310475: a tie, to even (up)
-		{"-455", "0.0066955", "-3.046452"},   // negative: the same magnitude
-		{"-4545", "0.0066955", "-30.431048"}, // negative tie up
-		{"1000.01", "1.085123", "1085.133851"},
-		{"49.99", "1.085123", "54.245299"},
-		{"0.000001", "0.5", "0"},        // 0.0000005: a tie, to even 0
-		{"0.000003", "0.5", "0.000002"}, // 0.0000015: a tie, to even 2
-		{"12000", "1", "12000"},
-		{"0", "1.234567891", "0"},
-		// Large amounts: a product of units past 63 bits (amount × rate
-		// of 9,223 or more) takes the big path.
-		{"1000000", "1.085123457", "1085123.457"},
-		{"123456.789012", "0.0066955", "826.604931"}, // 826.604930829846 → 826.604931
-		{"9999.999999", "1.0000005", "10000.004999"}, // 10000.0049989999995 → 10000.004999
-		{"20000.000001", "0.00000005", "0.001"},      // 0.00100000000005 → 0.001000
-		{"-20000.000003", "0.0000005", "-0.01"},      // -0.0100000000015 → -0.010000
-		{"100000.000005", "0.1", "10000.000000"},     // 10000.0000005: a tie, to even
-		{"100000.000015", "0.1", "10000.000002"},     // 10000.0000015: a tie, to even (up)
-	}
-	for _, tt := range tests {
-		got, err := convert(money.MustParse(tt.amount), rate(tt.rate))
-		if err != nil || got != money.MustParse(tt.want) {
-			t.Errorf("convert(%s, %s) = %s, %v; want %s", tt.amount, tt.rate, got, err, tt.want)
-		}
-	}
-	if _, err := convert(money.MustParse("999999999999"), rate("1000")); err == nil {
-		t.Error("convert past DECIMAL(18,6): no error")
-	}
-}
 
 // TestFxRateOf: which orders convert, with which rate.
 func TestFxRateOf(t *testing.T) {
