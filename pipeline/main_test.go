@@ -56,12 +56,12 @@ func runWrapped(args []string) int {
 // reads its peak RSS after it has run.
 func wrapped(tb testing.TB, cmd *exec.Cmd) (*exec.Cmd, func() int64) {
 	rss := tb.TempDir() + "/rss"
-	w := exec.Command(os.Args[0], cmd.Args...)
-	w.Args[1] = cmd.Path
-	w.Env = append(cmd.Env, wrapEnv+"=1", wrapRSSEnv+"="+rss)
-	if cmd.Env == nil {
-		w.Env = append(os.Environ(), wrapEnv+"=1", wrapRSSEnv+"="+rss)
+	w := exec.Command(os.Args[0], append([]string{cmd.Path}, cmd.Args[1:]...)...)
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
 	}
+	w.Env = append(env, wrapEnv+"=1", wrapRSSEnv+"="+rss)
 	w.Stdin, w.Stdout, w.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
 	return w, func() int64 {
 		b, err := os.ReadFile(rss)
