@@ -158,10 +158,14 @@ func TestRunObservesAndRecordsMetrics(t *testing.T) {
 			if tt.observer && obs.n["orders"] == 0 {
 				t.Errorf("observer heard %v", obs.n)
 			}
-			// The orders are read by API day, the window's days and one
-			// either side, and the observer hears each, also through the
-			// metrics' tee.
-			if days := s.Window[1].DaysSince(s.Window[0]) + 3; tt.observer {
+			// The orders are read by API day, the window's days, one
+			// before and two after (the sandbox's EndDate covers its own
+			// day, so each search reads one day), and the observer hears
+			// each, also through the metrics' tee.
+			if !s.OneDaySearches {
+				t.Error("the sandbox's days were searched overlapping, want one day each")
+			}
+			if days := s.Window[1].DaysSince(s.Window[0]) + 4; tt.observer {
 				var want []string
 				for i := range days + 1 {
 					want = append(want, fmt.Sprintf("orders %d/%d", i, days))

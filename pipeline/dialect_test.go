@@ -20,7 +20,10 @@ import (
 // the run's own columns (run_id, extracted_at) aside: nothing lost,
 // duplicated or changed. The merchant has more orders a day than a page
 // holds, so that paging dialects have pages to act on, and the window
-// spans 30 March 2025, when Europe/Bucharest moves to summer time.
+// spans 30 March 2025, when Europe/Bucharest moves to summer time. Each
+// API day is searched alone but under enddate-exclusive, where the
+// searches overlap, so the overlapping and the one-day searches are shown
+// to read the same orders.
 // (no-chargeback-fields is TestFieldCoverage's: it must fail the run.)
 func TestDialectsGiveTheDefaultWarehouse(t *testing.T) {
 	parent := t
@@ -46,6 +49,10 @@ func TestDialectsGiveTheDefaultWarehouse(t *testing.T) {
 		sum, err := runAccount(t, root, job, acct)
 		if err != nil {
 			t.Fatalf("dialect %q: %v", d, err)
+		}
+		// Only an exclusive EndDate needs the searches to overlap.
+		if want := !d.Has(dialect.EndDateExclusive); sum.OneDaySearches != want {
+			t.Errorf("dialect %q: one-day searches %v, want %v", d, sum.OneDaySearches, want)
 		}
 		if n := count(sum, "orders"); n < 4*150 {
 			t.Fatalf("dialect %q: %d orders written: the case tests nothing", d, n)

@@ -187,7 +187,7 @@ func TestNullResultKeepsCommittedData(t *testing.T) {
 				t.Fatalf("%d orders committed, want %d", len(before), 31*5)
 			}
 			_, _, err := hostileRunAt(t, root, tt.api, tt.b)
-			if err == nil || !strings.Contains(err.Error(), "stream orders, API days ") {
+			if err == nil || !strings.Contains(err.Error(), "stream orders, API day") {
 				t.Fatalf("error %v, want a page error", err)
 			}
 			if after := readOrders(t, root); len(after) != len(before) {

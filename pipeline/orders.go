@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"sync/atomic"
 
 	"cloud.google.com/go/civil"
@@ -16,32 +19,41 @@ import (
 // reporting zone by up to a day either way, so the API days read run from
 // from-1 to to+1. How the filter reads its dates is not documented: EndDate
 // may be exclusive, and the date compared may be FinishDate rather than
-// OrderDate. So the search of API day D asks for StartDate D and EndDate
-// D+1: an exclusive EndDate still returns D, and an order that a shifted
-// filter puts on the neighbouring day is still read. Each order is then
-// placed on the reporting date of its own OrderDate, and a RefNo read again
-// (the overlap, or a page re-read) is dropped: the first reading is kept.
+// OrderDate. So each API day D is searched as D..D+1 (an exclusive EndDate
+// still returns D, and an order that a shifted filter puts on the
+// neighbouring day is still read), unless s.OneDaySearches says that a probe (endDateCovers) showed
+// that StartDate = EndDate = D finds D's orders. Then each day is searched
+// as D..D, through to+2: with an EndDate that covers its own day, whatever
+// date the filter compares, the union of these searches is the union of
+// the overlapping ones, with each order read once instead of twice. Each
+// order is placed on the reporting date of its own OrderDate, and a RefNo
+// read again (the overlap, or a page re-read) is dropped: the first
+// reading is kept.
 //
 // The days are read several at a time and written in day order, so a
 // partition is finished as soon as no later search can add to it.
 func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cb *transform.Chargebacks, from, to civil.Date, s *Summary) error {
+	span, last := 1, to.AddDays(1) // each search reads API days D and D+1
+	if s.OneDaySearches {
+		span, last = 0, to.AddDays(2)
+	}
 	var rounded atomic.Int64
 	fetch := func(ctx context.Context, day civil.Date, emit func(orderBatch) error) error {
 		c := *conv // each day converts on its own goroutine
 		c.Rounded = 0
 		defer func() { rounded.Add(c.Rounded) }()
-		w := extract.Window{From: day, To: day.AddDays(1)}
+		w := extract.Window{From: day, To: day.AddDays(span)}
 		return r.Source.Orders(ctx, w, func(p extract.Page[extract.Order]) error {
 			return emit(r.convertPage(&c, w, p, from, to))
 		})
 	}
 	keys := newWindowKeys(from.AddDays(-2))
 	write := func(day civil.Date, b orderBatch) error { return r.writeBatch(ctx, parts, rej, cb, keys, b, s) }
-	// The search of API day D reads API days D and D+1, whose orders fall
+	// The search of API day D reads API days from D on, whose orders fall
 	// on reporting dates from D-1 on; later searches start at D+1, so
 	// dates before D are final once D is written.
 	days, _ := r.Observer.(DayObserver)
-	done, total := 0, to.DaysSince(from)+3 // the API days from-1..to+1
+	done, total := 0, last.DaysSince(from)+2 // the API days from-1..last
 	if days != nil {
 		days.Days(r.Account.Name, extract.StreamOrders, done, total)
 	}
@@ -51,7 +63,7 @@ func (r *Run) orders(ctx context.Context, conv *transform.Converter, parts *part
 		}
 		return parts.closeBefore(day, schemas.Orders().Name, schemas.OrderItems().Name)
 	}
-	err := inOrder(ctx, from.AddDays(-1), to.AddDays(1), r.Account.Concurrency, fetch, write, finished)
+	err := inOrder(ctx, from.AddDays(-1), last, r.Account.Concurrency, fetch, write, finished)
 	conv.Rounded += rounded.Load()
 	return err
 }
@@ -162,4 +174,39 @@ func (r *Run) writeBatch(ctx context.Context, parts *partitions, rej *rejects, c
 	}
 	s.Coverage.addOrders(counts)
 	return rej.add(ctx, parts, extract.StreamOrders, int(counts.records), bad)
+}
+
+// probeDays is how many API days, back from the window's last, the EndDate
+// probe tries before it settles for overlapping searches.
+const probeDays = 3
+
+// errProbed stops a probe search after its first page.
+var errProbed = errors.New("probed")
+
+// endDateCovers reports whether a search with StartDate = EndDate = D finds
+// orders, on the first of the window's last probeDays API days that has any:
+// then EndDate covers its own day. An exclusive EndDate finds nothing so
+// for every day; days without orders prove nothing, and when every probed
+// day is empty the answer is no, and the searches overlap as before. Each
+// probe reads one page.
+func (r *Run) endDateCovers(ctx context.Context, log *slog.Logger, from, to civil.Date) (bool, error) {
+	for d := to; d.After(to.AddDays(-probeDays)) && !d.Before(from.AddDays(-1)); d = d.AddDays(-1) {
+		w := extract.Window{From: d, To: d}
+		found := 0
+		err := r.Source.Orders(ctx, w, func(p extract.Page[extract.Order]) error {
+			found = len(p.Items)
+			return errProbed
+		})
+		if err != nil && !errors.Is(err, errProbed) {
+			return false, fmt.Errorf("probing the order search's EndDate: %w", err)
+		}
+		if found > 0 {
+			log.Info("order searches read one API day each: StartDate = EndDate finds that day's orders",
+				"probe", w.String(), "orders", found)
+			return true, nil
+		}
+	}
+	log.Info("order searches reach into the next API day: StartDate = EndDate found no orders",
+		"days probed", probeDays)
+	return false, nil
 }

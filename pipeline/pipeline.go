@@ -74,6 +74,10 @@ type Summary struct {
 	// after the window: read, not stored, left to the run that covers
 	// their date (orders.go says why the searches reach past the window).
 	Skipped int64
+	// OneDaySearches says that each API day of the orders window was
+	// searched alone (StartDate = EndDate), as a probe showed that EndDate
+	// covers its own day; otherwise each search reached into the next day.
+	OneDaySearches bool
 	// Rejected counts records that failed validation, by stream; they are
 	// in the rejected_rows table.
 	Rejected map[string]int64
@@ -221,7 +225,7 @@ func (r *Run) streams(ctx context.Context, log *slog.Logger, conv *transform.Con
 	}
 	if r.Job.HasStream(extract.StreamOrders) {
 		log.With("stream", extract.StreamOrders).Info("extracting orders", "from", from.String(), "to", to.String())
-		if err := r.orderStream(ctx, conv, parts, rej, cb, s); err != nil {
+		if err := r.orderStream(ctx, log.With("stream", extract.StreamOrders), conv, parts, rej, cb, s); err != nil {
 			return err
 		}
 	}
@@ -244,8 +248,13 @@ func (r *Run) streams(ctx context.Context, log *slog.Logger, conv *transform.Con
 
 // orderStream writes the orders and items of the window, and replaces
 // the days that no longer have any with nothing.
-func (r *Run) orderStream(ctx context.Context, conv *transform.Converter, parts *partitions, rej *rejects, cb *transform.Chargebacks, s *Summary) error {
+func (r *Run) orderStream(ctx context.Context, log *slog.Logger, conv *transform.Converter, parts *partitions, rej *rejects, cb *transform.Chargebacks, s *Summary) error {
 	from, to := s.Window[0], s.Window[1]
+	inclusive, err := r.endDateCovers(ctx, log, from, to)
+	if err != nil {
+		return err
+	}
+	s.OneDaySearches = inclusive
 	if err := r.orders(ctx, conv, parts, rej, cb, from, to, s); err != nil {
 		return err
 	}

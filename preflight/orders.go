@@ -134,7 +134,7 @@ func (k *checker) dates(dd day, sample []record) {
 		k.add(CheckEndDate, OK, fmt.Sprintf("inclusive: StartDate=EndDate=%s found orders (%d), EndDate=%s %d", dd.d, dd.same, dd.d.AddDays(1), dd.next), "")
 	} else {
 		k.add(CheckEndDate, Warn, fmt.Sprintf("exclusive: StartDate=EndDate=%s found nothing, EndDate=%s found %d", dd.d, dd.d.AddDays(1), dd.next),
-			"a request with StartDate=EndDate reads nothing: the job's day requests must reach into the next day (this version's do); report it if a run reads no orders")
+			"a request with StartDate=EndDate reads nothing: the job's day requests must reach into the next day (this version finds that out at each run and then does); report it if a run reads no orders")
 	}
 	zone := k.cfg.Zone
 	var placed []time.Time

@@ -328,14 +328,18 @@ func printSummary(w io.Writer, s pipeline.Summary, narrowed bool) {
 }
 
 // outsideLine explains the orders the run read and did not store
-// (pipeline.Summary.Skipped): the searches of API days from-1 to to+1,
-// each asking for its day and the next, return orders dated, in the
-// reporting zone, before or after the window.
+// (pipeline.Summary.Skipped): the searches of API days from-1 to to+2, one
+// day each, or from-1 to to+1, each asking for its day and the next, return
+// orders dated, in the reporting zone, before or after the window.
 func outsideLine(s pipeline.Summary) string {
 	from, to := s.Window[0], s.Window[1]
-	return fmt.Sprintf("orders outside the window: %s (read, not stored: the day searches, %s..%s, each also asking for the next day, "+
+	last, how := to.AddDays(1), "each also asking for the next day"
+	if s.OneDaySearches {
+		last, how = to.AddDays(2), "one API day each"
+	}
+	return fmt.Sprintf("orders outside the window: %s (read, not stored: the day searches, %s..%s, %s, "+
 		"returned them dated before %s or after %s; a run whose window holds their date stores them)",
-		progress.Count(s.Skipped), from.AddDays(-1), to.AddDays(1), from, to)
+		progress.Count(s.Skipped), from.AddDays(-1), last, how, from, to)
 }
 
 func count(n int) string { return progress.Count(int64(n)) }

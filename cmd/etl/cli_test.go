@@ -205,7 +205,7 @@ func TestRunFailsOnPersistentServerErrors(t *testing.T) {
 				if len(runs) != 1 || runs[0].Status != "failed" || runs[0].Error == nil || !strings.Contains(*runs[0].Error, "500") {
 					t.Errorf("etl_runs = %+v, want one failed run", runs)
 				}
-				msg := regexp.MustCompile(`etl run: job nightly, account demo, date 2025-03-31: account demo, stream orders, API days \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}, (login for )?searchOrders, page 1: .*3 attempts.*500`)
+				msg := regexp.MustCompile(`etl run: job nightly, account demo, date 2025-03-31: (probing the order search's EndDate: )?account demo, stream orders, API days? \d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?, (login for )?searchOrders, page 1: .*3 attempts.*500`)
 				if !msg.MatchString(errb.String()) {
 					t.Errorf("stderr does not name account, stream, page and cause:\n%s", errb)
 				}

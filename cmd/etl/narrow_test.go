@@ -48,7 +48,7 @@ func summaryLines(out string) []string {
 	return lines
 }
 
-const outside23 = "orders outside the window: 23 (read, not stored: the day searches, 2025-02-28..2025-04-01, each also asking for the next day, " +
+const outside23 = "orders outside the window: 23 (read, not stored: the day searches, 2025-02-28..2025-04-02, one API day each, " +
 	"returned them dated before 2025-03-01 or after 2025-03-31; a run whose window holds their date stores them)"
 
 // TestRunSummaryLines runs the nightly job of 31 March three times on one
