@@ -16,16 +16,17 @@ import (
 // orders reads the orders of the reporting window [from, to].
 //
 // The API filters by date in its own time zone, which may differ from the
-// reporting zone by up to a day either way, so the API days read run from
-// from-1 to to+1. How the filter reads its dates is not documented: EndDate
-// may be exclusive, and the date compared may be FinishDate rather than
-// OrderDate. So each API day D is searched as D..D+1 (an exclusive EndDate
+// reporting zone by up to a day either way, so the API days read start at
+// from-1 and reach past to. How the filter reads its dates is not
+// documented: EndDate may be exclusive, and the date compared may be
+// FinishDate rather than OrderDate. When a probe (endDateCovers, recorded
+// in s.OneDaySearches) showed that StartDate = EndDate = D finds D's
+// orders, each API day D from from-1 to to+2 is searched as D..D. Else
+// each day from from-1 to to+1 is searched as D..D+1: an exclusive EndDate
 // still returns D, and an order that a shifted filter puts on the
-// neighbouring day is still read), unless s.OneDaySearches says that a probe (endDateCovers) showed
-// that StartDate = EndDate = D finds D's orders. Then each day is searched
-// as D..D, through to+2: with an EndDate that covers its own day, whatever
-// date the filter compares, the union of these searches is the union of
-// the overlapping ones, with each order read once instead of twice. Each
+// neighbouring day is still read. With an EndDate that covers its own day,
+// whatever date the filter compares, both read the same orders: the union
+// of the days from-1..to+2, the first once each, the second twice. Each
 // order is placed on the reporting date of its own OrderDate, and a RefNo
 // read again (the overlap, or a page re-read) is dropped: the first
 // reading is kept.

@@ -51,8 +51,10 @@ type Config struct {
 	// PageSize is the page size of every search; zero means the API's
 	// default, the largest it allows.
 	PageSize int
-	// Concurrency is the number of legacy detail_sale calls in flight;
-	// zero means the legacy client's default.
+	// Concurrency is how many requests one search may have in flight: the
+	// legacy client's detail_sale calls (zero means its default), and
+	// the pages the API 6.0 clients read ahead of the one being read,
+	// plus one (zero or one reads a page at a time).
 	Concurrency int
 	// Transport configures the timeouts, retries, rate limit and
 	// concurrency cap of the account's requests; its zero value takes the
@@ -100,6 +102,10 @@ type Client struct {
 	// MaxString bounds the strings of the records the API sends (see
 	// CheckStrings); from transport.Config.MaxString.
 	MaxString int
+	// ReadAhead is paging.Search's: the pages of a search fetched while
+	// one is read. Zero unless the client sets it (from Concurrency),
+	// which its fetch functions must then allow.
+	ReadAhead int
 	transport *transport.Transport
 }
 
@@ -234,6 +240,7 @@ func Search[T any](ctx context.Context, c *Client, stream, method string, key fu
 	err := paging.Paginate(ctx, paging.Search[T]{
 		PageSize:  c.PageSize,
 		MaxPasses: c.MaxPasses,
+		ReadAhead: c.ReadAhead,
 		Key:       key,
 		Logger:    c.Log.With("account", c.Account, "stream", stream, "method", method),
 		Fetch: func(ctx context.Context, page int) ([]T, int, error) {

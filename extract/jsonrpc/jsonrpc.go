@@ -100,6 +100,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jsonrpc: account %s: %w", base.Account, err)
 	}
+	base.ReadAhead = max(cfg.Concurrency-1, 0) // search's fetch is safe for concurrent use
 	return &Client{Client: base, code: cfg.MerchantCode, secret: cfg.SecretKey, algo: algo,
 		endpoint: base.Endpoint.String(), sem: make(chan struct{}, 1)}, nil
 }
@@ -175,8 +176,8 @@ type result[T, R any] interface {
 
 // search pages through a search method, items identified by key.
 func search[T, R any, P result[T, R]](ctx context.Context, c *Client, stream, method string, options func(pagination) any, key func(*T) string, yield func(extract.Page[T]) error) error {
-	var res R
 	return apiclient.Search(ctx, c.Client, stream, method, key, func(ctx context.Context, page int) ([]T, int, error) {
+		var res R // pages may be read ahead, concurrently
 		if err := callSession(ctx, c, stream, method, page, options(pagination{page, c.PageSize}), &res); err != nil {
 			return nil, 0, err
 		}

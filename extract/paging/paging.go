@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ledgerline/ledgerline/extract"
 )
@@ -36,6 +37,13 @@ type Search[T any] struct {
 	// Logger receives an Info record when the search is read again; nil
 	// discards it.
 	Logger *slog.Logger
+	// ReadAhead is how many pages after the one being read are fetched
+	// meanwhile, so that a search has up to ReadAhead+1 requests in
+	// flight; zero reads one page at a time. Fetch must then be safe for
+	// concurrent use, each call returning items of its own. A pass that
+	// ends costs up to ReadAhead requests past its last page, cancelled
+	// or discarded.
+	ReadAhead int
 }
 
 // UnsettledError says that the items a search read disagree with the
@@ -89,8 +97,10 @@ func Paginate[T any](ctx context.Context, p Search[T], yield func(extract.Page[T
 	for pass := 1; ; pass++ {
 		distinct, count, page, fell := 0, 0, 0, false
 		pageCounts := true // every page's count was its number of items
+		pages := newReader(ctx, p)
+		defer pages.stop() // on an error return; a pass that ends stops it below
 		for page = 1; ; page++ {
-			items, c, err := p.Fetch(ctx, page)
+			items, c, err := pages.read(page)
 			if err != nil {
 				return err
 			}
@@ -125,6 +135,7 @@ func Paginate[T any](ctx context.Context, p Search[T], yield func(extract.Page[T
 				break
 			}
 		}
+		pages.stop()
 		if distinct == count && !fell {
 			return nil
 		}
@@ -142,6 +153,71 @@ func Paginate[T any](ctx context.Context, p Search[T], yield func(extract.Page[T
 		log.InfoContext(ctx, "search results changed while paged, reading them again",
 			"pass", pass, "distinct", distinct, "count", count, "count_fell", fell)
 	}
+}
+
+// reader reads the pages of one pass in order, fetching up to ahead of
+// them before they are asked for. Page 1 is read alone: a search of one
+// page (most days of most merchants) then costs one request, and its Count,
+// when it is a total, bounds the pages read ahead.
+type reader[T any] struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	fetch   func(ctx context.Context, n int) ([]T, int, error)
+	ahead   int
+	size    int               // the search's page size
+	last    int               // the last page Count says is worth starting; 0: unknown
+	next    int               // the next page to start
+	pending []chan fetched[T] // the pages started and not read, in order
+	wg      sync.WaitGroup
+}
+
+type fetched[T any] struct {
+	items []T
+	count int
+	err   error
+}
+
+func newReader[T any](ctx context.Context, p Search[T]) *reader[T] {
+	ctx, cancel := context.WithCancel(ctx)
+	return &reader[T]{ctx: ctx, cancel: cancel, fetch: p.Fetch, ahead: max(p.ReadAhead, 0), size: p.PageSize, next: 2}
+}
+
+// read returns page n, the page after the last one read, having started
+// the fetches of the pages up to n+ahead. Without read-ahead, and for page
+// 1, it calls fetch on the caller's goroutine.
+func (r *reader[T]) read(n int) ([]T, int, error) {
+	if r.ahead == 0 || n == 1 {
+		items, count, err := r.fetch(r.ctx, n)
+		if n == 1 && err == nil && count > len(items) && r.size > 0 {
+			// A total: its pages, and the empty one after a full last
+			// page. An understated total is read past page by page.
+			r.last = count/r.size + 1
+		}
+		return items, count, err
+	}
+	last := n + r.ahead
+	if r.last > 0 {
+		last = min(last, max(r.last, n))
+	}
+	for ; r.next <= last; r.next++ {
+		ch, page := make(chan fetched[T], 1), r.next
+		r.pending = append(r.pending, ch)
+		r.wg.Go(func() {
+			items, count, err := r.fetch(r.ctx, page)
+			ch <- fetched[T]{items, count, err}
+		})
+	}
+	f := <-r.pending[0]
+	r.pending = r.pending[1:]
+	return f.items, f.count, f.err
+}
+
+// stop cancels the fetches still running and waits for them; their pages
+// are dropped. It may be called more than once.
+func (r *reader[T]) stop() {
+	r.cancel()
+	r.wg.Wait()
+	r.pending = nil
 }
 
 // keySet records the keys read in a search and in its current pass.

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -88,6 +89,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	s.now = base.Now
+	base.ReadAhead = max(cfg.Concurrency-1, 0) // search's fetch is safe for concurrent use
 	return &Client{Client: base}, nil
 }
 
@@ -176,9 +178,12 @@ type result[T, R any] interface {
 
 // search pages through a resource, items identified by key.
 func search[T, R any, P result[T, R]](ctx context.Context, c *Client, stream, path string, q url.Values, key func(*T) string, yield func(extract.Page[T]) error) error {
-	var res R
 	q.Set("Limit", strconv.Itoa(c.PageSize))
 	return apiclient.Search(ctx, c.Client, stream, "GET /"+path, key, func(ctx context.Context, page int) ([]T, int, error) {
+		// Pages may be read ahead, concurrently: each has its own query
+		// and result.
+		var res R
+		q := maps.Clone(q)
 		q.Set("Page", strconv.Itoa(page))
 		if err := c.call(ctx, stream, path, page, q, P(&res)); err != nil {
 			return nil, 0, err
