@@ -133,8 +133,9 @@ type Account struct {
 	Chargebacks string `yaml:"chargebacks"`
 	// Sandbox configures the simulated merchant of api: sandbox.
 	Sandbox Sandbox `yaml:"sandbox"`
-	// Concurrency caps the API requests in flight for the account, and the
-	// days of a window read at once.
+	// Concurrency caps the API requests in flight for the account: the
+	// pages of a search read ahead (up to Concurrency at once), over at
+	// most two days of a window at once.
 	Concurrency int `yaml:"concurrency"`
 	// Retry is how the account's API requests are retried.
 	Retry Retry `yaml:"retry"`

@@ -5,7 +5,7 @@ import "runtime/debug"
 // defaultMemoryLimit is the soft memory limit of an etl process whose
 // environment sets no GOMEMLIMIT. A run's live heap is about 100 MB
 // however long its window (writers of a few days, pages in flight, the
-// window's key set: 38 MB per million orders), but with the default GOGC
+// window's key set: 17 MB per million orders), but with the default GOGC
 // the collector lets the heap grow to twice that before it runs, and RSS
 // follows. The limit makes it collect earlier instead. It is soft: a
 // larger live heap (a window of many millions of orders) goes over it and
