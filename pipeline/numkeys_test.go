@@ -41,7 +41,7 @@ func TestNumKeys(t *testing.T) {
 				want[key] = v
 				// Check a few earlier keys as the arrays change.
 				if i%997 == 0 {
-					for _, old := range tt.keys[:i+1:i+1][max(0, i-5):] {
+					for _, old := range tt.keys[: i+1 : i+1][max(0, i-5):] {
 						if got, ok := k.get(old); !ok || got != want[old] {
 							t.Fatalf("after %d keys, key %d: %d, %v; want %d", i+1, old, got, ok, want[old])
 						}
