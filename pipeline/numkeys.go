@@ -13,9 +13,10 @@ const mergeAt = 1 << 16
 // (plus the growth of two slices, and a map of at most mergeAt keys)
 // where a Go map takes about 38: new keys gather in a small map, merged
 // into two sorted arrays, keys and their values, each time it holds
-// mergeAt. A merge moves every key after the smallest new one, so keys
-// that come mostly in increasing order (as a window's RefNos do, day by
-// day) cost little; any order stays O(n log n) per mergeAt keys at worst.
+// mergeAt. A merge sorts the new keys and moves every old key after the
+// smallest of them, so keys that come mostly in increasing order (as a
+// window's RefNos do, day by day) cost little; at worst a merge moves all
+// n keys, once per mergeAt keys put.
 // The key set is most of what a run holds for its window, so its size
 // sets how much the heap grows with the window (BenchmarkWindowKeys).
 type numKeys struct {

@@ -199,7 +199,9 @@ var errProbed = errors.New("probed")
 // day is empty the answer is no, and the searches overlap as before. Each
 // probe reads one page.
 func (r *Run) endDateCovers(ctx context.Context, log *slog.Logger, from, to civil.Date) (bool, error) {
+	probed := 0
 	for d := to; d.After(to.AddDays(-probeDays)) && !d.Before(from.AddDays(-1)); d = d.AddDays(-1) {
+		probed++
 		w := extract.Window{From: d, To: d}
 		found := 0
 		err := r.Source.Orders(ctx, w, func(p extract.Page[extract.Order]) error {
@@ -216,6 +218,6 @@ func (r *Run) endDateCovers(ctx context.Context, log *slog.Logger, from, to civi
 		}
 	}
 	log.Info("order searches reach into the next API day: StartDate = EndDate found no orders",
-		"days probed", probeDays)
+		"days_probed", probed)
 	return false, nil
 }
